@@ -1,0 +1,1 @@
+//! The clock and the VUs: executors decide when iterations start; a VU runs one.

@@ -1,0 +1,61 @@
+//! The end-of-test result: cumulative values of every series, threshold
+//! outcomes and how the run ended. Report renderers and the summary JSON read
+//! only this type.
+
+use std::time::{Duration, SystemTime};
+
+use super::metric::{MetricId, MetricKind, ValueType};
+use super::snapshot::SeriesValue;
+use super::tags::TagSet;
+use super::threshold::Threshold;
+
+#[derive(Clone, Debug)]
+pub struct MetricSummary {
+    pub id: MetricId,
+    pub name: String,
+    pub kind: MetricKind,
+    pub contains: ValueType,
+    /// All series of this metric merged (histograms merged exactly).
+    pub total: SeriesValue,
+    /// Each tag combination on its own, sorted by tags.
+    pub series: Vec<(TagSet, SeriesValue)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ThresholdOutcome {
+    pub threshold: Threshold,
+    /// The statistic's value over the matching series; `None` when no sample matched.
+    pub observed: Option<f64>,
+    pub passed: bool,
+}
+
+/// How the run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RunEnd {
+    Completed,
+    /// A threshold with `abort_on_fail` failed; holds its text, e.g. `http_req_failed: rate<0.01`.
+    AbortedByThreshold(String),
+    /// SIGINT or SIGTERM.
+    Interrupted,
+}
+
+#[derive(Clone, Debug)]
+pub struct Summary {
+    pub started_at: SystemTime,
+    /// Wall time from the first VU starting to the last one stopping.
+    pub duration: Duration,
+    /// Metrics that received at least one sample, in registry order.
+    pub metrics: Vec<MetricSummary>,
+    pub thresholds: Vec<ThresholdOutcome>,
+    pub end: RunEnd,
+}
+
+impl Summary {
+    pub fn metric(&self, name: &str) -> Option<&MetricSummary> {
+        self.metrics.iter().find(|m| m.name == name)
+    }
+
+    pub fn thresholds_passed(&self) -> bool {
+        self.thresholds.iter().all(|t| t.passed)
+    }
+}

@@ -1,0 +1,125 @@
+//! The request a VU sends and the record it gets back.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method};
+
+/// One request, fully rendered (templates already applied).
+#[derive(Clone, Debug)]
+pub struct HttpRequest {
+    pub method: Method,
+    /// Absolute `http://` or `https://` URL, query included.
+    pub url: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// Whole-exchange deadline (connect + send + wait + receive).
+    pub timeout: Duration,
+    /// Keep the (decompressed) body in the response. When false the body is
+    /// read and counted but not stored: nothing needs it, so no copy is made.
+    pub keep_body: bool,
+}
+
+/// Timing phases, named as k6 names them. Each is zero when it did not happen
+/// (e.g. `connecting` on a reused keep-alive connection).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Timings {
+    /// Waiting for a connection: DNS lookup and pool wait (k6's `blocked`).
+    pub blocked: Duration,
+    /// TCP connect.
+    pub connecting: Duration,
+    /// TLS handshake.
+    pub tls_handshaking: Duration,
+    /// Writing the request to the socket.
+    pub sending: Duration,
+    /// From the request written to the first response byte (TTFB).
+    pub waiting: Duration,
+    /// From the first response byte to the last.
+    pub receiving: Duration,
+    /// `sending + waiting + receiving`, what k6 calls `http_req_duration`.
+    pub duration: Duration,
+}
+
+/// Why an exchange failed; becomes the `error_code` tag.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    Timeout,
+    Dns,
+    Refused,
+    Reset,
+    Tls,
+    /// The response body could not be read or decoded.
+    Body,
+    /// The peer spoke malformed HTTP.
+    Protocol,
+    InvalidUrl,
+    TooManyRedirects,
+    Other,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::Dns => "dns",
+            ErrorCode::Refused => "refused",
+            ErrorCode::Reset => "reset",
+            ErrorCode::Tls => "tls",
+            ErrorCode::Body => "body",
+            ErrorCode::Protocol => "protocol",
+            ErrorCode::InvalidUrl => "invalid_url",
+            ErrorCode::TooManyRedirects => "too_many_redirects",
+            ErrorCode::Other => "other",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpError {
+    pub code: ErrorCode,
+    /// Human-readable cause, never containing header values.
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Proto {
+    #[default]
+    Http1,
+    Http2,
+}
+
+impl Proto {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proto::Http1 => "HTTP/1.1",
+            Proto::Http2 => "HTTP/2.0",
+        }
+    }
+}
+
+/// The result of one HTTP exchange (one hop; see [`HttpOutcome`] for redirects).
+#[derive(Clone, Debug, Default)]
+pub struct HttpResponse {
+    /// 0 when no response arrived.
+    pub status: u16,
+    pub headers: HeaderMap,
+    /// Decompressed body; empty unless `keep_body` was set.
+    pub body: Bytes,
+    pub timings: Timings,
+    /// Bytes written to the socket for this exchange (request line, headers, body).
+    pub bytes_sent: u64,
+    /// Bytes read from the socket for this exchange (status line, headers, body as sent on the wire).
+    pub bytes_received: u64,
+    pub proto: Proto,
+    /// The URL this hop requested.
+    pub url: String,
+    pub error: Option<HttpError>,
+}
+
+/// A request's full story: every redirect hop (each is measured and recorded
+/// on its own, as k6 does) and the final response.
+#[derive(Clone, Debug, Default)]
+pub struct HttpOutcome {
+    pub redirects: Vec<HttpResponse>,
+    pub response: HttpResponse,
+}

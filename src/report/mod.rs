@@ -1,0 +1,1 @@
+//! Renderers of the end-of-test summary: console text and summary JSON.

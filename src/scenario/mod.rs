@@ -1,0 +1,1 @@
+//! Scenario files: the YAML model, validation into a TestPlan, templates, data feeds.

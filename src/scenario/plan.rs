@@ -1,0 +1,243 @@
+//! The validated, resolved test plan. Nothing downstream of `scenario` sees
+//! raw YAML: the engine runs exactly this.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderName, Method};
+
+use super::condition::{Condition, Extractor};
+use super::feed::DataFeed;
+use super::template::Template;
+use crate::metrics::{MetricId, MetricRegistry, TagSetId, Threshold};
+
+#[derive(Debug)]
+pub struct TestPlan {
+    /// The scenario file, for messages.
+    pub source: PathBuf,
+    /// Resolved environment (file defaults < process env < profile < --env).
+    pub env: BTreeMap<String, String>,
+    /// Built-in metrics plus those the file declares.
+    pub registry: MetricRegistry,
+    /// Data feeds, indexed by `FeedId`.
+    pub feeds: Vec<Arc<DataFeed>>,
+    /// Names of VU variables, indexed by `VarSlot` (extract targets and setup outputs).
+    pub variables: Vec<String>,
+    /// Test-level setup: runs once before any scenario; the variables it
+    /// extracts seed every VU.
+    pub setup: Vec<Step>,
+    /// Test-level teardown: runs once after every scenario has ended.
+    pub teardown: Vec<Step>,
+    /// Selected scenarios, in file order.
+    pub scenarios: Vec<ScenarioPlan>,
+    pub thresholds: Vec<Threshold>,
+    pub http: HttpSettings,
+}
+
+/// Client behaviour shared by every request of the run.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    pub max_redirects: u32,
+    pub insecure_skip_tls_verify: bool,
+    pub user_agent: String,
+    /// Headers added to every request unless it sets the same header.
+    pub default_headers: Vec<(HeaderName, Template)>,
+    pub default_timeout: Duration,
+    /// Keep cookies per VU (a fresh jar per VU).
+    pub cookies: bool,
+}
+
+#[derive(Debug)]
+pub struct ScenarioPlan {
+    pub name: String,
+    pub executor: ExecutorPlan,
+    /// Delay from test start before this scenario begins.
+    pub start_time: Duration,
+    /// How long running iterations may continue after the executor's time is up.
+    pub graceful_stop: Duration,
+    /// User tags for every sample of this scenario (`scenario` is added automatically).
+    pub tags: Vec<(String, String)>,
+    /// The scenario's tag set (`scenario` plus user tags), for iteration metrics.
+    pub tag_set: TagSetId,
+    /// Per-VU setup: runs once before that VU's first iteration.
+    pub vu_setup: Vec<Step>,
+    /// One iteration.
+    pub flow: Vec<Step>,
+}
+
+/// When iterations start. Open-model (arrival-rate) executors join this enum later.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExecutorPlan {
+    ConstantVus {
+        vus: u64,
+        duration: Duration,
+    },
+    RampingVus {
+        start_vus: u64,
+        stages: Vec<Stage>,
+        /// Time VUs removed by a ramp-down get to finish their iteration.
+        graceful_ramp_down: Duration,
+    },
+    PerVuIterations {
+        vus: u64,
+        iterations: u64,
+        max_duration: Duration,
+    },
+    SharedIterations {
+        vus: u64,
+        iterations: u64,
+        max_duration: Duration,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stage {
+    pub duration: Duration,
+    pub target: u64,
+}
+
+/// Index into `TestPlan::variables`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct VarSlot(pub u32);
+
+/// Index into `TestPlan::feeds`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FeedId(pub u32);
+
+#[derive(Debug)]
+pub enum Step {
+    Request(Arc<RequestStep>),
+    Group(GroupStep),
+    Sleep(SleepSpec),
+    Batch(BatchStep),
+    Choose(ChooseStep),
+    Repeat(RepeatStep),
+}
+
+#[derive(Debug)]
+pub struct GroupStep {
+    pub name: String,
+    /// Tag set for `group_duration` (scenario, group path).
+    pub tag_set: TagSetId,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum SleepSpec {
+    Fixed(Duration),
+    /// Uniformly random in `[min, max]`.
+    Between(Duration, Duration),
+}
+
+#[derive(Debug)]
+pub struct BatchStep {
+    /// Requests in flight at once, at most.
+    pub concurrency: usize,
+    /// Each request appears once per copy it asks for (already expanded).
+    pub requests: Vec<Arc<RequestStep>>,
+}
+
+#[derive(Debug)]
+pub struct ChooseStep {
+    /// Branches with weights; weights are positive, any scale.
+    pub branches: Vec<ChooseBranch>,
+    pub total_weight: f64,
+}
+
+#[derive(Debug)]
+pub struct ChooseBranch {
+    pub weight: f64,
+    pub name: Option<String>,
+    pub steps: Vec<Step>,
+}
+
+/// Run `steps` until `until` holds for the last response, waiting `interval`
+/// between attempts; after `max_attempts` without success the iteration
+/// fails with a failed check named `check_name`.
+#[derive(Debug)]
+pub struct RepeatStep {
+    pub steps: Vec<Step>,
+    pub until: Condition,
+    pub interval: Duration,
+    pub max_attempts: u32,
+    /// e.g. `until json status equals "completed"`; recorded as a check.
+    pub check_name: String,
+    /// Tag set for that check's `checks` samples.
+    pub check_tag_set: TagSetId,
+}
+
+#[derive(Debug)]
+pub struct RequestStep {
+    pub method: Method,
+    pub url: Template,
+    pub query: Vec<(Template, Template)>,
+    pub headers: Vec<(HeaderName, Template)>,
+    pub body: RequestBody,
+    pub timeout: Duration,
+    /// The `name` tag: explicit, or the URL template with placeholders.
+    pub name: String,
+    /// Static tags for this request's samples: scenario, group, name, method and user tags.
+    pub tag_set: TagSetId,
+    /// Statuses that count as success for `http_req_failed` (k6: 200–399).
+    pub expected_statuses: StatusSet,
+    pub checks: Vec<CheckSpec>,
+    pub extract: Vec<(VarSlot, Extractor)>,
+    pub record: Vec<RecordSpec>,
+    /// True when checks, extract, record or `until` read the body, so it is kept.
+    pub needs_body: bool,
+}
+
+#[derive(Debug)]
+pub enum RequestBody {
+    Empty,
+    /// Sent as `application/json` (templates inside string values rendered).
+    Json(Template),
+    /// Sent as-is; content type from headers.
+    Raw(Template),
+    /// `application/x-www-form-urlencoded`.
+    Form(Vec<(Template, Template)>),
+}
+
+/// Status ranges, inclusive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusSet(pub Vec<(u16, u16)>);
+
+impl StatusSet {
+    pub fn k6_default() -> Self {
+        StatusSet(vec![(200, 399)])
+    }
+
+    pub fn contains(&self, status: u16) -> bool {
+        self.0.iter().any(|(lo, hi)| (*lo..=*hi).contains(&status))
+    }
+}
+
+#[derive(Debug)]
+pub struct CheckSpec {
+    pub name: String,
+    /// Tags for this check's `checks` samples: scenario, group, check.
+    pub tag_set: TagSetId,
+    pub condition: Condition,
+}
+
+/// Feeds a user-declared metric from a response.
+#[derive(Debug)]
+pub struct RecordSpec {
+    pub metric: MetricId,
+    /// Tag set for the samples (scenario, group, name, plus user tags).
+    pub tag_set: TagSetId,
+    pub action: RecordAction,
+}
+
+#[derive(Debug)]
+pub enum RecordAction {
+    /// Counter: add `amount` when `when` holds (always when `None`).
+    Add { amount: f64, when: Option<Condition> },
+    /// Rate: one sample, true when the condition holds.
+    Rate { condition: Condition },
+    /// Gauge or trend: the extracted value, parsed as a number; skipped (and
+    /// warned once) when missing or not numeric.
+    Value { source: Extractor, when: Option<Condition> },
+}
