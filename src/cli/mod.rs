@@ -1,1 +1,55 @@
-//! Command-line arguments and subcommand dispatch.
+//! Command-line arguments and subcommand dispatch. `main.rs` calls [`main`]
+//! and exits with the code it returns.
+
+mod args;
+mod demo_cmd;
+mod load;
+mod run_cmd;
+mod signals;
+mod validate_cmd;
+
+use clap::Parser;
+
+pub use args::{Cli, Command, DemoArgs, RunArgs, ValidateArgs};
+
+use crate::exit_code;
+
+/// Parses the command line, runs the subcommand, returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => exit_code::PASS,
+                _ => exit_code::BAD_ARGUMENTS,
+            };
+        }
+    };
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit_code::RUNTIME_ERROR;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Run(args) => run_cmd::run(args).await,
+            Command::Validate(args) => validate_cmd::validate(args),
+            Command::Demo(args) => demo_cmd::demo(args).await,
+        }
+    })
+}
+
+/// Logs go to stderr; `STAMPEDE_LOG=debug` (tracing's env-filter syntax) for more.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STAMPEDE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

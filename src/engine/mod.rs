@@ -1,1 +1,19 @@
 //! The clock and the VUs: executors decide when iterations start; a VU runs one.
+//!
+//! A run is: test-level setup → every selected scenario in parallel (each
+//! with its executor) → teardown, while a 1 s ticker flushes the recorders
+//! into snapshots for sinks and checks `abort_on_fail` thresholds.
+
+mod context;
+mod executors;
+mod http_debug;
+mod progress;
+mod request;
+mod run;
+mod scope;
+mod steps;
+mod stop;
+mod vu;
+
+pub use progress::Progress;
+pub use run::{EngineError, RunOptions, RunResult, run};

@@ -1,0 +1,141 @@
+//! The argument structs (clap derive), with the examples `--help` shows.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::util::duration::parse_duration;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stampede",
+    version,
+    about = "A load-testing engine: YAML scenarios, exact HDR percentiles, live metrics outputs.",
+    after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run --url http://127.0.0.1:8080/health --vus 50 --duration 30s\n  stampede validate scenarios/quickstart.yaml\n  stampede demo --listen 127.0.0.1:8080\n\nExit codes: 0 pass, 2 bad arguments, 99 thresholds crossed, 103 runtime error,\n104 invalid scenario, 105 interrupted, 107 setup failed, 108 aborted by threshold."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a load test from a scenario file, or an ad-hoc test of one URL.
+    #[command(after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run scenarios/quickstart.yaml --env BASE_URL=https://staging.example.com --summary-export summary.json\n  stampede run scenarios/agent-platform.yaml --profile staging --scenario browse --vus 5 --duration 1m\n  stampede run --url http://127.0.0.1:8080/api/credits --header 'Authorization: Bearer T' --vus 50 --duration 30s\n  stampede run --url http://127.0.0.1:8080/api/graphs --method POST --body '{\"name\":\"g\"}' --header 'Content-Type: application/json' --vus 10 --iterations 1000")]
+    Run(RunArgs),
+    /// Parse and check a scenario file; report every problem found.
+    #[command(after_help = "Examples:\n  stampede validate scenarios/quickstart.yaml\n  stampede validate scenarios/agent-platform.yaml --profile staging --env TOKEN=x")]
+    Validate(ValidateArgs),
+    /// Serve the built-in demo API (an imitation agent platform) for trying scenarios.
+    #[command(after_help = "Examples:\n  stampede demo\n  stampede demo --listen 127.0.0.1:9000 --execution-time 5s --delay 20ms --fail-rate 0.01\n  stampede demo --rate-limit 100 --burst 20")]
+    Demo(DemoArgs),
+}
+
+/// Options that choose and shape the plan; shared by `run` and `validate`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PlanArgs {
+    /// Set an environment variable for templates (KEY=VALUE); repeatable; beats the file, the profile and the process environment.
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub env: Vec<(String, String)>,
+    /// Use the named profile's `env` from the scenario file.
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Run only this scenario; repeatable.
+    #[arg(long = "scenario", value_name = "NAME")]
+    pub scenarios: Vec<String>,
+    /// Number of VUs (overrides the file, as in k6).
+    #[arg(short = 'u', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub vus: Option<u64>,
+    /// Test duration, e.g. 30s, 5m (overrides the file: constant VUs for this long).
+    #[arg(short = 'd', long, value_name = "DURATION", value_parser = parse_duration_arg)]
+    pub duration: Option<Duration>,
+    /// Total iterations shared by the VUs (overrides the file).
+    #[arg(short = 'i', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub iterations: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file (YAML). Omit it and give --url for an ad-hoc test.
+    #[arg(value_name = "FILE", required_unless_present = "url", conflicts_with = "url")]
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+    /// Write the end-of-test summary as JSON (k6's shape plus per-series HDR histograms).
+    #[arg(long, value_name = "FILE")]
+    pub summary_export: Option<PathBuf>,
+    /// Hide live progress.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print every request and response (headers; secrets redacted) to stderr.
+    #[arg(long)]
+    pub http_debug: bool,
+    /// Start the demo target in-process on a free loopback port and set BASE_URL to it.
+    #[arg(long)]
+    pub demo: bool,
+    /// Ad-hoc mode: the URL to request in a loop.
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// Ad-hoc mode: HTTP method.
+    #[arg(long, short = 'X', value_name = "METHOD", default_value = "GET", requires = "url")]
+    pub method: String,
+    /// Ad-hoc mode: a request header 'Name: value'; repeatable.
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", requires = "url", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+    /// Ad-hoc mode: request body.
+    #[arg(long, value_name = "BODY", requires = "url")]
+    pub body: Option<String>,
+    /// Disable coloured output.
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The scenario file (YAML).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub plan: PlanArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// Time an execution takes from queued to completed.
+    #[arg(long, default_value = "2s", value_parser = parse_duration_arg)]
+    pub execution_time: Duration,
+    /// Delay added to every response.
+    #[arg(long, default_value = "0", value_parser = parse_duration_arg)]
+    pub delay: Duration,
+    /// Share of requests answered with 500 (0.0–1.0).
+    #[arg(long, default_value_t = 0.0)]
+    pub fail_rate: f64,
+    /// Requests per second allowed per token (token bucket); off when absent.
+    #[arg(long, value_name = "PER_SECOND")]
+    pub rate_limit: Option<f64>,
+    /// Burst size of the rate limit.
+    #[arg(long, default_value_t = 10, requires = "rate_limit")]
+    pub burst: u32,
+}
+
+fn parse_duration_arg(text: &str) -> Result<Duration, String> {
+    parse_duration(text)
+}
+
+fn parse_key_value(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("{text:?} is not KEY=VALUE")),
+    }
+}
+
+fn parse_header(text: &str) -> Result<(String, String), String> {
+    match text.split_once(':') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err("expected 'Name: value'".to_string()),
+    }
+}

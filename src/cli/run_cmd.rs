@@ -1,0 +1,114 @@
+//! `stampede run`: load the plan (file or ad-hoc), run it, print the summary,
+//! and turn the outcome into an exit code.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::args::RunArgs;
+use super::load::{load_file, load_options, print_errors};
+use super::signals;
+use crate::demo::{DemoConfig, DemoServer};
+use crate::engine::{self, EngineError, Progress, RunOptions};
+use crate::exit_code;
+use crate::metrics::{RunEnd, Summary};
+use crate::report::{ConsoleOptions, render_console, write_summary_json};
+use crate::scenario::{AdhocRequest, adhoc_plan};
+
+/// Plain progress lines in CI logs come this often.
+const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+pub async fn run(args: RunArgs) -> i32 {
+    let demo = if args.demo {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        match DemoServer::start(addr, DemoConfig::default()).await {
+            Ok(server) => Some(server),
+            Err(e) => {
+                eprintln!("error: cannot start the demo target: {e}");
+                return exit_code::RUNTIME_ERROR;
+            }
+        }
+    } else {
+        None
+    };
+    let extra_env = demo
+        .as_ref()
+        .map(|d| vec![("BASE_URL".to_string(), d.base_url())])
+        .unwrap_or_default();
+    let options = load_options(&args.plan, extra_env);
+    let loaded = match (&args.file, &args.url) {
+        (Some(file), _) => load_file(file, &options),
+        (None, Some(url)) => adhoc_plan(
+            &AdhocRequest {
+                url: url.clone(),
+                method: args.method.clone(),
+                headers: args.headers.clone(),
+                body: args.body.clone(),
+            },
+            &options,
+        ),
+        (None, None) => unreachable!("clap requires FILE or --url"),
+    };
+    let plan = match loaded {
+        Ok(plan) => Arc::new(plan),
+        Err(errors) => {
+            print_errors(&errors);
+            return exit_code::INVALID_SCENARIO;
+        }
+    };
+
+    let interrupt = signals::install();
+    let options = RunOptions {
+        http_debug: args.http_debug,
+        progress: (!args.quiet).then(|| Progress::stderr(PLAIN_PROGRESS_EVERY)),
+        ..RunOptions::default()
+    };
+    let interrupted = async move {
+        if interrupt.await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let result = match engine::run(plan, options, interrupted).await {
+        Ok(result) => result,
+        Err(EngineError::SetupFailed(message)) => {
+            eprintln!("error: setup failed, no load was started: {message}");
+            return exit_code::SETUP_FAILED;
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit_code::RUNTIME_ERROR;
+        }
+    };
+    if let Some(server) = demo {
+        server.shutdown().await;
+    }
+
+    let mut stdout = std::io::stdout().lock();
+    let console = ConsoleOptions { color: !args.no_color && std::io::IsTerminal::is_terminal(&std::io::stdout()) };
+    if let Err(e) = render_console(&result.summary, &mut stdout, &console) {
+        eprintln!("error: cannot print the summary: {e}");
+    }
+    if !result.errors.is_empty() {
+        let _ = writeln!(stdout, "\n  █ ITERATION ERRORS\n");
+        for (message, count) in &result.errors {
+            let _ = writeln!(stdout, "    {count:>8} × {message}");
+        }
+    }
+    let _ = stdout.flush();
+    if let Some(path) = &args.summary_export
+        && let Err(e) = write_summary_json(&result.summary, path)
+    {
+        eprintln!("error: cannot write the summary to {}: {e}", path.display());
+        return exit_code::RUNTIME_ERROR;
+    }
+    exit_code_for(&result.summary)
+}
+
+pub fn exit_code_for(summary: &Summary) -> i32 {
+    match summary.end {
+        RunEnd::Interrupted => exit_code::INTERRUPTED,
+        RunEnd::AbortedByThreshold(_) => exit_code::ABORTED_BY_THRESHOLD,
+        RunEnd::Completed if summary.thresholds_passed() => exit_code::PASS,
+        RunEnd::Completed => exit_code::THRESHOLDS_FAILED,
+    }
+}

@@ -1,0 +1,76 @@
+//! State shared by every VU of a run.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::metrics::{Recorder, TagInterner, TagSet, TagSetId};
+use crate::protocol::http::{ClientConfig, TlsConfig};
+use crate::scenario::TestPlan;
+
+pub struct RunContext {
+    pub plan: Arc<TestPlan>,
+    pub recorder: Recorder,
+    pub client_config: Arc<ClientConfig>,
+    pub tls: Arc<TlsConfig>,
+    /// Variables produced by the test-level setup; every VU starts with them.
+    pub globals: Vec<Option<String>>,
+    pub http_debug: bool,
+    /// VUs currently able to run iterations (k6's `vus`).
+    pub active_vus: AtomicU64,
+    /// VUs allocated so far (k6's `vus_max`).
+    pub allocated_vus: AtomicU64,
+    next_vu_id: AtomicU64,
+    /// The empty tag set, for `vus` and `vus_max`.
+    pub untagged: TagSetId,
+    errors: Mutex<HashMap<String, u64>>,
+}
+
+impl RunContext {
+    pub fn new(
+        plan: Arc<TestPlan>,
+        recorder: Recorder,
+        client_config: Arc<ClientConfig>,
+        tls: Arc<TlsConfig>,
+        http_debug: bool,
+    ) -> Self {
+        let slots = plan.variables.len();
+        RunContext {
+            plan,
+            recorder,
+            client_config,
+            tls,
+            globals: vec![None; slots],
+            http_debug,
+            active_vus: AtomicU64::new(0),
+            allocated_vus: AtomicU64::new(0),
+            next_vu_id: AtomicU64::new(1),
+            untagged: TagInterner::global().intern(TagSet::default()),
+            errors: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A fresh VU id, 1-based and unique across scenarios (k6's `__VU`).
+    pub fn allocate_vu_id(&self) -> u64 {
+        self.allocated_vus.fetch_add(1, Ordering::Relaxed);
+        self.next_vu_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Counts an iteration error; the first occurrence of each message is logged.
+    pub fn report_error(&self, message: &str) {
+        let mut errors = self.errors.lock().expect("error table lock");
+        let count = errors.entry(message.to_string()).or_insert(0);
+        *count += 1;
+        if *count == 1 {
+            tracing::warn!("iteration failed: {message}");
+        }
+    }
+
+    /// Iteration errors seen during the run, most frequent first.
+    pub fn error_counts(&self) -> Vec<(String, u64)> {
+        let errors = self.errors.lock().expect("error table lock");
+        let mut list: Vec<(String, u64)> = errors.iter().map(|(m, c)| (m.clone(), *c)).collect();
+        list.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        list
+    }
+}

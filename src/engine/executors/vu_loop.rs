@@ -1,0 +1,149 @@
+//! The loop every VU runs, whatever its executor.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::engine::context::RunContext;
+use crate::engine::stop::{StopLevel, reached};
+use crate::engine::vu::{IterationError, Vu};
+use crate::scenario::ScenarioPlan;
+
+/// How a VU gets permission for its next iteration.
+pub enum Claim {
+    /// As many as time allows (constant-vus, ramping-vus).
+    Unlimited,
+    /// This VU's own budget (per-vu-iterations).
+    Count(u64),
+    /// A budget shared by every VU of the scenario (shared-iterations).
+    Shared(Arc<AtomicU64>),
+}
+
+impl Claim {
+    fn take(&mut self) -> bool {
+        match self {
+            Claim::Unlimited => true,
+            Claim::Count(left) => {
+                let ok = *left > 0;
+                *left = left.saturating_sub(1);
+                ok
+            }
+            Claim::Shared(left) => left
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+                .is_ok(),
+        }
+    }
+}
+
+/// Whether a ramp can pause this VU.
+pub enum Gate {
+    Always,
+    /// Active while the flag is true; a running iteration may continue for
+    /// `grace` after the VU is ramped down.
+    Ramping { active: watch::Receiver<bool>, grace: Duration },
+}
+
+enum Pass {
+    Done(Result<(), IterationError>),
+    /// Hard stop: the iteration was abandoned.
+    Stopped,
+    /// Ramped down and out of grace: the iteration was abandoned; wait for reactivation.
+    Paused,
+}
+
+/// An iteration that fails before sending anything waits this long before
+/// the next, so a broken template cannot spin a core.
+const FAILED_ITERATION_BACKOFF: Duration = Duration::from_secs(1);
+
+pub async fn vu_loop(
+    ctx: Arc<RunContext>,
+    index: usize,
+    vu_id: u64,
+    mut stop: watch::Receiver<StopLevel>,
+    mut gate: Gate,
+    mut claim: Claim,
+) {
+    let plan = ctx.plan.clone();
+    let scenario = &plan.scenarios[index];
+    let mut vu = Vu::new(ctx.clone(), vu_id, Arc::from(scenario.name.as_str()));
+    let mut setup_done = scenario.vu_setup.is_empty();
+    let _active = matches!(gate, Gate::Always).then(|| ActiveVu::new(&ctx.active_vus));
+    loop {
+        if *stop.borrow() >= StopLevel::Graceful {
+            break;
+        }
+        if let Gate::Ramping { active, .. } = &mut gate
+            && !*active.borrow()
+        {
+            tokio::select! {
+                changed = active.wait_for(|a| *a) => if changed.is_err() { break },
+                _ = reached(&mut stop, StopLevel::Graceful) => break,
+            }
+            continue;
+        }
+        if !claim.take() {
+            break;
+        }
+        let pass = tokio::select! {
+            biased;
+            _ = reached(&mut stop, StopLevel::Hard) => Pass::Stopped,
+            _ = ramp_down_expired(&mut gate) => Pass::Paused,
+            result = one_pass(&mut vu, scenario, &mut setup_done) => Pass::Done(result),
+        };
+        match pass {
+            Pass::Stopped => break,
+            Pass::Paused => continue,
+            Pass::Done(Ok(())) => {}
+            Pass::Done(Err(error)) => {
+                ctx.report_error(&error.0);
+                if vu.requests_in_iteration == 0 {
+                    tokio::select! {
+                        _ = tokio::time::sleep(FAILED_ITERATION_BACKOFF) => {}
+                        _ = reached(&mut stop, StopLevel::Graceful) => break,
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn one_pass(vu: &mut Vu, scenario: &ScenarioPlan, setup_done: &mut bool) -> Result<(), IterationError> {
+    if !*setup_done {
+        vu.requests_in_iteration = 0;
+        vu.run_unmetered(&scenario.vu_setup)
+            .await
+            .map_err(|e| IterationError(format!("VU setup: {}", e.0)))?;
+        *setup_done = true;
+    }
+    vu.iteration(&scenario.flow, scenario.tag_set).await
+}
+
+async fn ramp_down_expired(gate: &mut Gate) {
+    match gate {
+        Gate::Always => std::future::pending().await,
+        Gate::Ramping { active, grace } => {
+            if active.wait_for(|a| !*a).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            tokio::time::sleep(*grace).await
+        }
+    }
+}
+
+/// Counts a VU in `vus` while it lives (executors without ramps).
+struct ActiveVu<'a>(&'a AtomicU64);
+
+impl<'a> ActiveVu<'a> {
+    fn new(counter: &'a AtomicU64) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        ActiveVu(counter)
+    }
+}
+
+impl Drop for ActiveVu<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}

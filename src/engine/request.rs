@@ -1,0 +1,193 @@
+//! One request step: render the templates, send, record every hop, then run
+//! checks, extractions and custom-metric records on the response.
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderValue};
+use http::{HeaderMap, HeaderName};
+
+use super::http_debug;
+use super::vu::{IterationError, LastResponse, Vu};
+use crate::metrics::{HttpSample, MetricKind, builtin};
+use crate::protocol::http::{HttpOutcome, HttpRequest, HttpResponse};
+use crate::scenario::{RecordAction, RequestBody, RequestStep, ResponseView, Template};
+
+impl Vu {
+    pub async fn request(&mut self, step: &RequestStep) -> Result<(), IterationError> {
+        let request = self.render(step)?;
+        self.requests_in_iteration += 1;
+        if self.ctx.http_debug {
+            http_debug::request(&request);
+        }
+        let outcome = self.client.send(request).await;
+        self.after_response(step, outcome);
+        Ok(())
+    }
+
+    /// Renders a request step into the bytes to send.
+    pub fn render(&self, step: &RequestStep) -> Result<HttpRequest, IterationError> {
+        let mut url = self.text(&step.url, step)?;
+        if !step.query.is_empty() {
+            let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+            for (key, value) in &step.query {
+                pairs.append_pair(&self.text(key, step)?, &self.text(value, step)?);
+            }
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&pairs.finish());
+        }
+
+        let mut headers = HeaderMap::new();
+        for (name, value) in &step.headers {
+            headers.append(name.clone(), self.header_value(name, value, step)?);
+        }
+        for (name, value) in &self.ctx.plan.http.default_headers {
+            if !headers.contains_key(name) {
+                headers.insert(name.clone(), self.header_value(name, value, step)?);
+            }
+        }
+
+        let body = match &step.body {
+            RequestBody::Empty => Bytes::new(),
+            RequestBody::Json(template) => {
+                set_default_content_type(&mut headers, "application/json");
+                Bytes::from(self.text(template, step)?)
+            }
+            RequestBody::Raw(template) => Bytes::from(self.text(template, step)?),
+            RequestBody::Form(fields) => {
+                set_default_content_type(&mut headers, "application/x-www-form-urlencoded");
+                let mut form = url::form_urlencoded::Serializer::new(String::new());
+                for (key, value) in fields {
+                    form.append_pair(&self.text(key, step)?, &self.text(value, step)?);
+                }
+                Bytes::from(form.finish())
+            }
+        };
+
+        Ok(HttpRequest {
+            method: step.method.clone(),
+            url,
+            headers,
+            body,
+            timeout: step.timeout,
+            keep_body: step.needs_body || self.ctx.http_debug,
+        })
+    }
+
+    fn text(&self, template: &Template, step: &RequestStep) -> Result<String, IterationError> {
+        if let Some(fixed) = template.as_static() {
+            return Ok(fixed.to_string());
+        }
+        let mut out = String::new();
+        template
+            .render(&self.scope, &mut out)
+            .map_err(|e| IterationError(format!("request {:?}: {}", step.name, e.0)))?;
+        Ok(out)
+    }
+
+    fn header_value(
+        &self,
+        name: &HeaderName,
+        template: &Template,
+        step: &RequestStep,
+    ) -> Result<HeaderValue, IterationError> {
+        let text = self.text(template, step)?;
+        // The value may hold a token: name the header, never print the value.
+        HeaderValue::try_from(text).map_err(|_| {
+            IterationError(format!(
+                "request {:?}: header {name} rendered to a value that is not valid in HTTP",
+                step.name
+            ))
+        })
+    }
+
+    /// Records every hop, evaluates checks, extracts variables, feeds custom
+    /// metrics and keeps the response for `repeat ... until`.
+    pub fn after_response(&mut self, step: &RequestStep, outcome: HttpOutcome) {
+        for hop in outcome.redirects.iter().chain(std::iter::once(&outcome.response)) {
+            self.record_hop(step, hop);
+        }
+        let response = outcome.response;
+        if self.ctx.http_debug {
+            http_debug::response(&response);
+        }
+        let duration = response.timings.duration;
+        {
+            let view = ResponseView::new(response.status, &response.headers, &response.body, duration);
+            let recorder = &self.ctx.recorder;
+            for check in &step.checks {
+                recorder.rate(builtin::CHECKS, check.tag_set, check.condition.evaluate(&view, &self.scope));
+            }
+            for record in &step.record {
+                self.feed_metric(record, &view);
+            }
+            let extracted: Vec<_> = step
+                .extract
+                .iter()
+                .map(|(slot, extractor)| (*slot, extractor.extract(&view)))
+                .collect();
+            for (slot, value) in extracted {
+                self.scope.set_var(slot, value);
+            }
+        }
+        self.last = Some(LastResponse {
+            status: response.status,
+            headers: response.headers,
+            body: response.body,
+            duration,
+        });
+    }
+
+    fn record_hop(&self, step: &RequestStep, hop: &HttpResponse) {
+        let error_code = hop.error.as_ref().map(|e| e.code.as_str());
+        self.ctx.recorder.record_http(&HttpSample {
+            tags: step.tag_set,
+            status: hop.status,
+            expected: error_code.is_none() && step.expected_statuses.contains(hop.status),
+            error_code,
+            proto: None,
+            timings: hop.timings,
+            bytes_sent: hop.bytes_sent,
+            bytes_received: hop.bytes_received,
+        });
+    }
+
+    fn feed_metric(&self, record: &crate::scenario::RecordSpec, view: &ResponseView<'_>) {
+        let recorder = &self.ctx.recorder;
+        let holds = |when: &Option<crate::scenario::Condition>| {
+            when.as_ref().is_none_or(|c| c.evaluate(view, &self.scope))
+        };
+        match &record.action {
+            RecordAction::Add { amount, when } => {
+                if holds(when) {
+                    recorder.add(record.metric, record.tag_set, *amount);
+                }
+            }
+            RecordAction::Rate { condition } => {
+                recorder.rate(record.metric, record.tag_set, condition.evaluate(view, &self.scope));
+            }
+            RecordAction::Value { source, when } => {
+                if !holds(when) {
+                    return;
+                }
+                let value = source.extract(view).and_then(|text| text.trim().parse::<f64>().ok());
+                let Some(value) = value else {
+                    let name = &self.ctx.plan.registry.get(record.metric).name;
+                    self.ctx
+                        .report_error(&format!("metric {name}: the response held no numeric value to record"));
+                    return;
+                };
+                match self.ctx.plan.registry.get(record.metric).kind {
+                    MetricKind::Gauge => recorder.gauge(record.metric, record.tag_set, value),
+                    MetricKind::Trend => recorder.trend(record.metric, record.tag_set, value),
+                    MetricKind::Counter => recorder.add(record.metric, record.tag_set, value),
+                    MetricKind::Rate => recorder.rate(record.metric, record.tag_set, value != 0.0),
+                }
+            }
+        }
+    }
+}
+
+fn set_default_content_type(headers: &mut HeaderMap, value: &'static str) {
+    if !headers.contains_key(CONTENT_TYPE) {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(value));
+    }
+}

@@ -1,0 +1,160 @@
+//! One test run from setup to summary.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::context::RunContext;
+use super::executors::run_scenario;
+use super::progress::Progress;
+use super::stop::{StopLevel, raise};
+use super::vu::Vu;
+use crate::metrics::{Aggregator, Recorder, RunEnd, Sink, SinkReport, SinkSet, Summary, builtin};
+use crate::protocol::http::{ClientConfig, TlsConfig};
+use crate::scenario::TestPlan;
+
+pub struct RunOptions {
+    /// Outputs that receive every interval snapshot.
+    pub sinks: Vec<Box<dyn Sink>>,
+    /// Print every exchange to stderr, secrets redacted.
+    pub http_debug: bool,
+    /// How often recorders are flushed into a snapshot.
+    pub flush_interval: Duration,
+    /// Live progress on stderr (`None` with `--quiet`).
+    pub progress: Option<Progress>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            sinks: Vec::new(),
+            http_debug: false,
+            flush_interval: Duration::from_secs(1),
+            progress: None,
+        }
+    }
+}
+
+pub struct RunResult {
+    pub summary: Summary,
+    pub sink_reports: Vec<SinkReport>,
+    /// Iteration errors (message, count), most frequent first.
+    pub errors: Vec<(String, u64)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("setup failed: {0}")]
+    SetupFailed(String),
+    #[error("cannot configure TLS: {0}")]
+    Tls(String),
+}
+
+/// How long sinks get to deliver what they hold after the test.
+const SINK_FINISH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Runs `plan`. `interrupt` resolves on the first SIGINT/SIGTERM: VUs are
+/// stopped, teardown runs, and the summary is returned with `RunEnd::Interrupted`.
+pub async fn run(
+    plan: Arc<TestPlan>,
+    options: RunOptions,
+    interrupt: impl Future<Output = ()> + Send,
+) -> Result<RunResult, EngineError> {
+    let recorder = Recorder::new(Arc::new(plan.registry.clone()));
+    let mut aggregator = Aggregator::new(&recorder);
+    let sinks = SinkSet::start(options.sinks);
+    let client_config = Arc::new(ClientConfig {
+        max_redirects: plan.http.max_redirects,
+        insecure_skip_tls_verify: plan.http.insecure_skip_tls_verify,
+        user_agent: plan.http.user_agent.clone(),
+        cookies: plan.http.cookies,
+        ..ClientConfig::default()
+    });
+    let tls = Arc::new(TlsConfig::new(&client_config).map_err(|e| EngineError::Tls(e.to_string()))?);
+    let mut ctx = RunContext::new(plan.clone(), recorder, client_config, tls, options.http_debug);
+    let mut progress = options.progress;
+    tokio::pin!(interrupt);
+
+    if !plan.setup.is_empty() {
+        let setup_ctx = Arc::new(ctx);
+        let mut vu = Vu::new(setup_ctx.clone(), 0, Arc::from("setup"));
+        let result = tokio::select! {
+            r = vu.run_unmetered(&plan.setup) => r,
+            _ = &mut interrupt => Err(super::vu::IterationError("interrupted".into())),
+        };
+        result.map_err(|e| EngineError::SetupFailed(e.0))?;
+        let globals = std::mem::take(&mut vu.scope.vars);
+        drop(vu);
+        ctx = Arc::try_unwrap(setup_ctx)
+            .unwrap_or_else(|_| unreachable!("the setup VU was the only other owner"));
+        ctx.globals = globals;
+    }
+    let ctx = Arc::new(ctx);
+
+    let (global_tx, global_rx) = watch::channel(StopLevel::Run);
+    let mut scenarios = JoinSet::new();
+    for index in 0..plan.scenarios.len() {
+        scenarios.spawn(run_scenario(ctx.clone(), index, global_rx.clone()));
+    }
+    let started = Instant::now();
+    let mut ticker = tokio::time::interval_at(
+        tokio::time::Instant::now() + options.flush_interval,
+        options.flush_interval,
+    );
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut end = RunEnd::Completed;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                let snapshot = flush(&ctx, &mut aggregator);
+                if let Some(p) = progress.as_mut() {
+                    p.update(&snapshot, &ctx);
+                }
+                sinks.publish(snapshot);
+                if end == RunEnd::Completed
+                    && let Some(t) = aggregator.failing_abort_threshold(&plan.thresholds, started.elapsed())
+                {
+                    end = RunEnd::AbortedByThreshold(format!("{}: {}", t.selector.source, t.expr.source));
+                    raise(&global_tx, StopLevel::Hard);
+                }
+            }
+            done = scenarios.join_next() => if done.is_none() { break },
+            _ = &mut interrupt, if end == RunEnd::Completed => {
+                end = RunEnd::Interrupted;
+                raise(&global_tx, StopLevel::Hard);
+            }
+        }
+    }
+
+    if !plan.teardown.is_empty() {
+        let mut vu = Vu::new(ctx.clone(), 0, Arc::from("teardown"));
+        if let Err(e) = vu.run_unmetered(&plan.teardown).await {
+            ctx.report_error(&format!("teardown: {}", e.0));
+        }
+    }
+
+    let last = flush(&ctx, &mut aggregator);
+    if let Some(p) = progress.as_mut() {
+        p.finish(&last, &ctx);
+    }
+    sinks.publish(last);
+    let summary = aggregator.summary(&plan.thresholds, end);
+    let sink_reports = sinks.finish(Arc::new(summary.clone()), SINK_FINISH_TIMEOUT).await;
+    Ok(RunResult {
+        summary,
+        sink_reports,
+        errors: ctx.error_counts(),
+    })
+}
+
+/// Samples the VU gauges, then flushes every recorder shard into a snapshot.
+fn flush(ctx: &RunContext, aggregator: &mut Aggregator) -> Arc<crate::metrics::Snapshot> {
+    let recorder = &ctx.recorder;
+    recorder.gauge(builtin::VUS, ctx.untagged, ctx.active_vus.load(Ordering::Relaxed) as f64);
+    recorder.gauge(builtin::VUS_MAX, ctx.untagged, ctx.allocated_vus.load(Ordering::Relaxed) as f64);
+    aggregator.flush()
+}

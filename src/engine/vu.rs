@@ -1,0 +1,77 @@
+//! A virtual user: its HTTP client (keep-alive connections, cookies), its
+//! variables and data rows, and the last response (for `repeat ... until`).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::HeaderMap;
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+
+use super::context::RunContext;
+use super::scope::VuScope;
+use crate::metrics::{TagSetId, builtin};
+use crate::protocol::http::HttpClient;
+use crate::scenario::Step;
+
+/// Why an iteration ended early. The message names the step and the cause.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IterationError(pub String);
+
+/// The response a `repeat`'s `until` condition looks at.
+pub struct LastResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    pub duration: Duration,
+}
+
+pub struct Vu {
+    pub ctx: Arc<RunContext>,
+    pub scope: VuScope,
+    pub client: HttpClient,
+    pub rng: SmallRng,
+    pub last: Option<LastResponse>,
+    /// Requests sent during the current iteration (an iteration that fails
+    /// before sending anything backs off instead of spinning).
+    pub requests_in_iteration: u64,
+}
+
+impl Vu {
+    pub fn new(ctx: Arc<RunContext>, vu_id: u64, scenario: Arc<str>) -> Self {
+        let scope = VuScope::new(vu_id, scenario, &ctx.globals, &ctx.plan.feeds);
+        let client = HttpClient::new(ctx.client_config.clone(), ctx.tls.clone());
+        Vu {
+            scope,
+            client,
+            rng: SmallRng::from_rng(&mut rand::rng()),
+            last: None,
+            requests_in_iteration: 0,
+            ctx,
+        }
+    }
+
+    /// Runs steps outside the iteration accounting (per-VU and test-level setup/teardown).
+    pub async fn run_unmetered(&mut self, steps: &[Step]) -> Result<(), IterationError> {
+        self.scope.advance_rows(&mut self.rng);
+        self.run_steps(steps).await
+    }
+
+    /// One iteration of the flow, recorded in `iterations` and `iteration_duration`.
+    pub async fn iteration(&mut self, flow: &[Step], scenario_tags: TagSetId) -> Result<(), IterationError> {
+        self.scope.advance_rows(&mut self.rng);
+        self.requests_in_iteration = 0;
+        let started = Instant::now();
+        let result = self.run_steps(flow).await;
+        let recorder = &self.ctx.recorder;
+        recorder.add(builtin::ITERATIONS, scenario_tags, 1.0);
+        recorder.trend(
+            builtin::ITERATION_DURATION,
+            scenario_tags,
+            started.elapsed().as_secs_f64() * 1000.0,
+        );
+        self.scope.iteration += 1;
+        result
+    }
+}
