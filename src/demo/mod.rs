@@ -1,1 +1,33 @@
 //! The built-in demo target: an imitation agent-platform API.
+//!
+//! `stampede demo` serves it so every scenario runs out of the box, and the
+//! tests and benchmarks use it in-process. It is the thing under load, so the
+//! hot path stays cheap: counters are atomics, shared maps are sharded
+//! `RwLock`s keyed by random ids, the large catalogues are serialised once.
+//!
+//! Routes (all JSON; `/api/*` needs `Authorization: Bearer <token>`):
+//! `GET /health`, `POST /auth/login`, `GET /api/credits`, `GET /api/blocks`,
+//! `GET|POST /api/graphs`, `POST /api/graphs/{id}/execute`,
+//! `GET /api/executions/{id}`. Any route takes `?delay=50ms` and `?fail=0.05`.
+
+mod admission;
+mod blocks;
+mod config;
+mod executions;
+mod graph_catalogue;
+mod injection;
+mod query;
+mod rate_limit;
+mod response;
+mod routes;
+mod server;
+mod sharded;
+mod state;
+mod stats;
+mod timefmt;
+mod tokens;
+
+pub use config::{ConfigError, DemoConfig, RateLimit};
+pub use graph_catalogue::CATALOGUE_GRAPHS;
+pub use server::{DemoServer, serve_forever};
+pub use stats::DemoStats;

@@ -1,0 +1,58 @@
+//! Health, credits, the blocks catalogue and the answers for unknown routes.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::demo::admission::{admit_public, admit_user};
+use crate::demo::response::{ApiError, UuidJson, json, json_bytes};
+use crate::demo::state::AppState;
+use crate::demo::stats::Endpoint;
+
+pub async fn health(State(app): State<Arc<AppState>>, req: Request) -> Result<Response, ApiError> {
+    let (head, _) = req.into_parts();
+    admit_public(&app, Endpoint::Health, &head).await?;
+    Ok(json_bytes(
+        StatusCode::OK,
+        Bytes::from_static(br#"{"status":"ok"}"#),
+    ))
+}
+
+#[derive(Serialize)]
+struct CreditsJson {
+    credits: u64,
+    user_id: UuidJson,
+}
+
+pub async fn credits(State(app): State<Arc<AppState>>, req: Request) -> Result<Response, ApiError> {
+    let (head, _) = req.into_parts();
+    let session = admit_user(&app, Endpoint::Credits, &head).await?;
+    Ok(json(
+        StatusCode::OK,
+        &CreditsJson {
+            credits: session.credits(),
+            user_id: UuidJson(session.user_id),
+        },
+    ))
+}
+
+/// The ~1 MiB catalogue: a shared `Bytes`, so serving it copies nothing.
+pub async fn blocks(State(app): State<Arc<AppState>>, req: Request) -> Result<Response, ApiError> {
+    let (head, _) = req.into_parts();
+    admit_user(&app, Endpoint::Blocks, &head).await?;
+    Ok(json_bytes(StatusCode::OK, app.blocks.clone()))
+}
+
+pub async fn not_found(State(app): State<Arc<AppState>>) -> ApiError {
+    app.stats.count_unrouted();
+    ApiError::NotFound("not found")
+}
+
+pub async fn method_not_allowed(State(app): State<Arc<AppState>>) -> ApiError {
+    app.stats.count_unrouted();
+    ApiError::MethodNotAllowed
+}

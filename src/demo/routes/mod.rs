@@ -1,0 +1,58 @@
+//! The demo API's routes, one file per group.
+
+mod auth;
+mod graphs;
+mod misc;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::routing::{get, post};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use super::response::ApiError;
+use super::state::AppState;
+
+/// Request bodies larger than this are refused (the API takes small JSON documents).
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/health", get(misc::health))
+        .route("/auth/login", post(auth::login))
+        .route("/api/credits", get(misc::credits))
+        .route("/api/blocks", get(misc::blocks))
+        .route(
+            "/api/graphs",
+            get(graphs::list_graphs).post(graphs::create_graph),
+        )
+        .route("/api/graphs/{id}/execute", post(graphs::execute_graph))
+        .route("/api/executions/{id}", get(graphs::get_execution))
+        .fallback(misc::not_found)
+        .method_not_allowed_fallback(misc::method_not_allowed)
+        .with_state(state)
+}
+
+async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::BadRequest(format!(
+                "request body unreadable or larger than {MAX_BODY_BYTES} bytes"
+            ))
+        })
+}
+
+/// Reads and parses a JSON body; any failure is the client's (400).
+async fn read_json<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
+    let bytes = read_body(body).await?;
+    serde_json::from_slice(&bytes)
+        .map_err(|err| ApiError::BadRequest(format!("invalid JSON body: {err}")))
+}
+
+/// Parses a path segment as a UUID; anything else cannot name a resource.
+fn parse_id(text: &str) -> Option<u128> {
+    uuid::Uuid::try_parse(text).ok().map(|id| id.as_u128())
+}

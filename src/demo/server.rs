@@ -1,0 +1,120 @@
+//! Starting and stopping the demo server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::config::DemoConfig;
+use super::routes::router;
+use super::state::AppState;
+use super::stats::DemoStats;
+
+/// How long [`DemoServer::shutdown`] waits for open connections to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A demo server running in a background task. Dropping it also stops the
+/// server (gracefully, without waiting); [`DemoServer::shutdown`] waits.
+pub struct DemoServer {
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl DemoServer {
+    /// Binds (use "127.0.0.1:0" for a free port) and serves in a background tokio task.
+    pub async fn start(addr: SocketAddr, config: DemoConfig) -> std::io::Result<DemoServer> {
+        let (listener, state) = bind(addr, config).await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let app = router(Arc::clone(&state));
+        let task = tokio::spawn(async move {
+            axum::serve(listener.tap_io(set_nodelay), app)
+                .with_graceful_shutdown(async {
+                    // Resolves on an explicit stop and when the handle is dropped.
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(DemoServer {
+            addr,
+            state,
+            stop,
+            task,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://IP:PORT`, no trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Counts of requests per endpoint, logins, 401s and 429s so far.
+    pub fn stats(&self) -> DemoStats {
+        self.state.stats.snapshot()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to 5 s), then returns.
+    pub async fn shutdown(self) {
+        let DemoServer { stop, mut task, .. } = self;
+        let _ = stop.send(());
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(err))) => tracing::warn!(error = %err, "demo server stopped with an error"),
+            Ok(Err(err)) => tracing::warn!(error = %err, "demo server task failed"),
+            Err(_) => {
+                tracing::warn!(
+                    grace_secs = SHUTDOWN_GRACE.as_secs(),
+                    "demo server connections still open after the grace period; closing them"
+                );
+                task.abort();
+            }
+        }
+    }
+}
+
+/// Runs until ctrl-c; for `stampede demo --listen ADDR`. Logs the URL with tracing::info.
+pub async fn serve_forever(addr: SocketAddr, config: DemoConfig) -> std::io::Result<()> {
+    let (listener, state) = bind(addr, config).await?;
+    let local = listener.local_addr()?;
+    tracing::info!(url = %format!("http://{local}"), "demo server listening");
+    axum::serve(listener.tap_io(set_nodelay), router(state))
+        .with_graceful_shutdown(async {
+            if let Err(err) = tokio::signal::ctrl_c().await {
+                // Without a signal handler we cannot be stopped politely; keep serving.
+                tracing::warn!(error = %err, "cannot listen for ctrl-c");
+                std::future::pending::<()>().await;
+            }
+            tracing::info!("demo server shutting down");
+        })
+        .await
+}
+
+async fn bind(
+    addr: SocketAddr,
+    config: DemoConfig,
+) -> std::io::Result<(TcpListener, Arc<AppState>)> {
+    config.validate()?;
+    let listener = TcpListener::bind(addr).await?;
+    // Generating the ~1 MiB catalogue is CPU work; keep it off the async workers.
+    let state = tokio::task::spawn_blocking(move || AppState::new(config))
+        .await
+        .map_err(std::io::Error::other)?;
+    Ok((listener, Arc::new(state)))
+}
+
+/// Responses are written whole; Nagle's algorithm would only add latency.
+fn set_nodelay(stream: &mut tokio::net::TcpStream) {
+    if let Err(err) = stream.set_nodelay(true) {
+        tracing::trace!(error = %err, "cannot set TCP_NODELAY");
+    }
+}

@@ -1,0 +1,53 @@
+//! Everything the handlers share, behind one `Arc`.
+
+use std::time::Instant;
+
+use bytes::Bytes;
+
+use super::blocks::generate_blocks;
+use super::config::DemoConfig;
+use super::executions::ExecutionStore;
+use super::graph_catalogue::GraphCatalogue;
+use super::sharded::ShardedMap;
+use super::stats::Stats;
+use super::tokens::TokenStore;
+
+pub struct AppState {
+    pub config: DemoConfig,
+    pub stats: Stats,
+    pub tokens: TokenStore,
+    pub executions: ExecutionStore,
+    pub graphs: GraphCatalogue,
+    /// Ids of graphs created with `POST /api/graphs`; they can be executed too.
+    pub created_graphs: ShardedMap<()>,
+    /// The `GET /api/blocks` body, shared by every response.
+    pub blocks: Bytes,
+    /// Origin of the server's monotonic clock (token expiry, buckets, executions).
+    origin: Instant,
+}
+
+impl AppState {
+    /// Builds the catalogues; the blocks body takes a few milliseconds per MiB.
+    pub fn new(config: DemoConfig) -> Self {
+        AppState {
+            stats: Stats::default(),
+            tokens: TokenStore::default(),
+            executions: ExecutionStore::default(),
+            graphs: GraphCatalogue::generate(),
+            created_graphs: ShardedMap::default(),
+            blocks: generate_blocks(config.blocks_size_bytes),
+            origin: Instant::now(),
+            config,
+        }
+    }
+
+    /// Monotonic nanoseconds since the server started (u64 lasts 584 years).
+    pub fn now_nanos(&self) -> u64 {
+        self.origin.elapsed().as_nanos() as u64
+    }
+
+    /// Whether `id` names a catalogue graph or one created since start.
+    pub fn graph_exists(&self, id: u128) -> bool {
+        self.graphs.contains(id) || self.created_graphs.contains(id)
+    }
+}
