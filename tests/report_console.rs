@@ -15,13 +15,19 @@ fn render(summary: &Summary, color: bool) -> String {
 }
 
 fn assert_golden(file: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report").join(file);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/report")
+        .join(file);
     if std::env::var_os("STAMPEDE_BLESS").is_some() {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with STAMPEDE_BLESS=1 to create it)", path.display()));
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with STAMPEDE_BLESS=1 to create it)",
+            path.display()
+        )
+    });
     if expected != actual {
         let line = expected
             .lines()
@@ -45,7 +51,10 @@ fn full_run_matches_golden_text() {
 
 #[test]
 fn minimal_interrupted_run_matches_golden_text() {
-    assert_golden("minimal_run.txt", &render(&report_support::minimal_run(), false));
+    assert_golden(
+        "minimal_run.txt",
+        &render(&report_support::minimal_run(), false),
+    );
 }
 
 fn tail(text: &str, lines: usize) -> Vec<&str> {

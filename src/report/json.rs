@@ -10,6 +10,7 @@ use std::time::UNIX_EPOCH;
 
 use serde_json::{Map, Value, json};
 
+use crate::metrics::threshold::MetricSelector;
 use crate::metrics::{MetricKind, MetricSummary, RunEnd, SeriesValue, Summary, ValueType};
 
 use super::checks::GroupChecks;
@@ -70,33 +71,54 @@ fn metrics_json(summary: &Summary) -> Value {
     let mut metrics = Map::new();
     for metric in &summary.metrics {
         let mut entry = metric_entry(metric, &metric.total, seconds);
-        attach_thresholds(summary, &metric.name, &mut entry);
+        attach_thresholds(summary, &mut entry, |s| {
+            s.filter.is_empty() && s.metric == metric.name
+        });
         metrics.insert(metric.name.clone(), Value::Object(entry));
     }
-    let mut submetrics: Vec<(&MetricSummary, String, Vec<(String, String)>)> = Vec::new();
+    for sub in submetrics(summary) {
+        let Some(value) = merge_matching(&sub.metric.series, |t| t.matches(&sub.filter)) else {
+            continue;
+        };
+        let mut entry = metric_entry(sub.metric, &value, seconds);
+        attach_thresholds(summary, &mut entry, |s| s.source == sub.key);
+        metrics.insert(sub.key, Value::Object(entry));
+    }
+    Value::Object(metrics)
+}
+
+/// A metric restricted to the series whose tags match `filter`.
+struct SubMetric<'a> {
+    metric: &'a MetricSummary,
+    /// `metric{tag:value}`, as k6 names sub-metrics in its export.
+    key: String,
+    filter: Vec<(String, String)>,
+}
+
+fn submetrics(summary: &Summary) -> Vec<SubMetric<'_>> {
+    let mut subs = Vec::new();
     if let Some(duration) = summary.metric("http_req_duration") {
-        let filter = vec![("expected_response".to_string(), "true".to_string())];
-        let key = "http_req_duration{expected_response:true}".to_string();
-        submetrics.push((duration, key, filter));
+        subs.push(SubMetric {
+            metric: duration,
+            key: "http_req_duration{expected_response:true}".into(),
+            filter: vec![("expected_response".into(), "true".into())],
+        });
     }
     for outcome in &summary.thresholds {
         let selector = &outcome.threshold.selector;
-        if selector.filter.is_empty() || submetrics.iter().any(|(_, k, _)| *k == selector.source) {
+        let known = subs.iter().any(|s| s.key == selector.source);
+        if selector.filter.is_empty() || known {
             continue;
         }
         if let Some(metric) = summary.metric(&selector.metric) {
-            submetrics.push((metric, selector.source.clone(), selector.filter.clone()));
+            subs.push(SubMetric {
+                metric,
+                key: selector.source.clone(),
+                filter: selector.filter.clone(),
+            });
         }
     }
-    for (metric, key, filter) in submetrics {
-        let Some(value) = merge_matching(&metric.series, |t| t.matches(&filter)) else {
-            continue;
-        };
-        let mut entry = metric_entry(metric, &value, seconds);
-        attach_thresholds(summary, &key, &mut entry);
-        metrics.insert(key, Value::Object(entry));
-    }
-    Value::Object(metrics)
+    subs
 }
 
 fn metric_entry(metric: &MetricSummary, value: &SeriesValue, seconds: f64) -> Map<String, Value> {
@@ -116,11 +138,15 @@ fn metric_entry(metric: &MetricSummary, value: &SeriesValue, seconds: f64) -> Ma
     entry
 }
 
-/// The thresholds written for exactly this selector, as `{ "p(95)<500": { "ok": true } }`.
-fn attach_thresholds(summary: &Summary, selector: &str, entry: &mut Map<String, Value>) {
+/// The thresholds whose selector passes `applies`, as `{ "p(95)<500": { "ok": true } }`.
+fn attach_thresholds(
+    summary: &Summary,
+    entry: &mut Map<String, Value>,
+    applies: impl Fn(&MetricSelector) -> bool,
+) {
     let mut thresholds = Map::new();
     for outcome in &summary.thresholds {
-        if outcome.threshold.selector.source == selector {
+        if applies(&outcome.threshold.selector) {
             let expression = outcome.threshold.expr.source.clone();
             thresholds.insert(expression, json!({ "ok": outcome.passed }));
         }

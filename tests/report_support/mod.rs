@@ -154,7 +154,10 @@ fn endpoint_tags(group: &RequestGroup) -> TagSet {
     ])
 }
 
-fn network_series(groups: &[RequestGroup], bytes: impl Fn(&RequestGroup) -> f64) -> Vec<(TagSet, SeriesValue)> {
+fn network_series(
+    groups: &[RequestGroup],
+    bytes: impl Fn(&RequestGroup) -> f64,
+) -> Vec<(TagSet, SeriesValue)> {
     let mut series: Vec<(TagSet, SeriesValue)> = Vec::new();
     for g in groups {
         let key = endpoint_tags(g);
@@ -176,7 +179,13 @@ fn check(name: &str, group: &str, passes: u64, fails: u64) -> (TagSet, SeriesVal
     )
 }
 
-fn custom(id: u16, name: &str, kind: MetricKind, contains: ValueType, value: SeriesValue) -> MetricSummary {
+fn custom(
+    id: u16,
+    name: &str,
+    kind: MetricKind,
+    contains: ValueType,
+    value: SeriesValue,
+) -> MetricSummary {
     metric(
         MetricId(id),
         name,
@@ -198,7 +207,10 @@ fn value_trend(value: &SeriesValue) -> &TrendValue {
 pub fn full_run() -> Summary {
     let groups = request_groups();
     let per_request = |value: &dyn Fn(&RequestGroup) -> SeriesValue| {
-        groups.iter().map(|g| (g.tags(), value(g))).collect::<Vec<_>>()
+        groups
+            .iter()
+            .map(|g| (g.tags(), value(g)))
+            .collect::<Vec<_>>()
     };
     let http_reqs = builtin_metric(
         builtin::HTTP_REQS,
@@ -227,7 +239,10 @@ pub fn full_run() -> Summary {
             }
         }),
     );
-    let data_sent = builtin_metric(builtin::DATA_SENT, network_series(&groups, |g| g.bytes_sent));
+    let data_sent = builtin_metric(
+        builtin::DATA_SENT,
+        network_series(&groups, |g| g.bytes_sent),
+    );
     let data_received = builtin_metric(
         builtin::DATA_RECEIVED,
         network_series(&groups, |g| g.bytes_received),
@@ -240,15 +255,32 @@ pub fn full_run() -> Summary {
     let iteration_values: Vec<f64> = (0..100).map(|i| 250.0 + i as f64).collect();
     let iteration_duration = builtin_metric(
         builtin::ITERATION_DURATION,
-        vec![(scenario.clone(), SeriesValue::Trend(trend(&iteration_values)))],
+        vec![(
+            scenario.clone(),
+            SeriesValue::Trend(trend(&iteration_values)),
+        )],
     );
     let vus = builtin_metric(
         builtin::VUS,
-        vec![(TagSet::default(), SeriesValue::Gauge { last: 10.0, min: 0.0, max: 10.0 })],
+        vec![(
+            TagSet::default(),
+            SeriesValue::Gauge {
+                last: 10.0,
+                min: 0.0,
+                max: 10.0,
+            },
+        )],
     );
     let vus_max = builtin_metric(
         builtin::VUS_MAX,
-        vec![(TagSet::default(), SeriesValue::Gauge { last: 10.0, min: 10.0, max: 10.0 })],
+        vec![(
+            TagSet::default(),
+            SeriesValue::Gauge {
+                last: 10.0,
+                min: 10.0,
+                max: 10.0,
+            },
+        )],
     );
     let checks = builtin_metric(
         builtin::CHECKS,
@@ -273,11 +305,48 @@ pub fn full_run() -> Summary {
         vus,
         vus_max,
         checks,
-        custom(18, "cache_hit", MetricKind::Rate, ValueType::Default, SeriesValue::Rate { trues: 80, total: 100 }),
-        custom(19, "tokens_used", MetricKind::Counter, ValueType::Default, SeriesValue::Counter { sum: 4500.0 }),
-        custom(20, "queue_depth", MetricKind::Gauge, ValueType::Default, SeriesValue::Gauge { last: 3.0, min: 0.0, max: 12.0 }),
-        custom(21, "processing_score", MetricKind::Trend, ValueType::Default, SeriesValue::Trend(trend(&scores))),
-        custom(22, "sse_time_to_first_event", MetricKind::Trend, ValueType::Time, SeriesValue::Trend(trend(&first_event))),
+        custom(
+            18,
+            "cache_hit",
+            MetricKind::Rate,
+            ValueType::Default,
+            SeriesValue::Rate {
+                trues: 80,
+                total: 100,
+            },
+        ),
+        custom(
+            19,
+            "tokens_used",
+            MetricKind::Counter,
+            ValueType::Default,
+            SeriesValue::Counter { sum: 4500.0 },
+        ),
+        custom(
+            20,
+            "queue_depth",
+            MetricKind::Gauge,
+            ValueType::Default,
+            SeriesValue::Gauge {
+                last: 3.0,
+                min: 0.0,
+                max: 12.0,
+            },
+        ),
+        custom(
+            21,
+            "processing_score",
+            MetricKind::Trend,
+            ValueType::Default,
+            SeriesValue::Trend(trend(&scores)),
+        ),
+        custom(
+            22,
+            "sse_time_to_first_event",
+            MetricKind::Trend,
+            ValueType::Time,
+            SeriesValue::Trend(trend(&first_event)),
+        ),
     ];
     let total_duration = value_trend(&metrics[1].total);
     let credits = merge_values(
@@ -294,7 +363,13 @@ pub fn full_run() -> Summary {
     let thresholds = vec![
         outcome("http_req_duration", "p(95)<500", Some(p95), true, false),
         outcome("http_req_duration", "p(99)<20", Some(p99), false, false),
-        outcome(&format!("http_req_duration{{name:{CREDITS}}}"), "p(95)<300", Some(credits_p95), true, false),
+        outcome(
+            &format!("http_req_duration{{name:{CREDITS}}}"),
+            "p(95)<300",
+            Some(credits_p95),
+            true,
+            false,
+        ),
         outcome("http_req_failed", "rate<0.01", Some(0.005), true, true),
         outcome("checks", "rate>0.99", Some(1639.0 / 1650.0), true, false),
     ];
@@ -312,7 +387,11 @@ pub fn full_run() -> Summary {
 pub fn minimal_run() -> Summary {
     let series = |status: &str, values: &[f64]| {
         (
-            tags(&[("name", "http://127.0.0.1/health"), ("method", "GET"), ("status", status)]),
+            tags(&[
+                ("name", "http://127.0.0.1/health"),
+                ("method", "GET"),
+                ("status", status),
+            ]),
             values.to_vec(),
         )
     };
@@ -321,7 +400,14 @@ pub fn minimal_run() -> Summary {
         builtin::HTTP_REQS,
         requests
             .iter()
-            .map(|(t, v)| (t.clone(), SeriesValue::Counter { sum: v.len() as f64 }))
+            .map(|(t, v)| {
+                (
+                    t.clone(),
+                    SeriesValue::Counter {
+                        sum: v.len() as f64,
+                    },
+                )
+            })
             .collect(),
     );
     let duration = builtin_metric(
@@ -333,7 +419,14 @@ pub fn minimal_run() -> Summary {
     );
     let vus = builtin_metric(
         builtin::VUS,
-        vec![(TagSet::default(), SeriesValue::Gauge { last: 1.0, min: 1.0, max: 1.0 })],
+        vec![(
+            TagSet::default(),
+            SeriesValue::Gauge {
+                last: 1.0,
+                min: 1.0,
+                max: 1.0,
+            },
+        )],
     );
     Summary {
         started_at: UNIX_EPOCH + Duration::from_secs(1_700_000_000),

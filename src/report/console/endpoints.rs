@@ -93,9 +93,9 @@ fn success_share(
     name: &str,
     method: &str,
 ) -> Option<f64> {
-    let failed = summary.metric(FAILED).and_then(|m| {
-        merge_matching(&m.series, |t| same_endpoint(t, name, method))
-    });
+    let failed = summary
+        .metric(FAILED)
+        .and_then(|m| merge_matching(&m.series, |t| same_endpoint(t, name, method)));
     // Not a let-chain: the crate keeps rust-version 1.85.
     match failed {
         Some(SeriesValue::Rate { trues, total }) if total > 0 => {
@@ -105,8 +105,7 @@ fn success_share(
     }
     let (mut expected, mut tagged) = (0u64, 0u64);
     for (tags, value) in &duration.series {
-        let (SeriesValue::Trend(trend), Some(flag)) = (value, tags.get("expected_response"))
-        else {
+        let (SeriesValue::Trend(trend), Some(flag)) = (value, tags.get("expected_response")) else {
             continue;
         };
         if same_endpoint(tags, name, method) {
@@ -214,7 +213,11 @@ fn write_table(
     };
     writeln!(out, "    {}", palette.bold(&line(headers.to_vec())))?;
     for row in rows {
-        writeln!(out, "    {}", line(row.iter().map(String::as_str).collect()))?;
+        writeln!(
+            out,
+            "    {}",
+            line(row.iter().map(String::as_str).collect())
+        )?;
     }
     Ok(())
 }

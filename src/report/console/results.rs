@@ -6,9 +6,7 @@ use std::io::{self, Write};
 use crate::metrics::{MetricSummary, SeriesValue, Summary, TrendValue, ValueType};
 
 use super::super::checks::{CHECKS_METRIC, CheckResult, GroupChecks};
-use super::super::format::{
-    format_counter_rate, format_per_second, format_percent, format_value,
-};
+use super::super::format::{format_counter_rate, format_per_second, format_percent, format_value};
 use super::super::stats::{SUMMARY_PERCENTILES, average, merge_matching, percentile};
 use super::{Palette, write_heading};
 
@@ -70,7 +68,9 @@ pub(super) fn write_total_results(
         return Ok(());
     }
     write_heading(out, palette, "TOTAL RESULTS")?;
-    let all_rows = checks_rows.iter().chain(sections.iter().flat_map(|s| &s.rows));
+    let all_rows = checks_rows
+        .iter()
+        .chain(sections.iter().flat_map(|s| &s.rows));
     let widths = column_widths(all_rows);
     if !checks_rows.is_empty() {
         for row in &checks_rows {
@@ -316,9 +316,6 @@ fn write_check(
     let total = check.passes + check.fails;
     // Floor, so 99.9 % passing never reads as 100 %.
     let percent = check.passes * 100 / total;
-    let detail = format!(
-        "↳  {percent}% — ✓ {} / ✗ {}",
-        check.passes, check.fails
-    );
+    let detail = format!("↳  {percent}% — ✓ {} / ✗ {}", check.passes, check.fails);
     writeln!(out, "{space}  {}", palette.dim(&detail))
 }
