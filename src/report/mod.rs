@@ -1,1 +1,16 @@
 //! Renderers of the end-of-test summary: console text and summary JSON.
+//! Both read only [`crate::metrics::Summary`].
+
+mod checks;
+mod console;
+mod format;
+mod hdr;
+mod json;
+mod stats;
+
+pub use checks::{CheckResult, GroupChecks};
+pub use console::{ConsoleOptions, render_console};
+pub use format::{format_bytes, format_number, format_percent, format_value};
+pub use hdr::{encode_hdr, parse_hdr};
+pub use json::{summary_json, write_summary_json};
+pub use stats::{average, merge_trends, merge_values, percentile};

@@ -1,0 +1,153 @@
+//! Console summary: golden text for hand-built summaries.
+//! Set STAMPEDE_BLESS=1 to rewrite a golden file after checking the new output by eye.
+
+mod report_support;
+
+use std::path::PathBuf;
+
+use stampede::metrics::{RunEnd, Summary};
+use stampede::report::{ConsoleOptions, render_console};
+
+fn render(summary: &Summary, color: bool) -> String {
+    let mut out = Vec::new();
+    render_console(summary, &mut out, &ConsoleOptions { color }).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn assert_golden(file: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/report")
+        .join(file);
+    if std::env::var_os("STAMPEDE_BLESS").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with STAMPEDE_BLESS=1 to create it)",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let line = expected
+            .lines()
+            .zip(actual.lines())
+            .position(|(e, a)| e != a)
+            .unwrap_or_else(|| expected.lines().count().min(actual.lines().count()));
+        panic!(
+            "{} differs from the output at line {}:\n--- expected\n{}\n--- actual\n{}",
+            path.display(),
+            line + 1,
+            expected.lines().nth(line).unwrap_or("<end of file>"),
+            actual.lines().nth(line).unwrap_or("<end of output>"),
+        );
+    }
+}
+
+#[test]
+fn full_run_matches_golden_text() {
+    assert_golden("full_run.txt", &render(&report_support::full_run(), false));
+}
+
+#[test]
+fn minimal_interrupted_run_matches_golden_text() {
+    assert_golden(
+        "minimal_run.txt",
+        &render(&report_support::minimal_run(), false),
+    );
+}
+
+fn tail(text: &str, lines: usize) -> Vec<&str> {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].to_vec()
+}
+
+#[test]
+fn aborted_run_names_the_threshold_before_the_verdict() {
+    let mut summary = report_support::full_run();
+    summary.end = RunEnd::AbortedByThreshold("http_req_failed: rate<0.01".into());
+    let text = render(&summary, false);
+    assert_eq!(
+        tail(&text, 4),
+        [
+            "",
+            "  ✗ test aborted: threshold http_req_failed: rate<0.01 crossed",
+            "  ✗ 1 of 5 thresholds crossed",
+            "",
+        ]
+    );
+}
+
+#[test]
+fn passing_thresholds_end_with_all_passed() {
+    let mut summary = report_support::full_run();
+    for outcome in &mut summary.thresholds {
+        outcome.passed = true;
+    }
+    let text = render(&summary, false);
+    assert!(text.contains("    ✓ 'p(99)<20' p(99)=44.03ms\n"), "{text}");
+    assert_eq!(tail(&text, 2), ["  ✓ all thresholds passed", ""]);
+}
+
+#[test]
+fn threshold_without_samples_says_so() {
+    let mut summary = report_support::minimal_run();
+    summary.thresholds.push(report_support::outcome(
+        "http_req_duration{name:missing}",
+        "p(95)<300",
+        None,
+        false,
+        false,
+    ));
+    let text = render(&summary, false);
+    assert!(
+        text.starts_with(
+            "  █ THRESHOLDS\n\n    http_req_duration{name:missing}\n    ✗ 'p(95)<300' p(95)=(no samples)\n\n\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        tail(&text, 3),
+        ["  ✗ test interrupted", "  ✗ 1 of 1 thresholds crossed", ""]
+    );
+}
+
+#[test]
+fn success_and_errors_come_from_tags_without_http_req_failed() {
+    let mut summary = report_support::full_run();
+    summary.metrics.retain(|m| m.name != "http_req_failed");
+    let text = render(&summary, false);
+    assert!(
+        text.contains(
+            "    {{BASE_URL}}/api/credits  GET     1000  99.40%   4.66ms   5.75ms   5.95ms   412 B\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("    {{BASE_URL}}/api/credits  GET     503     1503        6\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn colour_only_adds_escape_codes() {
+    let summary = report_support::full_run();
+    let coloured = render(&summary, true);
+    assert!(coloured.contains("\x1b[32m✓ 'p(95)<500' p(95)=38.02ms\x1b[0m"));
+    assert!(coloured.contains("\x1b[31m✗ 'p(99)<20' p(99)=44.03ms\x1b[0m"));
+    let stripped = regex::Regex::new("\x1b\\[[0-9;]*m")
+        .unwrap()
+        .replace_all(&coloured, "");
+    assert_eq!(stripped, render(&summary, false));
+    assert!(!render(&summary, false).contains('\x1b'));
+}
+
+#[test]
+fn empty_summary_prints_nothing() {
+    let summary = Summary {
+        metrics: Vec::new(),
+        end: RunEnd::Completed,
+        ..report_support::minimal_run()
+    };
+    assert_eq!(render(&summary, false), "");
+}
