@@ -16,6 +16,12 @@ const LOGIN: &str = r#"
           json: { email: "user-{{ __VU }}@example.com", password: "pw" }
           extract:
             token: { json: access_token }
+      - request:
+          name: pick a graph
+          url: "{{ BASE_URL }}/api/graphs"
+          query: { limit: 1, offset: "{{ __VU }}" }
+          extract:
+            graph_id: { json: graphs.0.id }
 "#;
 
 fn with_login(body: &str) -> String {
@@ -52,13 +58,13 @@ scenarios:
     let result = run_yaml(&yaml, &demo.base_url()).await;
     let summary = &result.summary;
     assert_eq!(counter(summary, "iterations"), 50.0);
-    assert_eq!(counter(summary, "http_reqs"), 105.0, "5 logins + 50 x 2 requests");
+    assert_eq!(counter(summary, "http_reqs"), 110.0, "5 x (login + pick) + 50 x 2 requests");
     assert_eq!(counter_where(summary, "http_reqs", &[("name", "login")]), 5.0);
     assert_eq!(counter_where(summary, "http_reqs", &[("name", "credits"), ("status", "200")]), 50.0);
     assert_eq!(rate_where(summary, "checks", &[("check", "status is 200")]), (50, 50));
     assert_eq!(rate_where(summary, "checks", &[("check", "has credits")]), (50, 50));
     assert_eq!(rate_where(summary, "checks", &[("check", "five graphs")]), (50, 50));
-    assert_eq!(rate_where(summary, "http_req_failed", &[]), (0, 105));
+    assert_eq!(rate_where(summary, "http_req_failed", &[]), (0, 110));
     let stats = demo.stats();
     assert_eq!(stats.logins, 5);
     assert_eq!(stats.unauthorized, 0);
@@ -174,7 +180,7 @@ scenarios:
       - request:
           name: execute
           method: POST
-          url: "{{ BASE_URL }}/api/graphs/g1/execute"
+          url: "{{ BASE_URL }}/api/graphs/{{ graph_id }}/execute"
           query: { duration: EXEC_TIME }
           extract: { execution_id: { json: id } }
       - repeat:

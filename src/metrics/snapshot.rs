@@ -54,3 +54,21 @@ pub struct Snapshot {
     /// Series that received samples in this interval (gauges: every interval).
     pub series: Vec<SeriesPoint>,
 }
+
+impl TrendValue {
+    /// Percentile `p` (0–100) in display units. HDR buckets can round a value
+    /// up past the exact maximum, so the result is clamped to `[min, max]`:
+    /// the summary never shows a p(99) above its max.
+    pub fn percentile(&self, p: f64) -> f64 {
+        if self.count == 0 || self.histogram.is_empty() {
+            return 0.0;
+        }
+        let raw = self.histogram.value_at_quantile(p / 100.0) as f64 / 1000.0;
+        raw.clamp(self.min, self.max)
+    }
+
+    /// The exact mean, 0 when empty.
+    pub fn avg(&self) -> f64 {
+        if self.count == 0 { 0.0 } else { self.sum / self.count as f64 }
+    }
+}

@@ -14,10 +14,7 @@ pub const SUMMARY_PERCENTILES: [f64; 3] = [90.0, 95.0, 99.0];
 /// Percentile `p` (0..=100) of a trend in display units. Histograms hold
 /// integer micro-units (µs for time trends, value × 1000 otherwise).
 pub fn percentile(trend: &TrendValue, p: f64) -> f64 {
-    if trend.histogram.is_empty() {
-        return 0.0;
-    }
-    trend.histogram.value_at_quantile(p / 100.0) as f64 / 1000.0
+    trend.percentile(p)
 }
 
 /// The exact mean (sum / count), 0 for an empty trend.
