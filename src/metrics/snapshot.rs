@@ -56,19 +56,130 @@ pub struct Snapshot {
 }
 
 impl TrendValue {
-    /// Percentile `p` (0–100) in display units. HDR buckets can round a value
-    /// up past the exact maximum, so the result is clamped to `[min, max]`:
-    /// the summary never shows a p(99) above its max.
-    pub fn percentile(&self, p: f64) -> f64 {
-        if self.count == 0 || self.histogram.is_empty() {
-            return 0.0;
+    /// A trend with no samples.
+    pub fn empty() -> Self {
+        TrendValue {
+            histogram: Arc::new(super::histogram::new_histogram()),
+            count: 0,
+            sum: 0.0,
+            min: 0.0,
+            max: 0.0,
         }
-        let raw = self.histogram.value_at_quantile(p / 100.0) as f64 / 1000.0;
-        raw.clamp(self.min, self.max)
     }
 
-    /// The exact mean, 0 when empty.
+    /// Exact mean in display units; 0 when there are no samples.
     pub fn avg(&self) -> f64 {
-        if self.count == 0 { 0.0 } else { self.sum / self.count as f64 }
+        if self.count == 0 {
+            0.0
+        } else {
+            self.sum / self.count as f64
+        }
+    }
+
+    /// The `p`th percentile (0..=100) in display units, from the histogram
+    /// (3 significant digits), kept within the exact `[min, max]`; 0 when
+    /// there are no samples.
+    pub fn percentile(&self, p: f64) -> f64 {
+        match super::histogram::percentile_of(&self.histogram, p) {
+            Some(v) if self.count > 0 => v.clamp(self.min, self.max),
+            _ => 0.0,
+        }
+    }
+
+    /// The median, `p(50)`.
+    pub fn med(&self) -> f64 {
+        self.percentile(50.0)
+    }
+
+    /// Adds `other`'s samples. The histogram is copied only if another
+    /// holder (a sink with an older snapshot) still shares it.
+    pub fn merge(&mut self, other: &TrendValue) {
+        if other.count == 0 {
+            return;
+        }
+        // Both histograms auto-resize, so adding cannot run out of range.
+        let _ = Arc::make_mut(&mut self.histogram).add(&*other.histogram);
+        if self.count == 0 {
+            self.min = other.min;
+            self.max = other.max;
+        } else {
+            self.min = self.min.min(other.min);
+            self.max = self.max.max(other.max);
+        }
+        self.count += other.count;
+        self.sum += other.sum;
+    }
+}
+
+impl SeriesValue {
+    /// An empty value of the given kind.
+    pub fn empty(kind: super::metric::MetricKind) -> Self {
+        use super::metric::MetricKind;
+        match kind {
+            MetricKind::Counter => SeriesValue::Counter { sum: 0.0 },
+            MetricKind::Gauge => SeriesValue::Gauge {
+                last: 0.0,
+                min: 0.0,
+                max: 0.0,
+            },
+            MetricKind::Rate => SeriesValue::Rate { trues: 0, total: 0 },
+            MetricKind::Trend => SeriesValue::Trend(TrendValue::empty()),
+        }
+    }
+
+    pub fn kind(&self) -> super::metric::MetricKind {
+        use super::metric::MetricKind;
+        match self {
+            SeriesValue::Counter { .. } => MetricKind::Counter,
+            SeriesValue::Gauge { .. } => MetricKind::Gauge,
+            SeriesValue::Rate { .. } => MetricKind::Rate,
+            SeriesValue::Trend(_) => MetricKind::Trend,
+        }
+    }
+
+    /// Combines `other` into `self` as if both sets of samples had been
+    /// recorded into one series: counters and rates add, trends merge their
+    /// histograms exactly, gauges widen min/max and take `other`'s `last`
+    /// (`other` is taken to be the later one). Start from a value that has
+    /// samples (a clone of the first), since an empty gauge's 0 would count
+    /// as a sample. Returns false, changing nothing, when the kinds differ.
+    pub fn merge(&mut self, other: &SeriesValue) -> bool {
+        match (self, other) {
+            (SeriesValue::Counter { sum }, SeriesValue::Counter { sum: o }) => *sum += o,
+            (
+                SeriesValue::Gauge { last, min, max },
+                SeriesValue::Gauge {
+                    last: ol,
+                    min: omin,
+                    max: omax,
+                },
+            ) => {
+                *last = *ol;
+                *min = min.min(*omin);
+                *max = max.max(*omax);
+            }
+            (
+                SeriesValue::Rate { trues, total },
+                SeriesValue::Rate {
+                    trues: ot,
+                    total: on,
+                },
+            ) => {
+                *trues += ot;
+                *total += on;
+            }
+            (SeriesValue::Trend(t), SeriesValue::Trend(o)) => t.merge(o),
+            _ => return false,
+        }
+        true
+    }
+}
+
+impl Snapshot {
+    /// The point of one series, if it is in this snapshot.
+    pub fn point(&self, metric: MetricId, tags: &TagSet) -> Option<&SeriesPoint> {
+        self.series
+            .iter()
+            .find(|p| p.metric == metric && &p.tags == tags)
     }
 }

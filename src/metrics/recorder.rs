@@ -1,0 +1,235 @@
+//! The hot path: VUs record every measurement here.
+//!
+//! Each OS thread that records gets its own [`Shard`] (found through a
+//! thread-local, registered once with the recorder), so recording is a
+//! thread-local lookup, an uncontended lock and a hash lookup — no channel
+//! message and no allocation per request. The aggregator collects the
+//! shards' contents once per flush interval.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+
+use super::histogram::display_to_micros;
+use super::metric::{MetricId, MetricKind, MetricRegistry};
+use super::shard::{AccValue, Shard};
+use super::tags::{TagInterner, TagSetId};
+use crate::protocol::http::Timings;
+
+/// One HTTP exchange as the recorder needs it.
+#[derive(Clone, Copy, Debug)]
+pub struct HttpSample {
+    /// The request's static tag set (scenario, name, method, group, user tags),
+    /// interned in [`TagInterner::global`].
+    pub tags: TagSetId,
+    /// 0 when no response arrived.
+    pub status: u16,
+    /// Whether the response was expected; `http_req_failed` counts the others.
+    pub expected: bool,
+    /// Becomes the `error_code` tag when set.
+    pub error_code: Option<&'static str>,
+    /// Becomes the `proto` tag when set.
+    pub proto: Option<&'static str>,
+    pub timings: Timings,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+/// Where VUs record. Cheap to clone (one `Arc`); `Send + Sync`.
+#[derive(Clone)]
+pub struct Recorder {
+    pub(crate) inner: Arc<RecorderInner>,
+}
+
+pub(crate) struct RecorderInner {
+    /// Tells this recorder's shards apart from other recorders' in the same
+    /// thread-local (tests run several recorders in one process).
+    id: u64,
+    pub(crate) registry: Arc<MetricRegistry>,
+    /// Every shard ever created for this recorder, in creation order. A
+    /// shard outlives its thread so nothing recorded is lost when a thread exits.
+    pub(crate) shards: Mutex<Vec<Arc<Mutex<Shard>>>>,
+    /// Used when the thread-local is unavailable (a thread being torn down).
+    fallback: Arc<Mutex<Shard>>,
+    /// Orders gauge sets across threads: the highest sequence is the last value.
+    gauge_seq: AtomicU64,
+}
+
+struct LocalShard {
+    recorder_id: u64,
+    owner: Weak<RecorderInner>,
+    shard: Arc<Mutex<Shard>>,
+}
+
+thread_local! {
+    static LOCAL_SHARDS: RefCell<Vec<LocalShard>> = const { RefCell::new(Vec::new()) };
+}
+
+static NEXT_RECORDER_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Locks a shard. A panic while holding the lock cannot leave a shard
+/// half-updated in a way that matters for counting, so poisoning is ignored.
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder")
+            .field("id", &self.inner.id)
+            .field("shards", &lock(&self.inner.shards).len())
+            .finish()
+    }
+}
+
+impl Recorder {
+    pub fn new(registry: Arc<MetricRegistry>) -> Self {
+        let fallback = Arc::new(Mutex::new(Shard::default()));
+        Recorder {
+            inner: Arc::new(RecorderInner {
+                id: NEXT_RECORDER_ID.fetch_add(1, Ordering::Relaxed),
+                registry,
+                shards: Mutex::new(vec![fallback.clone()]),
+                fallback,
+                gauge_seq: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    pub fn registry(&self) -> &Arc<MetricRegistry> {
+        &self.inner.registry
+    }
+
+    /// Records one HTTP exchange: `http_reqs` +1; the seven `http_req_*`
+    /// timing trends; `http_req_failed` (true when not expected);
+    /// `data_sent` and `data_received` — all on the request's tags plus
+    /// `status`, `expected_response`, and `error_code` / `proto` when set.
+    pub fn record_http(&self, sample: &HttpSample) {
+        self.with_shard(|shard| shard.record_http(sample, TagInterner::global()));
+    }
+
+    /// Adds to a counter. Non-finite values are ignored.
+    pub fn add(&self, metric: MetricId, tags: TagSetId, value: f64) {
+        if !value.is_finite() {
+            return;
+        }
+        self.with_series(metric, tags, MetricKind::Counter, |acc| {
+            if let AccValue::Counter { sum, samples } = acc {
+                *sum += value;
+                *samples += 1;
+            }
+        });
+    }
+
+    /// Sets a gauge. Non-finite values are ignored.
+    pub fn gauge(&self, metric: MetricId, tags: TagSetId, value: f64) {
+        if !value.is_finite() {
+            return;
+        }
+        let order = self.inner.gauge_seq.fetch_add(1, Ordering::Relaxed) + 1;
+        self.with_series(metric, tags, MetricKind::Gauge, |acc| {
+            if let AccValue::Gauge {
+                last,
+                min,
+                max,
+                seq,
+                samples,
+            } = acc
+            {
+                if *samples == 0 {
+                    (*min, *max) = (value, value);
+                } else {
+                    *min = min.min(value);
+                    *max = max.max(value);
+                }
+                if order > *seq {
+                    (*last, *seq) = (value, order);
+                }
+                *samples += 1;
+            }
+        });
+    }
+
+    /// Adds one sample to a rate.
+    pub fn rate(&self, metric: MetricId, tags: TagSetId, hit: bool) {
+        self.with_series(metric, tags, MetricKind::Rate, |acc| {
+            if let AccValue::Rate { trues, total } = acc {
+                *trues += u64::from(hit);
+                *total += 1;
+            }
+        });
+    }
+
+    /// Adds one sample to a trend, in display units (ms for time trends).
+    /// Negative values count as 0; non-finite values are ignored.
+    pub fn trend(&self, metric: MetricId, tags: TagSetId, value: f64) {
+        if !value.is_finite() {
+            return;
+        }
+        let value = value.max(0.0);
+        self.with_series(metric, tags, MetricKind::Trend, |acc| {
+            if let AccValue::Trend(t) = acc {
+                t.record(value, display_to_micros(value));
+            }
+        });
+    }
+
+    #[inline]
+    fn with_series(
+        &self,
+        metric: MetricId,
+        tags: TagSetId,
+        op: MetricKind,
+        f: impl FnOnce(&mut AccValue),
+    ) {
+        let registry = &self.inner.registry;
+        self.with_shard(|shard| {
+            if let Some(acc) = shard.series(metric, tags, op, registry) {
+                f(acc);
+            }
+        });
+    }
+
+    /// Runs `f` on this thread's shard, registering one on first use.
+    #[inline]
+    fn with_shard(&self, f: impl FnOnce(&mut Shard)) {
+        let mut f = Some(f);
+        // `try_with` fails only while the thread is being torn down; the
+        // shared fallback shard then takes the sample.
+        let _ = LOCAL_SHARDS.try_with(|cell| {
+            if let Ok(mut list) = cell.try_borrow_mut() {
+                let shard = local_shard(&mut list, &self.inner);
+                if let Some(f) = f.take() {
+                    f(&mut lock(shard));
+                }
+            }
+        });
+        if let Some(f) = f {
+            f(&mut lock(&self.inner.fallback));
+        }
+    }
+}
+
+fn local_shard<'a>(list: &'a mut Vec<LocalShard>, inner: &Arc<RecorderInner>) -> &'a Mutex<Shard> {
+    if let Some(i) = list.iter().position(|l| l.recorder_id == inner.id) {
+        return &list[i].shard;
+    }
+    register_shard(list, inner)
+}
+
+#[cold]
+fn register_shard<'a>(
+    list: &'a mut Vec<LocalShard>,
+    inner: &Arc<RecorderInner>,
+) -> &'a Mutex<Shard> {
+    // Forget shards of recorders that are gone; their aggregator is gone too.
+    list.retain(|l| l.owner.strong_count() > 0);
+    let shard = Arc::new(Mutex::new(Shard::default()));
+    lock(&inner.shards).push(shard.clone());
+    list.push(LocalShard {
+        recorder_id: inner.id,
+        owner: Arc::downgrade(inner),
+        shard,
+    });
+    &list[list.len() - 1].shard
+}
