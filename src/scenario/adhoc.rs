@@ -25,14 +25,23 @@ pub const ADHOC_SOURCE: &str = "<command line>";
 
 /// One scenario `default` requesting `request`; executor from `options`
 /// (`--vus`/`--duration`/`--iterations`), else 1 VU running once.
-pub fn adhoc_plan(request: &AdhocRequest, options: &LoadOptions) -> Result<TestPlan, ScenarioErrors> {
+pub fn adhoc_plan(
+    request: &AdhocRequest,
+    options: &LoadOptions,
+) -> Result<TestPlan, ScenarioErrors> {
     let source = Path::new(ADHOC_SOURCE);
     let mut headers = Vec::new();
     let mut errors = Vec::new();
     for h in &request.headers {
         match h.split_once(':') {
-            Some((k, v)) if !k.trim().is_empty() => headers.push((k.trim().to_string(), Scalar::string(v.trim()))),
-            _ => errors.push(ScenarioError::new(source, "--header", format!("{h:?} is not of the form 'Name: value'"))),
+            Some((k, v)) if !k.trim().is_empty() => {
+                headers.push((k.trim().to_string(), Scalar::string(v.trim())))
+            }
+            _ => errors.push(ScenarioError::new(
+                source,
+                "--header",
+                format!("{h:?} is not of the form 'Name: value'"),
+            )),
         }
     }
     if !errors.is_empty() {

@@ -63,13 +63,14 @@ impl<'a> ResponseView<'a> {
         self.headers
             .get_all(http::header::SET_COOKIE)
             .iter()
+            .rev()
             .filter_map(|v| {
                 let text = String::from_utf8_lossy(v.as_bytes());
                 let pair = text.split(';').next()?;
                 let (k, val) = pair.split_once('=')?;
                 (k.trim() == name).then(|| val.trim().trim_matches('"').to_string())
             })
-            .last()
+            .next()
     }
 }
 
@@ -114,7 +115,10 @@ pub enum Condition {
     BodyContains(Template),
     BodyMatches(Regex),
     /// A subject with operators that must all hold.
-    Subject { subject: Subject, operators: Vec<Operator> },
+    Subject {
+        subject: Subject,
+        operators: Vec<Operator>,
+    },
 }
 
 /// Where an extracted value comes from.
@@ -158,7 +162,9 @@ impl Condition {
                     Subject::Cookie(name) => (response.cookie(name), None),
                 };
                 let number = number.or_else(|| text.as_deref().and_then(|t| t.trim().parse().ok()));
-                operators.iter().all(|op| apply(op, text.as_deref(), number, scope))
+                operators
+                    .iter()
+                    .all(|op| apply(op, text.as_deref(), number, scope))
             }
         }
     }
@@ -191,12 +197,20 @@ impl Condition {
             self,
             Condition::BodyContains(_)
                 | Condition::BodyMatches(_)
-                | Condition::Subject { subject: Subject::Json(_), .. }
+                | Condition::Subject {
+                    subject: Subject::Json(_),
+                    ..
+                }
         )
     }
 }
 
-fn apply(op: &Operator, text: Option<&str>, number: Option<f64>, scope: &dyn TemplateScope) -> bool {
+fn apply(
+    op: &Operator,
+    text: Option<&str>,
+    number: Option<f64>,
+    scope: &dyn TemplateScope,
+) -> bool {
     if let Operator::Exists(want) = op {
         return text.is_some() == *want;
     }
@@ -220,7 +234,9 @@ fn apply(op: &Operator, text: Option<&str>, number: Option<f64>, scope: &dyn Tem
                 _ => false,
             }
         }
-        Operator::In(options) => options.iter().any(|t| render(t, scope).is_some_and(|e| same(text, &e))),
+        Operator::In(options) => options
+            .iter()
+            .any(|t| render(t, scope).is_some_and(|e| same(text, &e))),
     }
 }
 
@@ -228,7 +244,13 @@ fn describe_statuses(set: &StatusSet) -> String {
     let parts: Vec<String> = set
         .0
         .iter()
-        .map(|(lo, hi)| if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") })
+        .map(|(lo, hi)| {
+            if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo}-{hi}")
+            }
+        })
         .collect();
     parts.join(" or ")
 }
@@ -263,12 +285,17 @@ impl Extractor {
     /// as text, objects and arrays as compact JSON; `None` when absent.
     pub fn extract(&self, response: &ResponseView<'_>) -> Option<String> {
         match self {
-            Extractor::Json(path) => response.json().and_then(|doc| path.lookup(doc)).map(|f| f.to_text()),
+            Extractor::Json(path) => response
+                .json()
+                .and_then(|doc| path.lookup(doc))
+                .map(|f| f.to_text()),
             Extractor::Header(name) => response.header(name),
             Extractor::Regex(re) => {
                 let text = response.text();
                 let caps = re.captures(&text)?;
-                caps.get(1).or_else(|| caps.get(0)).map(|m| m.as_str().to_string())
+                caps.get(1)
+                    .or_else(|| caps.get(0))
+                    .map(|m| m.as_str().to_string())
             }
             Extractor::Cookie(name) => response.cookie(name),
         }

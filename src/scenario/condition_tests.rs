@@ -29,14 +29,29 @@ impl TemplateScope for Scope {
 fn t(text: &str) -> Template {
     let env = BTreeMap::new();
     let vars = vec!["expected".to_string()];
-    Template::compile(text, &TemplateContext { env: &env, process_env: None, variables: &vars, feeds: &[] }).unwrap()
+    Template::compile(
+        text,
+        &TemplateContext {
+            env: &env,
+            process_env: None,
+            variables: &vars,
+            feeds: &[],
+        },
+    )
+    .unwrap()
 }
 
 fn headers() -> HeaderMap {
     let mut h = HeaderMap::new();
-    h.insert("content-type", HeaderValue::from_static("application/json; charset=utf-8"));
+    h.insert(
+        "content-type",
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
     h.append("set-cookie", HeaderValue::from_static("theme=dark; Path=/"));
-    h.append("set-cookie", HeaderValue::from_static("session_id=abc123; HttpOnly"));
+    h.append(
+        "set-cookie",
+        HeaderValue::from_static("session_id=abc123; HttpOnly"),
+    );
     h.insert("x-count", HeaderValue::from_static("12"));
     h
 }
@@ -44,7 +59,10 @@ fn headers() -> HeaderMap {
 const BODY: &[u8] = br#"{"access_token":"tok","credits":5,"data":{"status":"completed"},"items":[1,2],"ok":true,"html":"<input name=\"csrf\" value=\"zz9\">"}"#;
 
 fn json(path: &str, operators: Vec<Operator>) -> Condition {
-    Condition::Subject { subject: Subject::Json(JsonPath::parse(path).unwrap()), operators }
+    Condition::Subject {
+        subject: Subject::Json(JsonPath::parse(path).unwrap()),
+        operators,
+    }
 }
 
 #[test]
@@ -63,17 +81,47 @@ fn evaluates_each_kind() {
     assert!(!json("missing", vec![Operator::NotEquals(t("x"))]).evaluate(&r, &s));
     assert!(json("data.status", vec![Operator::Equals(t("{{ expected }}"))]).evaluate(&r, &s));
     assert!(json("credits", vec![Operator::Equals(t("5.0"))]).evaluate(&r, &s));
-    assert!(json("credits", vec![Operator::Compare(Compare::Gt, t("0")), Operator::Compare(Compare::Lte, t("5"))]).evaluate(&r, &s));
+    assert!(
+        json(
+            "credits",
+            vec![
+                Operator::Compare(Compare::Gt, t("0")),
+                Operator::Compare(Compare::Lte, t("5"))
+            ]
+        )
+        .evaluate(&r, &s)
+    );
     assert!(!json("credits", vec![Operator::Compare(Compare::Lt, t("5"))]).evaluate(&r, &s));
     assert!(json("items.#", vec![Operator::Compare(Compare::Gte, t("2"))]).evaluate(&r, &s));
     assert!(json("ok", vec![Operator::Equals(t("true"))]).evaluate(&r, &s));
-    assert!(json("data.status", vec![Operator::In(vec![t("pending"), t("completed")])]).evaluate(&r, &s));
-    assert!(json("data.status", vec![Operator::Matches(Regex::new("^comp").unwrap()), Operator::NotContains(t("fail"))]).evaluate(&r, &s));
-    let header = |name: &'static str, ops| Condition::Subject { subject: Subject::Header(HeaderName::from_static(name)), operators: ops };
+    assert!(
+        json(
+            "data.status",
+            vec![Operator::In(vec![t("pending"), t("completed")])]
+        )
+        .evaluate(&r, &s)
+    );
+    assert!(
+        json(
+            "data.status",
+            vec![
+                Operator::Matches(Regex::new("^comp").unwrap()),
+                Operator::NotContains(t("fail"))
+            ]
+        )
+        .evaluate(&r, &s)
+    );
+    let header = |name: &'static str, ops| Condition::Subject {
+        subject: Subject::Header(HeaderName::from_static(name)),
+        operators: ops,
+    };
     assert!(header("content-type", vec![Operator::Contains(t("json"))]).evaluate(&r, &s));
     assert!(header("x-count", vec![Operator::Compare(Compare::Gt, t("11"))]).evaluate(&r, &s));
     assert!(!header("etag", vec![Operator::Exists(true)]).evaluate(&r, &s));
-    let cookie = Condition::Subject { subject: Subject::Cookie("session_id".into()), operators: vec![Operator::Equals(t("abc123"))] };
+    let cookie = Condition::Subject {
+        subject: Subject::Cookie("session_id".into()),
+        operators: vec![Operator::Equals(t("abc123"))],
+    };
     assert!(cookie.evaluate(&r, &s));
 }
 
@@ -87,13 +135,38 @@ fn non_json_body_fails_json_conditions() {
 
 #[test]
 fn describes_conditions() {
-    assert_eq!(Condition::Status(StatusSet(vec![(200, 200)])).describe(), "status is 200");
-    assert_eq!(Condition::Status(StatusSet(vec![(200, 200), (300, 399)])).describe(), "status is 200 or 300-399");
-    assert_eq!(json("data.status", vec![Operator::Equals(t("completed"))]).describe(), "json data.status equals completed");
-    assert_eq!(json("credits", vec![Operator::Compare(Compare::Gt, t("0"))]).describe(), "json credits > 0");
-    assert_eq!(json("a", vec![Operator::Exists(true), Operator::NotEquals(t("x"))]).describe(), "json a exists and does not equal x");
-    assert_eq!(Condition::MaxDuration(Duration::from_millis(500), "500ms".into()).describe(), "duration < 500ms");
-    assert_eq!(Condition::BodyContains(t("ok")).describe(), "body contains ok");
+    assert_eq!(
+        Condition::Status(StatusSet(vec![(200, 200)])).describe(),
+        "status is 200"
+    );
+    assert_eq!(
+        Condition::Status(StatusSet(vec![(200, 200), (300, 399)])).describe(),
+        "status is 200 or 300-399"
+    );
+    assert_eq!(
+        json("data.status", vec![Operator::Equals(t("completed"))]).describe(),
+        "json data.status equals completed"
+    );
+    assert_eq!(
+        json("credits", vec![Operator::Compare(Compare::Gt, t("0"))]).describe(),
+        "json credits > 0"
+    );
+    assert_eq!(
+        json(
+            "a",
+            vec![Operator::Exists(true), Operator::NotEquals(t("x"))]
+        )
+        .describe(),
+        "json a exists and does not equal x"
+    );
+    assert_eq!(
+        Condition::MaxDuration(Duration::from_millis(500), "500ms".into()).describe(),
+        "duration < 500ms"
+    );
+    assert_eq!(
+        Condition::BodyContains(t("ok")).describe(),
+        "body contains ok"
+    );
     assert!(json("a", vec![]).needs_body());
     assert!(!Condition::Status(StatusSet::k6_default()).needs_body());
 }
@@ -102,15 +175,51 @@ fn describes_conditions() {
 fn extracts_values() {
     let h = headers();
     let r = ResponseView::new(200, &h, BODY, Duration::ZERO);
-    assert_eq!(Extractor::Json(JsonPath::parse("access_token").unwrap()).extract(&r).as_deref(), Some("tok"));
-    assert_eq!(Extractor::Json(JsonPath::parse("credits").unwrap()).extract(&r).as_deref(), Some("5"));
-    assert_eq!(Extractor::Json(JsonPath::parse("data").unwrap()).extract(&r).as_deref(), Some(r#"{"status":"completed"}"#));
-    assert_eq!(Extractor::Json(JsonPath::parse("nope").unwrap()).extract(&r), None);
-    assert_eq!(Extractor::Header(HeaderName::from_static("x-count")).extract(&r).as_deref(), Some("12"));
+    assert_eq!(
+        Extractor::Json(JsonPath::parse("access_token").unwrap())
+            .extract(&r)
+            .as_deref(),
+        Some("tok")
+    );
+    assert_eq!(
+        Extractor::Json(JsonPath::parse("credits").unwrap())
+            .extract(&r)
+            .as_deref(),
+        Some("5")
+    );
+    assert_eq!(
+        Extractor::Json(JsonPath::parse("data").unwrap())
+            .extract(&r)
+            .as_deref(),
+        Some(r#"{"status":"completed"}"#)
+    );
+    assert_eq!(
+        Extractor::Json(JsonPath::parse("nope").unwrap()).extract(&r),
+        None
+    );
+    assert_eq!(
+        Extractor::Header(HeaderName::from_static("x-count"))
+            .extract(&r)
+            .as_deref(),
+        Some("12")
+    );
     let csrf = Extractor::Regex(Regex::new(r#"name=\\"csrf\\" value=\\"([^\\]+)"#).unwrap());
     assert_eq!(csrf.extract(&r).as_deref(), Some("zz9"));
-    assert_eq!(Extractor::Regex(Regex::new("cred[a-z]+").unwrap()).extract(&r).as_deref(), Some("credits"));
-    assert_eq!(Extractor::Cookie("session_id".into()).extract(&r).as_deref(), Some("abc123"));
-    assert_eq!(Extractor::Cookie("theme".into()).extract(&r).as_deref(), Some("dark"));
+    assert_eq!(
+        Extractor::Regex(Regex::new("cred[a-z]+").unwrap())
+            .extract(&r)
+            .as_deref(),
+        Some("credits")
+    );
+    assert_eq!(
+        Extractor::Cookie("session_id".into())
+            .extract(&r)
+            .as_deref(),
+        Some("abc123")
+    );
+    assert_eq!(
+        Extractor::Cookie("theme".into()).extract(&r).as_deref(),
+        Some("dark")
+    );
     assert!(!Extractor::Cookie("x".into()).needs_body());
 }

@@ -20,7 +20,11 @@ pub struct ScenarioError {
 }
 
 impl ScenarioError {
-    pub fn new(file: impl Into<PathBuf>, field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(
+        file: impl Into<PathBuf>,
+        field: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         ScenarioError {
             file: file.into(),
             line: None,

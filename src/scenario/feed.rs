@@ -38,12 +38,26 @@ pub struct DataFeed {
 
 impl DataFeed {
     /// Builds a feed; fails when there are no rows or a row has the wrong width.
-    pub fn new(name: impl Into<String>, columns: Vec<String>, rows: Vec<Vec<String>>, mode: FeedMode) -> Result<Self, String> {
+    pub fn new(
+        name: impl Into<String>,
+        columns: Vec<String>,
+        rows: Vec<Vec<String>>,
+        mode: FeedMode,
+    ) -> Result<Self, String> {
         if rows.is_empty() {
             return Err("has no data rows".into());
         }
-        if let Some((i, row)) = rows.iter().enumerate().find(|(_, r)| r.len() != columns.len()) {
-            return Err(format!("row {} has {} fields, the header has {}", i + 1, row.len(), columns.len()));
+        if let Some((i, row)) = rows
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.len() != columns.len())
+        {
+            return Err(format!(
+                "row {} has {} fields, the header has {}",
+                i + 1,
+                row.len(),
+                columns.len()
+            ));
         }
         Ok(DataFeed {
             name: name.into(),
@@ -57,8 +71,12 @@ impl DataFeed {
     /// Loads a `.csv` or `.json` file; the message names the path as resolved.
     pub fn load(name: &str, path: &Path, mode: FeedMode) -> Result<Self, String> {
         let shown = path.display();
-        let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read data file {shown}: {e}"))?;
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read data file {shown}: {e}"))?;
         let (columns, rows) = match ext.as_deref() {
             Some("csv") => parse_csv(&text),
             Some("json") => parse_json(&text),
@@ -96,7 +114,10 @@ impl DataFeed {
 }
 
 fn parse_csv(text: &str) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
     let columns: Vec<String> = reader
         .headers()
         .map_err(|e| e.to_string())?
@@ -115,7 +136,8 @@ fn parse_csv(text: &str) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
 }
 
 fn parse_json(text: &str) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("invalid JSON: {e}"))?;
     let items = value.as_array().ok_or("must be a JSON array of objects")?;
     let mut columns: Vec<String> = Vec::new();
     for item in items {
@@ -158,11 +180,19 @@ mod tests {
     #[test]
     fn loads_csv_and_json() {
         let dir = tempfile::tempdir().unwrap();
-        let csv = write(&dir, "u.csv", "email,password\na@x.io,p1\n\"b,c@x.io\",p2\n");
+        let csv = write(
+            &dir,
+            "u.csv",
+            "email,password\na@x.io,p1\n\"b,c@x.io\",p2\n",
+        );
         let feed = DataFeed::load("users", &csv, FeedMode::PerVu).unwrap();
         assert_eq!(feed.columns, ["email", "password"]);
         assert_eq!(feed.rows, [["a@x.io", "p1"], ["b,c@x.io", "p2"]]);
-        let json = write(&dir, "u.json", r#"[{"id": 1, "name": "a"}, {"id": 2, "tag": true}]"#);
+        let json = write(
+            &dir,
+            "u.json",
+            r#"[{"id": 1, "name": "a"}, {"id": 2, "tag": true}]"#,
+        );
         let feed = DataFeed::load("u", &json, FeedMode::Random).unwrap();
         assert_eq!(feed.columns, ["id", "name", "tag"]);
         assert_eq!(feed.rows, [["1", "a", ""], ["2", "", "true"]]);
@@ -172,8 +202,14 @@ mod tests {
     fn picks_rows_by_mode() {
         let rows = (0..3).map(|i| vec![i.to_string()]).collect();
         let feed = DataFeed::new("f", vec!["n".into()], rows, FeedMode::Sequential).unwrap();
-        assert_eq!((1..=5).map(|vu| feed.row_for_vu(vu)).collect::<Vec<_>>(), [0, 1, 2, 0, 1]);
-        assert_eq!((0..4).map(|_| feed.next_sequential()).collect::<Vec<_>>(), [0, 1, 2, 0]);
+        assert_eq!(
+            (1..=5).map(|vu| feed.row_for_vu(vu)).collect::<Vec<_>>(),
+            [0, 1, 2, 0, 1]
+        );
+        assert_eq!(
+            (0..4).map(|_| feed.next_sequential()).collect::<Vec<_>>(),
+            [0, 1, 2, 0]
+        );
         let mut rng = rand::rngs::SmallRng::seed_from_u64(1);
         let mut seen = [0; 3];
         for _ in 0..300 {
@@ -187,20 +223,54 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope.csv");
         let err = DataFeed::load("f", &missing, FeedMode::PerVu).unwrap_err();
-        assert_eq!(err, format!("cannot read data file {}: No such file or directory (os error 2)", missing.display()));
+        assert_eq!(
+            err,
+            format!(
+                "cannot read data file {}: No such file or directory (os error 2)",
+                missing.display()
+            )
+        );
         let empty = write(&dir, "e.csv", "");
-        assert!(DataFeed::load("f", &empty, FeedMode::PerVu).unwrap_err().ends_with("is empty (a header row naming the columns is required)"));
+        assert!(
+            DataFeed::load("f", &empty, FeedMode::PerVu)
+                .unwrap_err()
+                .ends_with("is empty (a header row naming the columns is required)")
+        );
         let header_only = write(&dir, "h.csv", "a,b\n");
-        assert!(DataFeed::load("f", &header_only, FeedMode::PerVu).unwrap_err().ends_with("has no data rows"));
+        assert!(
+            DataFeed::load("f", &header_only, FeedMode::PerVu)
+                .unwrap_err()
+                .ends_with("has no data rows")
+        );
         let ragged = write(&dir, "r.csv", "a,b\n1,2\n3\n");
-        assert!(DataFeed::load("f", &ragged, FeedMode::PerVu).unwrap_err().ends_with("row 2 has 1 fields, the header has 2"));
+        assert!(
+            DataFeed::load("f", &ragged, FeedMode::PerVu)
+                .unwrap_err()
+                .ends_with("row 2 has 1 fields, the header has 2")
+        );
         let obj = write(&dir, "o.json", r#"{"a": 1}"#);
-        assert!(DataFeed::load("f", &obj, FeedMode::PerVu).unwrap_err().ends_with("must be a JSON array of objects"));
+        assert!(
+            DataFeed::load("f", &obj, FeedMode::PerVu)
+                .unwrap_err()
+                .ends_with("must be a JSON array of objects")
+        );
         let nums = write(&dir, "n.json", "[1, 2]");
-        assert!(DataFeed::load("f", &nums, FeedMode::PerVu).unwrap_err().ends_with("must be a JSON array of objects"));
+        assert!(
+            DataFeed::load("f", &nums, FeedMode::PerVu)
+                .unwrap_err()
+                .ends_with("must be a JSON array of objects")
+        );
         let empty_json = write(&dir, "e.json", "[]");
-        assert!(DataFeed::load("f", &empty_json, FeedMode::PerVu).unwrap_err().ends_with("has no data rows"));
+        assert!(
+            DataFeed::load("f", &empty_json, FeedMode::PerVu)
+                .unwrap_err()
+                .ends_with("has no data rows")
+        );
         let txt = write(&dir, "t.txt", "x");
-        assert!(DataFeed::load("f", &txt, FeedMode::PerVu).unwrap_err().contains("use a .csv or .json file"));
+        assert!(
+            DataFeed::load("f", &txt, FeedMode::PerVu)
+                .unwrap_err()
+                .contains("use a .csv or .json file")
+        );
     }
 }

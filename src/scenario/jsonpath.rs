@@ -42,7 +42,9 @@ impl JsonPath {
         while i < chars.len() {
             match chars[i] {
                 '.' => {
-                    if key.is_empty() && !matches!(parts.last(), Some(Part::Index(_)) | Some(Part::Key(_))) {
+                    if key.is_empty()
+                        && !matches!(parts.last(), Some(Part::Index(_)) | Some(Part::Key(_)))
+                    {
                         return Err(bad("empty segment"));
                     }
                     if !key.is_empty() {
@@ -126,7 +128,11 @@ impl JsonPath {
 }
 
 fn key_part(key: String) -> Part {
-    if key == "#" { Part::Length } else { Part::Key(key) }
+    if key == "#" {
+        Part::Length
+    } else {
+        Part::Key(key)
+    }
 }
 
 /// What a path found: a value in the document, or a computed length.
@@ -170,12 +176,16 @@ mod tests {
     use serde_json::json;
 
     fn get(path: &str, doc: &Value) -> Option<String> {
-        JsonPath::parse(path).unwrap().lookup(doc).map(|f| f.to_text())
+        JsonPath::parse(path)
+            .unwrap()
+            .lookup(doc)
+            .map(|f| f.to_text())
     }
 
     #[test]
     fn looks_up_nested_values() {
-        let doc = json!({"a": {"b": [{"c": "x"}, {"c": 2}]}, "items": [1, 2, 3], "n": null, "x.y": true});
+        let doc =
+            json!({"a": {"b": [{"c": "x"}, {"c": 2}]}, "items": [1, 2, 3], "n": null, "x.y": true});
         assert_eq!(get("a.b[0].c", &doc).as_deref(), Some("x"));
         assert_eq!(get("a.b.1.c", &doc).as_deref(), Some("2"));
         assert_eq!(get("$.a.b[1].c", &doc).as_deref(), Some("2"));
@@ -195,10 +205,22 @@ mod tests {
 
     #[test]
     fn rejects_malformed_paths() {
-        assert!(JsonPath::parse("a..b").unwrap_err().contains("empty segment"));
-        assert!(JsonPath::parse("a[x]").unwrap_err().contains("not an array index"));
+        assert!(
+            JsonPath::parse("a..b")
+                .unwrap_err()
+                .contains("empty segment")
+        );
+        assert!(
+            JsonPath::parse("a[x]")
+                .unwrap_err()
+                .contains("not an array index")
+        );
         assert!(JsonPath::parse("a[0").unwrap_err().contains("missing ']'"));
-        assert!(JsonPath::parse("a.#.b").unwrap_err().contains("last segment"));
+        assert!(
+            JsonPath::parse("a.#.b")
+                .unwrap_err()
+                .contains("last segment")
+        );
         assert!(JsonPath::parse("a.").unwrap_err().contains("ends with"));
     }
 

@@ -41,26 +41,44 @@ impl LoadOptions {
 /// Reads and validates a scenario file.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<TestPlan, ScenarioErrors> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        ScenarioErrors::single(ScenarioError::new(path, "", format!("cannot read scenario file: {e}")))
+        ScenarioErrors::single(ScenarioError::new(
+            path,
+            "",
+            format!("cannot read scenario file: {e}"),
+        ))
     })?;
     load_str(&text, path, options)
 }
 
 /// Validates scenario text; `source` names it in errors and anchors relative data paths.
-pub fn load_str(text: &str, source: &Path, options: &LoadOptions) -> Result<TestPlan, ScenarioErrors> {
+pub fn load_str(
+    text: &str,
+    source: &Path,
+    options: &LoadOptions,
+) -> Result<TestPlan, ScenarioErrors> {
     let file = parse(text, source)?;
-    validate::validate(&file, source, options).map_err(|problems| locate_problems(problems, text, source))
+    validate::validate(&file, source, options)
+        .map_err(|problems| locate_problems(problems, text, source))
 }
 
 /// Validates a model built in code (ad-hoc mode); errors carry no positions.
-pub(crate) fn validate_model(file: &ScenarioFile, source: &Path, options: &LoadOptions) -> Result<TestPlan, Vec<Problem>> {
+pub(crate) fn validate_model(
+    file: &ScenarioFile,
+    source: &Path,
+    options: &LoadOptions,
+) -> Result<TestPlan, Vec<Problem>> {
     validate::validate(file, source, options)
 }
 
 fn parse(text: &str, source: &Path) -> Result<ScenarioFile, ScenarioErrors> {
-    if text.trim().lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---") {
+    if text
+        .trim()
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---")
+    {
         return Err(ScenarioErrors::single(
-            ScenarioError::new(source, "", "the scenario file is empty").with_hint("start with e.g. `vus: 1`, `duration: 10s` and a `flow:` list"),
+            ScenarioError::new(source, "", "the scenario file is empty")
+                .with_hint("start with e.g. `vus: 1`, `duration: 10s` and a `flow:` list"),
         ));
     }
     serde_norway::from_str(text).map_err(|e| ScenarioErrors::single(serde_error(&e, source)))
@@ -78,7 +96,8 @@ fn serde_error(error: &serde_norway::Error, source: &Path) -> ScenarioError {
     }
     let mut field = String::new();
     if let Some((head, rest)) = text.split_once(": ") {
-        let is_path = !head.is_empty() && !head.contains(char::is_whitespace) && !head.contains('`');
+        let is_path =
+            !head.is_empty() && !head.contains(char::is_whitespace) && !head.contains('`');
         if is_path {
             field = head.to_string();
             text = rest.to_string();

@@ -86,7 +86,9 @@ impl Locator {
                     .iter()
                     .find(|(key, _, _)| key == k)
                     .map(|(_, pos, child)| (*pos, child)),
-                (Seg::Index(i), Node::Seq(items)) => items.get(*i).map(|(pos, child)| (*pos, child)),
+                (Seg::Index(i), Node::Seq(items)) => {
+                    items.get(*i).map(|(pos, child)| (*pos, child))
+                }
                 _ => None,
             };
             match next {
@@ -121,10 +123,10 @@ fn content_end(line: &[char], start: usize) -> usize {
             Some(q) if c == q => quote = None,
             Some('"') if c == '\\' => i += 1,
             Some(_) => {}
-            None if c == '"' || c == '\'' => {
-                if i == start || matches!(line[i - 1], ' ' | '{' | '[' | ',' | ':') {
-                    quote = Some(c);
-                }
+            None if (c == '"' || c == '\'')
+                && (i == start || matches!(line[i - 1], ' ' | '{' | '[' | ',' | ':')) =>
+            {
+                quote = Some(c);
             }
             None if c == '#' && (i == start || line[i - 1] == ' ' || line[i - 1] == '\t') => {
                 end = i;
@@ -180,7 +182,16 @@ fn split_key(line: &[char], start: usize) -> Option<(String, usize)> {
     }
     (start..end)
         .find(|&i| line[i] == ':' && (i + 1 == end || line[i + 1] == ' ' || line[i + 1] == '\t'))
-        .map(|i| (line[start..i].iter().collect::<String>().trim_end().to_string(), i + 1))
+        .map(|i| {
+            (
+                line[start..i]
+                    .iter()
+                    .collect::<String>()
+                    .trim_end()
+                    .to_string(),
+                i + 1,
+            )
+        })
 }
 
 impl Scanner {
@@ -253,7 +264,9 @@ impl Scanner {
         let mut entries = Vec::new();
         loop {
             self.skip_blank();
-            let Some(line) = self.lines.get(self.cur) else { break };
+            let Some(line) = self.lines.get(self.cur) else {
+                break;
+            };
             let line_ind = indent(line);
             if line_ind < ind {
                 break;
@@ -295,7 +308,9 @@ impl Scanner {
         let mut items = Vec::new();
         loop {
             self.skip_blank();
-            let Some(line) = self.lines.get(self.cur) else { break };
+            let Some(line) = self.lines.get(self.cur) else {
+                break;
+            };
             if indent(line) != ind || !is_seq_item(line, ind) {
                 break;
             }
@@ -323,7 +338,10 @@ impl Scanner {
     }
 
     fn peek(&self, cursor: (usize, usize)) -> Option<char> {
-        self.lines.get(cursor.0).and_then(|l| l.get(cursor.1)).copied()
+        self.lines
+            .get(cursor.0)
+            .and_then(|l| l.get(cursor.1))
+            .copied()
     }
 
     /// Skips spaces, line ends and comments inside a flow collection.
@@ -434,8 +452,7 @@ impl Scanner {
             _ => {
                 while let Some(c) = self.peek(*cursor) {
                     let next = self.peek((cursor.0, cursor.1 + 1));
-                    let colon_ends =
-                        c == ':' && matches!(next, None | Some(' ' | ',' | '}' | ']'));
+                    let colon_ends = c == ':' && matches!(next, None | Some(' ' | ',' | '}' | ']'));
                     if matches!(c, ',' | '}' | ']') || colon_ends {
                         break;
                     }
@@ -507,15 +524,26 @@ scenarios:
             loc.locate(&path("thresholds.http_req_duration{name:a}[1]")),
             Some((5, 46))
         );
-        assert_eq!(loc.locate(&path("thresholds.checks[0].abort_on_fail")), Some((7, 32)));
-        assert_eq!(loc.locate(&path("scenarios.main.flow[0].request.url")), Some((13, 11)));
+        assert_eq!(
+            loc.locate(&path("thresholds.checks[0].abort_on_fail")),
+            Some((7, 32))
+        );
+        assert_eq!(
+            loc.locate(&path("scenarios.main.flow[0].request.url")),
+            Some((13, 11))
+        );
         assert_eq!(
             loc.locate(&path("scenarios.main.flow[0].request.checks[1].equals")),
             Some((18, 28))
         );
-        assert_eq!(loc.locate(&path("scenarios.main.flow[1].sleep")), Some((19, 9)));
         assert_eq!(
-            loc.locate(&path("scenarios.main.flow[2].group.steps[0].request.headers.A")),
+            loc.locate(&path("scenarios.main.flow[1].sleep")),
+            Some((19, 9))
+        );
+        assert_eq!(
+            loc.locate(&path(
+                "scenarios.main.flow[2].group.steps[0].request.headers.A"
+            )),
             Some((24, 52))
         );
         // A missing tail resolves to the deepest part that exists.

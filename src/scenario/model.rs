@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use super::model_types::{OrderedMap, Scalar, StatusSpec, TextOr, Text};
+use super::model_types::{OrderedMap, Scalar, StatusSpec, Text, TextOr};
 
 /// A whole scenario file.
 ///

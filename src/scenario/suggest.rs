@@ -26,7 +26,8 @@ pub fn similar<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .filter_map(|c| {
             let d = distance(name, c);
             let lc = c.to_lowercase();
-            let related = lc.len() > 2 && lower.len() > 2 && (lc.contains(&lower) || lower.contains(&lc));
+            let related =
+                lc.len() > 2 && lower.len() > 2 && (lc.contains(&lower) || lower.contains(&lc));
             (d <= limit || related).then_some((d, c))
         })
         .collect();

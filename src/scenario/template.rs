@@ -191,7 +191,9 @@ impl TemplateBuilder {
         for part in &template.parts {
             match part {
                 Part::Literal(text) => self.push_literal(text, json_escape),
-                Part::Dynamic(d, escaped) => self.parts.push(Part::Dynamic(d.clone(), *escaped || json_escape)),
+                Part::Dynamic(d, escaped) => self
+                    .parts
+                    .push(Part::Dynamic(d.clone(), *escaped || json_escape)),
             }
         }
     }
@@ -210,7 +212,9 @@ enum Resolved {
 }
 
 fn is_identifier(s: &str) -> bool {
-    s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    s.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -222,9 +226,16 @@ fn compile_expr(expr: &str, ctx: &TemplateContext<'_>) -> Result<Resolved, Templ
     if let Some(open) = expr.find('(') {
         let name = expr[..open].trim();
         let Some(args) = expr[open + 1..].strip_suffix(')') else {
-            return err(format!("malformed function call {expr:?}: missing ')'"), None);
+            return err(
+                format!("malformed function call {expr:?}: missing ')'"),
+                None,
+            );
         };
-        let args: Vec<&str> = args.split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
+        let args: Vec<&str> = args
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .collect();
         let no_args = |d: Dynamic| {
             if args.is_empty() {
                 Ok(Resolved::Dynamic(d))
@@ -239,8 +250,13 @@ fn compile_expr(expr: &str, ctx: &TemplateContext<'_>) -> Result<Resolved, Templ
             "random_int" => {
                 let nums: Vec<i64> = args.iter().filter_map(|a| a.parse().ok()).collect();
                 match nums.as_slice() {
-                    [lo, hi] if args.len() == 2 && lo <= hi => Ok(Resolved::Dynamic(Dynamic::RandomInt(*lo, *hi))),
-                    [lo, hi] if args.len() == 2 => err(format!("random_int({lo}, {hi}): the minimum is larger than the maximum"), None),
+                    [lo, hi] if args.len() == 2 && lo <= hi => {
+                        Ok(Resolved::Dynamic(Dynamic::RandomInt(*lo, *hi)))
+                    }
+                    [lo, hi] if args.len() == 2 => err(
+                        format!("random_int({lo}, {hi}): the minimum is larger than the maximum"),
+                        None,
+                    ),
                     _ => err(
                         format!("random_int takes two integers, got {expr:?}"),
                         Some("e.g. {{ random_int(1, 100) }}".into()),
@@ -262,21 +278,34 @@ fn compile_expr(expr: &str, ctx: &TemplateContext<'_>) -> Result<Resolved, Templ
             } else {
                 format!("data feeds: {}", suggest::list(names))
             };
-            return err(format!("unknown data feed {feed:?} in {{{{ {expr} }}}}"), Some(hint));
+            return err(
+                format!("unknown data feed {feed:?} in {{{{ {expr} }}}}"),
+                Some(hint),
+            );
         };
         let columns = &ctx.feeds[id].1;
         let Some(col) = columns.iter().position(|c| c == column) else {
             return err(
                 format!("data feed {feed:?} has no column {column:?}"),
-                Some(format!("columns: {}", suggest::list(columns.iter().map(String::as_str)))),
+                Some(format!(
+                    "columns: {}",
+                    suggest::list(columns.iter().map(String::as_str))
+                )),
             );
         };
-        return Ok(Resolved::Dynamic(Dynamic::Data(FeedId(id as u32), col, expr.to_string())));
+        return Ok(Resolved::Dynamic(Dynamic::Data(
+            FeedId(id as u32),
+            col,
+            expr.to_string(),
+        )));
     }
     if !is_identifier(expr) {
         return err(
             format!("invalid placeholder {{{{ {expr} }}}}"),
-            Some("use a NAME, feed.column, __VU, __ITER, __SCENARIO or a function like uuid()".into()),
+            Some(
+                "use a NAME, feed.column, __VU, __ITER, __SCENARIO or a function like uuid()"
+                    .into(),
+            ),
         );
     }
     match expr {
@@ -286,9 +315,16 @@ fn compile_expr(expr: &str, ctx: &TemplateContext<'_>) -> Result<Resolved, Templ
         _ => {}
     }
     if let Some(slot) = ctx.variables.iter().position(|v| v == expr) {
-        return Ok(Resolved::Dynamic(Dynamic::Var(VarSlot(slot as u32), expr.to_string())));
+        return Ok(Resolved::Dynamic(Dynamic::Var(
+            VarSlot(slot as u32),
+            expr.to_string(),
+        )));
     }
-    if let Some(value) = ctx.env.get(expr).or_else(|| ctx.process_env.and_then(|p| p.get(expr))) {
+    if let Some(value) = ctx
+        .env
+        .get(expr)
+        .or_else(|| ctx.process_env.and_then(|p| p.get(expr)))
+    {
         return Ok(Resolved::Inline(value.clone()));
     }
     let candidates = ctx
@@ -306,7 +342,11 @@ fn compile_expr(expr: &str, ctx: &TemplateContext<'_>) -> Result<Resolved, Templ
     err(format!("unknown variable {expr:?}"), Some(hint))
 }
 
-fn render_dynamic(d: &Dynamic, scope: &dyn TemplateScope, out: &mut String) -> Result<(), RenderError> {
+fn render_dynamic(
+    d: &Dynamic,
+    scope: &dyn TemplateScope,
+    out: &mut String,
+) -> Result<(), RenderError> {
     match d {
         Dynamic::Var(slot, name) => out.push_str(scope.var(*slot).ok_or_else(|| {
             RenderError(format!(
@@ -332,8 +372,14 @@ fn render_dynamic(d: &Dynamic, scope: &dyn TemplateScope, out: &mut String) -> R
             let _ = write!(out, "{}", rand::random_range(*lo..=*hi));
         }
         Dynamic::UnixTime | Dynamic::UnixTimeMs => {
-            let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
-            let value = if *d == Dynamic::UnixTime { since.as_secs() } else { since.as_millis() as u64 };
+            let since = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            let value = if *d == Dynamic::UnixTime {
+                since.as_secs()
+            } else {
+                since.as_millis() as u64
+            };
             let _ = write!(out, "{value}");
         }
     }

@@ -16,22 +16,35 @@ use crate::scenario::model_types::{OrderedMap, Scalar};
 use crate::scenario::plan::{CheckSpec, RecordAction, RecordSpec, VarSlot};
 use crate::scenario::template::Template;
 
+/// (key, value, constructor) of an operator that takes a templated value.
+type TemplatedOperator<'a> = (&'a str, &'a Option<Scalar>, fn(Template) -> Operator);
+
 const SUBJECTS: &str = "status, json, header, cookie, body_contains, body_matches or max_duration";
-const OPERATORS: &str = "exists, equals, not_equals, contains, not_contains, matches, lt, lte, gt, gte or in";
+const OPERATORS: &str =
+    "exists, equals, not_equals, contains, not_contains, matches, lt, lte, gt, gte or in";
 
 pub(crate) fn record_needs_body(record: &RecordSpec) -> bool {
     match &record.action {
         RecordAction::Add { when, .. } => when.as_ref().is_some_and(Condition::needs_body),
         RecordAction::Rate { condition } => condition.needs_body(),
-        RecordAction::Value { source, when } => source.needs_body() || when.as_ref().is_some_and(Condition::needs_body),
+        RecordAction::Value { source, when } => {
+            source.needs_body() || when.as_ref().is_some_and(Condition::needs_body)
+        }
     }
 }
 
 impl Validator<'_> {
-    pub(crate) fn checks(&mut self, defs: &[ConditionDef], path: &FieldPath, ctx: &StepCtx) -> Vec<CheckSpec> {
+    pub(crate) fn checks(
+        &mut self,
+        defs: &[ConditionDef],
+        path: &FieldPath,
+        ctx: &StepCtx,
+    ) -> Vec<CheckSpec> {
         let mut out = Vec::new();
         for (i, def) in defs.iter().enumerate() {
-            let Some(condition) = self.condition(def, &path.index(i), true) else { continue };
+            let Some(condition) = self.condition(def, &path.index(i), true) else {
+                continue;
+            };
             let name = def.name.clone().unwrap_or_else(|| condition.describe());
             let mut tags = ctx.tags();
             tags.push(("check".into(), name.clone()));
@@ -49,8 +62,22 @@ impl Validator<'_> {
             Ok(re) => Some(re),
             Err(e) => {
                 // The regex crate's message spans several lines; keep the last (the reason).
-                let reason = e.to_string().lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("").trim().to_string();
-                self.problem(path, format!("invalid regex {text:?}: {}", reason.trim_start_matches("error: ")), None);
+                let reason = e
+                    .to_string()
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                self.problem(
+                    path,
+                    format!(
+                        "invalid regex {text:?}: {}",
+                        reason.trim_start_matches("error: ")
+                    ),
+                    None,
+                );
                 None
             }
         }
@@ -70,7 +97,11 @@ impl Validator<'_> {
         match JsonPath::parse(text) {
             Ok(p) => Some(p),
             Err(e) => {
-                self.problem(path, e, Some("e.g. data.items[0].id, items.# for a length".into()));
+                self.problem(
+                    path,
+                    e,
+                    Some("e.g. data.items[0].id, items.# for a length".into()),
+                );
                 None
             }
         }
@@ -81,9 +112,18 @@ impl Validator<'_> {
     }
 
     /// A condition; `named` says whether a `name` key is meaningful here.
-    pub(crate) fn condition(&mut self, def: &ConditionDef, path: &FieldPath, named: bool) -> Option<Condition> {
+    pub(crate) fn condition(
+        &mut self,
+        def: &ConditionDef,
+        path: &FieldPath,
+        named: bool,
+    ) -> Option<Condition> {
         if def.name.is_some() && !named {
-            self.problem(&path.key("name"), "`name` is only used by checks and repeat.until", None);
+            self.problem(
+                &path.key("name"),
+                "`name` is only used by checks and repeat.until",
+                None,
+            );
         }
         let subjects: Vec<&str> = [
             ("status", def.status.is_some()),
@@ -101,42 +141,77 @@ impl Validator<'_> {
         let subject = match subjects.as_slice() {
             [one] => *one,
             [] => {
-                self.problem(path, "a condition needs a subject", Some(format!("use one of {SUBJECTS}")));
+                self.problem(
+                    path,
+                    "a condition needs a subject",
+                    Some(format!("use one of {SUBJECTS}")),
+                );
                 return None;
             }
             many => {
-                self.problem(path, format!("a condition has exactly one subject, found {}", many.join(" and ")), Some("write one list item per check".into()));
+                self.problem(
+                    path,
+                    format!(
+                        "a condition has exactly one subject, found {}",
+                        many.join(" and ")
+                    ),
+                    Some("write one list item per check".into()),
+                );
                 return None;
             }
         };
         let value_subject = matches!(subject, "json" | "header" | "cookie");
         let ops = ops?;
         if !value_subject && !ops.is_empty() {
-            self.problem(path, format!("{subject} takes no operators"), Some(format!("operators apply to json, header and cookie")));
+            self.problem(
+                path,
+                format!("{subject} takes no operators"),
+                Some("operators apply to json, header and cookie".to_string()),
+            );
             return None;
         }
         if value_subject && ops.is_empty() {
-            self.problem(path, format!("{subject} needs an operator"), Some(format!("use {OPERATORS}")));
+            self.problem(
+                path,
+                format!("{subject} needs an operator"),
+                Some(format!("use {OPERATORS}")),
+            );
             return None;
         }
         let at = path.key(subject);
         match subject {
-            "status" => self.status_set(def.status.as_ref()?, &at).map(Condition::Status),
+            "status" => self
+                .status_set(def.status.as_ref()?, &at)
+                .map(Condition::Status),
             "max_duration" => {
                 let text = def.max_duration.as_ref()?;
-                self.positive_duration(text, &at).map(|d: Duration| Condition::MaxDuration(d, text.0.clone()))
+                self.positive_duration(text, &at)
+                    .map(|d: Duration| Condition::MaxDuration(d, text.0.clone()))
             }
-            "body_contains" => self.template(def.body_contains.as_ref()?, &at).map(Condition::BodyContains),
-            "body_matches" => self.regex(def.body_matches.as_ref()?, &at).map(Condition::BodyMatches),
+            "body_contains" => self
+                .template(def.body_contains.as_ref()?, &at)
+                .map(Condition::BodyContains),
+            "body_matches" => self
+                .regex(def.body_matches.as_ref()?, &at)
+                .map(Condition::BodyMatches),
             "json" => {
                 let p = self.json_path(def.json.as_ref()?, &at)?;
-                Some(Condition::Subject { subject: Subject::Json(p), operators: ops })
+                Some(Condition::Subject {
+                    subject: Subject::Json(p),
+                    operators: ops,
+                })
             }
             "header" => {
                 let h = self.header_name(def.header.as_ref()?, &at)?;
-                Some(Condition::Subject { subject: Subject::Header(h), operators: ops })
+                Some(Condition::Subject {
+                    subject: Subject::Header(h),
+                    operators: ops,
+                })
             }
-            _ => Some(Condition::Subject { subject: Subject::Cookie(def.cookie.clone()?), operators: ops }),
+            _ => Some(Condition::Subject {
+                subject: Subject::Cookie(def.cookie.clone()?),
+                operators: ops,
+            }),
         }
     }
 
@@ -147,7 +222,7 @@ impl Validator<'_> {
         if let Some(b) = def.exists {
             ops.push(Operator::Exists(b));
         }
-        let templated: [(&str, &Option<Scalar>, fn(Template) -> Operator); 8] = [
+        let templated: [TemplatedOperator<'_>; 8] = [
             ("equals", &def.equals, Operator::Equals),
             ("not_equals", &def.not_equals, Operator::NotEquals),
             ("contains", &def.contains, Operator::Contains),
@@ -165,8 +240,15 @@ impl Validator<'_> {
                 continue;
             };
             let numeric = key.starts_with('l') || key.starts_with('g');
-            if numeric && t.as_static().is_some_and(|s| s.trim().parse::<f64>().is_err()) {
-                self.problem(&at, format!("{key} needs a number, got {:?}", value.text), None);
+            if numeric
+                && t.as_static()
+                    .is_some_and(|s| s.trim().parse::<f64>().is_err())
+            {
+                self.problem(
+                    &at,
+                    format!("{key} needs a number, got {:?}", value.text),
+                    None,
+                );
                 ok = false;
                 continue;
             }
@@ -207,22 +289,40 @@ impl Validator<'_> {
         .filter_map(|(k, set)| set.then_some(k))
         .collect();
         match given.as_slice() {
-            ["json"] => self.json_path(def.json.as_ref()?, &path.key("json")).map(Extractor::Json),
-            ["header"] => self.header_name(def.header.as_ref()?, &path.key("header")).map(Extractor::Header),
-            ["regex"] => self.regex(def.regex.as_ref()?, &path.key("regex")).map(Extractor::Regex),
+            ["json"] => self
+                .json_path(def.json.as_ref()?, &path.key("json"))
+                .map(Extractor::Json),
+            ["header"] => self
+                .header_name(def.header.as_ref()?, &path.key("header"))
+                .map(Extractor::Header),
+            ["regex"] => self
+                .regex(def.regex.as_ref()?, &path.key("regex"))
+                .map(Extractor::Regex),
             ["cookie"] => Some(Extractor::Cookie(def.cookie.clone()?)),
             [] => {
-                self.problem(path, "needs a source", Some("use one of json, header, regex or cookie".into()));
+                self.problem(
+                    path,
+                    "needs a source",
+                    Some("use one of json, header, regex or cookie".into()),
+                );
                 None
             }
             many => {
-                self.problem(path, format!("needs exactly one source, found {}", many.join(" and ")), None);
+                self.problem(
+                    path,
+                    format!("needs exactly one source, found {}", many.join(" and ")),
+                    None,
+                );
                 None
             }
         }
     }
 
-    pub(crate) fn extractors(&mut self, defs: &OrderedMap<ExtractDef>, path: &FieldPath) -> Vec<(VarSlot, Extractor)> {
+    pub(crate) fn extractors(
+        &mut self,
+        defs: &OrderedMap<ExtractDef>,
+        path: &FieldPath,
+    ) -> Vec<(VarSlot, Extractor)> {
         let mut out = Vec::new();
         for (name, def) in &defs.0 {
             let extractor = self.extractor(def, &path.key(name));
@@ -234,20 +334,36 @@ impl Validator<'_> {
         out
     }
 
-    pub(crate) fn records(&mut self, defs: &[RecordDef], path: &FieldPath, tag_set: TagSetId) -> Vec<RecordSpec> {
+    pub(crate) fn records(
+        &mut self,
+        defs: &[RecordDef],
+        path: &FieldPath,
+        tag_set: TagSetId,
+    ) -> Vec<RecordSpec> {
         let mut out = Vec::new();
         for (i, def) in defs.iter().enumerate() {
             let at = path.index(i);
             if let Some(action) = self.record_action(def, &at) {
-                let metric = self.registry.lookup(&def.metric).expect("checked in record_action");
-                out.push(RecordSpec { metric, tag_set, action });
+                let metric = self
+                    .registry
+                    .lookup(&def.metric)
+                    .expect("checked in record_action");
+                out.push(RecordSpec {
+                    metric,
+                    tag_set,
+                    action,
+                });
             }
         }
         out
     }
 
     fn record_action(&mut self, def: &RecordDef, path: &FieldPath) -> Option<RecordAction> {
-        let Some(id) = self.registry.lookup(&def.metric).filter(|id| id.0 as usize >= crate::metrics::builtin::ALL.len()) else {
+        let Some(id) = self
+            .registry
+            .lookup(&def.metric)
+            .filter(|id| id.0 as usize >= crate::metrics::builtin::ALL.len())
+        else {
             let declared: Vec<String> = self
                 .registry
                 .iter()
@@ -259,7 +375,11 @@ impl Validator<'_> {
             } else {
                 format!("declared metrics: {}", declared.join(", "))
             };
-            self.problem(&path.key("metric"), format!("metric {:?} is not declared under `metrics:`", def.metric), Some(hint));
+            self.problem(
+                &path.key("metric"),
+                format!("metric {:?} is not declared under `metrics:`", def.metric),
+                Some(hint),
+            );
             return None;
         };
         let kind = self.registry.get(id).kind;
@@ -267,30 +387,61 @@ impl Validator<'_> {
             Some(c) => Some(self.condition(c, &path.key("when"), false)?),
             None => None,
         };
-        let misfit = |key: &str, use_instead: &str| (format!("`{key}` does not apply to {} metric {}", kind_word(kind), def.metric), Some(use_instead.to_string()));
+        let misfit = |key: &str, use_instead: &str| {
+            (
+                format!(
+                    "`{key}` does not apply to {} metric {}",
+                    kind_word(kind),
+                    def.metric
+                ),
+                Some(use_instead.to_string()),
+            )
+        };
         let problem = match kind {
-            MetricKind::Counter if def.value.is_some() => Some(misfit("value", "counters take `add` (default 1) and an optional `when`")),
+            MetricKind::Counter if def.value.is_some() => Some(misfit(
+                "value",
+                "counters take `add` (default 1) and an optional `when`",
+            )),
             MetricKind::Counter => {
                 let amount = def.add.unwrap_or(1.0);
                 if !(amount.is_finite() && amount >= 0.0) {
-                    self.problem(&path.key("add"), "must be a number >= 0 (counters only grow)", None);
+                    self.problem(
+                        &path.key("add"),
+                        "must be a number >= 0 (counters only grow)",
+                        None,
+                    );
                     return None;
                 }
                 return Some(RecordAction::Add { amount, when });
             }
-            MetricKind::Rate if def.add.is_some() => Some(misfit("add", "rates take `when`: each response records true or false")),
-            MetricKind::Rate if def.value.is_some() => Some(misfit("value", "rates take `when`: each response records true or false")),
+            MetricKind::Rate if def.add.is_some() => Some(misfit(
+                "add",
+                "rates take `when`: each response records true or false",
+            )),
+            MetricKind::Rate if def.value.is_some() => Some(misfit(
+                "value",
+                "rates take `when`: each response records true or false",
+            )),
             MetricKind::Rate => match when {
                 Some(condition) => return Some(RecordAction::Rate { condition }),
-                None => Some((format!("rate metric {} needs `when`", def.metric), Some("e.g. when: { header: X-Cache, equals: HIT }".into()))),
+                None => Some((
+                    format!("rate metric {} needs `when`", def.metric),
+                    Some("e.g. when: { header: X-Cache, equals: HIT }".into()),
+                )),
             },
-            _ if def.add.is_some() => Some(misfit("add", "gauges and trends take `value`, e.g. value: { json: queue.depth }")),
+            _ if def.add.is_some() => Some(misfit(
+                "add",
+                "gauges and trends take `value`, e.g. value: { json: queue.depth }",
+            )),
             _ => match &def.value {
                 Some(v) => {
                     let source = self.extractor(v, &path.key("value"))?;
                     return Some(RecordAction::Value { source, when });
                 }
-                None => Some((format!("{} metric {} needs `value`", kind_word(kind), def.metric), Some("e.g. value: { json: queue.depth }".into()))),
+                None => Some((
+                    format!("{} metric {} needs `value`", kind_word(kind), def.metric),
+                    Some("e.g. value: { json: queue.depth }".into()),
+                )),
             },
         };
         if let Some((message, hint)) = problem {

@@ -11,7 +11,12 @@ impl Validator<'_> {
     /// still read any process variable.
     pub(crate) fn resolve_env(&mut self, file: &ScenarioFile) {
         for (key, value) in &file.env.0 {
-            let value = self.options.process_env.get(key).cloned().unwrap_or_else(|| value.text.clone());
+            let value = self
+                .options
+                .process_env
+                .get(key)
+                .cloned()
+                .unwrap_or_else(|| value.text.clone());
             self.env.insert(key.clone(), value);
         }
         if let Some(name) = &self.options.profile {
@@ -25,9 +30,16 @@ impl Validator<'_> {
                     let hint = if file.profiles.is_empty() {
                         "this file defines no profiles".to_string()
                     } else {
-                        format!("profiles in this file: {}", suggest::list(file.profiles.keys()))
+                        format!(
+                            "profiles in this file: {}",
+                            suggest::list(file.profiles.keys())
+                        )
                     };
-                    self.option_problem("--profile", format!("unknown profile {name:?}"), Some(hint));
+                    self.option_problem(
+                        "--profile",
+                        format!("unknown profile {name:?}"),
+                        Some(hint),
+                    );
                 }
             }
         }
@@ -76,7 +88,12 @@ impl Validator<'_> {
             if let Some(b) = &step.batch {
                 for (j, r) in b.requests.iter().enumerate() {
                     for (name, _) in &r.extract.0 {
-                        let p = at.key("batch").key("requests").index(j).key("extract").key(name);
+                        let p = at
+                            .key("batch")
+                            .key("requests")
+                            .index(j)
+                            .key("extract")
+                            .key(name);
                         self.declare_variable(name, &p);
                     }
                 }
@@ -93,13 +110,19 @@ impl Validator<'_> {
     }
 
     fn declare_variable(&mut self, name: &str, path: &FieldPath) {
-        let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid || name.starts_with("__") {
             self.problem(
                 path,
                 format!("invalid variable name {name:?}"),
-                Some("use letters, digits and underscores, not starting with a digit or \"__\"".into()),
+                Some(
+                    "use letters, digits and underscores, not starting with a digit or \"__\""
+                        .into(),
+                ),
             );
         } else if !self.variables.iter().any(|v| v == name) {
             self.variables.push(name.to_string());

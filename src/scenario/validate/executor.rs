@@ -15,7 +15,17 @@ const DEFAULT_GRACEFUL: Duration = Duration::from_secs(30);
 const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(600);
 /// Tag keys stampede sets itself; user tags may not use them.
 const RESERVED_TAGS: &[&str] = &[
-    "scenario", "name", "method", "status", "expected_response", "error_code", "group", "check", "testid", "instance", "url",
+    "scenario",
+    "name",
+    "method",
+    "status",
+    "expected_response",
+    "error_code",
+    "group",
+    "check",
+    "testid",
+    "instance",
+    "url",
 ];
 
 impl Validator<'_> {
@@ -56,11 +66,22 @@ impl Validator<'_> {
             }
             None => {
                 if file.flow.is_none() {
-                    self.problem(&root, "no scenarios: add `scenarios:` or a top-level `flow:`", Some("e.g. vus: 10, duration: 30s, flow: [ { request: { url: ... } } ]".into()));
+                    self.problem(
+                        &root,
+                        "no scenarios: add `scenarios:` or a top-level `flow:`",
+                        Some(
+                            "e.g. vus: 10, duration: 30s, flow: [ { request: { url: ... } } ]"
+                                .into(),
+                        ),
+                    );
                     return plans;
                 }
                 if file.iterations.is_some() && file.stages.is_some() {
-                    self.problem(&root.key("iterations"), "`iterations` cannot be combined with `stages`", None);
+                    self.problem(
+                        &root.key("iterations"),
+                        "`iterations` cannot be combined with `stages`",
+                        None,
+                    );
                     return plans;
                 }
                 let def = shorthand(file);
@@ -75,11 +96,18 @@ impl Validator<'_> {
             if !names.contains(wanted) {
                 let close = suggest::similar(wanted, names.iter().map(String::as_str));
                 let hint = if close.is_empty() {
-                    format!("scenarios in this file: {}", suggest::list(names.iter().map(String::as_str)))
+                    format!(
+                        "scenarios in this file: {}",
+                        suggest::list(names.iter().map(String::as_str))
+                    )
                 } else {
                     format!("did you mean {}?", suggest::list(close))
                 };
-                self.option_problem("--scenario", format!("unknown scenario {wanted:?}"), Some(hint));
+                self.option_problem(
+                    "--scenario",
+                    format!("unknown scenario {wanted:?}"),
+                    Some(hint),
+                );
             }
         }
         if !selected.is_empty() {
@@ -91,17 +119,44 @@ impl Validator<'_> {
         plans
     }
 
-    fn scenario(&mut self, name: &str, def: &ScenarioDef, path: &FieldPath, setup_key: &str, shorthand: bool) -> Option<ScenarioPlan> {
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-            self.problem(path, format!("invalid scenario name {name:?}"), Some("use letters, digits, '_' and '-'".into()));
+    fn scenario(
+        &mut self,
+        name: &str,
+        def: &ScenarioDef,
+        path: &FieldPath,
+        setup_key: &str,
+        shorthand: bool,
+    ) -> Option<ScenarioPlan> {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            self.problem(
+                path,
+                format!("invalid scenario name {name:?}"),
+                Some("use letters, digits, '_' and '-'".into()),
+            );
         }
         let executor = self.executor(def, path, shorthand);
-        let graceful_stop = self.optional_duration(def.graceful_stop.as_ref(), &path.key("graceful_stop"), DEFAULT_GRACEFUL);
-        let start_time = self.optional_duration(def.start_time.as_ref(), &path.key("start_time"), Duration::ZERO);
+        let graceful_stop = self.optional_duration(
+            def.graceful_stop.as_ref(),
+            &path.key("graceful_stop"),
+            DEFAULT_GRACEFUL,
+        );
+        let start_time = self.optional_duration(
+            def.start_time.as_ref(),
+            &path.key("start_time"),
+            Duration::ZERO,
+        );
         let mut tags = Vec::new();
         for (key, value) in &def.tags.0 {
             if RESERVED_TAGS.contains(&key.as_str()) {
-                self.problem(&path.key("tags").key(key), format!("tag {key:?} is set by stampede"), Some(format!("reserved tags: {}", RESERVED_TAGS.join(", "))));
+                self.problem(
+                    &path.key("tags").key(key),
+                    format!("tag {key:?} is set by stampede"),
+                    Some(format!("reserved tags: {}", RESERVED_TAGS.join(", "))),
+                );
             } else {
                 tags.push((key.clone(), value.text.clone()));
             }
@@ -126,7 +181,12 @@ impl Validator<'_> {
         })
     }
 
-    fn executor(&mut self, def: &ScenarioDef, path: &FieldPath, shorthand: bool) -> Option<ExecutorPlan> {
+    fn executor(
+        &mut self,
+        def: &ScenarioDef,
+        path: &FieldPath,
+        shorthand: bool,
+    ) -> Option<ExecutorPlan> {
         let kind = match def.executor.as_deref() {
             Some(k) => k,
             None if def.stages.is_some() => "ramping-vus",
@@ -139,8 +199,16 @@ impl Validator<'_> {
             "per-vu-iterations" | "shared-iterations" => &["vus", "iterations", "max_duration"],
             other => {
                 let close = suggest::similar(other, EXECUTORS.split(", "));
-                let hint = if close.is_empty() { format!("use {EXECUTORS}") } else { format!("did you mean {}?", suggest::list(close)) };
-                self.problem(&path.key("executor"), format!("unknown executor {other:?}"), Some(hint));
+                let hint = if close.is_empty() {
+                    format!("use {EXECUTORS}")
+                } else {
+                    format!("did you mean {}?", suggest::list(close))
+                };
+                self.problem(
+                    &path.key("executor"),
+                    format!("unknown executor {other:?}"),
+                    Some(hint),
+                );
                 return None;
             }
         };
@@ -156,7 +224,11 @@ impl Validator<'_> {
         let mut ok = true;
         for (key, set) in present {
             if set && !allowed.contains(&key) && !shorthand {
-                self.problem(&path.key(key), format!("`{key}` is not used by {kind}"), Some(format!("{kind} takes {}", allowed.join(", "))));
+                self.problem(
+                    &path.key(key),
+                    format!("`{key}` is not used by {kind}"),
+                    Some(format!("{kind} takes {}", allowed.join(", "))),
+                );
                 ok = false;
             }
         }
@@ -168,7 +240,11 @@ impl Validator<'_> {
         let plan = match kind {
             "constant-vus" => {
                 let Some(text) = &def.duration else {
-                    let hint = if shorthand { "add e.g. `duration: 30s` or `iterations: 100`" } else { "add e.g. `duration: 30s`" };
+                    let hint = if shorthand {
+                        "add e.g. `duration: 30s` or `iterations: 100`"
+                    } else {
+                        "add e.g. `duration: 30s`"
+                    };
                     self.problem(path, format!("{kind} needs `duration`"), Some(hint.into()));
                     return None;
                 };
@@ -177,9 +253,21 @@ impl Validator<'_> {
             }
             "ramping-vus" => {
                 let start_vus = def.start_vus.unwrap_or(1);
-                let stages = self.stages(def.stages.as_deref().unwrap_or_default(), &path.key("stages"), start_vus)?;
-                let graceful_ramp_down = self.optional_duration(def.graceful_ramp_down.as_ref(), &path.key("graceful_ramp_down"), DEFAULT_GRACEFUL)?;
-                ExecutorPlan::RampingVus { start_vus, stages, graceful_ramp_down }
+                let stages = self.stages(
+                    def.stages.as_deref().unwrap_or_default(),
+                    &path.key("stages"),
+                    start_vus,
+                )?;
+                let graceful_ramp_down = self.optional_duration(
+                    def.graceful_ramp_down.as_ref(),
+                    &path.key("graceful_ramp_down"),
+                    DEFAULT_GRACEFUL,
+                )?;
+                ExecutorPlan::RampingVus {
+                    start_vus,
+                    stages,
+                    graceful_ramp_down,
+                }
             }
             _ => {
                 let iterations = def.iterations.unwrap_or(1);
@@ -192,29 +280,49 @@ impl Validator<'_> {
                     None => DEFAULT_MAX_DURATION,
                 };
                 if kind == "per-vu-iterations" {
-                    ExecutorPlan::PerVuIterations { vus, iterations, max_duration }
+                    ExecutorPlan::PerVuIterations {
+                        vus,
+                        iterations,
+                        max_duration,
+                    }
                 } else {
                     if iterations < vus {
                         self.problem(&path.key("iterations"), format!("shared-iterations needs at least as many iterations ({iterations}) as VUs ({vus})"), None);
                         return None;
                     }
-                    ExecutorPlan::SharedIterations { vus, iterations, max_duration }
+                    ExecutorPlan::SharedIterations {
+                        vus,
+                        iterations,
+                        max_duration,
+                    }
                 }
             }
         };
         ok.then_some(plan)
     }
 
-    fn stages(&mut self, defs: &[StageDef], path: &FieldPath, start_vus: u64) -> Option<Vec<Stage>> {
+    fn stages(
+        &mut self,
+        defs: &[StageDef],
+        path: &FieldPath,
+        start_vus: u64,
+    ) -> Option<Vec<Stage>> {
         if defs.is_empty() {
-            self.problem(path, "ramping-vus needs at least one stage", Some("e.g. stages: [ { duration: 30s, target: 10 } ]".into()));
+            self.problem(
+                path,
+                "ramping-vus needs at least one stage",
+                Some("e.g. stages: [ { duration: 30s, target: 10 } ]".into()),
+            );
             return None;
         }
         let mut stages = Vec::new();
         let mut ok = true;
         for (i, s) in defs.iter().enumerate() {
             match self.duration(&s.duration, &path.index(i).key("duration")) {
-                Some(duration) => stages.push(Stage { duration, target: s.target }),
+                Some(duration) => stages.push(Stage {
+                    duration,
+                    target: s.target,
+                }),
                 None => ok = false,
             }
         }
@@ -222,11 +330,19 @@ impl Validator<'_> {
             return None;
         }
         if stages.iter().all(|s| s.duration.is_zero()) {
-            self.problem(path, "the stages' total duration must be longer than 0s", None);
+            self.problem(
+                path,
+                "the stages' total duration must be longer than 0s",
+                None,
+            );
             return None;
         }
         if start_vus == 0 && stages.iter().all(|s| s.target == 0) {
-            self.problem(path, "every stage targets 0 VUs and start_vus is 0: nothing would run", None);
+            self.problem(
+                path,
+                "every stage targets 0 VUs and start_vus is 0: nothing would run",
+                None,
+            );
             return None;
         }
         Some(stages)
@@ -253,27 +369,66 @@ impl Validator<'_> {
         if let Some(iterations) = o.iterations {
             let vus = match o.vus {
                 Some(v) if v > iterations => {
-                    self.option_problem("--vus", format!("{v} VUs exceed --iterations {iterations}"), Some("use at most as many VUs as iterations".into()));
+                    self.option_problem(
+                        "--vus",
+                        format!("{v} VUs exceed --iterations {iterations}"),
+                        Some("use at most as many VUs as iterations".into()),
+                    );
                     return;
                 }
                 Some(v) => v,
                 None => max_vus.min(iterations),
             };
-            plan.executor = ExecutorPlan::SharedIterations { vus, iterations, max_duration: o.duration.unwrap_or(DEFAULT_MAX_DURATION) };
+            plan.executor = ExecutorPlan::SharedIterations {
+                vus,
+                iterations,
+                max_duration: o.duration.unwrap_or(DEFAULT_MAX_DURATION),
+            };
         } else if let Some(duration) = o.duration {
-            plan.executor = ExecutorPlan::ConstantVus { vus: o.vus.unwrap_or(max_vus), duration };
+            plan.executor = ExecutorPlan::ConstantVus {
+                vus: o.vus.unwrap_or(max_vus),
+                duration,
+            };
         } else if let Some(v) = o.vus {
             plan.executor = match plan.executor.clone() {
-                ExecutorPlan::ConstantVus { duration, .. } => ExecutorPlan::ConstantVus { vus: v, duration },
-                ExecutorPlan::PerVuIterations { iterations, max_duration, .. } => ExecutorPlan::PerVuIterations { vus: v, iterations, max_duration },
-                ExecutorPlan::SharedIterations { iterations, max_duration, .. } => {
+                ExecutorPlan::ConstantVus { duration, .. } => {
+                    ExecutorPlan::ConstantVus { vus: v, duration }
+                }
+                ExecutorPlan::PerVuIterations {
+                    iterations,
+                    max_duration,
+                    ..
+                } => ExecutorPlan::PerVuIterations {
+                    vus: v,
+                    iterations,
+                    max_duration,
+                },
+                ExecutorPlan::SharedIterations {
+                    iterations,
+                    max_duration,
+                    ..
+                } => {
                     if v > iterations {
-                        self.option_problem("--vus", format!("{v} VUs exceed the {iterations} iterations of scenario {:?}", plan.name), Some("lower --vus or add --iterations".into()));
+                        self.option_problem(
+                            "--vus",
+                            format!(
+                                "{v} VUs exceed the {iterations} iterations of scenario {:?}",
+                                plan.name
+                            ),
+                            Some("lower --vus or add --iterations".into()),
+                        );
                         return;
                     }
-                    ExecutorPlan::SharedIterations { vus: v, iterations, max_duration }
+                    ExecutorPlan::SharedIterations {
+                        vus: v,
+                        iterations,
+                        max_duration,
+                    }
                 }
-                ExecutorPlan::RampingVus { stages, .. } => ExecutorPlan::ConstantVus { vus: v, duration: stages.iter().map(|s| s.duration).sum() },
+                ExecutorPlan::RampingVus { stages, .. } => ExecutorPlan::ConstantVus {
+                    vus: v,
+                    duration: stages.iter().map(|s| s.duration).sum(),
+                },
             };
         }
     }
@@ -282,8 +437,17 @@ impl Validator<'_> {
 /// The most VUs an executor runs at once.
 pub(crate) fn max_vus(executor: &ExecutorPlan) -> u64 {
     match executor {
-        ExecutorPlan::ConstantVus { vus, .. } | ExecutorPlan::PerVuIterations { vus, .. } | ExecutorPlan::SharedIterations { vus, .. } => *vus,
-        ExecutorPlan::RampingVus { start_vus, stages, .. } => stages.iter().map(|s| s.target).max().unwrap_or(0).max(*start_vus),
+        ExecutorPlan::ConstantVus { vus, .. }
+        | ExecutorPlan::PerVuIterations { vus, .. }
+        | ExecutorPlan::SharedIterations { vus, .. } => *vus,
+        ExecutorPlan::RampingVus {
+            start_vus, stages, ..
+        } => stages
+            .iter()
+            .map(|s| s.target)
+            .max()
+            .unwrap_or(0)
+            .max(*start_vus),
     }
 }
 

@@ -51,7 +51,11 @@ pub(crate) struct Validator<'o> {
 }
 
 /// Validates a parsed file into a plan.
-pub fn validate(file: &ScenarioFile, source: &Path, options: &LoadOptions) -> Result<TestPlan, Vec<Problem>> {
+pub fn validate(
+    file: &ScenarioFile,
+    source: &Path,
+    options: &LoadOptions,
+) -> Result<TestPlan, Vec<Problem>> {
     let base_dir = source.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut v = Validator {
         options,
@@ -71,8 +75,16 @@ pub fn validate(file: &ScenarioFile, source: &Path, options: &LoadOptions) -> Re
     let http = v.http_settings(file);
     let thresholds = v.thresholds(file);
     let root = FieldPath::root();
-    let setup = v.steps(&file.setup, &root.key("setup"), &steps::StepCtx::test_level("::setup"));
-    let teardown = v.steps(&file.teardown, &root.key("teardown"), &steps::StepCtx::test_level("::teardown"));
+    let setup = v.steps(
+        &file.setup,
+        &root.key("setup"),
+        &steps::StepCtx::test_level("::setup"),
+    );
+    let teardown = v.steps(
+        &file.teardown,
+        &root.key("teardown"),
+        &steps::StepCtx::test_level("::teardown"),
+    );
     let scenarios = v.scenarios(file);
     if !v.problems.is_empty() {
         return Err(v.problems);
@@ -92,7 +104,12 @@ pub fn validate(file: &ScenarioFile, source: &Path, options: &LoadOptions) -> Re
 }
 
 impl Validator<'_> {
-    pub(crate) fn problem(&mut self, path: &FieldPath, message: impl Into<String>, hint: Option<String>) {
+    pub(crate) fn problem(
+        &mut self,
+        path: &FieldPath,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
         self.problems.push(Problem {
             path: path.clone(),
             option: None,
@@ -101,7 +118,12 @@ impl Validator<'_> {
         });
     }
 
-    pub(crate) fn option_problem(&mut self, option: &str, message: impl Into<String>, hint: Option<String>) {
+    pub(crate) fn option_problem(
+        &mut self,
+        option: &str,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
         self.problems.push(Problem {
             path: FieldPath::root(),
             option: Some(option.to_string()),
@@ -115,7 +137,11 @@ impl Validator<'_> {
         match parse_duration(&text.0) {
             Ok(d) => Some(d),
             Err(_) => {
-                self.problem(path, format!("invalid duration {:?}", text.0), Some(DURATION_HINT.into()));
+                self.problem(
+                    path,
+                    format!("invalid duration {:?}", text.0),
+                    Some(DURATION_HINT.into()),
+                );
                 None
             }
         }
@@ -131,7 +157,12 @@ impl Validator<'_> {
         Some(d)
     }
 
-    pub(crate) fn optional_duration(&mut self, text: Option<&Text>, path: &FieldPath, default: Duration) -> Option<Duration> {
+    pub(crate) fn optional_duration(
+        &mut self,
+        text: Option<&Text>,
+        path: &FieldPath,
+        default: Duration,
+    ) -> Option<Duration> {
         match text {
             Some(t) => self.duration(t, path),
             None => Some(default),
@@ -159,6 +190,8 @@ impl Validator<'_> {
     }
 }
 
-pub(crate) fn intern<K: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (K, V)>) -> TagSetId {
+pub(crate) fn intern<K: AsRef<str>, V: AsRef<str>>(
+    pairs: impl IntoIterator<Item = (K, V)>,
+) -> TagSetId {
     TagInterner::global().intern(TagSet::new(pairs))
 }

@@ -11,12 +11,21 @@ use crate::scenario::plan::{RequestBody, RequestStep, StatusSet};
 use crate::scenario::template::{Template, TemplateBuilder};
 
 impl Validator<'_> {
-    pub(crate) fn request(&mut self, def: &RequestDef, path: &FieldPath, ctx: &StepCtx) -> Option<RequestStep> {
+    pub(crate) fn request(
+        &mut self,
+        def: &RequestDef,
+        path: &FieldPath,
+        ctx: &StepCtx,
+    ) -> Option<RequestStep> {
         let method_text = def.method.as_deref().unwrap_or("GET").to_ascii_uppercase();
         let method = match Method::from_bytes(method_text.as_bytes()) {
             Ok(m) => Some(m),
             Err(_) => {
-                self.problem(&path.key("method"), format!("invalid HTTP method {method_text:?}"), Some("e.g. GET, POST, PUT, PATCH, DELETE".into()));
+                self.problem(
+                    &path.key("method"),
+                    format!("invalid HTTP method {method_text:?}"),
+                    Some("e.g. GET, POST, PUT, PATCH, DELETE".into()),
+                );
                 None
             }
         };
@@ -73,7 +82,8 @@ impl Validator<'_> {
         let lower = lead.to_ascii_lowercase();
         let scheme_ok = lower.starts_with("http://")
             || lower.starts_with("https://")
-            || (template.is_dynamic() && ("https://".starts_with(&lower) || "http://".starts_with(&lower)));
+            || (template.is_dynamic()
+                && ("https://".starts_with(&lower) || "http://".starts_with(&lower)));
         if !scheme_ok {
             self.problem(
                 path,
@@ -92,7 +102,11 @@ impl Validator<'_> {
     }
 
     /// Query or form pairs: keys and values templated.
-    fn pairs(&mut self, map: &OrderedMap<Scalar>, path: &FieldPath) -> Option<Vec<(Template, Template)>> {
+    fn pairs(
+        &mut self,
+        map: &OrderedMap<Scalar>,
+        path: &FieldPath,
+    ) -> Option<Vec<(Template, Template)>> {
         let mut out = Vec::new();
         let mut ok = true;
         for (key, value) in &map.0 {
@@ -108,12 +122,23 @@ impl Validator<'_> {
     }
 
     fn body(&mut self, def: &RequestDef, path: &FieldPath) -> Option<RequestBody> {
-        let given: Vec<&str> = [("json", def.json.is_some()), ("body", def.body.is_some()), ("form", def.form.is_some())]
-            .into_iter()
-            .filter_map(|(k, set)| set.then_some(k))
-            .collect();
+        let given: Vec<&str> = [
+            ("json", def.json.is_some()),
+            ("body", def.body.is_some()),
+            ("form", def.form.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, set)| set.then_some(k))
+        .collect();
         if given.len() > 1 {
-            self.problem(path, format!("use only one of json, body and form, found {}", given.join(" and ")), None);
+            self.problem(
+                path,
+                format!(
+                    "use only one of json, body and form, found {}",
+                    given.join(" and ")
+                ),
+                None,
+            );
             return None;
         }
         if let Some(value) = &def.json {
@@ -135,7 +160,13 @@ impl Validator<'_> {
     /// Writes `value` as JSON into `builder`; strings are templates rendered
     /// with JSON escaping (a string stays a string even when it is exactly
     /// one placeholder). `source` gets the JSON with placeholders as written.
-    fn json_value(&mut self, value: &serde_norway::Value, path: &FieldPath, builder: &mut TemplateBuilder, source: &mut String) -> bool {
+    fn json_value(
+        &mut self,
+        value: &serde_norway::Value,
+        path: &FieldPath,
+        builder: &mut TemplateBuilder,
+        source: &mut String,
+    ) -> bool {
         use serde_norway::Value as Y;
         match value {
             Y::Null => push_both(builder, source, "null"),
@@ -149,7 +180,9 @@ impl Validator<'_> {
                 push_both(builder, source, &text)
             }
             Y::String(s) => {
-                let Some(t) = self.template(s, path) else { return false };
+                let Some(t) = self.template(s, path) else {
+                    return false;
+                };
                 builder.push_literal("\"", false);
                 builder.push_template(&t, true);
                 builder.push_literal("\"", false);
@@ -209,7 +242,11 @@ impl Validator<'_> {
             match parse_status_range(item) {
                 Some(r) => ranges.push(r),
                 None => {
-                    self.problem(path, format!("invalid status {item:?}"), Some("use a code (200), a range (\"200-299\") or a class (\"2xx\")".into()));
+                    self.problem(
+                        path,
+                        format!("invalid status {item:?}"),
+                        Some("use a code (200), a range (\"200-299\") or a class (\"2xx\")".into()),
+                    );
                     return None;
                 }
             }
@@ -227,7 +264,8 @@ fn push_both(builder: &mut TemplateBuilder, source: &mut String, text: &str) -> 
 /// `200`, `200-299` or `2xx`, within 100..=599.
 pub(crate) fn parse_status_range(text: &str) -> Option<(u16, u16)> {
     let text = text.trim();
-    let (lo, hi) = if let Some(class) = text.strip_suffix("xx").or_else(|| text.strip_suffix("XX")) {
+    let (lo, hi) = if let Some(class) = text.strip_suffix("xx").or_else(|| text.strip_suffix("XX"))
+    {
         let c: u16 = class.parse().ok()?;
         (c * 100, c * 100 + 99)
     } else if let Some((a, b)) = text.split_once('-') {
@@ -267,7 +305,10 @@ mod tests {
 
     #[test]
     fn names_drop_the_query_outside_placeholders() {
-        assert_eq!(default_name("{{ BASE_URL }}/items?limit=10"), "{{ BASE_URL }}/items");
+        assert_eq!(
+            default_name("{{ BASE_URL }}/items?limit=10"),
+            "{{ BASE_URL }}/items"
+        );
         assert_eq!(default_name("http://x/{{ id }}"), "http://x/{{ id }}");
     }
 

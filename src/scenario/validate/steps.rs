@@ -6,7 +6,9 @@ use super::Validator;
 use crate::scenario::locate::FieldPath;
 use crate::scenario::model::{BatchDef, ChooseBranchDef, GroupDef, RepeatDef, SleepDef, StepDef};
 use crate::scenario::model_types::TextOr;
-use crate::scenario::plan::{BatchStep, ChooseBranch, ChooseStep, GroupStep, RepeatStep, SleepSpec, Step};
+use crate::scenario::plan::{
+    BatchStep, ChooseBranch, ChooseStep, GroupStep, RepeatStep, SleepSpec, Step,
+};
 
 /// Largest number of requests one batch may expand to (copies included).
 const MAX_BATCH_REQUESTS: u64 = 100_000;
@@ -59,7 +61,12 @@ impl StepCtx {
 }
 
 impl Validator<'_> {
-    pub(crate) fn steps(&mut self, steps: &[StepDef], path: &FieldPath, ctx: &StepCtx) -> Vec<Step> {
+    pub(crate) fn steps(
+        &mut self,
+        steps: &[StepDef],
+        path: &FieldPath,
+        ctx: &StepCtx,
+    ) -> Vec<Step> {
         steps
             .iter()
             .enumerate()
@@ -89,14 +96,21 @@ impl Validator<'_> {
         .collect();
         match present.as_slice() {
             [] => {
-                self.problem(path, format!("empty step; a step is one of {STEP_KINDS}"), None);
+                self.problem(
+                    path,
+                    format!("empty step; a step is one of {STEP_KINDS}"),
+                    None,
+                );
                 return None;
             }
             [_] => {}
             many => {
                 self.problem(
                     path,
-                    format!("a step has exactly one of {STEP_KINDS}, found {}", many.join(" and ")),
+                    format!(
+                        "a step has exactly one of {STEP_KINDS}, found {}",
+                        many.join(" and ")
+                    ),
                     Some("start each step with its own '-' list item".into()),
                 );
                 return None;
@@ -105,9 +119,15 @@ impl Validator<'_> {
         if let Some(r) = &step.request {
             let at = path.key("request");
             if r.copies.is_some() {
-                self.problem(&at.key("copies"), "`copies` is only used inside a batch", None);
+                self.problem(
+                    &at.key("copies"),
+                    "`copies` is only used inside a batch",
+                    None,
+                );
             }
-            return self.request(r, &at, ctx).map(|r| Step::Request(Arc::new(r)));
+            return self
+                .request(r, &at, ctx)
+                .map(|r| Step::Request(Arc::new(r)));
         }
         if let Some(g) = &step.group {
             return self.group(g, &path.key("group"), ctx).map(Step::Group);
@@ -127,10 +147,18 @@ impl Validator<'_> {
 
     fn group(&mut self, def: &GroupDef, path: &FieldPath, ctx: &StepCtx) -> Option<GroupStep> {
         if def.name.trim().is_empty() || def.name.contains("::") {
-            self.problem(&path.key("name"), format!("invalid group name {:?}", def.name), Some("use a non-empty name without \"::\"".into()));
+            self.problem(
+                &path.key("name"),
+                format!("invalid group name {:?}", def.name),
+                Some("use a non-empty name without \"::\"".into()),
+            );
         }
         let mut inner = ctx.clone();
-        inner.group = Some(format!("{}::{}", ctx.group.as_deref().unwrap_or(""), def.name));
+        inner.group = Some(format!(
+            "{}::{}",
+            ctx.group.as_deref().unwrap_or(""),
+            def.name
+        ));
         let tag_set = super::intern(inner.tags());
         let steps = self.nonempty_steps(&def.steps, &path.key("steps"), &inner);
         Some(GroupStep {
@@ -148,7 +176,11 @@ impl Validator<'_> {
                 let max = self.positive_duration(&range.max, &path.key("max"));
                 let (min, max) = (min?, max?);
                 if min > max {
-                    self.problem(path, format!("min ({}) is larger than max ({})", range.min.0, range.max.0), None);
+                    self.problem(
+                        path,
+                        format!("min ({}) is larger than max ({})", range.min.0, range.max.0),
+                        None,
+                    );
                     return None;
                 }
                 Some(SleepSpec::Between(min, max))
@@ -184,7 +216,11 @@ impl Validator<'_> {
             }
         }
         if total > MAX_BATCH_REQUESTS {
-            self.problem(&path.key("requests"), format!("expands to {total} requests; at most {MAX_BATCH_REQUESTS} are allowed"), None);
+            self.problem(
+                &path.key("requests"),
+                format!("expands to {total} requests; at most {MAX_BATCH_REQUESTS} are allowed"),
+                None,
+            );
             return None;
         }
         let concurrency = match def.concurrency {
@@ -195,10 +231,18 @@ impl Validator<'_> {
             Some(n) => n.min(total) as usize,
             None => total as usize,
         };
-        ok.then_some(BatchStep { concurrency, requests })
+        ok.then_some(BatchStep {
+            concurrency,
+            requests,
+        })
     }
 
-    fn choose(&mut self, branches: &[ChooseBranchDef], path: &FieldPath, ctx: &StepCtx) -> Option<ChooseStep> {
+    fn choose(
+        &mut self,
+        branches: &[ChooseBranchDef],
+        path: &FieldPath,
+        ctx: &StepCtx,
+    ) -> Option<ChooseStep> {
         if branches.is_empty() {
             self.problem(path, "needs at least one branch", None);
             return None;
@@ -208,7 +252,11 @@ impl Validator<'_> {
         for (i, b) in branches.iter().enumerate() {
             let at = path.index(i);
             if !(b.weight.is_finite() && b.weight > 0.0) {
-                self.problem(&at.key("weight"), format!("must be a number greater than 0, got {}", b.weight), None);
+                self.problem(
+                    &at.key("weight"),
+                    format!("must be a number greater than 0, got {}", b.weight),
+                    None,
+                );
             }
             total_weight += b.weight;
             let steps = self.nonempty_steps(&b.steps, &at.key("steps"), ctx);
@@ -235,13 +283,21 @@ impl Validator<'_> {
             self.problem(&path.key("max_attempts"), "must be at least 1", None);
         }
         if !contains_request(&def.steps) {
-            self.problem(&path.key("steps"), "needs at least one request (`until` is checked on the last response)", None);
+            self.problem(
+                &path.key("steps"),
+                "needs at least one request (`until` is checked on the last response)",
+                None,
+            );
         }
         let mut inner = ctx.clone();
         inner.body_repeat |= until.as_ref().is_some_and(|c| c.needs_body());
         let steps = self.nonempty_steps(&def.steps, &path.key("steps"), &inner);
         let until = until?;
-        let check_name = def.until.name.clone().unwrap_or_else(|| format!("until {}", until.describe()));
+        let check_name = def
+            .until
+            .name
+            .clone()
+            .unwrap_or_else(|| format!("until {}", until.describe()));
         let mut tags = ctx.tags();
         tags.push(("check".into(), check_name.clone()));
         Some(RepeatStep {
@@ -260,7 +316,11 @@ fn contains_request(steps: &[StepDef]) -> bool {
         s.request.is_some()
             || s.batch.is_some()
             || s.group.as_ref().is_some_and(|g| contains_request(&g.steps))
-            || s.choose.as_ref().is_some_and(|c| c.iter().all(|b| contains_request(&b.steps)))
-            || s.repeat.as_ref().is_some_and(|r| contains_request(&r.steps))
+            || s.choose
+                .as_ref()
+                .is_some_and(|c| c.iter().all(|b| contains_request(&b.steps)))
+            || s.repeat
+                .as_ref()
+                .is_some_and(|r| contains_request(&r.steps))
     })
 }

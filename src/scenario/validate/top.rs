@@ -21,7 +21,11 @@ impl Validator<'_> {
         for (name, def) in &file.data.0 {
             let path = FieldPath::root().key("data").key(name);
             if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || name.is_empty() {
-                self.problem(&path, format!("invalid data feed name {name:?}"), Some("use letters, digits and underscores".into()));
+                self.problem(
+                    &path,
+                    format!("invalid data feed name {name:?}"),
+                    Some("use letters, digits and underscores".into()),
+                );
                 continue;
             }
             let mode = match def.mode.as_deref() {
@@ -29,7 +33,11 @@ impl Validator<'_> {
                 Some(text) => match FeedMode::parse(text) {
                     Some(mode) => mode,
                     None => {
-                        self.problem(&path.key("mode"), format!("unknown mode {text:?}"), Some("use per-vu, sequential or random".into()));
+                        self.problem(
+                            &path.key("mode"),
+                            format!("unknown mode {text:?}"),
+                            Some("use per-vu, sequential or random".into()),
+                        );
                         continue;
                     }
                 },
@@ -58,7 +66,11 @@ impl Validator<'_> {
                 "rate" => MetricKind::Rate,
                 "trend" => MetricKind::Trend,
                 other => {
-                    self.problem(&path, format!("unknown metric type {other:?}"), Some("use counter, gauge, rate or trend".into()));
+                    self.problem(
+                        &path,
+                        format!("unknown metric type {other:?}"),
+                        Some("use counter, gauge, rate or trend".into()),
+                    );
                     continue;
                 }
             };
@@ -66,7 +78,11 @@ impl Validator<'_> {
                 self.problem(&path.key("time"), "`time` applies only to trends", None);
                 continue;
             }
-            let contains = if kind == MetricKind::Trend && time != Some(false) { ValueType::Time } else { ValueType::Default };
+            let contains = if kind == MetricKind::Trend && time != Some(false) {
+                ValueType::Time
+            } else {
+                ValueType::Default
+            };
             if let Err(e) = self.registry.register(name, kind, contains) {
                 self.problem(&path, e.to_string(), None);
             }
@@ -85,7 +101,10 @@ impl Validator<'_> {
         HttpSettings {
             max_redirects: def.max_redirects.unwrap_or(10),
             insecure_skip_tls_verify: def.insecure_skip_tls_verify.unwrap_or(false),
-            user_agent: def.user_agent.clone().unwrap_or_else(|| format!("stampede/{}", env!("CARGO_PKG_VERSION"))),
+            user_agent: def
+                .user_agent
+                .clone()
+                .unwrap_or_else(|| format!("stampede/{}", env!("CARGO_PKG_VERSION"))),
             default_headers,
             default_timeout: self.default_timeout,
             cookies: def.cookies.unwrap_or(true),
@@ -93,7 +112,11 @@ impl Validator<'_> {
     }
 
     /// Header names checked, values compiled (and checked when static).
-    pub(crate) fn headers(&mut self, headers: &OrderedMap<Scalar>, path: &FieldPath) -> Vec<(HeaderName, Template)> {
+    pub(crate) fn headers(
+        &mut self,
+        headers: &OrderedMap<Scalar>,
+        path: &FieldPath,
+    ) -> Vec<(HeaderName, Template)> {
         let mut out = Vec::new();
         for (name, value) in &headers.0 {
             let at = path.key(name);
@@ -101,10 +124,18 @@ impl Validator<'_> {
                 self.problem(&at, format!("invalid header name {name:?}"), None);
                 continue;
             };
-            let Some(template) = self.template(&value.text, &at) else { continue };
+            let Some(template) = self.template(&value.text, &at) else {
+                continue;
+            };
             if let Some(text) = template.as_static() {
                 if HeaderValue::from_str(text).is_err() {
-                    self.problem(&at, format!("invalid header value {text:?}"), Some("header values cannot contain line breaks or control characters".into()));
+                    self.problem(
+                        &at,
+                        format!("invalid header value {text:?}"),
+                        Some(
+                            "header values cannot contain line breaks or control characters".into(),
+                        ),
+                    );
                     continue;
                 }
             }
@@ -125,19 +156,31 @@ impl Validator<'_> {
                 }
             };
             let Some(metric) = self.registry.lookup(&selector.metric) else {
-                let names: Vec<String> = self.registry.iter().map(|(_, d)| d.name.to_string()).collect();
+                let names: Vec<String> = self
+                    .registry
+                    .iter()
+                    .map(|(_, d)| d.name.to_string())
+                    .collect();
                 let close = suggest::similar(&selector.metric, names.iter().map(String::as_str));
                 let hint = if close.is_empty() {
                     "declare custom metrics under `metrics:`".to_string()
                 } else {
                     format!("did you mean {}?", suggest::list(close))
                 };
-                self.problem(&path, format!("unknown metric {:?}", selector.metric), Some(hint));
+                self.problem(
+                    &path,
+                    format!("unknown metric {:?}", selector.metric),
+                    Some(hint),
+                );
                 continue;
             };
             let kind = self.registry.get(metric).kind;
             if list.is_empty() {
-                self.problem(&path, "needs at least one expression", Some("e.g. [\"p(95)<500\"]".into()));
+                self.problem(
+                    &path,
+                    "needs at least one expression",
+                    Some("e.g. [\"p(95)<500\"]".into()),
+                );
             }
             for (i, entry) in list.iter().enumerate() {
                 let at = path.index(i);
@@ -164,8 +207,16 @@ impl Validator<'_> {
                 if !aggregation_fits(expr.aggregation, kind) {
                     self.problem(
                         &at,
-                        format!("{text:?} does not apply to {} metric {}", kind_name(kind), selector.metric),
-                        Some(format!("{} metrics take {}", kind_name(kind), allowed_aggregations(kind))),
+                        format!(
+                            "{text:?} does not apply to {} metric {}",
+                            kind_name(kind),
+                            selector.metric
+                        ),
+                        Some(format!(
+                            "{} metrics take {}",
+                            kind_name(kind),
+                            allowed_aggregations(kind)
+                        )),
                     );
                     continue;
                 }
@@ -184,7 +235,10 @@ impl Validator<'_> {
 fn aggregation_fits(aggregation: Aggregation, kind: MetricKind) -> bool {
     use Aggregation as A;
     match kind {
-        MetricKind::Trend => matches!(aggregation, A::Avg | A::Min | A::Max | A::Med | A::Percentile(_)),
+        MetricKind::Trend => matches!(
+            aggregation,
+            A::Avg | A::Min | A::Max | A::Med | A::Percentile(_)
+        ),
         MetricKind::Rate => matches!(aggregation, A::Rate),
         MetricKind::Counter => matches!(aggregation, A::Count | A::Rate),
         MetricKind::Gauge => matches!(aggregation, A::Value),
