@@ -1,1 +1,25 @@
-//! Scenario files: the YAML model, validation into a TestPlan, templates, data feeds.
+//! Scenario files: the YAML model, validation into a TestPlan, templates,
+//! conditions and extractors, data feeds.
+
+pub mod adhoc;
+pub mod condition;
+pub mod error;
+pub mod feed;
+pub mod jsonpath;
+pub mod load;
+pub mod locate;
+pub mod model;
+pub mod model_types;
+pub mod plan;
+mod suggest;
+pub mod template;
+mod validate;
+
+pub use adhoc::{AdhocRequest, adhoc_plan};
+pub use condition::{Condition, Extractor, ResponseView};
+pub use error::{ScenarioError, ScenarioErrors};
+pub use feed::{DataFeed, FeedMode};
+pub use load::{LoadOptions, load, load_str};
+pub use model::ScenarioFile;
+pub use plan::*;
+pub use template::{RenderError, Template, TemplateScope};

@@ -1,0 +1,371 @@
+//! The raw serde model of a scenario file, exactly as written. Nothing here is
+//! checked beyond YAML types; `validate` turns it into a `TestPlan`. Durations,
+//! regexes, templates and names stay text here so that validation can report
+//! every problem at once, each with its line.
+
+use serde::Deserialize;
+
+use super::model_types::{OrderedMap, Scalar, StatusSpec, Text, TextOr};
+
+/// A whole scenario file.
+///
+/// Either `scenarios:` or the top-level shorthand (`flow` with `vus`,
+/// `duration`, `iterations` or `stages`) describes the load, never both.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Default environment values, `{{ NAME }}` in templates. Values are text
+    /// (numbers and booleans are converted). Overridden by the process
+    /// environment, then the selected profile, then `--env K=V`.
+    #[serde(default)]
+    pub env: OrderedMap<Scalar>,
+    /// Named sets of environment values chosen with `--profile NAME`.
+    #[serde(default)]
+    pub profiles: OrderedMap<ProfileDef>,
+    /// HTTP client settings shared by every request.
+    #[serde(default)]
+    pub http: HttpDef,
+    /// Data feeds (CSV or JSON files), referenced as `{{ feed.column }}`.
+    #[serde(default)]
+    pub data: OrderedMap<FeedDef>,
+    /// Custom metrics: `name: counter | gauge | rate | trend`, or
+    /// `{ type: trend, time: false }` for a trend of plain numbers.
+    #[serde(default)]
+    pub metrics: OrderedMap<MetricDecl>,
+    /// Steps run once before any scenario starts; variables they extract are
+    /// copied into every VU.
+    #[serde(default)]
+    pub setup: Vec<StepDef>,
+    /// Steps run once after every scenario has ended.
+    #[serde(default)]
+    pub teardown: Vec<StepDef>,
+    /// Pass/fail criteria: `metric` or `metric{tag:value}` to a list of k6
+    /// expressions (`p(95)<500`) or `{ threshold, abort_on_fail, delay_abort_eval }`.
+    #[serde(default)]
+    pub thresholds: OrderedMap<Vec<ThresholdDef>>,
+    /// Named scenarios, run in parallel (each from its `start_time`).
+    pub scenarios: Option<OrderedMap<ScenarioDef>>,
+
+    /// Shorthand: number of VUs for the single `default` scenario.
+    pub vus: Option<u64>,
+    /// Shorthand: run `default` as constant-vus for this long.
+    pub duration: Option<Text>,
+    /// Shorthand: run `default` as shared-iterations with this many iterations
+    /// (`duration`, when also given, becomes its `max_duration`).
+    pub iterations: Option<u64>,
+    /// Shorthand: run `default` as ramping-vus through these stages (starting
+    /// from `vus`, default 1).
+    pub stages: Option<Vec<StageDef>>,
+    /// Shorthand: steps of one iteration of `default`.
+    pub flow: Option<Vec<StepDef>>,
+    /// Shorthand: per-VU setup of `default` (runs before a VU's first iteration).
+    pub vu_setup: Option<Vec<StepDef>>,
+}
+
+/// A profile: environment values applied with `--profile NAME`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileDef {
+    /// Values that override the file's `env:` and the process environment.
+    #[serde(default)]
+    pub env: OrderedMap<Scalar>,
+}
+
+/// HTTP client settings.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpDef {
+    /// Default request timeout (whole exchange). Default 60s.
+    pub timeout: Option<Text>,
+    /// Headers added to every request that does not set the same header; templated.
+    #[serde(default)]
+    pub headers: OrderedMap<Scalar>,
+    /// Redirects followed before giving up; 0 disables following. Default 10.
+    pub max_redirects: Option<u32>,
+    /// Accept any TLS certificate. Default false.
+    pub insecure_skip_tls_verify: Option<bool>,
+    /// `User-Agent` header. Default `stampede/<version>`.
+    pub user_agent: Option<String>,
+    /// Keep a cookie jar per VU. Default true.
+    pub cookies: Option<bool>,
+}
+
+/// One data feed.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedDef {
+    /// Path relative to the scenario file; `.csv` (header row required) or
+    /// `.json` (an array of objects).
+    pub file: String,
+    /// `per-vu` (VU n uses row n-1, wrapping), `sequential` (each use takes the
+    /// next row, shared by all VUs, wrapping) or `random`. Default `sequential`.
+    pub mode: Option<String>,
+}
+
+/// A custom metric declaration: a kind name (`counter`, `gauge`, `rate`,
+/// `trend` = a trend of milliseconds), or the map form.
+pub type MetricDecl = TextOr<MetricDeclMap>;
+
+/// The map form of a metric declaration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricDeclMap {
+    /// `counter`, `gauge`, `rate` or `trend`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Trends only: values are milliseconds (true, default) or plain numbers.
+    pub time: Option<bool>,
+}
+
+/// One threshold: an expression (`p(95)<500`, `rate<0.01`, `count>10`,
+/// `avg<200`, ...), or the map form with abort settings.
+pub type ThresholdDef = TextOr<ThresholdDetail>;
+
+/// The map form of a threshold.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThresholdDetail {
+    /// The expression, as in the short form.
+    pub threshold: String,
+    /// Stop the test as soon as this threshold fails. Default false.
+    #[serde(default)]
+    pub abort_on_fail: bool,
+    /// With `abort_on_fail`: do not judge before this much test time. Default 0s.
+    pub delay_abort_eval: Option<Text>,
+}
+
+/// A named scenario.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioDef {
+    /// `constant-vus`, `ramping-vus`, `per-vu-iterations` or `shared-iterations`.
+    /// When omitted: ramping-vus if `stages` is set, shared-iterations if
+    /// `iterations` is set, else constant-vus.
+    pub executor: Option<String>,
+    /// VUs (constant-vus, per-vu-iterations, shared-iterations). Default 1.
+    pub vus: Option<u64>,
+    /// constant-vus: how long to run. Required.
+    pub duration: Option<Text>,
+    /// per-vu-iterations: iterations per VU; shared-iterations: total. Default 1.
+    pub iterations: Option<u64>,
+    /// Iteration executors: give up after this long. Default 10m.
+    pub max_duration: Option<Text>,
+    /// ramping-vus: VUs at the start. Default 1.
+    pub start_vus: Option<u64>,
+    /// ramping-vus: ramp linearly to `target` VUs over `duration`, stage by stage.
+    pub stages: Option<Vec<StageDef>>,
+    /// ramping-vus: time a VU removed by a ramp-down gets to finish. Default 30s.
+    pub graceful_ramp_down: Option<Text>,
+    /// Time running iterations get after the executor's time is up. Default 30s.
+    pub graceful_stop: Option<Text>,
+    /// Delay from test start before this scenario begins. Default 0s.
+    pub start_time: Option<Text>,
+    /// Tags added to every sample of this scenario.
+    #[serde(default)]
+    pub tags: OrderedMap<Scalar>,
+    /// Steps each VU runs once, before its first iteration.
+    #[serde(default)]
+    pub setup: Vec<StepDef>,
+    /// The steps of one iteration.
+    #[serde(default)]
+    pub flow: Vec<StepDef>,
+}
+
+/// A ramping stage.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageDef {
+    /// How long the ramp to `target` takes (0s jumps at once).
+    pub duration: Text,
+    /// VUs at the end of the stage.
+    pub target: u64,
+}
+
+/// One step: exactly one of its keys.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepDef {
+    /// Send an HTTP request.
+    pub request: Option<RequestDef>,
+    /// Run steps as a named group (tag `group`, metric `group_duration`).
+    pub group: Option<GroupDef>,
+    /// Pause: `1s`, or `{ min: 1s, max: 3s }` for a uniform random pause.
+    pub sleep: Option<SleepDef>,
+    /// Send several requests concurrently.
+    pub batch: Option<BatchDef>,
+    /// Run one of several branches, picked at random by weight.
+    pub choose: Option<Vec<ChooseBranchDef>>,
+    /// Run steps until a condition holds on the last response (polling).
+    pub repeat: Option<RepeatDef>,
+}
+
+/// An HTTP request.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestDef {
+    /// The `name` tag. Default: the URL as written (placeholders kept, query removed).
+    pub name: Option<String>,
+    /// HTTP method. Default GET.
+    pub method: Option<String>,
+    /// Absolute URL (templated); must start with http:// or https://.
+    pub url: String,
+    /// Query parameters appended to the URL (keys and values templated).
+    #[serde(default)]
+    pub query: OrderedMap<Scalar>,
+    /// Request headers (values templated).
+    #[serde(default)]
+    pub headers: OrderedMap<Scalar>,
+    /// A JSON body built from this YAML value; strings are templated.
+    pub json: Option<serde_norway::Value>,
+    /// A raw text body (templated).
+    pub body: Option<String>,
+    /// A form body, `application/x-www-form-urlencoded` (templated).
+    pub form: Option<OrderedMap<Scalar>>,
+    /// Request timeout. Default `http.timeout`.
+    pub timeout: Option<Text>,
+    /// Statuses that count as success for `http_req_failed`: numbers and
+    /// `"200-299"` ranges. Default 200-399.
+    pub expect_status: Option<StatusSpec>,
+    /// Checks on the response, recorded in the `checks` metric.
+    #[serde(default)]
+    pub checks: Vec<ConditionDef>,
+    /// Values taken from the response into VU variables, by variable name.
+    #[serde(default)]
+    pub extract: OrderedMap<ExtractDef>,
+    /// Samples for custom metrics.
+    #[serde(default)]
+    pub record: Vec<RecordDef>,
+    /// Copies of this request in a batch. Default 1. Only inside `batch`.
+    pub copies: Option<u64>,
+}
+
+/// A condition on a response: exactly one subject, with operators.
+///
+/// Subjects: `status`, `json`, `header`, `cookie`, `body_contains`,
+/// `body_matches`, `max_duration`. `json`, `header` and `cookie` take
+/// operators (all must hold): `exists`, `equals`, `not_equals`, `contains`,
+/// `not_contains`, `matches`, `lt`, `lte`, `gt`, `gte`, `in`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionDef {
+    /// Check name (checks and `repeat.until` only). Default: a description of the condition.
+    pub name: Option<String>,
+    /// Status is one of these: a number, a `"200-299"` range, or a list of them.
+    pub status: Option<StatusSpec>,
+    /// JSON path into the body: `a.b[0].c`, `a.b.0.c`, `$.a`, `items.#` (length).
+    pub json: Option<String>,
+    /// A response header (case-insensitive).
+    pub header: Option<String>,
+    /// A cookie set by this response (`Set-Cookie`).
+    pub cookie: Option<String>,
+    /// The body contains this text (templated).
+    pub body_contains: Option<String>,
+    /// The body matches this regex.
+    pub body_matches: Option<String>,
+    /// The response took less than this.
+    pub max_duration: Option<Text>,
+    /// The subject is present (true) or absent (false).
+    pub exists: Option<bool>,
+    /// Equal as text, or numerically when both are numbers.
+    pub equals: Option<Scalar>,
+    pub not_equals: Option<Scalar>,
+    /// Text contains this (templated).
+    pub contains: Option<Scalar>,
+    pub not_contains: Option<Scalar>,
+    /// Text matches this regex.
+    pub matches: Option<String>,
+    /// Numeric comparisons.
+    pub lt: Option<Scalar>,
+    pub lte: Option<Scalar>,
+    pub gt: Option<Scalar>,
+    pub gte: Option<Scalar>,
+    /// Equal to one of these.
+    #[serde(rename = "in")]
+    pub one_of: Option<Vec<Scalar>>,
+}
+
+/// Where an extracted value comes from: exactly one key.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractDef {
+    /// A JSON path into the body.
+    pub json: Option<String>,
+    /// A response header.
+    pub header: Option<String>,
+    /// A regex on the body: capture group 1, else the whole match.
+    pub regex: Option<String>,
+    /// A cookie set by this response.
+    pub cookie: Option<String>,
+}
+
+/// Feeds a custom metric from a response.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordDef {
+    /// A metric declared under `metrics:`.
+    pub metric: String,
+    /// Counters: amount to add. Default 1.
+    pub add: Option<f64>,
+    /// Counters, gauges, trends: only when this holds. Rates: the sample's value.
+    pub when: Option<ConditionDef>,
+    /// Gauges and trends: where the number comes from.
+    pub value: Option<ExtractDef>,
+}
+
+/// A group of steps.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupDef {
+    /// Group name (tag `group`, nested as `::outer::inner`).
+    pub name: String,
+    /// The grouped steps.
+    pub steps: Vec<StepDef>,
+}
+
+/// A pause: a fixed duration (`1s`), or `{ min, max }` for a uniform random one.
+pub type SleepDef = TextOr<SleepRange>;
+
+/// `{ min, max }` of a random pause.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SleepRange {
+    pub min: Text,
+    pub max: Text,
+}
+
+/// Concurrent requests.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchDef {
+    /// Requests in flight at once. Default: all of them.
+    pub concurrency: Option<u64>,
+    /// The requests (each may have `copies: N`).
+    pub requests: Vec<RequestDef>,
+}
+
+/// One branch of `choose`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChooseBranchDef {
+    /// Relative weight, > 0, any scale.
+    pub weight: f64,
+    /// Optional label.
+    pub name: Option<String>,
+    /// The branch's steps.
+    pub steps: Vec<StepDef>,
+}
+
+/// A polling loop.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepeatDef {
+    /// Stop when this holds for the last response of `steps`; its `name`
+    /// names the check recorded when attempts run out.
+    pub until: ConditionDef,
+    /// Pause between attempts. Default 1s.
+    pub interval: Option<Text>,
+    /// Attempts before the iteration fails. Default 10.
+    pub max_attempts: Option<u32>,
+    /// The repeated steps.
+    pub steps: Vec<StepDef>,
+}

@@ -1,0 +1,226 @@
+//! Small serde building blocks for the scenario model: ordered maps that
+//! reject duplicate keys, scalars kept as text, and "text or map" values.
+//! Hand-written visitors (instead of `#[serde(untagged)]`) keep serde's
+//! error locations and name what was expected.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// A YAML scalar kept as text: strings as written, numbers and booleans in
+/// their YAML spelling, null as `null`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scalar {
+    pub text: String,
+    /// True when the YAML value was a string (not a number, boolean or null).
+    pub is_string: bool,
+}
+
+impl Scalar {
+    pub fn string(text: impl Into<String>) -> Self {
+        Scalar {
+            text: text.into(),
+            is_string: true,
+        }
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string, number or boolean")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar::string(v))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+        Ok(Scalar::string(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+        Ok(plain(v.to_string()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+        Ok(plain(v.to_string()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+        Ok(plain(v.to_string()))
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+        Ok(plain(v.to_string()))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+        Ok(plain("null".to_string()))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
+        self.visit_unit()
+    }
+}
+
+fn plain(text: String) -> Scalar {
+    Scalar {
+        text,
+        is_string: false,
+    }
+}
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
+/// Text that may be written as a number in YAML (`timeout: 10` is read as
+/// "10", so validation can say what a duration looks like).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Text(pub String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(TextVisitor)
+    }
+}
+
+/// A value written either as text or as a map (`sleep: 1s` or
+/// `sleep: { min: 1s, max: 3s }`).
+#[derive(Clone, Debug)]
+pub enum TextOr<M> {
+    Text(Text),
+    Map(M),
+}
+
+impl<'de, M: Deserialize<'de>> Deserialize<'de> for TextOr<M> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<M>(PhantomData<M>);
+        impl<'de, M: Deserialize<'de>> Visitor<'de> for V<M> {
+            type Value = TextOr<M>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or a map")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(TextOr::Text(Text(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(TextOr::Text(Text(v.to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(TextOr::Text(Text(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(TextOr::Text(Text(v.to_string())))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                M::deserialize(MapAccessDeserializer::new(map)).map(TextOr::Map)
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+/// A mapping in file order; duplicate keys are an error.
+#[derive(Clone, Debug)]
+pub struct OrderedMap<V>(pub Vec<(String, V)>);
+
+impl<V> Default for OrderedMap<V> {
+    fn default() -> Self {
+        OrderedMap(Vec::new())
+    }
+}
+
+impl<V> OrderedMap<V> {
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_str())
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct MapVisitor<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for MapVisitor<V> {
+            type Value = OrderedMap<V>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(OrderedMap::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut entries: Vec<(String, V)> = Vec::new();
+                while let Some(key) = map.next_key::<Scalar>()? {
+                    if entries.iter().any(|(k, _)| *k == key.text) {
+                        return Err(de::Error::custom(format_args!(
+                            "duplicate key {:?}",
+                            key.text
+                        )));
+                    }
+                    let value = map.next_value::<V>()?;
+                    entries.push((key.text, value));
+                }
+                Ok(OrderedMap(entries))
+            }
+        }
+        d.deserialize_any(MapVisitor(PhantomData))
+    }
+}
+
+/// Status codes as written: `200`, `"200-299"`, or a list of those.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusSpec(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for StatusSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = StatusSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a status code, a range like \"200-299\", or a list of them")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<StatusSpec, E> {
+                Ok(StatusSpec(vec![v.to_string()]))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<StatusSpec, E> {
+                Ok(StatusSpec(vec![v.to_string()]))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<StatusSpec, E> {
+                Ok(StatusSpec(vec![v.to_string()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StatusSpec, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<Text>()? {
+                    out.push(item.0);
+                }
+                Ok(StatusSpec(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

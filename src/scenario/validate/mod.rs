@@ -1,0 +1,197 @@
+//! ScenarioFile -> TestPlan. Every problem found is collected (with its field
+//! path) instead of stopping at the first; `load` then turns paths into line
+//! numbers. Helpers return `Option`: `None` means "reported, keep going".
+
+mod checks;
+mod env;
+mod executor;
+mod request;
+mod steps;
+mod top;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::feed::DataFeed;
+use super::load::LoadOptions;
+use super::locate::FieldPath;
+use super::model::ScenarioFile;
+use super::model_types::Text;
+use super::plan::TestPlan;
+use super::template::{Template, TemplateContext};
+use crate::metrics::{MetricRegistry, TagInterner, TagSet, TagSetId};
+use crate::util::duration::parse_duration;
+
+/// One problem, before it is given a line number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub path: FieldPath,
+    /// Shown instead of `path` when the problem is in a command-line option.
+    pub option: Option<String>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+pub(crate) const DURATION_HINT: &str = "use e.g. 30s, 5m, 500ms";
+
+/// Validation state: what is resolved so far and every problem found.
+pub(crate) struct Validator<'o> {
+    pub(crate) options: &'o LoadOptions,
+    /// Directory data files are resolved against.
+    pub(crate) base_dir: PathBuf,
+    pub(crate) problems: Vec<Problem>,
+    pub(crate) env: BTreeMap<String, String>,
+    pub(crate) variables: Vec<String>,
+    pub(crate) feed_columns: Vec<(String, Vec<String>)>,
+    pub(crate) feeds: Vec<Arc<DataFeed>>,
+    pub(crate) registry: MetricRegistry,
+    pub(crate) default_timeout: Duration,
+}
+
+/// Validates a parsed file into a plan.
+pub fn validate(
+    file: &ScenarioFile,
+    source: &Path,
+    options: &LoadOptions,
+) -> Result<TestPlan, Vec<Problem>> {
+    let base_dir = source.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut v = Validator {
+        options,
+        base_dir,
+        problems: Vec::new(),
+        env: BTreeMap::new(),
+        variables: Vec::new(),
+        feed_columns: Vec::new(),
+        feeds: Vec::new(),
+        registry: MetricRegistry::with_builtins(),
+        default_timeout: Duration::from_secs(60),
+    };
+    v.resolve_env(file);
+    v.load_feeds(file);
+    v.register_metrics(file);
+    v.collect_variables(file);
+    let http = v.http_settings(file);
+    let thresholds = v.thresholds(file);
+    let root = FieldPath::root();
+    let setup = v.steps(
+        &file.setup,
+        &root.key("setup"),
+        &steps::StepCtx::test_level("::setup"),
+    );
+    let teardown = v.steps(
+        &file.teardown,
+        &root.key("teardown"),
+        &steps::StepCtx::test_level("::teardown"),
+    );
+    let scenarios = v.scenarios(file);
+    if !v.problems.is_empty() {
+        return Err(v.problems);
+    }
+    Ok(TestPlan {
+        source: source.to_path_buf(),
+        env: v.env,
+        registry: v.registry,
+        feeds: v.feeds,
+        variables: v.variables,
+        setup,
+        teardown,
+        scenarios,
+        thresholds,
+        http,
+    })
+}
+
+impl Validator<'_> {
+    pub(crate) fn problem(
+        &mut self,
+        path: &FieldPath,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        self.problems.push(Problem {
+            path: path.clone(),
+            option: None,
+            message: message.into(),
+            hint,
+        });
+    }
+
+    pub(crate) fn option_problem(
+        &mut self,
+        option: &str,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        self.problems.push(Problem {
+            path: FieldPath::root(),
+            option: Some(option.to_string()),
+            message: message.into(),
+            hint,
+        });
+    }
+
+    /// A duration; zero allowed.
+    pub(crate) fn duration(&mut self, text: &Text, path: &FieldPath) -> Option<Duration> {
+        match parse_duration(&text.0) {
+            Ok(d) => Some(d),
+            Err(_) => {
+                self.problem(
+                    path,
+                    format!("invalid duration {:?}", text.0),
+                    Some(DURATION_HINT.into()),
+                );
+                None
+            }
+        }
+    }
+
+    /// A duration that must be longer than zero.
+    pub(crate) fn positive_duration(&mut self, text: &Text, path: &FieldPath) -> Option<Duration> {
+        let d = self.duration(text, path)?;
+        if d.is_zero() {
+            self.problem(path, "must be longer than 0s", Some(DURATION_HINT.into()));
+            return None;
+        }
+        Some(d)
+    }
+
+    pub(crate) fn optional_duration(
+        &mut self,
+        text: Option<&Text>,
+        path: &FieldPath,
+        default: Duration,
+    ) -> Option<Duration> {
+        match text {
+            Some(t) => self.duration(t, path),
+            None => Some(default),
+        }
+    }
+
+    pub(crate) fn template_context(&self) -> TemplateContext<'_> {
+        TemplateContext {
+            env: &self.env,
+            process_env: Some(&self.options.process_env),
+            variables: &self.variables,
+            feeds: &self.feed_columns,
+        }
+    }
+
+    /// Compiles a template, reporting errors at `path`.
+    pub(crate) fn template(&mut self, text: &str, path: &FieldPath) -> Option<Template> {
+        match Template::compile(text, &self.template_context()) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.problem(path, e.message, e.hint);
+                None
+            }
+        }
+    }
+}
+
+pub(crate) fn intern<K: AsRef<str>, V: AsRef<str>>(
+    pairs: impl IntoIterator<Item = (K, V)>,
+) -> TagSetId {
+    TagInterner::global().intern(TagSet::new(pairs))
+}
