@@ -81,8 +81,8 @@ pub struct RunArgs {
     #[arg(long, short = 'X', value_name = "METHOD", default_value = "GET", requires = "url")]
     pub method: String,
     /// Ad-hoc mode: a request header 'Name: value'; repeatable.
-    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", requires = "url", value_parser = parse_header)]
-    pub headers: Vec<(String, String)>,
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", requires = "url")]
+    pub headers: Vec<String>,
     /// Ad-hoc mode: request body.
     #[arg(long, value_name = "BODY", requires = "url")]
     pub body: Option<String>,
@@ -130,12 +130,5 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
         _ => Err(format!("{text:?} is not KEY=VALUE")),
-    }
-}
-
-fn parse_header(text: &str) -> Result<(String, String), String> {
-    match text.split_once(':') {
-        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
-        _ => Err("expected 'Name: value'".to_string()),
     }
 }

@@ -41,7 +41,7 @@ pub async fn run(args: RunArgs) -> i32 {
         (None, Some(url)) => adhoc_plan(
             &AdhocRequest {
                 url: url.clone(),
-                method: args.method.clone(),
+                method: Some(args.method.clone()),
                 headers: args.headers.clone(),
                 body: args.body.clone(),
             },

@@ -5,14 +5,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::metrics::{Recorder, TagInterner, TagSet, TagSetId};
-use crate::protocol::http::{ClientConfig, TlsConfig};
+use crate::protocol::http::ClientShared;
 use crate::scenario::TestPlan;
 
 pub struct RunContext {
     pub plan: Arc<TestPlan>,
     pub recorder: Recorder,
-    pub client_config: Arc<ClientConfig>,
-    pub tls: Arc<TlsConfig>,
+    /// Client settings and TLS configuration shared by every VU's client.
+    pub http: Arc<ClientShared>,
     /// Variables produced by the test-level setup; every VU starts with them.
     pub globals: Vec<Option<String>>,
     pub http_debug: bool,
@@ -30,16 +30,14 @@ impl RunContext {
     pub fn new(
         plan: Arc<TestPlan>,
         recorder: Recorder,
-        client_config: Arc<ClientConfig>,
-        tls: Arc<TlsConfig>,
+        http: Arc<ClientShared>,
         http_debug: bool,
     ) -> Self {
         let slots = plan.variables.len();
         RunContext {
             plan,
             recorder,
-            client_config,
-            tls,
+            http,
             globals: vec![None; slots],
             http_debug,
             active_vus: AtomicU64::new(0),

@@ -14,7 +14,7 @@ use super::progress::Progress;
 use super::stop::{StopLevel, raise};
 use super::vu::Vu;
 use crate::metrics::{Aggregator, Recorder, RunEnd, Sink, SinkReport, SinkSet, Summary, builtin};
-use crate::protocol::http::{ClientConfig, TlsConfig};
+use crate::protocol::http::{ClientConfig, ClientShared};
 use crate::scenario::TestPlan;
 
 pub struct RunOptions {
@@ -67,15 +67,15 @@ pub async fn run(
     let recorder = Recorder::new(Arc::new(plan.registry.clone()));
     let mut aggregator = Aggregator::new(&recorder);
     let sinks = SinkSet::start(options.sinks);
-    let client_config = Arc::new(ClientConfig {
+    let http = ClientShared::new(ClientConfig {
         max_redirects: plan.http.max_redirects,
         insecure_skip_tls_verify: plan.http.insecure_skip_tls_verify,
         user_agent: plan.http.user_agent.clone(),
         cookies: plan.http.cookies,
         ..ClientConfig::default()
-    });
-    let tls = Arc::new(TlsConfig::new(&client_config).map_err(|e| EngineError::Tls(e.to_string()))?);
-    let mut ctx = RunContext::new(plan.clone(), recorder, client_config, tls, options.http_debug);
+    })
+    .map_err(|e| EngineError::Tls(e.to_string()))?;
+    let mut ctx = RunContext::new(plan.clone(), recorder, http, options.http_debug);
     let mut progress = options.progress;
     tokio::pin!(interrupt);
 

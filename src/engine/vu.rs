@@ -41,7 +41,7 @@ pub struct Vu {
 impl Vu {
     pub fn new(ctx: Arc<RunContext>, vu_id: u64, scenario: Arc<str>) -> Self {
         let scope = VuScope::new(vu_id, scenario, &ctx.globals, &ctx.plan.feeds);
-        let client = HttpClient::new(ctx.client_config.clone(), ctx.tls.clone());
+        let client = HttpClient::new(ctx.http.clone());
         Vu {
             scope,
             client,
