@@ -14,7 +14,7 @@ use stampede::protocol::http::{
 
 const MS: Duration = Duration::from_millis(1);
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn phases_are_measured_and_ordered() {
     // 50 ms before the head, then the body in two parts 30 ms apart.
     let server = raw_server(|_, _| {
@@ -54,10 +54,13 @@ async fn phases_are_measured_and_ordered() {
     assert_eq!(t.connecting, Duration::ZERO);
     assert!(t.waiting >= 50 * MS, "{t:?}");
     assert_eq!(server.accepts(), 1);
-    assert_eq!(server.seen().iter().map(|s| s.conn).collect::<Vec<_>>(), [0, 0]);
+    assert_eq!(
+        server.seen().iter().map(|s| s.conn).collect::<Vec<_>>(),
+        [0, 0]
+    );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bytes_are_exact_wire_counts() {
     let reply = response(
         "201 Created",
@@ -105,11 +108,23 @@ async fn default_headers_are_sent_unless_the_request_sets_them() {
     client.send(request).await;
 
     let seen = server.seen();
-    assert_eq!(seen[0].header("host"), Some(format!("127.0.0.1:{}", server.port)));
-    assert_eq!(seen[0].header("user-agent").as_deref(), Some(DEFAULT_USER_AGENT));
-    assert_eq!(seen[0].header("accept-encoding").as_deref(), Some("gzip, deflate"));
+    assert_eq!(
+        seen[0].header("host"),
+        Some(format!("127.0.0.1:{}", server.port))
+    );
+    assert_eq!(
+        seen[0].header("user-agent").as_deref(),
+        Some(DEFAULT_USER_AGENT)
+    );
+    assert_eq!(
+        seen[0].header("accept-encoding").as_deref(),
+        Some("gzip, deflate")
+    );
     assert_eq!(seen[1].header("user-agent").as_deref(), Some("mine/1"));
-    assert_eq!(seen[1].header("accept-encoding").as_deref(), Some("identity"));
+    assert_eq!(
+        seen[1].header("accept-encoding").as_deref(),
+        Some("identity")
+    );
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -121,7 +136,11 @@ fn gzip(data: &[u8]) -> Vec<u8> {
 #[tokio::test]
 async fn gzip_body_is_decoded_and_wire_bytes_counted() {
     let text = "compressible ".repeat(200);
-    let reply = response("200 OK", &[("content-encoding", "gzip")], &gzip(text.as_bytes()));
+    let reply = response(
+        "200 OK",
+        &[("content-encoding", "gzip")],
+        &gzip(text.as_bytes()),
+    );
     let reply_len = reply.len() as u64;
     let server = raw_server(move |_, _| vec![Step::Write(reply.clone())]).await;
     let client = client(ClientConfig::default());
@@ -144,7 +163,11 @@ async fn gzip_body_is_decoded_and_wire_bytes_counted() {
 
 #[tokio::test]
 async fn corrupt_gzip_is_a_body_error() {
-    let reply = response("200 OK", &[("content-encoding", "gzip")], b"definitely not gzip");
+    let reply = response(
+        "200 OK",
+        &[("content-encoding", "gzip")],
+        b"definitely not gzip",
+    );
     let server = raw_server(move |_, _| vec![Step::Write(reply.clone())]).await;
     let r = client(ClientConfig::default())
         .send(get(&server.url("/")))
@@ -160,7 +183,10 @@ async fn cookies_are_stored_and_sent_back() {
         if seen.path == "/login" {
             vec![Step::Write(response(
                 "200 OK",
-                &[("set-cookie", "sid=xyz; Path=/"), ("set-cookie", "pref=dark")],
+                &[
+                    ("set-cookie", "sid=xyz; Path=/"),
+                    ("set-cookie", "pref=dark"),
+                ],
                 b"",
             ))]
         } else {
@@ -197,7 +223,11 @@ async fn cookies_are_stored_and_sent_back() {
 #[tokio::test]
 async fn redirect_chain_is_followed_and_recorded_per_hop() {
     let server = raw_server(|seen, _| match seen.path.as_str() {
-        "/start" => vec![Step::Write(response("302 Found", &[("location", "/mid")], b""))],
+        "/start" => vec![Step::Write(response(
+            "302 Found",
+            &[("location", "/mid")],
+            b"",
+        ))],
         "/mid" => vec![Step::Write(response(
             "303 See Other",
             &[("location", "end?done=1")],
@@ -222,11 +252,18 @@ async fn redirect_chain_is_followed_and_recorded_per_hop() {
     assert_eq!(r.status, 200);
     assert_eq!(&r.body[..], b"arrived");
     assert_eq!(r.url, server.url("/end?done=1"));
-    assert!(outcome.redirects.iter().all(|h| h.bytes_sent > 0 && h.bytes_received > 0));
+    assert!(
+        outcome
+            .redirects
+            .iter()
+            .all(|h| h.bytes_sent > 0 && h.bytes_received > 0)
+    );
 
     let seen = server.seen();
-    let lines: Vec<(String, String)> =
-        seen.iter().map(|s| (s.method.clone(), s.path.clone())).collect();
+    let lines: Vec<(String, String)> = seen
+        .iter()
+        .map(|s| (s.method.clone(), s.path.clone()))
+        .collect();
     assert_eq!(
         lines,
         [
@@ -244,7 +281,11 @@ async fn redirect_chain_is_followed_and_recorded_per_hop() {
 #[tokio::test]
 async fn too_many_redirects_stops_with_an_error() {
     let server = raw_server(|_, _| {
-        vec![Step::Write(response("302 Found", &[("location", "/loop")], b""))]
+        vec![Step::Write(response(
+            "302 Found",
+            &[("location", "/loop")],
+            b"",
+        ))]
     })
     .await;
     let client = client(ClientConfig {
@@ -321,13 +362,21 @@ async fn close_mid_body_is_a_reset() {
         .response;
     assert_eq!(r.status, 200);
     let code = r.error.unwrap().code;
-    assert!(matches!(code, ErrorCode::Reset | ErrorCode::Body), "{code:?}");
+    assert!(
+        matches!(code, ErrorCode::Reset | ErrorCode::Body),
+        "{code:?}"
+    );
 }
 
 #[tokio::test]
 async fn malformed_response_is_a_protocol_error() {
-    let server =
-        raw_server(|_, _| vec![Step::Write(b"NOT HTTP AT ALL\r\n\r\n".to_vec()), Step::Close]).await;
+    let server = raw_server(|_, _| {
+        vec![
+            Step::Write(b"NOT HTTP AT ALL\r\n\r\n".to_vec()),
+            Step::Close,
+        ]
+    })
+    .await;
     let r = client(ClientConfig::default())
         .send(get(&server.url("/")))
         .await
@@ -367,7 +416,14 @@ async fn connection_closed_while_idle_is_retried_once_on_a_new_one() {
     })
     .await;
     let client = client(ClientConfig::default());
-    assert!(client.send(get(&server.url("/first"))).await.response.error.is_none());
+    assert!(
+        client
+            .send(get(&server.url("/first")))
+            .await
+            .response
+            .error
+            .is_none()
+    );
     let r = client.send(get(&server.url("/second"))).await.response;
     assert!(r.error.is_none(), "{:?}", r.error);
     assert_eq!(&r.body[..], b"/second");
@@ -389,13 +445,20 @@ async fn connection_closed_while_idle_is_retried_once_on_a_new_one() {
     .await;
     post.url = server2.url("/second");
     let client = http_client_support::client(ClientConfig::default());
-    assert!(client.send(get(&server2.url("/first"))).await.response.error.is_none());
+    assert!(
+        client
+            .send(get(&server2.url("/first")))
+            .await
+            .response
+            .error
+            .is_none()
+    );
     let r = client.send(post).await.response;
     assert_eq!(r.error.unwrap().code, ErrorCode::Reset);
     assert_eq!(server2.accepts(), 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_sends_from_one_client_all_succeed() {
     let server = raw_server(|seen, _| {
         let mut steps = vec![Step::Sleep(20)];
@@ -469,10 +532,60 @@ fn redact_headers_masks_credentials_only() {
 async fn error_messages_never_contain_header_values() {
     let port = dead_port().await;
     let mut request: HttpRequest = get(&format!("http://127.0.0.1:{port}/"));
-    request
-        .headers
-        .insert("authorization", HeaderValue::from_static("Bearer SECRET-TOKEN"));
+    request.headers.insert(
+        "authorization",
+        HeaderValue::from_static("Bearer SECRET-TOKEN"),
+    );
     let r = client(ClientConfig::default()).send(request).await.response;
     let message = r.error.unwrap().message;
     assert!(!message.contains("SECRET-TOKEN"), "{message}");
+}
+
+#[tokio::test]
+async fn connection_close_response_is_not_reused() {
+    let server = raw_server(|seen, _| {
+        vec![
+            Step::Write(response(
+                "200 OK",
+                &[("connection", "close")],
+                seen.path.as_bytes(),
+            )),
+            Step::Close,
+        ]
+    })
+    .await;
+    let client = client(ClientConfig::default());
+    for path in ["/a", "/b", "/c"] {
+        let r = client.send(get(&server.url(path))).await.response;
+        assert!(r.error.is_none(), "{path}: {:?}", r.error);
+        assert_eq!(&r.body[..], path.as_bytes());
+        assert!(r.timings.connecting > Duration::ZERO, "{path}");
+    }
+    assert_eq!(server.accepts(), 3);
+    assert_eq!(
+        server.seen().len(),
+        3,
+        "no request was sent on a closed connection"
+    );
+}
+
+#[tokio::test]
+async fn chunked_body_is_assembled_and_counted() {
+    let reply = b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+    let server = raw_server(move |_, _| {
+        let (head, rest) = reply.split_at(60);
+        vec![
+            Step::Write(head.to_vec()),
+            Step::Sleep(10),
+            Step::Write(rest.to_vec()),
+        ]
+    })
+    .await;
+    let r = client(ClientConfig::default())
+        .send(get(&server.url("/")))
+        .await
+        .response;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(&r.body[..], b"hello world");
+    assert_eq!(r.bytes_received, reply.len() as u64);
 }

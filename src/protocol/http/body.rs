@@ -181,8 +181,7 @@ mod tests {
         let gz = gz.finish().unwrap();
         assert_eq!(&decode(&headers("gzip"), gz.into()).unwrap()[..], text);
 
-        let mut zlib =
-            flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         zlib.write_all(text).unwrap();
         let zlib = zlib.finish().unwrap();
         assert_eq!(&decode(&headers("deflate"), zlib.into()).unwrap()[..], text);

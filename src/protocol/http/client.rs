@@ -210,7 +210,12 @@ fn follow(
     location: &HeaderValue,
     status: u16,
 ) -> Result<String, super::types::HttpError> {
-    let unresolvable = || http_error(ErrorCode::InvalidUrl, "redirect Location could not be resolved");
+    let unresolvable = || {
+        http_error(
+            ErrorCode::InvalidUrl,
+            "redirect Location could not be resolved",
+        )
+    };
     let location = location.to_str().map_err(|_| unresolvable())?;
     let base = url::Url::parse(from).map_err(|_| unresolvable())?;
     let next = base.join(location).map_err(|_| unresolvable())?;
@@ -225,7 +230,12 @@ fn follow(
     if to_get {
         state.method = Method::GET;
         state.body = Bytes::new();
-        for name in [CONTENT_TYPE, CONTENT_LENGTH, CONTENT_ENCODING, TRANSFER_ENCODING] {
+        for name in [
+            CONTENT_TYPE,
+            CONTENT_LENGTH,
+            CONTENT_ENCODING,
+            TRANSFER_ENCODING,
+        ] {
             state.headers.remove(name);
         }
     }
@@ -248,7 +258,11 @@ mod tests {
     fn idle_client_is_small_and_empty() {
         let shared = ClientShared::new(ClientConfig::default()).unwrap();
         let client = HttpClient::new(shared);
-        assert!(std::mem::size_of::<HttpClient>() <= 256, "{}", std::mem::size_of::<HttpClient>());
+        assert!(
+            std::mem::size_of::<HttpClient>() <= 256,
+            "{}",
+            std::mem::size_of::<HttpClient>()
+        );
         assert_eq!(client.idle_connections(), (0, 0));
     }
 
@@ -267,18 +281,33 @@ mod tests {
     #[test]
     fn see_other_becomes_get_without_body() {
         let mut s = state(Method::POST);
-        let next = follow(&mut s, "http://h/a/b", &HeaderValue::from_static("c?x=1"), 303).unwrap();
+        let next = follow(
+            &mut s,
+            "http://h/a/b",
+            &HeaderValue::from_static("c?x=1"),
+            303,
+        )
+        .unwrap();
         assert_eq!(next, "http://h/a/c?x=1");
         assert_eq!(s.method, Method::GET);
         assert!(s.body.is_empty());
         assert!(!s.headers.contains_key(CONTENT_TYPE));
-        assert!(s.headers.contains_key(AUTHORIZATION), "same host keeps credentials");
+        assert!(
+            s.headers.contains_key(AUTHORIZATION),
+            "same host keeps credentials"
+        );
     }
 
     #[test]
     fn temporary_redirect_keeps_method_and_cross_host_drops_credentials() {
         let mut s = state(Method::POST);
-        let next = follow(&mut s, "http://h/a", &HeaderValue::from_static("http://other:81/z"), 307).unwrap();
+        let next = follow(
+            &mut s,
+            "http://h/a",
+            &HeaderValue::from_static("http://other:81/z"),
+            307,
+        )
+        .unwrap();
         assert_eq!(next, "http://other:81/z");
         assert_eq!(s.method, Method::POST);
         assert_eq!(&s.body[..], b"{}");

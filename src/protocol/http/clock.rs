@@ -175,8 +175,8 @@ impl HopClock {
                 estimated_received,
                 ..
             } => {
-                let alone = *alone_at_start
-                    && wire.stats.streams_started.load(Relaxed) == *stream_seq;
+                let alone =
+                    *alone_at_start && wire.stats.streams_started.load(Relaxed) == *stream_seq;
                 if alone {
                     exact
                 } else {

@@ -67,9 +67,7 @@ impl ClientShared {
             config.user_agent.clone().into_bytes(),
         ))
         .map_err(|_| ClientConfigError::InvalidUserAgent)?;
-        let tls = TlsConnector::from(Arc::new(build_tls_config(
-            config.insecure_skip_tls_verify,
-        )?));
+        let tls = TlsConnector::from(Arc::new(build_tls_config(config.insecure_skip_tls_verify)?));
         Ok(Arc::new(ClientShared {
             config,
             tls,

@@ -14,7 +14,7 @@ use super::clock::HopClock;
 use super::config::ClientShared;
 use super::error::{self, http_error};
 use super::io::{ConnStats, Meter, MeteredIo};
-use super::pool::{Http1Conn, Http2Conn, OriginKey, Origin, Pooled};
+use super::pool::{Http1Conn, Http2Conn, Origin, OriginKey, Pooled};
 use super::types::{ErrorCode, HttpError};
 
 pub(super) async fn open(
@@ -32,8 +32,9 @@ pub(super) async fn open(
     let stats = Arc::new(ConnStats::new());
 
     if origin.https {
-        let server_name = ServerName::try_from(origin.host.to_owned())
-            .map_err(|_| http_error(ErrorCode::InvalidUrl, "host is not a valid TLS server name"))?;
+        let server_name = ServerName::try_from(origin.host.to_owned()).map_err(|_| {
+            http_error(ErrorCode::InvalidUrl, "host is not a valid TLS server name")
+        })?;
         clock.tls_started();
         let tcp = MeteredIo::new(tcp, stats.clone(), Meter::Bytes);
         let tls = shared

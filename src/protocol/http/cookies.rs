@@ -13,7 +13,9 @@ pub(super) struct CookieJar {
 
 impl CookieJar {
     fn lock(&self) -> MutexGuard<'_, CookieStore> {
-        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The `cookie` header for `url`: the request's own cookie header (if
@@ -46,7 +48,9 @@ impl CookieJar {
         if value.is_empty() {
             return None;
         }
-        let mut header = HeaderValue::from_str(&value).ok().or_else(|| own.cloned())?;
+        let mut header = HeaderValue::from_str(&value)
+            .ok()
+            .or_else(|| own.cloned())?;
         header.set_sensitive(true);
         Some(header)
     }
@@ -86,7 +90,10 @@ mod tests {
         let value = jar.request_header("http://h/admin/x", Some(&own)).unwrap();
         let text = value.to_str().unwrap();
         assert!(text.starts_with("mine=1; "), "{text}");
-        assert!(text.contains("session=abc") && text.contains("scoped=1"), "{text}");
+        assert!(
+            text.contains("session=abc") && text.contains("scoped=1"),
+            "{text}"
+        );
         assert!(jar.request_header("http://other/", None).is_none());
     }
 }

@@ -139,8 +139,8 @@ mod tests {
 
     #[test]
     fn chain_joins_distinct_causes() {
-        let inner = io::Error::new(io::ErrorKind::Other, "root");
-        let outer = io::Error::new(io::ErrorKind::Other, inner);
+        let inner = io::Error::other("root");
+        let outer = io::Error::other(inner);
         // io::Error with a custom inner displays the inner text itself.
         assert_eq!(chain(&outer), "root");
     }

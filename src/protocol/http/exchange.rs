@@ -155,8 +155,17 @@ async fn send_http2(
 ) -> Result<(), Failure> {
     hop.proto = Proto::Http2;
     let taken = (!req.body.is_empty()).then(|| Arc::new(OnceLock::new()));
-    let request = build_request(req, Proto::Http2, RequestBody::new(req.body.clone(), taken.clone()))?;
-    clock.acquired_http2(conn.stats.clone(), !reused, taken, estimate_request(&request));
+    let request = build_request(
+        req,
+        Proto::Http2,
+        RequestBody::new(req.body.clone(), taken.clone()),
+    )?;
+    clock.acquired_http2(
+        conn.stats.clone(),
+        !reused,
+        taken,
+        estimate_request(&request),
+    );
     let response = match conn.sender.send_request(request).await {
         Ok(response) => response,
         Err(err) => {
@@ -201,8 +210,9 @@ fn build_request(
         Proto::Http1 => {
             *request.uri_mut() = req.path.clone();
             if !headers.contains_key(HOST) {
-                let host = HeaderValue::from_str(req.host)
-                    .map_err(|_| http_error(ErrorCode::InvalidUrl, "host is not a valid header value"))?;
+                let host = HeaderValue::from_str(req.host).map_err(|_| {
+                    http_error(ErrorCode::InvalidUrl, "host is not a valid header value")
+                })?;
                 headers.insert(HOST, host);
             }
         }
@@ -257,7 +267,11 @@ fn estimate_request(request: &Request<RequestBody>) -> u64 {
         + uri.authority().map_or(0, |a| a.as_str().len())
         + uri.path_and_query().map_or(1, |p| p.as_str().len());
     let body = request.body().size_hint().exact().unwrap_or(0);
-    H2_FRAME_HEADER + pseudo as u64 + header_bytes(request.headers()) + body + h2_frame_overhead(body)
+    H2_FRAME_HEADER
+        + pseudo as u64
+        + header_bytes(request.headers())
+        + body
+        + h2_frame_overhead(body)
 }
 
 fn estimate_response_head(headers: &HeaderMap) -> u64 {

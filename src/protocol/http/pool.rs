@@ -72,7 +72,9 @@ pub(super) struct Pool {
 impl Pool {
     fn lock(&self) -> MutexGuard<'_, Idle> {
         // A panic elsewhere cannot leave the vectors inconsistent.
-        self.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// A connection to `origin` that is not known to be closed. The caller

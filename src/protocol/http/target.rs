@@ -48,7 +48,10 @@ impl Target {
             Some(pq) if !pq.as_str().is_empty() => pq.clone(),
             _ => PathAndQuery::from_static("/"),
         };
-        let uri = if uri.path_and_query().is_some_and(|pq| !pq.as_str().is_empty()) {
+        let uri = if uri
+            .path_and_query()
+            .is_some_and(|pq| !pq.as_str().is_empty())
+        {
             uri
         } else {
             let mut parts = uri.into_parts();
@@ -80,7 +83,9 @@ impl Target {
     /// `host[:port]` as written, for the `Host` header.
     pub(super) fn host_header(&self) -> &str {
         let authority = self.uri.authority().map_or("", |a| a.as_str());
-        authority.rsplit_once('@').map_or(authority, |(_, host)| host)
+        authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host)
     }
 
     /// `Authorization: Basic ...` from `user:password@` in the URL, if any.
