@@ -589,3 +589,21 @@ async fn chunked_body_is_assembled_and_counted() {
     assert_eq!(&r.body[..], b"hello world");
     assert_eq!(r.bytes_received, reply.len() as u64);
 }
+
+#[tokio::test]
+async fn host_names_are_resolved_and_every_address_tried() {
+    // localhost may resolve to ::1 first; the server only listens on IPv4.
+    let server = raw_server(|_, _| ok("named")).await;
+    let url = format!("http://localhost:{}/n", server.port);
+    let client = client(ClientConfig::default());
+    for _ in 0..2 {
+        let r = client.send(get(&url)).await.response;
+        assert!(r.error.is_none(), "{:?}", r.error);
+        assert_eq!(&r.body[..], b"named");
+    }
+    assert_eq!(server.accepts(), 1);
+    assert_eq!(
+        server.seen()[0].header("host"),
+        Some(format!("localhost:{}", server.port))
+    );
+}

@@ -11,6 +11,8 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use tokio_rustls::TlsConnector;
 
+use super::dns::DnsCache;
+
 /// How every VU's [`HttpClient`](super::HttpClient) behaves.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClientConfig {
@@ -51,13 +53,16 @@ pub enum ClientConfigError {
     Tls(#[from] rustls::Error),
 }
 
-/// What all clients of a run share. Build it once, wrap it in an `Arc`, and
-/// hand a clone to each [`HttpClient::new`](super::HttpClient::new): creating
-/// a client then costs no allocation beyond the client itself.
+/// What all clients of a run share: the settings, the rustls configuration
+/// (built here, once), the encoded `user-agent` and the DNS cache. Build it
+/// once, and hand a clone of the `Arc` to each
+/// [`HttpClient::new`](super::HttpClient::new): creating a client then
+/// allocates nothing.
 pub struct ClientShared {
     pub(super) config: ClientConfig,
     pub(super) tls: TlsConnector,
     pub(super) user_agent: HeaderValue,
+    pub(super) dns: DnsCache,
 }
 
 impl ClientShared {
@@ -72,6 +77,7 @@ impl ClientShared {
             config,
             tls,
             user_agent,
+            dns: DnsCache::default(),
         }))
     }
 

@@ -22,7 +22,7 @@ pub(super) async fn open(
     origin: Origin<'_>,
     clock: &mut HopClock,
 ) -> Result<Pooled, HttpError> {
-    let addrs = resolve(origin).await?;
+    let addrs = resolve(shared, origin).await?;
     clock.connect_started();
     let tcp = connect_any(&addrs).await?;
     clock.connect_done();
@@ -60,21 +60,15 @@ pub(super) async fn open(
     }
 }
 
-async fn resolve(origin: Origin<'_>) -> Result<Vec<SocketAddr>, HttpError> {
+async fn resolve(shared: &ClientShared, origin: Origin<'_>) -> Result<Vec<SocketAddr>, HttpError> {
     if let Ok(ip) = origin.host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, origin.port)]);
     }
-    match tokio::net::lookup_host((origin.host, origin.port)).await {
-        Ok(addrs) => {
-            let addrs: Vec<SocketAddr> = addrs.collect();
-            if addrs.is_empty() {
-                Err(error::dns(origin.host, None))
-            } else {
-                Ok(addrs)
-            }
-        }
-        Err(err) => Err(error::dns(origin.host, Some(&err))),
-    }
+    shared
+        .dns
+        .resolve(origin.host, origin.port)
+        .await
+        .map_err(|err| error::dns(origin.host, err.0.as_ref()))
 }
 
 /// Tries each resolved address in order; the last failure is reported.

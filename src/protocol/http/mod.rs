@@ -14,6 +14,7 @@ mod clock;
 mod config;
 mod connect;
 mod cookies;
+mod dns;
 mod error;
 mod exchange;
 mod io;
@@ -24,5 +25,6 @@ mod types;
 
 pub use client::HttpClient;
 pub use config::{ClientConfig, ClientConfigError, ClientShared, DEFAULT_USER_AGENT};
+pub use dns::DNS_CACHE_TTL;
 pub use redact::{REDACTED, redact_headers};
 pub use types::*;
