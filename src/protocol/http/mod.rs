@@ -1,5 +1,30 @@
 //! HTTP/1.1 and HTTP/2 client with k6 timing phases.
+//!
+//! Built on hyper's connection API rather than a high-level client so that
+//! every phase (DNS and pool wait, TCP connect, TLS handshake, sending,
+//! waiting, receiving) and the exact bytes on the wire can be measured.
+//! Layers, from the outside in: [`HttpClient::send`] (defaults, cookies,
+//! redirects, deadline) → `exchange` (one hop over a pooled or new
+//! connection) → `connect` (DNS, TCP, TLS, handshake) → `io` (counting and
+//! timestamping adapter under hyper).
 
+mod body;
+mod client;
+mod clock;
+mod config;
+mod connect;
+mod cookies;
+mod dns;
+mod error;
+mod exchange;
+mod io;
+mod pool;
+mod redact;
+mod target;
 mod types;
 
+pub use client::HttpClient;
+pub use config::{ClientConfig, ClientConfigError, ClientShared, DEFAULT_USER_AGENT};
+pub use dns::DNS_CACHE_TTL;
+pub use redact::{REDACTED, redact_headers};
 pub use types::*;

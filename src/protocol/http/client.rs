@@ -1,0 +1,324 @@
+//! The per-VU client: default headers, cookies, redirects and the deadline
+//! around each hop.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{
+    ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE,
+    LOCATION, PROXY_AUTHORIZATION, TRANSFER_ENCODING, USER_AGENT,
+};
+use http::{HeaderMap, HeaderValue, Method};
+
+use super::clock::HopClock;
+use super::config::ClientShared;
+use super::cookies::CookieJar;
+use super::error::http_error;
+use super::exchange::{self, HopRequest};
+use super::pool::Pool;
+use super::target::Target;
+use super::types::{ErrorCode, HttpOutcome, HttpRequest, HttpResponse};
+
+const ACCEPT_ENCODING_DEFAULT: HeaderValue = HeaderValue::from_static("gzip, deflate");
+
+/// One per VU: that VU's keep-alive connections and cookie jar. Creating one
+/// allocates nothing and opens nothing; connections open on first use.
+pub struct HttpClient {
+    shared: Arc<ClientShared>,
+    pool: Pool,
+    jar: Option<CookieJar>,
+}
+
+/// The parts of the request that change from hop to hop.
+struct HopState {
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+    /// The request's own `cookie` header, merged with the jar's on each hop.
+    own_cookie: Option<HeaderValue>,
+}
+
+impl HttpClient {
+    pub fn new(shared: Arc<ClientShared>) -> Self {
+        let jar = shared.config.cookies.then(CookieJar::default);
+        HttpClient {
+            shared,
+            pool: Pool::default(),
+            jar,
+        }
+    }
+
+    pub fn shared(&self) -> &Arc<ClientShared> {
+        &self.shared
+    }
+
+    /// Sends `request`, following redirects. Never fails: a failure is the
+    /// final response's `error`, with the timings measured up to it.
+    /// Takes `&self` so that one VU can run several sends at once (batch).
+    pub async fn send(&self, request: HttpRequest) -> HttpOutcome {
+        let HttpRequest {
+            method,
+            url,
+            mut headers,
+            body,
+            timeout,
+            keep_body,
+        } = request;
+        let deadline = deadline_after(timeout);
+        if !headers.contains_key(USER_AGENT) {
+            headers.insert(USER_AGENT, self.shared.user_agent.clone());
+        }
+        if !headers.contains_key(ACCEPT_ENCODING) {
+            headers.insert(ACCEPT_ENCODING, ACCEPT_ENCODING_DEFAULT);
+        }
+        let own_cookie = match self.jar {
+            Some(_) => headers.remove(COOKIE),
+            None => None,
+        };
+        let mut state = HopState {
+            method,
+            headers,
+            body,
+            own_cookie,
+        };
+        let max_redirects = self.shared.config.max_redirects;
+        let mut outcome = HttpOutcome::default();
+        let mut url = url;
+        loop {
+            let mut hop = HttpResponse {
+                url,
+                ..HttpResponse::default()
+            };
+            self.run_hop(&mut state, keep_body, deadline, timeout, &mut hop)
+                .await;
+            let Some(location) = redirect_location(&hop, max_redirects) else {
+                outcome.response = hop;
+                return outcome;
+            };
+            if outcome.redirects.len() >= max_redirects as usize {
+                hop.error = Some(http_error(
+                    ErrorCode::TooManyRedirects,
+                    format!("stopped after {max_redirects} redirects"),
+                ));
+                outcome.response = hop;
+                return outcome;
+            }
+            match follow(&mut state, &hop.url, &location, hop.status) {
+                Ok(next) => url = next,
+                Err(error) => {
+                    hop.error = Some(error);
+                    outcome.response = hop;
+                    return outcome;
+                }
+            }
+            outcome.redirects.push(hop);
+        }
+    }
+
+    /// One hop under the request's deadline; fills every field of `hop`.
+    async fn run_hop(
+        &self,
+        state: &mut HopState,
+        keep_body: bool,
+        deadline: tokio::time::Instant,
+        timeout: Duration,
+        hop: &mut HttpResponse,
+    ) {
+        let mut clock = HopClock::new(Instant::now());
+        let target = match Target::parse(&hop.url) {
+            Ok(target) => target,
+            Err(error) => {
+                hop.error = Some(error);
+                return;
+            }
+        };
+        if let Some(jar) = &self.jar {
+            match jar.request_header(&hop.url, state.own_cookie.as_ref()) {
+                Some(cookie) => state.headers.insert(COOKIE, cookie),
+                None => state.headers.remove(COOKIE),
+            };
+        }
+        if !state.headers.contains_key(AUTHORIZATION) {
+            if let Some(auth) = target.basic_auth() {
+                state.headers.insert(AUTHORIZATION, auth);
+            }
+        }
+        let request = HopRequest {
+            method: &state.method,
+            uri: &target.uri,
+            path: &target.path,
+            host: target.host_header(),
+            origin: target.origin(),
+            headers: &state.headers,
+            body: &state.body,
+            keep_body,
+        };
+        let exchange = exchange::run_hop(&self.shared, &self.pool, &request, &mut clock, hop);
+        let result = tokio::time::timeout_at(deadline, exchange).await;
+        let now = Instant::now();
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => hop.error = Some(error),
+            Err(_elapsed) => {
+                hop.error = Some(http_error(
+                    ErrorCode::Timeout,
+                    format!("request timed out after {timeout:?}"),
+                ));
+            }
+        }
+        hop.timings = clock.timings(now);
+        (hop.bytes_sent, hop.bytes_received) = clock.bytes();
+        if let Some(jar) = &self.jar {
+            jar.store_response(&hop.url, &hop.headers);
+        }
+    }
+
+    #[cfg(test)]
+    fn idle_connections(&self) -> (usize, usize) {
+        self.pool.idle_counts()
+    }
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient").finish_non_exhaustive()
+    }
+}
+
+/// A timeout too large to add (e.g. `Duration::MAX` for "none") means no deadline.
+fn deadline_after(timeout: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+}
+
+/// The `Location` to follow, if this hop is a redirect to follow.
+fn redirect_location(hop: &HttpResponse, max_redirects: u32) -> Option<HeaderValue> {
+    let is_redirect = matches!(hop.status, 301 | 302 | 303 | 307 | 308);
+    if hop.error.is_some() || !is_redirect || max_redirects == 0 {
+        return None;
+    }
+    hop.headers.get(LOCATION).cloned()
+}
+
+/// Prepares `state` for the redirect from `from` to `location`; returns the
+/// next URL.
+fn follow(
+    state: &mut HopState,
+    from: &str,
+    location: &HeaderValue,
+    status: u16,
+) -> Result<String, super::types::HttpError> {
+    let unresolvable = || {
+        http_error(
+            ErrorCode::InvalidUrl,
+            "redirect Location could not be resolved",
+        )
+    };
+    let location = location.to_str().map_err(|_| unresolvable())?;
+    let base = url::Url::parse(from).map_err(|_| unresolvable())?;
+    let next = base.join(location).map_err(|_| unresolvable())?;
+
+    // 303 turns anything but HEAD into GET; 301/302 turn POST into GET (what
+    // browsers do); 307/308 repeat the request as it was.
+    let to_get = match status {
+        303 => state.method != Method::HEAD,
+        301 | 302 => state.method == Method::POST,
+        _ => false,
+    };
+    if to_get {
+        state.method = Method::GET;
+        state.body = Bytes::new();
+        for name in [
+            CONTENT_TYPE,
+            CONTENT_LENGTH,
+            CONTENT_ENCODING,
+            TRANSFER_ENCODING,
+        ] {
+            state.headers.remove(name);
+        }
+    }
+    // Credentials meant for one host are not handed to another.
+    if base.host_str() != next.host_str() {
+        state.headers.remove(AUTHORIZATION);
+        state.headers.remove(PROXY_AUTHORIZATION);
+        state.own_cookie = None;
+        state.headers.remove(COOKIE);
+    }
+    Ok(next.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::http::ClientConfig;
+
+    #[test]
+    fn idle_client_is_small_and_empty() {
+        let shared = ClientShared::new(ClientConfig::default()).unwrap();
+        let client = HttpClient::new(shared);
+        let size = std::mem::size_of::<HttpClient>();
+        assert!(size <= 160, "HttpClient is {size} bytes");
+        assert_eq!(client.idle_connections(), (0, 0));
+    }
+
+    fn state(method: Method) -> HopState {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(AUTHORIZATION, HeaderValue::from_static("Bearer t"));
+        HopState {
+            method,
+            headers,
+            body: Bytes::from_static(b"{}"),
+            own_cookie: Some(HeaderValue::from_static("a=1")),
+        }
+    }
+
+    #[test]
+    fn see_other_becomes_get_without_body() {
+        let mut s = state(Method::POST);
+        let next = follow(
+            &mut s,
+            "http://h/a/b",
+            &HeaderValue::from_static("c?x=1"),
+            303,
+        )
+        .unwrap();
+        assert_eq!(next, "http://h/a/c?x=1");
+        assert_eq!(s.method, Method::GET);
+        assert!(s.body.is_empty());
+        assert!(!s.headers.contains_key(CONTENT_TYPE));
+        assert!(
+            s.headers.contains_key(AUTHORIZATION),
+            "same host keeps credentials"
+        );
+    }
+
+    #[test]
+    fn temporary_redirect_keeps_method_and_cross_host_drops_credentials() {
+        let mut s = state(Method::POST);
+        let next = follow(
+            &mut s,
+            "http://h/a",
+            &HeaderValue::from_static("http://other:81/z"),
+            307,
+        )
+        .unwrap();
+        assert_eq!(next, "http://other:81/z");
+        assert_eq!(s.method, Method::POST);
+        assert_eq!(&s.body[..], b"{}");
+        assert!(!s.headers.contains_key(AUTHORIZATION));
+        assert!(s.own_cookie.is_none());
+    }
+
+    #[test]
+    fn found_keeps_put_but_turns_post_into_get() {
+        let mut s = state(Method::PUT);
+        follow(&mut s, "http://h/", &HeaderValue::from_static("/x"), 302).unwrap();
+        assert_eq!(s.method, Method::PUT);
+        let mut s = state(Method::POST);
+        follow(&mut s, "http://h/", &HeaderValue::from_static("/x"), 301).unwrap();
+        assert_eq!(s.method, Method::GET);
+    }
+}

@@ -1,0 +1,147 @@
+//! Turning IO, TLS and hyper errors into an [`ErrorCode`] and a message.
+//! Messages come from the error chain of the transport (never from request or
+//! response headers), so they cannot leak tokens.
+
+use std::error::Error as StdError;
+use std::io;
+
+use super::types::{ErrorCode, HttpError};
+
+pub(super) fn http_error(code: ErrorCode, message: impl Into<String>) -> HttpError {
+    HttpError {
+        code,
+        message: message.into(),
+    }
+}
+
+/// An error while resolving a host name.
+pub(super) fn dns(host: &str, err: Option<&io::Error>) -> HttpError {
+    let message = match err {
+        Some(err) => format!("DNS lookup of {host} failed: {err}"),
+        None => format!("DNS lookup of {host} returned no addresses"),
+    };
+    http_error(ErrorCode::Dns, message)
+}
+
+/// An error while opening the TCP connection.
+pub(super) fn connect(err: &io::Error) -> HttpError {
+    http_error(io_code(err), format!("connect: {}", chain(err)))
+}
+
+/// Any failure during the TLS handshake is a TLS error, including a peer that
+/// hangs up: from the user's point of view the handshake did not complete.
+pub(super) fn tls(err: &io::Error) -> HttpError {
+    http_error(ErrorCode::Tls, format!("TLS handshake: {}", chain(err)))
+}
+
+/// An error from hyper while sending the request or awaiting the response head.
+pub(super) fn exchange(err: &hyper::Error) -> HttpError {
+    http_error(hyper_code(err), chain(err))
+}
+
+/// An error while reading the response body: a dropped connection keeps its
+/// transport code, anything else is a body error.
+pub(super) fn body(err: &hyper::Error) -> HttpError {
+    let code = match hyper_code(err) {
+        code @ (ErrorCode::Reset | ErrorCode::Timeout) => code,
+        _ => ErrorCode::Body,
+    };
+    http_error(code, format!("reading body: {}", chain(err)))
+}
+
+pub(super) fn hyper_code(err: &hyper::Error) -> ErrorCode {
+    if err.is_parse() || err.is_parse_status() || err.is_parse_too_large() {
+        return ErrorCode::Protocol;
+    }
+    if err.is_timeout() {
+        return ErrorCode::Timeout;
+    }
+    let mut source = err.source();
+    while let Some(cause) = source {
+        if let Some(io_err) = cause.downcast_ref::<io::Error>() {
+            return io_code(io_err);
+        }
+        if cause.downcast_ref::<rustls::Error>().is_some() {
+            return ErrorCode::Tls;
+        }
+        // h2 is not a direct dependency, so its error type cannot be named:
+        // a peer's RST_STREAM / GOAWAY reads "stream error received: ..." /
+        // "connection error received: ...".
+        let text = cause.to_string();
+        if text.contains("error received") || text.contains("GOAWAY") {
+            return ErrorCode::Reset;
+        }
+        if text.contains("stream error") || text.contains("connection error") {
+            return ErrorCode::Protocol;
+        }
+        source = cause.source();
+    }
+    if err.is_incomplete_message() || err.is_canceled() || err.is_closed() {
+        // "connection closed before message completed" and friends.
+        return ErrorCode::Reset;
+    }
+    ErrorCode::Other
+}
+
+pub(super) fn io_code(err: &io::Error) -> ErrorCode {
+    if let Some(inner) = err.get_ref() {
+        if inner.downcast_ref::<rustls::Error>().is_some() {
+            return ErrorCode::Tls;
+        }
+    }
+    match err.kind() {
+        io::ErrorKind::ConnectionRefused => ErrorCode::Refused,
+        io::ErrorKind::ConnectionReset
+        | io::ErrorKind::ConnectionAborted
+        | io::ErrorKind::BrokenPipe
+        | io::ErrorKind::UnexpectedEof => ErrorCode::Reset,
+        io::ErrorKind::TimedOut => ErrorCode::Timeout,
+        _ => ErrorCode::Other,
+    }
+}
+
+/// `outer: cause: root cause`, skipping a cause whose text repeats its parent's.
+pub(super) fn chain(err: &(dyn StdError + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut last = text.clone();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        if !last.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        last = part;
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_kinds_map_to_codes() {
+        let code = |kind| io_code(&io::Error::from(kind));
+        assert_eq!(code(io::ErrorKind::ConnectionRefused), ErrorCode::Refused);
+        assert_eq!(code(io::ErrorKind::ConnectionReset), ErrorCode::Reset);
+        assert_eq!(code(io::ErrorKind::BrokenPipe), ErrorCode::Reset);
+        assert_eq!(code(io::ErrorKind::UnexpectedEof), ErrorCode::Reset);
+        assert_eq!(code(io::ErrorKind::TimedOut), ErrorCode::Timeout);
+        assert_eq!(code(io::ErrorKind::PermissionDenied), ErrorCode::Other);
+        let tls = io::Error::new(
+            io::ErrorKind::InvalidData,
+            rustls::Error::General("bad".into()),
+        );
+        assert_eq!(io_code(&tls), ErrorCode::Tls);
+    }
+
+    #[test]
+    fn chain_joins_distinct_causes() {
+        let inner = io::Error::other("root");
+        let outer = io::Error::other(inner);
+        // io::Error with a custom inner displays the inner text itself.
+        assert_eq!(chain(&outer), "root");
+    }
+}

@@ -1,0 +1,301 @@
+//! One hop: get a connection (pooled or new), send the request, read the
+//! response to its end, and give the connection back. Redirects, cookies and
+//! the deadline are the caller's business.
+
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, HOST};
+use http::{HeaderMap, HeaderValue, Method, Request, Uri, Version};
+
+use super::body::{self, RequestBody};
+use super::clock::HopClock;
+use super::config::ClientShared;
+use super::connect;
+use super::error::{self, http_error};
+use super::pool::{Http1Conn, Http2Conn, Origin, Pool, Pooled};
+use super::types::{ErrorCode, HttpError, HttpResponse, Proto};
+
+/// Everything one hop sends, borrowed from the caller.
+pub(super) struct HopRequest<'a> {
+    pub method: &'a Method,
+    /// Absolute form (HTTP/2 takes scheme and authority from it).
+    pub uri: &'a Uri,
+    /// Origin form (`/path?query`), what HTTP/1 puts on the request line.
+    pub path: &'a Uri,
+    /// `host[:port]` as written in the URL, without user info.
+    pub host: &'a str,
+    pub origin: Origin<'a>,
+    pub headers: &'a HeaderMap,
+    pub body: &'a Bytes,
+    pub keep_body: bool,
+}
+
+/// A failed attempt, and whether it may be repeated on a fresh connection.
+struct Failure {
+    error: HttpError,
+    retry: bool,
+}
+
+impl From<HttpError> for Failure {
+    fn from(error: HttpError) -> Self {
+        Failure {
+            error,
+            retry: false,
+        }
+    }
+}
+
+/// Runs the hop and fills `hop`'s status, headers, body and proto; the caller
+/// reads timings and byte counts from `clock` (also after a timeout).
+pub(super) async fn run_hop(
+    shared: &ClientShared,
+    pool: &Pool,
+    req: &HopRequest<'_>,
+    clock: &mut HopClock,
+    hop: &mut HttpResponse,
+) -> Result<(), HttpError> {
+    let mut retried = false;
+    loop {
+        let (conn, reused) = acquire(shared, pool, req.origin, clock, retried).await?;
+        let result = match conn {
+            Pooled::Http1(conn) => send_http1(pool, req, conn, reused, clock, hop).await,
+            Pooled::Http2(conn) => send_http2(pool, req, conn, reused, clock, hop).await,
+        };
+        match result {
+            Ok(()) => return Ok(()),
+            // A kept-alive connection the server closed while idle: repeat
+            // once on a new connection, as browsers and Go's client do. The
+            // dead attempt is not reported (its time stays in `blocked`).
+            Err(failure) if failure.retry && reused && !retried => {
+                retried = true;
+                clock.restart_attempt();
+            }
+            Err(failure) => return Err(failure.error),
+        }
+    }
+}
+
+/// A pooled connection that is ready, or a new one (`force_new` after a
+/// pooled one failed). Returns whether the connection was reused.
+async fn acquire(
+    shared: &ClientShared,
+    pool: &Pool,
+    origin: Origin<'_>,
+    clock: &mut HopClock,
+    force_new: bool,
+) -> Result<(Pooled, bool), HttpError> {
+    if !force_new {
+        while let Some(conn) = pool.take(origin) {
+            match conn {
+                Pooled::Http1(mut conn) => {
+                    // Ready a moment after the previous response was read;
+                    // an error means the server closed it meanwhile.
+                    if conn.sender.ready().await.is_ok() {
+                        return Ok((Pooled::Http1(conn), true));
+                    }
+                }
+                Pooled::Http2(mut conn) => {
+                    if conn.sender.ready().await.is_ok() {
+                        return Ok((Pooled::Http2(conn), true));
+                    }
+                    pool.remove_http2(&conn.stats);
+                }
+            }
+        }
+    }
+    let conn = connect::open(shared, origin, clock).await?;
+    if let Pooled::Http2(conn) = &conn {
+        pool.put_http2(origin, conn);
+    }
+    Ok((conn, false))
+}
+
+async fn send_http1(
+    pool: &Pool,
+    req: &HopRequest<'_>,
+    mut conn: Http1Conn,
+    reused: bool,
+    clock: &mut HopClock,
+    hop: &mut HttpResponse,
+) -> Result<(), Failure> {
+    hop.proto = Proto::Http1;
+    let request = build_request(req, Proto::Http1, RequestBody::new(req.body.clone(), None))?;
+    clock.acquired_http1(conn.stats.clone(), !reused);
+    let response = match conn.sender.send_request(request).await {
+        Ok(response) => response,
+        Err(err) => {
+            let error = error::exchange(&err);
+            let (sent, received) = clock.bytes();
+            let retry = error.code == ErrorCode::Reset
+                && received == 0
+                && (sent == 0 || is_idempotent(req.method));
+            return Err(Failure { error, retry });
+        }
+    };
+    let (parts, mut incoming) = response.into_parts();
+    hop.status = parts.status.as_u16();
+    hop.headers = parts.headers;
+    let hint = content_length(&hop.headers);
+    let (data, _) = body::read_body(&mut incoming, req.keep_body, hint)
+        .await
+        .map_err(|err| error::body(&err))?;
+    clock.finished();
+    pool.put_http1(conn);
+    store_body(hop, data)
+}
+
+async fn send_http2(
+    pool: &Pool,
+    req: &HopRequest<'_>,
+    mut conn: Http2Conn,
+    reused: bool,
+    clock: &mut HopClock,
+    hop: &mut HttpResponse,
+) -> Result<(), Failure> {
+    hop.proto = Proto::Http2;
+    let taken = (!req.body.is_empty()).then(|| Arc::new(OnceLock::new()));
+    let request = build_request(
+        req,
+        Proto::Http2,
+        RequestBody::new(req.body.clone(), taken.clone()),
+    )?;
+    clock.acquired_http2(
+        conn.stats.clone(),
+        !reused,
+        taken,
+        estimate_request(&request),
+    );
+    let response = match conn.sender.send_request(request).await {
+        Ok(response) => response,
+        Err(err) => {
+            if conn.sender.is_closed() {
+                pool.remove_http2(&conn.stats);
+            }
+            let error = error::exchange(&err);
+            let retry = error.code == ErrorCode::Reset && is_idempotent(req.method);
+            return Err(Failure { error, retry });
+        }
+    };
+    let (parts, mut incoming) = response.into_parts();
+    clock.head_received(estimate_response_head(&parts.headers));
+    hop.status = parts.status.as_u16();
+    hop.headers = parts.headers;
+    let hint = content_length(&hop.headers);
+    let (data, wire_len) = body::read_body(&mut incoming, req.keep_body, hint)
+        .await
+        .map_err(|err| error::body(&err))?;
+    clock.body_received(wire_len);
+    clock.finished();
+    store_body(hop, data)
+}
+
+fn store_body(hop: &mut HttpResponse, data: Bytes) -> Result<(), Failure> {
+    if !data.is_empty() {
+        hop.body = body::decode(&hop.headers, data)
+            .map_err(|err| http_error(ErrorCode::Body, err.to_string()))?;
+    }
+    Ok(())
+}
+
+fn build_request(
+    req: &HopRequest<'_>,
+    proto: Proto,
+    body: RequestBody,
+) -> Result<Request<RequestBody>, HttpError> {
+    let mut request = Request::new(body);
+    *request.method_mut() = req.method.clone();
+    let mut headers = req.headers.clone();
+    match proto {
+        Proto::Http1 => {
+            *request.uri_mut() = req.path.clone();
+            if !headers.contains_key(HOST) {
+                let host = HeaderValue::from_str(req.host).map_err(|_| {
+                    http_error(ErrorCode::InvalidUrl, "host is not a valid header value")
+                })?;
+                headers.insert(HOST, host);
+            }
+        }
+        Proto::Http2 => {
+            // The authority travels as `:authority`, taken from the URI.
+            *request.uri_mut() = req.uri.clone();
+            *request.version_mut() = Version::HTTP_2;
+        }
+    }
+    *request.headers_mut() = headers;
+    Ok(request)
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
+}
+
+/// Methods RFC 9110 calls idempotent: safe to repeat after a connection
+/// dropped before any response byte, even if the request may have been sent.
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    )
+}
+
+// When HTTP/2 streams share a connection the socket counters cannot be split
+// between them, so each exchange reports an estimate: a 9-byte frame header
+// per HEADERS frame and per 16 KiB DATA frame, header names and values
+// uncompressed (HPACK usually makes the real head smaller) and the payload.
+// An exchange that had the connection to itself reports exact counts instead.
+
+const H2_FRAME_HEADER: u64 = 9;
+const H2_DEFAULT_MAX_FRAME: u64 = 16_384;
+
+pub(super) fn h2_frame_overhead(payload: u64) -> u64 {
+    payload.div_ceil(H2_DEFAULT_MAX_FRAME) * H2_FRAME_HEADER
+}
+
+fn header_bytes(headers: &HeaderMap) -> u64 {
+    headers
+        .iter()
+        .map(|(name, value)| (name.as_str().len() + value.len()) as u64)
+        .sum()
+}
+
+fn estimate_request(request: &Request<RequestBody>) -> u64 {
+    use hyper::body::Body;
+    let uri = request.uri();
+    let pseudo = request.method().as_str().len()
+        + uri.scheme_str().map_or(0, str::len)
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.path_and_query().map_or(1, |p| p.as_str().len());
+    let body = request.body().size_hint().exact().unwrap_or(0);
+    H2_FRAME_HEADER
+        + pseudo as u64
+        + header_bytes(request.headers())
+        + body
+        + h2_frame_overhead(body)
+}
+
+fn estimate_response_head(headers: &HeaderMap) -> u64 {
+    // `:status` is three digits.
+    H2_FRAME_HEADER + 3 + header_bytes(headers)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_overhead_counts_one_header_per_16k() {
+        assert_eq!(h2_frame_overhead(0), 0);
+        assert_eq!(h2_frame_overhead(1), 9);
+        assert_eq!(h2_frame_overhead(16_384), 9);
+        assert_eq!(h2_frame_overhead(16_385), 18);
+    }
+
+    #[test]
+    fn idempotent_methods() {
+        assert!(is_idempotent(&Method::GET));
+        assert!(is_idempotent(&Method::PUT));
+        assert!(!is_idempotent(&Method::POST));
+        assert!(!is_idempotent(&Method::PATCH));
+    }
+}

@@ -1,0 +1,166 @@
+//! The request URL, parsed once per hop into what the exchange needs.
+
+use std::str::FromStr;
+
+use base64::Engine;
+use http::uri::PathAndQuery;
+use http::{HeaderValue, Uri};
+
+use super::error::http_error;
+use super::pool::Origin;
+use super::types::{ErrorCode, HttpError};
+
+#[derive(Debug)]
+pub(super) struct Target {
+    /// Absolute, with a path (at least `/`).
+    pub uri: Uri,
+    /// Origin form: `/path?query`.
+    pub path: Uri,
+    pub https: bool,
+    pub port: u16,
+}
+
+impl Target {
+    pub(super) fn parse(url: &str) -> Result<Target, HttpError> {
+        // http::Uri is strict (no spaces or non-ASCII); the url crate
+        // percent-encodes those, as browsers and k6 do, so it is the fallback.
+        let uri = match Uri::from_str(url) {
+            Ok(uri) => uri,
+            Err(_) => url::Url::parse(url)
+                .ok()
+                .and_then(|parsed| Uri::from_str(parsed.as_str()).ok())
+                .ok_or_else(|| invalid("URL could not be parsed"))?,
+        };
+        let https = match uri.scheme_str() {
+            Some(s) if s.eq_ignore_ascii_case("https") => true,
+            Some(s) if s.eq_ignore_ascii_case("http") => false,
+            Some(_) => return Err(invalid("unsupported URL scheme (expected http or https)")),
+            None => return Err(invalid("URL must be absolute (http:// or https://)")),
+        };
+        let Some(host) = uri.host() else {
+            return Err(invalid("URL has no host"));
+        };
+        if host.is_empty() {
+            return Err(invalid("URL has no host"));
+        }
+        let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+        let path_and_query = match uri.path_and_query() {
+            Some(pq) if !pq.as_str().is_empty() => pq.clone(),
+            _ => PathAndQuery::from_static("/"),
+        };
+        let uri = if uri
+            .path_and_query()
+            .is_some_and(|pq| !pq.as_str().is_empty())
+        {
+            uri
+        } else {
+            let mut parts = uri.into_parts();
+            parts.path_and_query = Some(path_and_query.clone());
+            Uri::from_parts(parts).map_err(|_| invalid("URL could not be parsed"))?
+        };
+        Ok(Target {
+            uri,
+            path: Uri::from(path_and_query),
+            https,
+            port,
+        })
+    }
+
+    pub(super) fn origin(&self) -> Origin<'_> {
+        let host = self.uri.host().unwrap_or_default();
+        // IPv6 literals come bracketed; sockets and TLS want them bare.
+        let host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        Origin {
+            https: self.https,
+            host,
+            port: self.port,
+        }
+    }
+
+    /// `host[:port]` as written, for the `Host` header.
+    pub(super) fn host_header(&self) -> &str {
+        let authority = self.uri.authority().map_or("", |a| a.as_str());
+        authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host)
+    }
+
+    /// `Authorization: Basic ...` from `user:password@` in the URL, if any.
+    pub(super) fn basic_auth(&self) -> Option<HeaderValue> {
+        let authority = self.uri.authority()?.as_str();
+        let (userinfo, _) = authority.rsplit_once('@')?;
+        let credentials = percent_decode(userinfo);
+        let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+        let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
+        value.set_sensitive(true);
+        Some(value)
+    }
+}
+
+fn invalid(message: &str) -> HttpError {
+    http_error(ErrorCode::InvalidUrl, message)
+}
+
+fn percent_decode(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_origin_path_and_host() {
+        let t = Target::parse("http://example.com:8080/a/b?x=1").unwrap();
+        assert!(!t.https);
+        assert_eq!(t.port, 8080);
+        assert_eq!(t.path.to_string(), "/a/b?x=1");
+        assert_eq!(t.host_header(), "example.com:8080");
+        assert_eq!(t.origin().host, "example.com");
+
+        let t = Target::parse("https://[::1]").unwrap();
+        assert!(t.https);
+        assert_eq!(t.port, 443);
+        assert_eq!(t.origin().host, "::1");
+        assert_eq!(t.path.to_string(), "/");
+        assert_eq!(t.uri.to_string(), "https://[::1]/");
+    }
+
+    #[test]
+    fn lenient_about_spaces_strict_about_scheme() {
+        let t = Target::parse("http://h/a b").unwrap();
+        assert_eq!(t.path.to_string(), "/a%20b");
+        for bad in ["ftp://h/", "/relative", "http://", "not a url"] {
+            let err = Target::parse(bad).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidUrl, "{bad}");
+        }
+    }
+
+    #[test]
+    fn user_info_becomes_basic_auth_and_leaves_host() {
+        let t = Target::parse("http://al%40ce:s3cret@h:81/").unwrap();
+        assert_eq!(t.host_header(), "h:81");
+        let auth = t.basic_auth().unwrap();
+        // base64("al@ce:s3cret")
+        assert_eq!(auth.to_str().unwrap(), "Basic YWxAY2U6czNjcmV0");
+        assert!(Target::parse("http://h/").unwrap().basic_auth().is_none());
+    }
+}

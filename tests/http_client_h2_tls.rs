@@ -1,0 +1,274 @@
+//! HTTP/2 (prior knowledge and ALPN) and TLS behaviour of the client.
+//! The TLS certificate is generated with the `openssl` CLI; without it the
+//! TLS tests are skipped with a message.
+
+mod http_client_support;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::Method;
+use http_client_support::*;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use stampede::protocol::http::{ClientConfig, ErrorCode, Proto};
+use tokio::net::TcpListener;
+
+fn h2c_config() -> ClientConfig {
+    ClientConfig {
+        http2_prior_knowledge: true,
+        ..ClientConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn h2c_prior_knowledge_speaks_http2_and_reuses_the_connection() {
+    let (base, accepts) = h2c_server().await;
+    let client = client(h2c_config());
+
+    let r = client.send(get(&format!("{base}/x"))).await.response;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.proto, Proto::Http2);
+    assert_eq!(&r.body[..], b"HTTP/2.0:GET:/x");
+    assert!(r.timings.connecting > Duration::ZERO);
+    assert!(
+        r.timings.waiting >= Duration::from_millis(20),
+        "{:?}",
+        r.timings
+    );
+    // Alone on its connection, so exact: at least the 24-byte preface plus
+    // frames were written, and the 15-byte body plus frames read.
+    assert!(r.bytes_sent > 24 + 9, "{}", r.bytes_sent);
+    assert!(r.bytes_received > 15 + 9, "{}", r.bytes_received);
+
+    let mut post = get(&format!("{base}/y"));
+    post.method = Method::POST;
+    post.body = Bytes::from_static(b"hello");
+    let r = client.send(post).await.response;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(&r.body[..], b"HTTP/2.0:POST:/y");
+    assert_eq!(r.timings.connecting, Duration::ZERO);
+    assert_eq!(
+        r.timings.duration,
+        r.timings.sending + r.timings.waiting + r.timings.receiving
+    );
+    assert_eq!(accepts.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h2_concurrent_sends_share_one_connection() {
+    let (base, accepts) = h2c_server().await;
+    let client = client(h2c_config());
+    assert!(
+        client
+            .send(get(&format!("{base}/warm")))
+            .await
+            .response
+            .error
+            .is_none()
+    );
+
+    let outcomes =
+        futures_util::future::join_all((0..10).map(|i| client.send(get(&format!("{base}/{i}")))))
+            .await;
+    for (i, outcome) in outcomes.iter().enumerate() {
+        let r = &outcome.response;
+        assert!(r.error.is_none(), "{i}: {:?}", r.error);
+        assert_eq!(r.proto, Proto::Http2);
+        assert_eq!(r.body, format!("HTTP/2.0:GET:/{i}").as_bytes());
+        assert_eq!(r.timings.connecting, Duration::ZERO);
+        assert!(r.bytes_sent > 0 && r.bytes_received > 0);
+    }
+    assert_eq!(accepts.load(Ordering::SeqCst), 1);
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost, as DER.
+fn self_signed(dir: &Path) -> Option<(CertificateDer<'static>, PrivateKeyDer<'static>)> {
+    let run = |args: &[&str]| {
+        Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .map(|out| out.status.success())
+            .unwrap_or(false)
+    };
+    let made = run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "cert.der",
+        "-outform",
+        "DER",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=localhost",
+        "-addext",
+        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    ]) && run(&[
+        "pkcs8", "-topk8", "-nocrypt", "-in", "key.pem", "-outform", "DER", "-out", "key.der",
+    ]);
+    if !made {
+        return None;
+    }
+    let cert = std::fs::read(dir.join("cert.der")).ok()?;
+    let key = std::fs::read(dir.join("key.der")).ok()?;
+    Some((
+        CertificateDer::from(cert),
+        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
+    ))
+}
+
+/// An HTTPS server (HTTP/1.1 and HTTP/2 by ALPN) answering like `echo_path`.
+/// Returns None (and the test skips) when openssl is not available.
+async fn tls_server(alpn: &[&[u8]]) -> Option<(String, Arc<AtomicUsize>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let Some((cert, key)) = self_signed(dir.path()) else {
+        eprintln!("SKIPPED: the openssl CLI could not generate a certificate");
+        return None;
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepts = Arc::new(AtomicUsize::new(0));
+    let a = accepts.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            a.fetch_add(1, Ordering::SeqCst);
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), service_fn(echo_path))
+                    .await;
+            });
+        }
+    });
+    Some((format!("https://127.0.0.1:{port}"), accepts))
+}
+
+fn insecure() -> ClientConfig {
+    ClientConfig {
+        insecure_skip_tls_verify: true,
+        ..ClientConfig::default()
+    }
+}
+
+#[tokio::test]
+async fn tls_negotiates_http2_by_alpn_and_reuses_the_session() {
+    let Some((base, accepts)) = tls_server(&[b"h2", b"http/1.1"]).await else {
+        return;
+    };
+    let client = client(insecure());
+    let r = client.send(get(&format!("{base}/secure"))).await.response;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.proto, Proto::Http2);
+    assert_eq!(&r.body[..], b"HTTP/2.0:GET:/secure");
+    assert!(r.timings.connecting > Duration::ZERO);
+    assert!(r.timings.tls_handshaking > Duration::ZERO);
+
+    let r = client.send(get(&format!("{base}/again"))).await.response;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.timings.connecting, Duration::ZERO);
+    assert_eq!(r.timings.tls_handshaking, Duration::ZERO);
+    assert_eq!(accepts.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_with_http1_alpn_counts_encrypted_bytes() {
+    let Some((base, accepts)) = tls_server(&[b"http/1.1"]).await else {
+        return;
+    };
+    let client = client(insecure());
+    let first = client.send(get(&format!("{base}/one"))).await.response;
+    assert!(first.error.is_none(), "{:?}", first.error);
+    assert_eq!(first.proto, Proto::Http1);
+    assert_eq!(&first.body[..], b"HTTP/1.1:GET:/one");
+    assert!(first.timings.tls_handshaking > Duration::ZERO);
+    // 20 ms server pause: TTFB is the response, not a post-handshake ticket.
+    assert!(
+        first.timings.waiting >= Duration::from_millis(20),
+        "{:?}",
+        first.timings
+    );
+
+    let second = client.send(get(&format!("{base}/two"))).await.response;
+    assert!(second.error.is_none(), "{:?}", second.error);
+    assert_eq!(second.timings.tls_handshaking, Duration::ZERO);
+    assert!(
+        second.timings.waiting >= Duration::from_millis(20),
+        "{:?}",
+        second.timings
+    );
+    // The first exchange carries the handshake bytes; the second only TLS
+    // records (plaintext plus per-record overhead).
+    assert!(first.bytes_sent > second.bytes_sent);
+    assert!(first.bytes_received > second.bytes_received + 200);
+    assert!(second.bytes_received > 17);
+    assert_eq!(accepts.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn untrusted_certificate_is_a_tls_error() {
+    let Some((base, _)) = tls_server(&[b"h2", b"http/1.1"]).await else {
+        return;
+    };
+    let r = client(ClientConfig::default())
+        .send(get(&format!("{base}/")))
+        .await
+        .response;
+    let error = r.error.unwrap();
+    assert_eq!(error.code, ErrorCode::Tls);
+    assert!(
+        error.message.starts_with("TLS handshake"),
+        "{}",
+        error.message
+    );
+    assert!(r.timings.tls_handshaking > Duration::ZERO);
+    assert_eq!(r.status, 0);
+}
+
+#[tokio::test]
+async fn https_to_a_plain_http_server_is_a_tls_error() {
+    // Like a plain server, answer the ClientHello with a 400 in cleartext.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut hello = [0u8; 512];
+        let _ = stream.read(&mut hello).await;
+        let _ = stream
+            .write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n")
+            .await;
+    });
+    let url = format!("https://127.0.0.1:{port}/");
+    let r = client(insecure()).send(get(&url)).await.response;
+    assert_eq!(r.error.unwrap().code, ErrorCode::Tls);
+}
