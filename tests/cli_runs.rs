@@ -43,10 +43,19 @@ scenarios:
 #[test]
 fn passing_thresholds_exit_zero_and_print_the_summary() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "pass.yaml", &SMALL.replace("THRESHOLD", "p(95)<5000"));
+    let file = write(
+        dir.path(),
+        "pass.yaml",
+        &SMALL.replace("THRESHOLD", "p(95)<5000"),
+    );
     let out = run(&["run", "--demo", "--quiet", file.to_str().unwrap()]);
     let stdout = text(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "stdout:\n{stdout}\nstderr:\n{}", text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        text(&out.stderr)
+    );
     assert!(stdout.contains("http_reqs"), "{stdout}");
     assert!(stdout.contains("'p(95)<5000'"), "{stdout}");
     assert!(stdout.contains("ENDPOINTS"), "{stdout}");
@@ -55,16 +64,28 @@ fn passing_thresholds_exit_zero_and_print_the_summary() {
 #[test]
 fn crossed_thresholds_exit_99() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "fail.yaml", &SMALL.replace("THRESHOLD", "max<0"));
+    let file = write(
+        dir.path(),
+        "fail.yaml",
+        &SMALL.replace("THRESHOLD", "max<0"),
+    );
     let out = run(&["run", "--demo", "--quiet", file.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(99), "{}", text(&out.stdout));
-    assert!(text(&out.stdout).contains("✗ 'max<0'"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("✗ 'max<0'"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]
 fn summary_export_validates_against_the_committed_schema() {
     let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "s.yaml", &SMALL.replace("THRESHOLD", "p(95)<5000"));
+    let file = write(
+        dir.path(),
+        "s.yaml",
+        &SMALL.replace("THRESHOLD", "p(95)<5000"),
+    );
     let export = dir.path().join("summary.json");
     let out = run(&[
         "run",
@@ -75,27 +96,48 @@ fn summary_export_validates_against_the_committed_schema() {
         file.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
     let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/summary.schema.json");
-    let schema: serde_json::Value = serde_json::from_slice(&std::fs::read(schema_path).unwrap()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(schema_path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
-    let errors: Vec<String> = validator.iter_errors(&summary).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&summary)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "schema errors: {errors:#?}");
     assert_eq!(summary["metrics"]["http_reqs"]["count"], 10);
     assert_eq!(summary["metrics"]["iterations"]["count"], 10);
-    assert_eq!(summary["root_group"]["checks"]["status is 200"]["passes"], 10);
+    assert_eq!(
+        summary["root_group"]["checks"]["status is 200"]["passes"],
+        10
+    );
 }
 
 #[test]
 fn adhoc_mode_loops_one_request() {
     let out = stampede()
-        .args(["run", "--demo", "--quiet", "--url", "{{ BASE_URL }}/health", "--vus", "2", "--iterations", "20"])
+        .args([
+            "run",
+            "--demo",
+            "--quiet",
+            "--url",
+            "{{ BASE_URL }}/health",
+            "--vus",
+            "2",
+            "--iterations",
+            "20",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("http_reqs"), "{stdout}");
-    let line = stdout.lines().find(|l| l.trim_start().starts_with("iterations")).expect("iterations line");
+    let line = stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("iterations"))
+        .expect("iterations line");
     assert!(line.contains(" 20 "), "{line}");
 }
 
@@ -118,11 +160,20 @@ scenarios:
           headers: { Authorization: "Bearer {{ API_TOKEN }}", X-Api-Key: "{{ API_TOKEN }}" }
 "#,
     );
-    let out = run(&["run", "--demo", "--quiet", "--http-debug", file.to_str().unwrap()]);
+    let out = run(&[
+        "run",
+        "--demo",
+        "--quiet",
+        "--http-debug",
+        file.to_str().unwrap(),
+    ]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(stderr.contains("authorization: [REDACTED]"), "{stderr}");
     assert!(stderr.contains("x-api-key: [REDACTED]"), "{stderr}");
-    assert!(!stderr.contains("s3cr3t") && !stdout.contains("s3cr3t"), "secret leaked:\n{stderr}\n{stdout}");
+    assert!(
+        !stderr.contains("s3cr3t") && !stdout.contains("s3cr3t"),
+        "secret leaked:\n{stderr}\n{stdout}"
+    );
 }
 
 #[test]
@@ -153,7 +204,11 @@ scenarios:
     // SAFETY: plain kill(2) on our own child's pid.
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(out.status.code(), Some(105), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("http_reqs"), "summary printed: {stdout}");

@@ -58,12 +58,35 @@ scenarios:
     let result = run_yaml(&yaml, &demo.base_url()).await;
     let summary = &result.summary;
     assert_eq!(counter(summary, "iterations"), 50.0);
-    assert_eq!(counter(summary, "http_reqs"), 110.0, "5 x (login + pick) + 50 x 2 requests");
-    assert_eq!(counter_where(summary, "http_reqs", &[("name", "login")]), 5.0);
-    assert_eq!(counter_where(summary, "http_reqs", &[("name", "credits"), ("status", "200")]), 50.0);
-    assert_eq!(rate_where(summary, "checks", &[("check", "status is 200")]), (50, 50));
-    assert_eq!(rate_where(summary, "checks", &[("check", "has credits")]), (50, 50));
-    assert_eq!(rate_where(summary, "checks", &[("check", "five graphs")]), (50, 50));
+    assert_eq!(
+        counter(summary, "http_reqs"),
+        110.0,
+        "5 x (login + pick) + 50 x 2 requests"
+    );
+    assert_eq!(
+        counter_where(summary, "http_reqs", &[("name", "login")]),
+        5.0
+    );
+    assert_eq!(
+        counter_where(
+            summary,
+            "http_reqs",
+            &[("name", "credits"), ("status", "200")]
+        ),
+        50.0
+    );
+    assert_eq!(
+        rate_where(summary, "checks", &[("check", "status is 200")]),
+        (50, 50)
+    );
+    assert_eq!(
+        rate_where(summary, "checks", &[("check", "has credits")]),
+        (50, 50)
+    );
+    assert_eq!(
+        rate_where(summary, "checks", &[("check", "five graphs")]),
+        (50, 50)
+    );
     assert_eq!(rate_where(summary, "http_req_failed", &[]), (0, 110));
     let stats = demo.stats();
     assert_eq!(stats.logins, 5);
@@ -87,7 +110,14 @@ scenarios:
 "#;
     let result = run_yaml(yaml, &demo.base_url()).await;
     assert_eq!(counter(&result.summary, "iterations"), 37.0);
-    assert_eq!(counter_where(&result.summary, "http_reqs", &[("name", "{{BASE_URL}}/health")]), 37.0);
+    assert_eq!(
+        counter_where(
+            &result.summary,
+            "http_reqs",
+            &[("name", "{{BASE_URL}}/health")]
+        ),
+        37.0
+    );
     assert_eq!(demo.stats().total, 37);
     demo.shutdown().await;
 }
@@ -123,11 +153,18 @@ scenarios:
 "#,
     );
     let result = run_yaml(&yaml, &demo.base_url()).await;
-    assert_eq!(rate_where(&result.summary, "checks", &[("check", "same graph")]), (8, 8));
+    assert_eq!(
+        rate_where(&result.summary, "checks", &[("check", "same graph")]),
+        (8, 8)
+    );
     assert_eq!(rate_where(&result.summary, "checks", &[]), (24, 24));
     // The name tag keeps the template, never the raw id.
     assert_eq!(
-        counter_where(&result.summary, "http_reqs", &[("name", "execute"), ("method", "POST")]),
+        counter_where(
+            &result.summary,
+            "http_reqs",
+            &[("name", "execute"), ("method", "POST")]
+        ),
         8.0
     );
     demo.shutdown().await;
@@ -160,7 +197,8 @@ scenarios:
     );
     assert_eq!(heavy + medium + light, 2000.0);
     // Binomial with n=2000: five standard deviations either side.
-    let within = |count: f64, p: f64| (count - 2000.0 * p).abs() <= 5.0 * (2000.0 * p * (1.0 - p)).sqrt();
+    let within =
+        |count: f64, p: f64| (count - 2000.0 * p).abs() <= 5.0 * (2000.0 * p * (1.0 - p)).sqrt();
     assert!(within(heavy, 0.7), "heavy {heavy}");
     assert!(within(medium, 0.2), "medium {medium}");
     assert!(within(light, 0.1), "light {light}");
@@ -194,7 +232,11 @@ scenarios:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeat_polls_until_the_execution_completes() {
     let demo = demo(DemoConfig::default()).await;
-    let yaml = with_login(&POLL.replace("EXEC_TIME", "300ms").replace("ATTEMPTS", "100"));
+    let yaml = with_login(
+        &POLL
+            .replace("EXEC_TIME", "300ms")
+            .replace("ATTEMPTS", "100"),
+    );
     let result = run_yaml(&yaml, &demo.base_url()).await;
     let s = &result.summary;
     let (passed, total) = rate_where(s, "checks", &[]);
@@ -213,9 +255,19 @@ async fn exhausted_repeat_fails_the_iteration_clearly() {
     let result = run_yaml(&yaml, &demo.base_url()).await;
     let s = &result.summary;
     assert_eq!(rate_where(s, "checks", &[]), (0, 4));
-    assert_eq!(counter_where(s, "http_reqs", &[("name", "status")]), 12.0, "exactly 3 attempts per loop");
+    assert_eq!(
+        counter_where(s, "http_reqs", &[("name", "status")]),
+        12.0,
+        "exactly 3 attempts per loop"
+    );
     assert_eq!(result.errors.len(), 1, "{:?}", result.errors);
-    assert!(result.errors[0].0.contains("not satisfied after 3 attempts"), "{:?}", result.errors);
+    assert!(
+        result.errors[0]
+            .0
+            .contains("not satisfied after 3 attempts"),
+        "{:?}",
+        result.errors
+    );
     assert_eq!(result.errors[0].1, 4);
     demo.shutdown().await;
 }
@@ -238,7 +290,11 @@ scenarios:
 "#;
     let started = Instant::now();
     let result = run_yaml(yaml, &demo.base_url()).await;
-    assert!(started.elapsed() < Duration::from_secs(6), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "took {:?}",
+        started.elapsed()
+    );
     assert_eq!(
         result.summary.end,
         RunEnd::AbortedByThreshold("http_req_failed: rate<0.1".into())
@@ -250,7 +306,11 @@ scenarios:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_target_is_measured_not_fatal() {
     // Bind then drop a listener: nothing listens on that port any more.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let yaml = r#"
 thresholds:
   http_req_failed: ["rate<0.5"]
@@ -264,7 +324,14 @@ scenarios:
 "#;
     let result = run_yaml(yaml, &format!("http://127.0.0.1:{port}")).await;
     let s = &result.summary;
-    assert_eq!(counter_where(s, "http_reqs", &[("error_code", "refused"), ("status", "0")]), 6.0);
+    assert_eq!(
+        counter_where(
+            s,
+            "http_reqs",
+            &[("error_code", "refused"), ("status", "0")]
+        ),
+        6.0
+    );
     assert_eq!(rate_where(s, "http_req_failed", &[]), (6, 6));
     assert_eq!(rate_where(s, "checks", &[]), (0, 6));
     assert!(!s.thresholds_passed());
@@ -290,11 +357,17 @@ scenarios:
     let started = Instant::now();
     let result = run_yaml(yaml, &demo.base_url()).await;
     let elapsed = started.elapsed();
-    assert!(elapsed >= Duration::from_millis(2900) && elapsed < Duration::from_secs(5), "{elapsed:?}");
+    assert!(
+        elapsed >= Duration::from_millis(2900) && elapsed < Duration::from_secs(5),
+        "{elapsed:?}"
+    );
     let s = &result.summary;
     assert_eq!(gauge_max(s, "vus_max"), 4.0);
     let iterations = counter(s, "iterations");
     // About 8 VU-seconds of 20 ms iterations; generous bounds for a loaded machine.
-    assert!((100.0..=450.0).contains(&iterations), "iterations {iterations}");
+    assert!(
+        (100.0..=450.0).contains(&iterations),
+        "iterations {iterations}"
+    );
     demo.shutdown().await;
 }

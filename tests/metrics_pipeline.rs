@@ -54,11 +54,7 @@ fn ok_sample(tags: TagSetId, duration_us: u64) -> HttpSample {
     }
 }
 
-fn point_value(
-    s: &Snapshot,
-    metric: MetricId,
-    tags: TagSetId,
-) -> (&SeriesValue, &SeriesValue) {
+fn point_value(s: &Snapshot, metric: MetricId, tags: TagSetId) -> (&SeriesValue, &SeriesValue) {
     let t = TagInterner::global().resolve(tags);
     let p = s
         .point(metric, &t)

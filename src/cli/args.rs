@@ -22,13 +22,19 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a load test from a scenario file, or an ad-hoc test of one URL.
-    #[command(after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run scenarios/quickstart.yaml --env BASE_URL=https://staging.example.com --summary-export summary.json\n  stampede run scenarios/agent-platform.yaml --profile staging --scenario browse --vus 5 --duration 1m\n  stampede run --url http://127.0.0.1:8080/api/credits --header 'Authorization: Bearer T' --vus 50 --duration 30s\n  stampede run --url http://127.0.0.1:8080/api/graphs --method POST --body '{\"name\":\"g\"}' --header 'Content-Type: application/json' --vus 10 --iterations 1000")]
+    #[command(
+        after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run scenarios/quickstart.yaml --env BASE_URL=https://staging.example.com --summary-export summary.json\n  stampede run scenarios/agent-platform.yaml --profile staging --scenario browse --vus 5 --duration 1m\n  stampede run --url http://127.0.0.1:8080/api/credits --header 'Authorization: Bearer T' --vus 50 --duration 30s\n  stampede run --url http://127.0.0.1:8080/api/graphs --method POST --body '{\"name\":\"g\"}' --header 'Content-Type: application/json' --vus 10 --iterations 1000"
+    )]
     Run(RunArgs),
     /// Parse and check a scenario file; report every problem found.
-    #[command(after_help = "Examples:\n  stampede validate scenarios/quickstart.yaml\n  stampede validate scenarios/agent-platform.yaml --profile staging --env TOKEN=x")]
+    #[command(
+        after_help = "Examples:\n  stampede validate scenarios/quickstart.yaml\n  stampede validate scenarios/agent-platform.yaml --profile staging --env TOKEN=x"
+    )]
     Validate(ValidateArgs),
     /// Serve the built-in demo API (an imitation agent platform) for trying scenarios.
-    #[command(after_help = "Examples:\n  stampede demo\n  stampede demo --listen 127.0.0.1:9000 --execution-time 5s --delay 20ms --fail-rate 0.01\n  stampede demo --rate-limit 100 --burst 20")]
+    #[command(
+        after_help = "Examples:\n  stampede demo\n  stampede demo --listen 127.0.0.1:9000 --execution-time 5s --delay 20ms --fail-rate 0.01\n  stampede demo --rate-limit 100 --burst 20"
+    )]
     Demo(DemoArgs),
 }
 
@@ -58,7 +64,11 @@ pub struct PlanArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// The scenario file (YAML). Omit it and give --url for an ad-hoc test.
-    #[arg(value_name = "FILE", required_unless_present = "url", conflicts_with = "url")]
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "url",
+        conflicts_with = "url"
+    )]
     pub file: Option<PathBuf>,
     #[command(flatten)]
     pub plan: PlanArgs,
@@ -78,10 +88,21 @@ pub struct RunArgs {
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
     /// Ad-hoc mode: HTTP method.
-    #[arg(long, short = 'X', value_name = "METHOD", default_value = "GET", requires = "url")]
+    #[arg(
+        long,
+        short = 'X',
+        value_name = "METHOD",
+        default_value = "GET",
+        requires = "url"
+    )]
     pub method: String,
     /// Ad-hoc mode: a request header 'Name: value'; repeatable.
-    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", requires = "url")]
+    #[arg(
+        long = "header",
+        short = 'H',
+        value_name = "'NAME: VALUE'",
+        requires = "url"
+    )]
     pub headers: Vec<String>,
     /// Ad-hoc mode: request body.
     #[arg(long, value_name = "BODY", requires = "url")]

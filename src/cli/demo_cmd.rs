@@ -9,20 +9,29 @@ pub fn config(args: &DemoArgs) -> DemoConfig {
         execution_time: args.execution_time,
         default_delay: args.delay,
         fail_rate: args.fail_rate,
-        rate_limit: args.rate_limit.map(|per_second| RateLimit { per_second, burst: args.burst }),
+        rate_limit: args.rate_limit.map(|per_second| RateLimit {
+            per_second,
+            burst: args.burst,
+        }),
         ..DemoConfig::default()
     }
 }
 
 pub async fn demo(args: DemoArgs) -> i32 {
     if !(0.0..=1.0).contains(&args.fail_rate) {
-        eprintln!("error: --fail-rate must be between 0.0 and 1.0, got {}", args.fail_rate);
+        eprintln!(
+            "error: --fail-rate must be between 0.0 and 1.0, got {}",
+            args.fail_rate
+        );
         return exit_code::BAD_ARGUMENTS;
     }
     match serve_forever(args.listen, config(&args)).await {
         Ok(()) => exit_code::PASS,
         Err(e) => {
-            eprintln!("error: cannot serve the demo target on {}: {e}", args.listen);
+            eprintln!(
+                "error: cannot serve the demo target on {}: {e}",
+                args.listen
+            );
             exit_code::RUNTIME_ERROR
         }
     }

@@ -84,7 +84,9 @@ pub async fn run(args: RunArgs) -> i32 {
     }
 
     let mut stdout = std::io::stdout().lock();
-    let console = ConsoleOptions { color: !args.no_color && std::io::IsTerminal::is_terminal(&std::io::stdout()) };
+    let console = ConsoleOptions {
+        color: !args.no_color && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+    };
     if let Err(e) = render_console(&result.summary, &mut stdout, &console) {
         eprintln!("error: cannot print the summary: {e}");
     }

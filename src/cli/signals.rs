@@ -13,15 +13,26 @@ use crate::exit_code;
 pub fn install() -> oneshot::Receiver<()> {
     let (tx, rx) = oneshot::channel();
     tokio::spawn(async move {
-        let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
-            tracing::warn!("cannot install signal handlers; Ctrl-C will end the process without a summary");
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            tracing::warn!(
+                "cannot install signal handlers; Ctrl-C will end the process without a summary"
+            );
             return;
         };
         tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
-        let _ = writeln!(std::io::stderr(), "\nstopping: waiting for VUs to stop (press Ctrl-C again to exit now)");
+        let _ = writeln!(
+            std::io::stderr(),
+            "\nstopping: waiting for VUs to stop (press Ctrl-C again to exit now)"
+        );
         let _ = tx.send(());
         tokio::select! { _ = int.recv() => {}, _ = term.recv() => {} }
-        let _ = writeln!(std::io::stderr(), "interrupted again: exiting without a summary");
+        let _ = writeln!(
+            std::io::stderr(),
+            "interrupted again: exiting without a summary"
+        );
         std::process::exit(exit_code::INTERRUPTED);
     });
     rx

@@ -14,7 +14,11 @@ pub fn validate(args: ValidateArgs) -> i32 {
                 args.file.display(),
                 requests,
                 if requests == 1 { "" } else { "s" },
-                plan.scenarios.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", "),
+                plan.scenarios
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 plan.thresholds.len(),
                 if plan.thresholds.len() == 1 { "" } else { "s" },
             );

@@ -21,10 +21,20 @@ pub fn response(response: &HttpResponse) {
     let took = format_millis(response.timings.duration.as_secs_f64() * 1000.0);
     match &response.error {
         Some(error) => {
-            let _ = writeln!(err, "< error {} after {took}: {}", error.code.as_str(), error.message);
+            let _ = writeln!(
+                err,
+                "< error {} after {took}: {}",
+                error.code.as_str(),
+                error.message
+            );
         }
         None => {
-            let _ = writeln!(err, "< {} {} ({took})", response.proto.as_str(), response.status);
+            let _ = writeln!(
+                err,
+                "< {} {} ({took})",
+                response.proto.as_str(),
+                response.status
+            );
             for (name, value) in redact_headers(&response.headers) {
                 let _ = writeln!(err, "< {name}: {value}");
             }

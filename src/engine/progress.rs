@@ -65,7 +65,8 @@ impl Progress {
     }
 
     fn line(&self, snapshot: &Snapshot, ctx: &RunContext) -> String {
-        let per_second = interval_sum(snapshot, builtin::HTTP_REQS) / snapshot.interval.as_secs_f64().max(1e-9);
+        let per_second =
+            interval_sum(snapshot, builtin::HTTP_REQS) / snapshot.interval.as_secs_f64().max(1e-9);
         format!(
             "running ({:.1}s), {}/{} VUs, {} complete iterations, {} requests, {:.0} req/s",
             snapshot.elapsed.as_secs_f64(),

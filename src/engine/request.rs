@@ -102,7 +102,11 @@ impl Vu {
     /// Records every hop, evaluates checks, extracts variables, feeds custom
     /// metrics and keeps the response for `repeat ... until`.
     pub fn after_response(&mut self, step: &RequestStep, outcome: HttpOutcome) {
-        for hop in outcome.redirects.iter().chain(std::iter::once(&outcome.response)) {
+        for hop in outcome
+            .redirects
+            .iter()
+            .chain(std::iter::once(&outcome.response))
+        {
             self.record_hop(step, hop);
         }
         let response = outcome.response;
@@ -111,10 +115,15 @@ impl Vu {
         }
         let duration = response.timings.duration;
         {
-            let view = ResponseView::new(response.status, &response.headers, &response.body, duration);
+            let view =
+                ResponseView::new(response.status, &response.headers, &response.body, duration);
             let recorder = &self.ctx.recorder;
             for check in &step.checks {
-                recorder.rate(builtin::CHECKS, check.tag_set, check.condition.evaluate(&view, &self.scope));
+                recorder.rate(
+                    builtin::CHECKS,
+                    check.tag_set,
+                    check.condition.evaluate(&view, &self.scope),
+                );
             }
             for record in &step.record {
                 self.feed_metric(record, &view);
@@ -162,17 +171,24 @@ impl Vu {
                 }
             }
             RecordAction::Rate { condition } => {
-                recorder.rate(record.metric, record.tag_set, condition.evaluate(view, &self.scope));
+                recorder.rate(
+                    record.metric,
+                    record.tag_set,
+                    condition.evaluate(view, &self.scope),
+                );
             }
             RecordAction::Value { source, when } => {
                 if !holds(when) {
                     return;
                 }
-                let value = source.extract(view).and_then(|text| text.trim().parse::<f64>().ok());
+                let value = source
+                    .extract(view)
+                    .and_then(|text| text.trim().parse::<f64>().ok());
                 let Some(value) = value else {
                     let name = &self.ctx.plan.registry.get(record.metric).name;
-                    self.ctx
-                        .report_error(&format!("metric {name}: the response held no numeric value to record"));
+                    self.ctx.report_error(&format!(
+                        "metric {name}: the response held no numeric value to record"
+                    ));
                     return;
                 };
                 match self.ctx.plan.registry.get(record.metric).kind {

@@ -143,7 +143,9 @@ pub async fn run(
     }
     sinks.publish(last);
     let summary = aggregator.summary(&plan.thresholds, end);
-    let sink_reports = sinks.finish(Arc::new(summary.clone()), SINK_FINISH_TIMEOUT).await;
+    let sink_reports = sinks
+        .finish(Arc::new(summary.clone()), SINK_FINISH_TIMEOUT)
+        .await;
     Ok(RunResult {
         summary,
         sink_reports,
@@ -154,7 +156,15 @@ pub async fn run(
 /// Samples the VU gauges, then flushes every recorder shard into a snapshot.
 fn flush(ctx: &RunContext, aggregator: &mut Aggregator) -> Arc<crate::metrics::Snapshot> {
     let recorder = &ctx.recorder;
-    recorder.gauge(builtin::VUS, ctx.untagged, ctx.active_vus.load(Ordering::Relaxed) as f64);
-    recorder.gauge(builtin::VUS_MAX, ctx.untagged, ctx.allocated_vus.load(Ordering::Relaxed) as f64);
+    recorder.gauge(
+        builtin::VUS,
+        ctx.untagged,
+        ctx.active_vus.load(Ordering::Relaxed) as f64,
+    );
+    recorder.gauge(
+        builtin::VUS_MAX,
+        ctx.untagged,
+        ctx.allocated_vus.load(Ordering::Relaxed) as f64,
+    );
     aggregator.flush()
 }

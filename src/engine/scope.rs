@@ -15,7 +15,12 @@ pub struct VuScope {
 }
 
 impl VuScope {
-    pub fn new(vu_id: u64, scenario: Arc<str>, globals: &[Option<String>], feeds: &[Arc<DataFeed>]) -> Self {
+    pub fn new(
+        vu_id: u64,
+        scenario: Arc<str>,
+        globals: &[Option<String>],
+        feeds: &[Arc<DataFeed>],
+    ) -> Self {
         let rows = feeds
             .iter()
             .map(|feed| match feed.mode {

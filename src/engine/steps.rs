@@ -8,9 +8,7 @@ use rand::Rng;
 
 use super::vu::{IterationError, Vu};
 use crate::metrics::builtin;
-use crate::scenario::{
-    BatchStep, ChooseStep, RepeatStep, ResponseView, SleepSpec, Step,
-};
+use crate::scenario::{BatchStep, ChooseStep, RepeatStep, ResponseView, SleepSpec, Step};
 
 type StepsFuture<'a> = Pin<Box<dyn Future<Output = Result<(), IterationError>> + Send + 'a>>;
 
@@ -51,7 +49,11 @@ impl Vu {
             SleepSpec::Fixed(d) => d,
             SleepSpec::Between(min, max) => {
                 let (lo, hi) = (min.as_nanos() as u64, max.as_nanos() as u64);
-                Duration::from_nanos(if hi > lo { self.rng.random_range(lo..=hi) } else { lo })
+                Duration::from_nanos(if hi > lo {
+                    self.rng.random_range(lo..=hi)
+                } else {
+                    lo
+                })
             }
         }
     }
@@ -75,10 +77,11 @@ impl Vu {
         }
         self.requests_in_iteration += requests.len() as u64;
         let client = &self.client;
-        let outcomes: Vec<_> = futures_util::stream::iter(requests.into_iter().map(|r| client.send(r)))
-            .buffered(batch.concurrency.max(1))
-            .collect()
-            .await;
+        let outcomes: Vec<_> =
+            futures_util::stream::iter(requests.into_iter().map(|r| client.send(r)))
+                .buffered(batch.concurrency.max(1))
+                .collect()
+                .await;
         for (step, outcome) in batch.requests.iter().zip(outcomes) {
             self.after_response(step, outcome);
         }
@@ -93,14 +96,18 @@ impl Vu {
                 repeat.until.evaluate(&view, &self.scope)
             });
             if satisfied {
-                self.ctx.recorder.rate(builtin::CHECKS, repeat.check_tag_set, true);
+                self.ctx
+                    .recorder
+                    .rate(builtin::CHECKS, repeat.check_tag_set, true);
                 return Ok(());
             }
             if attempt < repeat.max_attempts {
                 tokio::time::sleep(repeat.interval).await;
             }
         }
-        self.ctx.recorder.rate(builtin::CHECKS, repeat.check_tag_set, false);
+        self.ctx
+            .recorder
+            .rate(builtin::CHECKS, repeat.check_tag_set, false);
         Err(IterationError(format!(
             "{}: not satisfied after {} attempts",
             repeat.check_name, repeat.max_attempts

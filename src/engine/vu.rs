@@ -59,7 +59,11 @@ impl Vu {
     }
 
     /// One iteration of the flow, recorded in `iterations` and `iteration_duration`.
-    pub async fn iteration(&mut self, flow: &[Step], scenario_tags: TagSetId) -> Result<(), IterationError> {
+    pub async fn iteration(
+        &mut self,
+        flow: &[Step],
+        scenario_tags: TagSetId,
+    ) -> Result<(), IterationError> {
         self.scope.advance_rows(&mut self.rng);
         self.requests_in_iteration = 0;
         let started = Instant::now();

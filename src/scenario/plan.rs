@@ -234,10 +234,16 @@ pub struct RecordSpec {
 #[derive(Debug)]
 pub enum RecordAction {
     /// Counter: add `amount` when `when` holds (always when `None`).
-    Add { amount: f64, when: Option<Condition> },
+    Add {
+        amount: f64,
+        when: Option<Condition>,
+    },
     /// Rate: one sample, true when the condition holds.
     Rate { condition: Condition },
     /// Gauge or trend: the extracted value, parsed as a number; skipped (and
     /// warned once) when missing or not numeric.
-    Value { source: Extractor, when: Option<Condition> },
+    Value {
+        source: Extractor,
+        when: Option<Condition>,
+    },
 }

@@ -32,9 +32,13 @@ pub fn options(base_url: &str) -> LoadOptions {
 pub async fn run_yaml(yaml: &str, base_url: &str) -> RunResult {
     let plan = scenario::load_str(yaml, Path::new("test.yaml"), &options(base_url))
         .unwrap_or_else(|e| panic!("scenario compiles: {e}"));
-    engine::run(Arc::new(plan), RunOptions::default(), std::future::pending())
-        .await
-        .expect("run completes")
+    engine::run(
+        Arc::new(plan),
+        RunOptions::default(),
+        std::future::pending(),
+    )
+    .await
+    .expect("run completes")
 }
 
 /// Sum of a counter over all its series (0 when absent).
@@ -48,7 +52,9 @@ pub fn counter(summary: &Summary, name: &str) -> f64 {
 
 /// Counter sum over the series whose tags include every `key=value` given.
 pub fn counter_where(summary: &Summary, name: &str, filter: &[(&str, &str)]) -> f64 {
-    let Some(metric) = summary.metric(name) else { return 0.0 };
+    let Some(metric) = summary.metric(name) else {
+        return 0.0;
+    };
     metric
         .series
         .iter()
@@ -62,7 +68,9 @@ pub fn counter_where(summary: &Summary, name: &str, filter: &[(&str, &str)]) -> 
 
 /// (trues, total) of a rate over the series matching `filter`.
 pub fn rate_where(summary: &Summary, name: &str, filter: &[(&str, &str)]) -> (u64, u64) {
-    let Some(metric) = summary.metric(name) else { return (0, 0) };
+    let Some(metric) = summary.metric(name) else {
+        return (0, 0);
+    };
     metric
         .series
         .iter()

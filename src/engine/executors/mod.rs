@@ -22,7 +22,11 @@ use vu_loop::{Claim, Gate, vu_loop};
 
 /// Runs one scenario to its end: waits for `start_time`, runs the executor,
 /// then stops its VUs (gracefully, then hard after `graceful_stop`).
-pub async fn run_scenario(ctx: Arc<RunContext>, index: usize, mut global: watch::Receiver<StopLevel>) {
+pub async fn run_scenario(
+    ctx: Arc<RunContext>,
+    index: usize,
+    mut global: watch::Receiver<StopLevel>,
+) {
     let plan = ctx.plan.clone();
     let scenario = &plan.scenarios[index];
     if !scenario.start_time.is_zero() {
@@ -36,24 +40,48 @@ pub async fn run_scenario(ctx: Arc<RunContext>, index: usize, mut global: watch:
     let spawn_vus = |vus: &mut JoinSet<()>, count: u64, claim: &dyn Fn() -> Claim| {
         for _ in 0..count {
             let vu_id = ctx.allocate_vu_id();
-            vus.spawn(vu_loop(ctx.clone(), index, vu_id, stop_rx.clone(), Gate::Always, claim()));
+            vus.spawn(vu_loop(
+                ctx.clone(),
+                index,
+                vu_id,
+                stop_rx.clone(),
+                Gate::Always,
+                claim(),
+            ));
         }
     };
     let executor_time = match &scenario.executor {
-        ExecutorPlan::ConstantVus { vus: count, duration } => {
+        ExecutorPlan::ConstantVus {
+            vus: count,
+            duration,
+        } => {
             spawn_vus(&mut vus, *count, &|| Claim::Unlimited);
             *duration
         }
-        ExecutorPlan::PerVuIterations { vus: count, iterations, max_duration } => {
+        ExecutorPlan::PerVuIterations {
+            vus: count,
+            iterations,
+            max_duration,
+        } => {
             spawn_vus(&mut vus, *count, &|| Claim::Count(*iterations));
             *max_duration
         }
-        ExecutorPlan::SharedIterations { vus: count, iterations, max_duration } => {
+        ExecutorPlan::SharedIterations {
+            vus: count,
+            iterations,
+            max_duration,
+        } => {
             let remaining = Arc::new(AtomicU64::new(*iterations));
-            spawn_vus(&mut vus, (*count).min(*iterations), &|| Claim::Shared(remaining.clone()));
+            spawn_vus(&mut vus, (*count).min(*iterations), &|| {
+                Claim::Shared(remaining.clone())
+            });
             *max_duration
         }
-        ExecutorPlan::RampingVus { start_vus, stages, graceful_ramp_down } => {
+        ExecutorPlan::RampingVus {
+            start_vus,
+            stages,
+            graceful_ramp_down,
+        } => {
             let ramp = ramping::Ramp {
                 ctx: ctx.clone(),
                 index,
@@ -65,7 +93,14 @@ pub async fn run_scenario(ctx: Arc<RunContext>, index: usize, mut global: watch:
             Duration::ZERO
         }
     };
-    wind_down(&mut vus, executor_time, scenario.graceful_stop, &stop_tx, &mut global).await;
+    wind_down(
+        &mut vus,
+        executor_time,
+        scenario.graceful_stop,
+        &stop_tx,
+        &mut global,
+    )
+    .await;
 }
 
 /// Lets the executor's time run out (or every VU finish), then stops VUs

@@ -46,9 +46,19 @@ impl Ramp<'_> {
                 let slot = active as usize;
                 if slot == switches.len() {
                     let (tx, rx) = watch::channel(true);
-                    let gate = Gate::Ramping { active: rx, grace: self.graceful_ramp_down };
+                    let gate = Gate::Ramping {
+                        active: rx,
+                        grace: self.graceful_ramp_down,
+                    };
                     let vu_id = self.ctx.allocate_vu_id();
-                    vus.spawn(vu_loop(self.ctx.clone(), self.index, vu_id, stop.clone(), gate, Claim::Unlimited));
+                    vus.spawn(vu_loop(
+                        self.ctx.clone(),
+                        self.index,
+                        vu_id,
+                        stop.clone(),
+                        gate,
+                        Claim::Unlimited,
+                    ));
                     switches.push(tx);
                 } else {
                     switches[slot].send_replace(true);
@@ -101,7 +111,10 @@ mod tests {
     use super::*;
 
     fn stage(secs: u64, target: u64) -> Stage {
-        Stage { duration: Duration::from_secs(secs), target }
+        Stage {
+            duration: Duration::from_secs(secs),
+            target,
+        }
     }
 
     #[test]

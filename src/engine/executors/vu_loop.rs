@@ -42,7 +42,10 @@ pub enum Gate {
     Always,
     /// Active while the flag is true; a running iteration may continue for
     /// `grace` after the VU is ramped down.
-    Ramping { active: watch::Receiver<bool>, grace: Duration },
+    Ramping {
+        active: watch::Receiver<bool>,
+        grace: Duration,
+    },
 }
 
 enum Pass {
@@ -109,7 +112,11 @@ pub async fn vu_loop(
     }
 }
 
-async fn one_pass(vu: &mut Vu, scenario: &ScenarioPlan, setup_done: &mut bool) -> Result<(), IterationError> {
+async fn one_pass(
+    vu: &mut Vu,
+    scenario: &ScenarioPlan,
+    setup_done: &mut bool,
+) -> Result<(), IterationError> {
     if !*setup_done {
         vu.requests_in_iteration = 0;
         vu.run_unmetered(&scenario.vu_setup)
