@@ -272,3 +272,61 @@ async fn https_to_a_plain_http_server_is_a_tls_error() {
     let r = client(insecure()).send(get(&url)).await.response;
     assert_eq!(r.error.unwrap().code, ErrorCode::Tls);
 }
+
+/// Many clients sharing one `ClientShared` on a multi-threaded runtime, over
+/// HTTP/1.1 and h2c: every exchange succeeds, and identical exchanges on
+/// their own connections report identical exact byte counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_clients_share_one_config_across_threads() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service_fn(echo_path))
+                    .await;
+            });
+        }
+    });
+    for http2 in [false, true] {
+        let shared = stampede::protocol::http::ClientShared::new(ClientConfig {
+            http2_prior_knowledge: http2,
+            ..ClientConfig::default()
+        })
+        .unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    let client = stampede::protocol::http::HttpClient::new(shared);
+                    let url = format!("http://127.0.0.1:{port}/same");
+                    let mut counts = Vec::new();
+                    for _ in 0..20 {
+                        let r = client.send(get(&url)).await.response;
+                        assert!(r.error.is_none(), "{:?}", r.error);
+                        counts.push((r.bytes_sent, r.bytes_received));
+                    }
+                    counts
+                })
+            })
+            .collect();
+        let mut steady = Vec::new();
+        for task in tasks {
+            let counts = task.await.unwrap();
+            // The first exchange also carries the connection setup (h2 preface).
+            steady.extend_from_slice(&counts[1..]);
+        }
+        let expected = steady[0];
+        assert!(expected.0 > 0 && expected.1 > 0);
+        if !http2 {
+            assert!(
+                steady.iter().all(|c| *c == expected),
+                "http2={http2}: {steady:?}"
+            );
+        }
+    }
+}
