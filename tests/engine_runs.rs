@@ -114,7 +114,7 @@ scenarios:
         counter_where(
             &result.summary,
             "http_reqs",
-            &[("name", "{{BASE_URL}}/health")]
+            &[("name", "{{ BASE_URL }}/health")]
         ),
         37.0
     );

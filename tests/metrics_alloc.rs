@@ -49,8 +49,8 @@ fn recording_a_warm_series_does_not_allocate() {
     let tags = TagInterner::global().intern(TagSet::new([("name", "alloc"), ("method", "GET")]));
     let sample = |i: u64| HttpSample {
         tags,
-        status: if i % 2 == 0 { 200 } else { 404 },
-        expected: i % 2 == 0,
+        status: if i.is_multiple_of(2) { 200 } else { 404 },
+        expected: i.is_multiple_of(2),
         error_code: None,
         proto: Some("HTTP/1.1"),
         timings: Timings {

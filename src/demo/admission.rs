@@ -47,13 +47,13 @@ pub async fn admit_user(
         app.stats.count_unauthorized();
         return Err(ApiError::Unauthorized);
     };
-    if let Some(bucket) = &session.bucket {
-        if let Err(wait) = bucket.try_acquire(now) {
-            app.stats.count_rate_limited();
-            return Err(ApiError::RateLimited {
-                retry_after_secs: retry_after_secs(wait),
-            });
-        }
+    if let Some(bucket) = &session.bucket
+        && let Err(wait) = bucket.try_acquire(now)
+    {
+        app.stats.count_rate_limited();
+        return Err(ApiError::RateLimited {
+            retry_after_secs: retry_after_secs(wait),
+        });
     }
     roll_failure(injection)?;
     Ok(session)

@@ -87,8 +87,8 @@ fn block(index: usize, rng: &mut SmallRng) -> Value {
         })).collect::<Vec<_>>(),
         "input_schema": schema(&format!("{name}Input"), 4 + index % 4, rng),
         "output_schema": schema(&format!("{name}Output"), 2 + index % 3, rng),
-        "static_output": index % 5 == 0,
-        "block_type": if index % 9 == 0 { "AGENT" } else { "STANDARD" },
+        "static_output": index.is_multiple_of(5),
+        "block_type": if index.is_multiple_of(9) { "AGENT" } else { "STANDARD" },
         "costs": [{
             "cost_amount": 1 + index % 10,
             "cost_type": "run",

@@ -18,6 +18,8 @@ pub struct RunContext {
     pub http_debug: bool,
     /// VUs currently able to run iterations (k6's `vus`).
     pub active_vus: AtomicU64,
+    /// Highest `active_vus` since the last flush, so short peaks show in `vus`.
+    pub peak_active_vus: AtomicU64,
     /// VUs allocated so far (k6's `vus_max`).
     pub allocated_vus: AtomicU64,
     next_vu_id: AtomicU64,
@@ -41,11 +43,22 @@ impl RunContext {
             globals: vec![None; slots],
             http_debug,
             active_vus: AtomicU64::new(0),
+            peak_active_vus: AtomicU64::new(0),
             allocated_vus: AtomicU64::new(0),
             next_vu_id: AtomicU64::new(1),
             untagged: TagInterner::global().intern(TagSet::default()),
             errors: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// One more VU is active; keeps the peak for the next `vus` sample.
+    pub fn vu_activated(&self) {
+        let now = self.active_vus.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak_active_vus.fetch_max(now, Ordering::Relaxed);
+    }
+
+    pub fn vu_deactivated(&self) {
+        self.active_vus.fetch_sub(1, Ordering::Relaxed);
     }
 
     /// A fresh VU id, 1-based and unique across scenarios (k6's `__VU`).

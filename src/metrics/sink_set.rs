@@ -189,10 +189,10 @@ async fn run_sink(
             }
         }
     }
-    if let Ok(summary) = summary.await {
-        if let Err(e) = sink.finish(summary).await {
-            tracing::warn!(sink = %sink.name(), error = %e, "sink finish failed");
-            stats.error(format!("finish: {e}"));
-        }
+    if let Ok(summary) = summary.await
+        && let Err(e) = sink.finish(summary).await
+    {
+        tracing::warn!(sink = %sink.name(), error = %e, "sink finish failed");
+        stats.error(format!("finish: {e}"));
     }
 }

@@ -92,10 +92,10 @@ impl JsonPath {
         if !key.is_empty() {
             parts.push(key_part(key));
         }
-        if let Some(pos) = parts.iter().position(|p| *p == Part::Length) {
-            if pos + 1 != parts.len() {
-                return Err(bad("'#' (length) must be the last segment"));
-            }
+        if let Some(pos) = parts.iter().position(|p| *p == Part::Length)
+            && pos + 1 != parts.len()
+        {
+            return Err(bad("'#' (length) must be the last segment"));
         }
         Ok(JsonPath {
             source: source.to_string(),

@@ -111,11 +111,11 @@ fn serde_error(error: &serde_norway::Error, source: &Path) -> ScenarioError {
         && !text.starts_with("unknown variant")
         && !text.starts_with("invalid length");
     let mut hint = None;
-    if let Some((message, expected)) = text.split_once(", expected ") {
-        if message.starts_with("unknown field") || message.starts_with("unknown variant") {
-            hint = Some(format!("expected {expected}"));
-            text = message.to_string();
-        }
+    if let Some((message, expected)) = text.split_once(", expected ")
+        && (message.starts_with("unknown field") || message.starts_with("unknown variant"))
+    {
+        hint = Some(format!("expected {expected}"));
+        text = message.to_string();
     }
     if is_yaml_syntax && field.is_empty() {
         text = format!("invalid YAML: {text}");
@@ -136,10 +136,10 @@ fn locate_problems(problems: Vec<Problem>, text: &str, source: &Path) -> Scenari
             let field = p.option.clone().unwrap_or_else(|| p.path.to_string());
             let mut e = ScenarioError::new(source, field, p.message);
             e.hint = p.hint;
-            if p.option.is_none() {
-                if let Some((line, column)) = locator.locate(&p.path) {
-                    e = e.at(line, column);
-                }
+            if p.option.is_none()
+                && let Some((line, column)) = locator.locate(&p.path)
+            {
+                e = e.at(line, column);
             }
             e
         })

@@ -64,12 +64,12 @@ impl Ramp<'_> {
                     switches[slot].send_replace(true);
                 }
                 active += 1;
-                self.ctx.active_vus.fetch_add(1, Ordering::Relaxed);
+                self.ctx.vu_activated();
             }
             while active > target {
                 active -= 1;
                 switches[active as usize].send_replace(false);
-                self.ctx.active_vus.fetch_sub(1, Ordering::Relaxed);
+                self.ctx.vu_deactivated();
             }
             if elapsed >= total {
                 break;

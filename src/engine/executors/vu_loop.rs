@@ -72,7 +72,7 @@ pub async fn vu_loop(
     let scenario = &plan.scenarios[index];
     let mut vu = Vu::new(ctx.clone(), vu_id, Arc::from(scenario.name.as_str()));
     let mut setup_done = scenario.vu_setup.is_empty();
-    let _active = matches!(gate, Gate::Always).then(|| ActiveVu::new(&ctx.active_vus));
+    let _active = matches!(gate, Gate::Always).then(|| ActiveVu::new(&ctx));
     loop {
         if *stop.borrow() >= StopLevel::Graceful {
             break;
@@ -140,17 +140,17 @@ async fn ramp_down_expired(gate: &mut Gate) {
 }
 
 /// Counts a VU in `vus` while it lives (executors without ramps).
-struct ActiveVu<'a>(&'a AtomicU64);
+struct ActiveVu<'a>(&'a RunContext);
 
 impl<'a> ActiveVu<'a> {
-    fn new(counter: &'a AtomicU64) -> Self {
-        counter.fetch_add(1, Ordering::Relaxed);
-        ActiveVu(counter)
+    fn new(ctx: &'a RunContext) -> Self {
+        ctx.vu_activated();
+        ActiveVu(ctx)
     }
 }
 
 impl Drop for ActiveVu<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.0.vu_deactivated();
     }
 }

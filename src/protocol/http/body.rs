@@ -40,10 +40,10 @@ impl Body for RequestBody {
         _cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         let frame = self.data.take().map(|data| Ok(Frame::data(data)));
-        if frame.is_some() {
-            if let Some(taken) = &self.taken {
-                let _ = taken.set(Instant::now());
-            }
+        if frame.is_some()
+            && let Some(taken) = &self.taken
+        {
+            let _ = taken.set(Instant::now());
         }
         Poll::Ready(frame)
     }

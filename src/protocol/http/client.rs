@@ -139,10 +139,10 @@ impl HttpClient {
                 None => state.headers.remove(COOKIE),
             };
         }
-        if !state.headers.contains_key(AUTHORIZATION) {
-            if let Some(auth) = target.basic_auth() {
-                state.headers.insert(AUTHORIZATION, auth);
-            }
+        if !state.headers.contains_key(AUTHORIZATION)
+            && let Some(auth) = target.basic_auth()
+        {
+            state.headers.insert(AUTHORIZATION, auth);
         }
         let request = HopRequest {
             method: &state.method,

@@ -84,10 +84,10 @@ pub(super) fn hyper_code(err: &hyper::Error) -> ErrorCode {
 }
 
 pub(super) fn io_code(err: &io::Error) -> ErrorCode {
-    if let Some(inner) = err.get_ref() {
-        if inner.downcast_ref::<rustls::Error>().is_some() {
-            return ErrorCode::Tls;
-        }
+    if let Some(inner) = err.get_ref()
+        && inner.downcast_ref::<rustls::Error>().is_some()
+    {
+        return ErrorCode::Tls;
     }
     match err.kind() {
         io::ErrorKind::ConnectionRefused => ErrorCode::Refused,

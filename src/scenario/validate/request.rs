@@ -92,11 +92,11 @@ impl Validator<'_> {
             );
             return None;
         }
-        if let Some(full) = template.as_static() {
-            if let Err(e) = url::Url::parse(full) {
-                self.problem(path, format!("invalid URL {full:?}: {e}"), None);
-                return None;
-            }
+        if let Some(full) = template.as_static()
+            && let Err(e) = url::Url::parse(full)
+        {
+            self.problem(path, format!("invalid URL {full:?}: {e}"), None);
+            return None;
         }
         Some(template)
     }

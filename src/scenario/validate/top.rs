@@ -92,10 +92,10 @@ impl Validator<'_> {
     pub(crate) fn http_settings(&mut self, file: &ScenarioFile) -> HttpSettings {
         let path = FieldPath::root().key("http");
         let def = &file.http;
-        if let Some(t) = &def.timeout {
-            if let Some(d) = self.positive_duration(t, &path.key("timeout")) {
-                self.default_timeout = d;
-            }
+        if let Some(t) = &def.timeout
+            && let Some(d) = self.positive_duration(t, &path.key("timeout"))
+        {
+            self.default_timeout = d;
         }
         let default_headers = self.headers(&def.headers, &path.key("headers"));
         HttpSettings {
@@ -127,17 +127,15 @@ impl Validator<'_> {
             let Some(template) = self.template(&value.text, &at) else {
                 continue;
             };
-            if let Some(text) = template.as_static() {
-                if HeaderValue::from_str(text).is_err() {
-                    self.problem(
-                        &at,
-                        format!("invalid header value {text:?}"),
-                        Some(
-                            "header values cannot contain line breaks or control characters".into(),
-                        ),
-                    );
-                    continue;
-                }
+            if let Some(text) = template.as_static()
+                && HeaderValue::from_str(text).is_err()
+            {
+                self.problem(
+                    &at,
+                    format!("invalid header value {text:?}"),
+                    Some("header values cannot contain line breaks or control characters".into()),
+                );
+                continue;
             }
             out.push((header, template));
         }
