@@ -88,5 +88,5 @@ fn interval_sum(snapshot: &Snapshot, metric: MetricId) -> f64 {
             SeriesValue::Counter { sum } => *sum,
             _ => 0.0,
         })
-        .sum()
+        .fold(0.0, |total, v| total + v) // not `sum()`: an empty f64 sum is -0.0
 }
