@@ -20,12 +20,20 @@ fn assert_rejected(fixture: &str, expected: &[&str]) {
     let mut lines: Vec<String> = expected.iter().map(|l| l.replace("FILE", &path)).collect();
     let plural = if expected.len() == 1 { "" } else { "s" };
     lines.push(format!("✗ {path}: {} problem{plural}", expected.len()));
-    assert_eq!(stderr.lines().collect::<Vec<_>>(), lines, "validate {fixture}");
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        lines,
+        "validate {fixture}"
+    );
     assert_eq!(out.status.code(), Some(104), "validate {fixture}");
 
     let out = stampede(&["run", "--quiet", &path]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stderr.lines().collect::<Vec<_>>(), lines[..lines.len() - 1], "run {fixture}");
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        lines[..lines.len() - 1],
+        "run {fixture}"
+    );
     assert_eq!(out.status.code(), Some(104), "run {fixture}");
     assert!(out.stdout.is_empty(), "no load, no summary for {fixture}");
 }
@@ -44,7 +52,9 @@ fn missing_file() {
 fn invalid_yaml() {
     assert_rejected(
         "invalid_yaml.yaml",
-        &["error: FILE:5:4: invalid YAML: did not find expected key, while parsing a block mapping at line 2 column 3"],
+        &[
+            "error: FILE:5:4: invalid YAML: did not find expected key, while parsing a block mapping at line 2 column 3",
+        ],
     );
 }
 
@@ -52,7 +62,9 @@ fn invalid_yaml() {
 fn unknown_field() {
     assert_rejected(
         "unknown_field.yaml",
-        &["error: FILE:7:49: scenarios.a.flow[0].request: unknown field `retries` (hint: expected one of `name`, `method`, `url`, `query`, `headers`, `json`, `body`, `form`, `timeout`, `expect_status`, `checks`, `extract`, `record`, `copies`)"],
+        &[
+            "error: FILE:7:49: scenarios.a.flow[0].request: unknown field `retries` (hint: expected one of `name`, `method`, `url`, `query`, `headers`, `json`, `body`, `form`, `timeout`, `expect_status`, `checks`, `extract`, `record`, `copies`)",
+        ],
     );
 }
 
@@ -68,7 +80,9 @@ fn wrong_type() {
 fn bad_duration() {
     assert_rejected(
         "bad_duration.yaml",
-        &["error: FILE:5:5: scenarios.a.duration: invalid duration \"5 minutes\" (hint: use e.g. 30s, 5m, 500ms)"],
+        &[
+            "error: FILE:5:5: scenarios.a.duration: invalid duration \"5 minutes\" (hint: use e.g. 30s, 5m, 500ms)",
+        ],
     );
 }
 
@@ -76,7 +90,9 @@ fn bad_duration() {
 fn bad_threshold_expression() {
     assert_rejected(
         "bad_threshold.yaml",
-        &["error: FILE:2:23: thresholds.http_req_duration[0]: invalid threshold \"p95<500\": unknown statistic \"p95\"; use avg, min, max, med, count, rate, value or p(N); expected e.g. \"p(95)<500\" or \"rate<0.01\""],
+        &[
+            "error: FILE:2:23: thresholds.http_req_duration[0]: invalid threshold \"p95<500\": unknown statistic \"p95\"; use avg, min, max, med, count, rate, value or p(N); expected e.g. \"p(95)<500\" or \"rate<0.01\"",
+        ],
     );
 }
 
@@ -84,7 +100,9 @@ fn bad_threshold_expression() {
 fn unknown_template_variable() {
     assert_rejected(
         "unknown_variable.yaml",
-        &["error: FILE:9:20: scenarios.a.flow[0].request.url: unknown variable \"user_id\" (hint: not an extracted variable or environment value; set it under `env:`, with --env, or extract it)"],
+        &[
+            "error: FILE:9:20: scenarios.a.flow[0].request.url: unknown variable \"user_id\" (hint: not an extracted variable or environment value; set it under `env:`, with --env, or extract it)",
+        ],
     );
 }
 
@@ -122,8 +140,16 @@ fn bad_arguments_exit_2() {
         &["run", "x.yaml", "--url", "http://127.0.0.1:1/"],
     ] {
         let out = stampede(args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: "), "{args:?}");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stderr).starts_with("error: "),
+            "{args:?}"
+        );
     }
 }
 
@@ -131,12 +157,26 @@ fn bad_arguments_exit_2() {
 fn every_shipped_scenario_validates() {
     let mut checked = 0;
     for dir in ["scenarios", "bench/scenarios", "docs/examples"] {
-        let Ok(entries) = std::fs::read_dir(dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
         for entry in entries {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "yaml") {
-                let out = stampede(&["validate", path.to_str().unwrap()]);
-                assert_eq!(out.status.code(), Some(0), "{}: {}", path.display(), String::from_utf8_lossy(&out.stderr));
+                // Files without their own BASE_URL get it from --demo when run.
+                let out = stampede(&[
+                    "validate",
+                    "--env",
+                    "BASE_URL=http://127.0.0.1:8080",
+                    path.to_str().unwrap(),
+                ]);
+                assert_eq!(
+                    out.status.code(),
+                    Some(0),
+                    "{}: {}",
+                    path.display(),
+                    String::from_utf8_lossy(&out.stderr)
+                );
                 checked += 1;
             }
         }

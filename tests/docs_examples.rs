@@ -27,7 +27,11 @@ fn every_documented_example_runs_and_passes() {
             file.display(),
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(!stdout.contains("ITERATION ERRORS"), "{}: {stdout}", file.display());
+        assert!(
+            !stdout.contains("ITERATION ERRORS"),
+            "{}: {stdout}",
+            file.display()
+        );
         assert!(stdout.contains("http_reqs"), "{}: {stdout}", file.display());
     }
 }
