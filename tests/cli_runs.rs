@@ -214,3 +214,63 @@ scenarios:
     assert!(stdout.contains("http_reqs"), "summary printed: {stdout}");
     assert!(stdout.contains("interrupted"), "{stdout}");
 }
+
+#[test]
+fn failing_setup_starts_no_load_and_exits_107() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "setup.yaml",
+        r#"
+setup:
+  - request:
+      name: execute unknown
+      method: POST
+      url: "{{ BASE_URL }}/api/graphs/nope/execute"
+  - repeat:
+      until: { status: 200 }
+      interval: 10ms
+      max_attempts: 2
+      steps:
+        - request: { name: never ready, url: "{{ BASE_URL }}/api/credits" }
+scenarios:
+  never:
+    executor: per-vu-iterations
+    vus: 1
+    iterations: 1
+    flow:
+      - request: { name: flow, url: "{{ BASE_URL }}/health" }
+"#,
+    );
+    let out = run(&["run", "--demo", "--quiet", file.to_str().unwrap()]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(107), "{stderr}");
+    assert!(
+        stderr.contains(
+            "setup failed, no load was started: until status is 200: not satisfied after 2 attempts"
+        ),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn every_shipped_scenario_runs_against_the_demo_target() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for name in ["quickstart", "polling", "batch", "ramping"] {
+        let file = root.join(format!("scenarios/{name}.yaml"));
+        let out = run(&["run", "--demo", "--quiet", file.to_str().unwrap()]);
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}:\n{stdout}\n{}",
+            text(&out.stderr)
+        );
+        assert!(
+            stdout.contains("✓ all thresholds passed"),
+            "{name}: {stdout}"
+        );
+        assert!(!stdout.contains("ITERATION ERRORS"), "{name}: {stdout}");
+    }
+}
