@@ -18,7 +18,9 @@ impl Vu {
         if self.ctx.http_debug {
             http_debug::request(&request);
         }
-        let outcome = self.client.send(request).await;
+        // Boxed: the exchange future is ~10 KB and lives only while a request
+        // is in flight; inline, every VU's task would carry it even asleep.
+        let outcome = Box::pin(self.client.send(request)).await;
         self.after_response(step, outcome);
         Ok(())
     }

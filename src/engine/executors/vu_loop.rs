@@ -154,3 +154,29 @@ impl Drop for ActiveVu<'_> {
         self.0.vu_deactivated();
     }
 }
+
+#[cfg(test)]
+mod size_probe {
+    #[test]
+    fn print_sizes() {
+        fn size<F: std::future::Future>(_: &F) -> usize {
+            std::mem::size_of::<F>()
+        }
+        let plan = crate::scenario::load_str(
+            "vus: 1\niterations: 1\nflow:\n  - request: { url: \"http://127.0.0.1:1/\" }\n",
+            std::path::Path::new("x.yaml"),
+            &Default::default(),
+        )
+        .unwrap();
+        let rec = crate::metrics::Recorder::new(std::sync::Arc::new(plan.registry.clone()));
+        let http = crate::protocol::http::ClientShared::new(Default::default()).unwrap();
+        let ctx = std::sync::Arc::new(super::RunContext::new(std::sync::Arc::new(plan), rec, http, false));
+        let (_tx, rx) = tokio::sync::watch::channel(super::StopLevel::Run);
+        let f = super::vu_loop(ctx.clone(), 0, 1, rx, super::Gate::Always, super::Claim::Unlimited);
+        eprintln!("vu_loop future: {} bytes", size(&f));
+        let vu = crate::engine::vu::Vu::new(ctx, 1, std::sync::Arc::from("s"));
+        eprintln!("Vu: {} bytes", std::mem::size_of_val(&vu));
+        let req = crate::protocol::http::HttpRequest { method: http::Method::GET, url: String::new(), headers: Default::default(), body: Default::default(), timeout: Default::default(), keep_body: false };
+        eprintln!("send future: {} bytes", size(&vu.client.send(req)));
+    }
+}
