@@ -124,7 +124,10 @@ pub(super) fn parse_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, He
     for header in response.headers.iter() {
         let name =
             HeaderName::from_bytes(header.name.as_bytes()).map_err(|_| HeadError::Header)?;
-        let value = HeaderValue::from_maybe_shared(raw.slice_ref(header.value))
+        // httparse's slices point into `buf`; the same range of `raw`.
+        let start = header.value.as_ptr() as usize - buf.as_ptr() as usize;
+        let value = raw.slice(start..start + header.value.len());
+        let value = HeaderValue::from_maybe_shared(value)
             .map_err(|_| HeadError::Header)?;
         headers.append(name, value);
     }
