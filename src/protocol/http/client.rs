@@ -275,7 +275,8 @@ mod tests {
                     let mut buf = [0u8; 4096];
                     // Requests here are GETs that fit in one read.
                     while matches!(tcp.read(&mut buf).await, Ok(n) if n > 0) {
-                        let head = format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+                        let head =
+                            format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
                         if tcp.write_all(head.as_bytes()).await.is_err()
                             || tcp.write_all(&body).await.is_err()
                         {
@@ -309,7 +310,10 @@ mod tests {
             // The struct, a 4 KiB read buffer and a request head's worth of
             // write buffer: the 1 MiB read buffer was not kept.
             let footprint = client.pool.http1_footprint();
-            assert!(footprint <= 4096 + 512, "idle connection holds {footprint} bytes");
+            assert!(
+                footprint <= 4096 + 512,
+                "idle connection holds {footprint} bytes"
+            );
         }
     }
 

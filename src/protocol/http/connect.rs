@@ -14,8 +14,8 @@ use tokio::net::TcpStream;
 use super::clock::HopClock;
 use super::config::ClientShared;
 use super::error::{self, http_error};
-use super::io::{ConnStats, Meter, MeteredIo};
 use super::h1::{H1Conn, Io};
+use super::io::{ConnStats, Meter, MeteredIo};
 use super::pool::{Http2Conn, Origin, OriginKey, Pooled};
 use super::types::{ErrorCode, HttpError};
 
@@ -51,7 +51,11 @@ pub(super) async fn open(
             handshake_http2(io, stats).await
         } else {
             let io = Io::Tls(Box::new(io));
-            Ok(Pooled::Http1(H1Conn::new(io, stats, OriginKey::new(origin))))
+            Ok(Pooled::Http1(H1Conn::new(
+                io,
+                stats,
+                OriginKey::new(origin),
+            )))
         }
     } else {
         let io = MeteredIo::new(tcp, stats.clone(), Meter::Both);
@@ -59,7 +63,11 @@ pub(super) async fn open(
             handshake_http2(io, stats).await
         } else {
             let io = Io::Plain(io);
-            Ok(Pooled::Http1(H1Conn::new(io, stats, OriginKey::new(origin))))
+            Ok(Pooled::Http1(H1Conn::new(
+                io,
+                stats,
+                OriginKey::new(origin),
+            )))
         }
     }
 }

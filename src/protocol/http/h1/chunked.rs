@@ -8,13 +8,24 @@ const MAX_TRAILER_BYTES: usize = 64 * 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     /// Hex digits of a chunk size; `digits` counts them.
-    Size { size: u64, digits: u8 },
+    Size {
+        size: u64,
+        digits: u8,
+    },
     /// Whitespace after the size, before `;`, or CR.
-    SizeSpace { size: u64 },
+    SizeSpace {
+        size: u64,
+    },
     /// A chunk extension, skipped up to CR.
-    Extension { size: u64 },
-    SizeLf { size: u64 },
-    Data { left: u64 },
+    Extension {
+        size: u64,
+    },
+    SizeLf {
+        size: u64,
+    },
+    Data {
+        left: u64,
+    },
     DataCr,
     DataLf,
     /// At the start of a trailer line (or of the final empty line).

@@ -122,13 +122,11 @@ pub(super) fn parse_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, He
     let raw = Bytes::copy_from_slice(&buf[..len]);
     let mut headers = HeaderMap::with_capacity(response.headers.len());
     for header in response.headers.iter() {
-        let name =
-            HeaderName::from_bytes(header.name.as_bytes()).map_err(|_| HeadError::Header)?;
+        let name = HeaderName::from_bytes(header.name.as_bytes()).map_err(|_| HeadError::Header)?;
         // httparse's slices point into `buf`; the same range of `raw`.
         let start = header.value.as_ptr() as usize - buf.as_ptr() as usize;
         let value = raw.slice(start..start + header.value.len());
-        let value = HeaderValue::from_maybe_shared(value)
-            .map_err(|_| HeadError::Header)?;
+        let value = HeaderValue::from_maybe_shared(value).map_err(|_| HeadError::Header)?;
         headers.append(name, value);
     }
     let head = ResponseHead {
@@ -279,7 +277,10 @@ mod tests {
             Ok(Framing::Length(5))
         );
         assert_eq!(
-            f(&Method::HEAD, "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n"),
+            f(
+                &Method::HEAD,
+                "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n"
+            ),
             Ok(Framing::Empty)
         );
         assert_eq!(f(&get, "HTTP/1.1 204 No\r\n\r\n"), Ok(Framing::Empty));
@@ -297,7 +298,10 @@ mod tests {
             Ok(Framing::Length(5))
         );
         assert_eq!(
-            f(&get, "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\n"),
+            f(
+                &get,
+                "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 6\r\n\r\n"
+            ),
             Err(HeadError::ContentLength)
         );
         assert_eq!(

@@ -148,9 +148,8 @@ impl H1Conn {
         let head = self.read_head().await?;
         let framing = codec::framing(req.method, &head)
             .map_err(|err| http_error(ErrorCode::Protocol, err.to_string()))?;
-        let reusable = head.status != 101
-            && framing != Framing::Eof
-            && codec::keeps_alive(req.headers, &head);
+        let reusable =
+            head.status != 101 && framing != Framing::Eof && codec::keeps_alive(req.headers, &head);
         hop.status = head.status;
         hop.headers = head.headers;
         let mut grown = self.read_buf.capacity() > MAX_KEPT;
@@ -227,7 +226,10 @@ impl H1Conn {
                 }
             }
             let n = self.fill(READ_BUF).await.map_err(|err| {
-                http_error(io_code(&err), format!("receiving response: {}", chain(&err)))
+                http_error(
+                    io_code(&err),
+                    format!("receiving response: {}", chain(&err)),
+                )
             })?;
             if n == 0 {
                 return Err(http_error(
