@@ -263,6 +263,60 @@ mod tests {
         assert_eq!(client.idle_connections(), (0, 0));
     }
 
+    /// Answers every request on each connection with `body` (keep-alive).
+    async fn serve(body: Vec<u8>) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut tcp, _)) = listener.accept().await {
+                let body = body.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    // Requests here are GETs that fit in one read.
+                    while matches!(tcp.read(&mut buf).await, Ok(n) if n > 0) {
+                        let head =
+                            format!("HTTP/1.1 200 OK\r\ncontent-length: {}\r\n\r\n", body.len());
+                        if tcp.write_all(head.as_bytes()).await.is_err()
+                            || tcp.write_all(&body).await.is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        format!("http://{addr}/")
+    }
+
+    #[tokio::test]
+    async fn idle_http1_connection_is_small_even_after_a_large_body() {
+        let shared = ClientShared::new(ClientConfig::default()).unwrap();
+        let client = HttpClient::new(shared);
+        let url = serve(vec![b'x'; 1 << 20]).await;
+        for keep_body in [false, true] {
+            let request = HttpRequest {
+                method: Method::GET,
+                url: url.clone(),
+                headers: HeaderMap::new(),
+                body: Bytes::new(),
+                timeout: Duration::from_secs(10),
+                keep_body,
+            };
+            let r = client.send(request).await.response;
+            assert!(r.error.is_none(), "{:?}", r.error);
+            assert_eq!(r.bytes_received, (1 << 20) + 44);
+            assert_eq!(client.idle_connections(), (1, 0));
+            // The struct, a 4 KiB read buffer and a request head's worth of
+            // write buffer: the 1 MiB read buffer was not kept.
+            let footprint = client.pool.http1_footprint();
+            assert!(
+                footprint <= 4096 + 512,
+                "idle connection holds {footprint} bytes"
+            );
+        }
+    }
+
     fn state(method: Method) -> HopState {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

@@ -1,10 +1,11 @@
-//! Opening a connection: DNS, TCP, TLS with ALPN, and the hyper handshake.
+//! Opening a connection: DNS, TCP, TLS with ALPN, and for HTTP/2 the hyper
+//! handshake (HTTP/1 needs none).
 //! Each phase is stamped on the hop's clock.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use hyper::client::conn::{http1, http2};
+use hyper::client::conn::http2;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -13,8 +14,9 @@ use tokio::net::TcpStream;
 use super::clock::HopClock;
 use super::config::ClientShared;
 use super::error::{self, http_error};
+use super::h1::{H1Conn, Io};
 use super::io::{ConnStats, Meter, MeteredIo};
-use super::pool::{Http1Conn, Http2Conn, Origin, OriginKey, Pooled};
+use super::pool::{Http2Conn, Origin, OriginKey, Pooled};
 use super::types::{ErrorCode, HttpError};
 
 pub(super) async fn open(
@@ -48,14 +50,24 @@ pub(super) async fn open(
         if h2 {
             handshake_http2(io, stats).await
         } else {
-            handshake_http1(io, stats, origin).await
+            let io = Io::Tls(Box::new(io));
+            Ok(Pooled::Http1(H1Conn::new(
+                io,
+                stats,
+                OriginKey::new(origin),
+            )))
         }
     } else {
         let io = MeteredIo::new(tcp, stats.clone(), Meter::Both);
         if shared.config.http2_prior_knowledge {
             handshake_http2(io, stats).await
         } else {
-            handshake_http1(io, stats, origin).await
+            let io = Io::Plain(io);
+            Ok(Pooled::Http1(H1Conn::new(
+                io,
+                stats,
+                OriginKey::new(origin),
+            )))
         }
     }
 }
@@ -84,30 +96,6 @@ async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream, HttpError> {
         || http_error(ErrorCode::Dns, "no address to connect to"),
         |err| error::connect(&err),
     ))
-}
-
-async fn handshake_http1<T>(
-    io: MeteredIo<T>,
-    stats: Arc<ConnStats>,
-    origin: Origin<'_>,
-) -> Result<Pooled, HttpError>
-where
-    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let (sender, conn) = http1::Builder::new()
-        .handshake(TokioIo::new(io))
-        .await
-        .map_err(|err| error::exchange(&err))?;
-    // The driver ends when the connection closes or every sender is dropped;
-    // its error, if any, also reaches the request in flight.
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(Pooled::Http1(Http1Conn {
-        sender,
-        stats,
-        key: OriginKey::new(origin),
-    }))
 }
 
 async fn handshake_http2<T>(io: MeteredIo<T>, stats: Arc<ConnStats>) -> Result<Pooled, HttpError>

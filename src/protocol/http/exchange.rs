@@ -13,7 +13,8 @@ use super::clock::HopClock;
 use super::config::ClientShared;
 use super::connect;
 use super::error::{self, http_error};
-use super::pool::{Http1Conn, Http2Conn, Origin, Pool, Pooled};
+use super::h1::H1Conn;
+use super::pool::{Http2Conn, Origin, Pool, Pooled};
 use super::types::{ErrorCode, HttpError, HttpResponse, Proto};
 
 /// Everything one hop sends, borrowed from the caller.
@@ -88,13 +89,8 @@ async fn acquire(
     if !force_new {
         while let Some(conn) = pool.take(origin) {
             match conn {
-                Pooled::Http1(mut conn) => {
-                    // Ready a moment after the previous response was read;
-                    // an error means the server closed it meanwhile.
-                    if conn.sender.ready().await.is_ok() {
-                        return Ok((Pooled::Http1(conn), true));
-                    }
-                }
+                // Checked for a close while idle when taken.
+                Pooled::Http1(conn) => return Ok((Pooled::Http1(conn), true)),
                 Pooled::Http2(mut conn) => {
                     if conn.sender.ready().await.is_ok() {
                         return Ok((Pooled::Http2(conn), true));
@@ -114,18 +110,18 @@ async fn acquire(
 async fn send_http1(
     pool: &Pool,
     req: &HopRequest<'_>,
-    mut conn: Http1Conn,
+    mut conn: H1Conn,
     reused: bool,
     clock: &mut HopClock,
     hop: &mut HttpResponse,
 ) -> Result<(), Failure> {
     hop.proto = Proto::Http1;
-    let request = build_request(req, Proto::Http1, RequestBody::new(req.body.clone(), None))?;
+    let host = host_value(req)?;
     clock.acquired_http1(conn.stats.clone(), !reused);
-    let response = match conn.sender.send_request(request).await {
-        Ok(response) => response,
-        Err(err) => {
-            let error = error::exchange(&err);
+    let received = match conn.exchange(req, &host, hop).await {
+        Ok(received) => received,
+        Err(error) => {
+            // Nothing of a response arrived: the request may be repeated.
             let (sent, received) = clock.bytes();
             let retry = error.code == ErrorCode::Reset
                 && received == 0
@@ -133,16 +129,21 @@ async fn send_http1(
             return Err(Failure { error, retry });
         }
     };
-    let (parts, mut incoming) = response.into_parts();
-    hop.status = parts.status.as_u16();
-    hop.headers = parts.headers;
-    let hint = content_length(&hop.headers);
-    let (data, _) = body::read_body(&mut incoming, req.keep_body, hint)
-        .await
-        .map_err(|err| error::body(&err))?;
     clock.finished();
-    pool.put_http1(conn);
-    store_body(hop, data)
+    if received.reusable {
+        pool.put_http1(conn);
+    }
+    store_body(hop, received.data)
+}
+
+/// The `host` header HTTP/1 adds when the request has none.
+fn host_value(req: &HopRequest<'_>) -> Result<HeaderValue, HttpError> {
+    if req.headers.contains_key(HOST) {
+        // Not sent; any valid value will do.
+        return Ok(HeaderValue::from_static(""));
+    }
+    HeaderValue::from_str(req.host)
+        .map_err(|_| http_error(ErrorCode::InvalidUrl, "host is not a valid header value"))
 }
 
 async fn send_http2(
@@ -155,11 +156,7 @@ async fn send_http2(
 ) -> Result<(), Failure> {
     hop.proto = Proto::Http2;
     let taken = (!req.body.is_empty()).then(|| Arc::new(OnceLock::new()));
-    let request = build_request(
-        req,
-        Proto::Http2,
-        RequestBody::new(req.body.clone(), taken.clone()),
-    )?;
+    let request = build_request(req, RequestBody::new(req.body.clone(), taken.clone()));
     clock.acquired_http2(
         conn.stats.clone(),
         !reused,
@@ -198,32 +195,15 @@ fn store_body(hop: &mut HttpResponse, data: Bytes) -> Result<(), Failure> {
     Ok(())
 }
 
-fn build_request(
-    req: &HopRequest<'_>,
-    proto: Proto,
-    body: RequestBody,
-) -> Result<Request<RequestBody>, HttpError> {
+/// An HTTP/2 request (HTTP/1 heads are written by `h1`).
+fn build_request(req: &HopRequest<'_>, body: RequestBody) -> Request<RequestBody> {
     let mut request = Request::new(body);
     *request.method_mut() = req.method.clone();
-    let mut headers = req.headers.clone();
-    match proto {
-        Proto::Http1 => {
-            *request.uri_mut() = req.path.clone();
-            if !headers.contains_key(HOST) {
-                let host = HeaderValue::from_str(req.host).map_err(|_| {
-                    http_error(ErrorCode::InvalidUrl, "host is not a valid header value")
-                })?;
-                headers.insert(HOST, host);
-            }
-        }
-        Proto::Http2 => {
-            // The authority travels as `:authority`, taken from the URI.
-            *request.uri_mut() = req.uri.clone();
-            *request.version_mut() = Version::HTTP_2;
-        }
-    }
-    *request.headers_mut() = headers;
-    Ok(request)
+    // The authority travels as `:authority`, taken from the URI.
+    *request.uri_mut() = req.uri.clone();
+    *request.version_mut() = Version::HTTP_2;
+    *request.headers_mut() = req.headers.clone();
+    request
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {

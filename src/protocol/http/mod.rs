@@ -1,12 +1,14 @@
 //! HTTP/1.1 and HTTP/2 client with k6 timing phases.
 //!
-//! Built on hyper's connection API rather than a high-level client so that
-//! every phase (DNS and pool wait, TCP connect, TLS handshake, sending,
+//! HTTP/1.1 runs inline in the calling task (`h1`: no connection task, so an
+//! idle keep-alive connection costs a socket and a 4 KiB buffer); HTTP/2 is
+//! built on hyper's connection API rather than a high-level client. Either
+//! way every phase (DNS and pool wait, TCP connect, TLS handshake, sending,
 //! waiting, receiving) and the exact bytes on the wire can be measured.
 //! Layers, from the outside in: [`HttpClient::send`] (defaults, cookies,
 //! redirects, deadline) → `exchange` (one hop over a pooled or new
 //! connection) → `connect` (DNS, TCP, TLS, handshake) → `io` (counting and
-//! timestamping adapter under hyper).
+//! timestamping adapter under both).
 
 mod body;
 mod client;
@@ -17,6 +19,7 @@ mod cookies;
 mod dns;
 mod error;
 mod exchange;
+mod h1;
 mod io;
 mod pool;
 mod redact;

@@ -4,9 +4,10 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use hyper::client::conn::{http1, http2};
+use hyper::client::conn::http2;
 
 use super::body::RequestBody;
+use super::h1::H1Conn;
 use super::io::ConnStats;
 
 /// Where a connection goes, borrowed from the request URL.
@@ -34,15 +35,9 @@ impl OriginKey {
         }
     }
 
-    fn matches(&self, origin: Origin<'_>) -> bool {
+    pub(super) fn matches(&self, origin: Origin<'_>) -> bool {
         self.port == origin.port && self.https == origin.https && *self.host == *origin.host
     }
-}
-
-pub(super) struct Http1Conn {
-    pub sender: http1::SendRequest<RequestBody>,
-    pub stats: Arc<ConnStats>,
-    pub key: OriginKey,
 }
 
 #[derive(Clone)]
@@ -52,14 +47,14 @@ pub(super) struct Http2Conn {
 }
 
 pub(super) enum Pooled {
-    Http1(Http1Conn),
+    Http1(H1Conn),
     Http2(Http2Conn),
 }
 
 #[derive(Default)]
 struct Idle {
     /// Most recently returned last: taken from the back (warmest first).
-    http1: Vec<Http1Conn>,
+    http1: Vec<H1Conn>,
     /// One multiplexed connection per origin, kept while in use.
     http2: Vec<(OriginKey, Http2Conn)>,
 }
@@ -77,9 +72,9 @@ impl Pool {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// A connection to `origin` that is not known to be closed. The caller
-    /// still waits for readiness (an HTTP/1 connection becomes ready a moment
-    /// after its last response was read).
+    /// A connection to `origin` that is not known to be closed. HTTP/1
+    /// connections the server closed while idle are dropped here; HTTP/2
+    /// ones still need the caller to wait for readiness.
     pub(super) fn take(&self, origin: Origin<'_>) -> Option<Pooled> {
         let mut idle = self.lock();
         while let Some(i) = idle.http2.iter().position(|(key, _)| key.matches(origin)) {
@@ -90,19 +85,18 @@ impl Pool {
             }
         }
         while let Some(i) = idle.http1.iter().rposition(|c| c.key.matches(origin)) {
-            let conn = idle.http1.remove(i);
-            if !conn.sender.is_closed() {
+            let mut conn = idle.http1.remove(i);
+            if conn.is_idle_alive() {
                 return Some(Pooled::Http1(conn));
             }
         }
         None
     }
 
-    /// Returns an HTTP/1 connection whose response was fully read.
-    pub(super) fn put_http1(&self, conn: Http1Conn) {
-        if !conn.sender.is_closed() {
-            self.lock().http1.push(conn);
-        }
+    /// Returns an HTTP/1 connection whose response was fully read and that
+    /// may carry another request.
+    pub(super) fn put_http1(&self, conn: H1Conn) {
+        self.lock().http1.push(conn);
     }
 
     /// Shares a new HTTP/2 connection, unless a concurrent send already
@@ -120,6 +114,12 @@ impl Pool {
         self.lock()
             .http2
             .retain(|(_, c)| !Arc::ptr_eq(&c.stats, stats));
+    }
+
+    /// Bytes held by idle HTTP/1 connections (structs and buffers).
+    #[cfg(test)]
+    pub(super) fn http1_footprint(&self) -> usize {
+        self.lock().http1.iter().map(H1Conn::footprint).sum()
     }
 
     #[cfg(test)]

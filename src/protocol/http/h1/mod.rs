@@ -1,0 +1,9 @@
+//! HTTP/1.1 without a connection task: the VU's own task writes the request
+//! and reads the response, and an idle connection is plain data in the pool.
+//! (HTTP/2 stays on hyper: multiplexing needs a task of its own.)
+
+mod chunked;
+mod codec;
+mod conn;
+
+pub(super) use conn::{H1Conn, Io};
