@@ -23,7 +23,7 @@ vus=50
 need_time
 apt_need taskset util-linux
 work=$(mktemp -d)
-trap 'stop_nginx; rm -rf "$work"' EXIT
+trap 'stop_nginx; if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi' EXIT
 for t in $tools; do
   case $t in
     wrk) apt_need wrk wrk ;;
