@@ -6,16 +6,24 @@
 # inclusive, to bench/results/profile-<tool>-*.txt.
 #
 #   bench/profile.sh perf [DURATION] [VUS]        (defaults: 10s 50)
-#   bench/profile.sh callgrind [DURATION] [VUS]   (defaults: 2s 10)
+#   bench/profile.sh callgrind [DURATION] [VUS]   (defaults: 6s 10; start-up and the summary
+#       export cost about as much as 300 requests, so short runs overweight them)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 tool="${1:-perf}"
 work=$(mktemp -d)
-trap 'stop_nginx; rm -rf "$work"' EXIT
+trap 'stop_nginx; if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi' EXIT
 STAMPEDE=$(stampede_bin "$work")
 start_nginx "$work"
 url="http://127.0.0.1:$NGINX_PORT/"
+requests() { # SUMMARY.json NOTE
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["metrics"]["http_reqs"]
+print("# requests: %d (%.0f/s %s)" % (m["count"], m["rate"], sys.argv[2]))
+PY
+}
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="bench/results/profile-$tool-$stamp.txt"
 
@@ -23,11 +31,12 @@ case $tool in
   perf)
     duration="${2:-10s}"; vus="${3:-50}"
     apt_need perf linux-perf
-    taskset -c 1 perf record -q -F 499 --call-graph dwarf,32768 -o "$work/perf.data" -- \
+    date +%T >&2; taskset -c 1 perf record -q -F 499 --call-graph dwarf,32768 -o "$work/perf.data" -- \
       "$STAMPEDE" run --quiet --no-color --summary-export "$work/s.json" --url "$url" --vus "$vus" --duration "$duration" >/dev/null 2>&1
+    date +%T >&2
     {
       echo "# perf: stampede run --url $url --vus $vus --duration $duration (CPU 1; nginx 1 worker on CPU 0)"
-      python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["metrics"]; print(f"# requests: {m[\"http_reqs\"][\"count\"]} ({m[\"http_reqs\"][\"rate\"]:.0f}/s under perf)")' "$work/s.json"
+      requests "$work/s.json" "under perf"
       echo; echo "## self (no children), by symbol"
       perf report -i "$work/perf.data" --no-children --stdio --sort sym -g none --percent-limit 0.7 2>/dev/null | grep -v '^$'
       echo; echo "## inclusive (children), by symbol"
@@ -37,17 +46,19 @@ case $tool in
     } >"$out"
     ;;
   callgrind)
-    duration="${2:-2s}"; vus="${3:-10}"
+    duration="${2:-6s}"; vus="${3:-10}"
     apt_need valgrind valgrind
     taskset -c 1 valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
       "$STAMPEDE" run --quiet --no-color --summary-export "$work/s.json" --url "$url" --vus "$vus" --duration "$duration" >/dev/null 2>"$work/vg.log"
     {
       echo "# callgrind: stampede run --url $url --vus $vus --duration $duration"
-      python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["metrics"]; print(f"# requests: {m[\"http_reqs\"][\"count\"]}")' "$work/s.json"
+      requests "$work/s.json" "under callgrind"
       echo; echo "## inclusive"
-      callgrind_annotate --inclusive=yes "$work/cg.out" 2>/dev/null | head -60
+      callgrind_annotate --inclusive=yes "$work/cg.out" >"$work/incl.txt" 2>/dev/null
+      sed -n '/PROGRAM TOTALS/,$p' "$work/incl.txt" >"$work/incl.top"; head -60 "$work/incl.top"
       echo; echo "## self"
-      callgrind_annotate --inclusive=no "$work/cg.out" 2>/dev/null | head -60
+      callgrind_annotate --inclusive=no "$work/cg.out" >"$work/self.txt" 2>/dev/null
+      sed -n '/PROGRAM TOTALS/,$p' "$work/self.txt" >"$work/self.top"; head -45 "$work/self.top"
     } >"$out"
     ;;
   *) echo "usage: bench/profile.sh perf|callgrind [DURATION] [VUS]" >&2; exit 2 ;;
