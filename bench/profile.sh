@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Where stampede's time per request goes: an ad-hoc run against nginx (one
+# worker, CPU 0; stampede on CPU 1), profiled with perf (cpu-clock sampling,
+# DWARF call graphs) or with valgrind's callgrind (exact instruction counts,
+# much slower: keep the run short). Writes the top functions, self and
+# inclusive, to bench/results/profile-<tool>-*.txt.
+#
+#   bench/profile.sh perf [DURATION] [VUS]        (defaults: 10s 50)
+#   bench/profile.sh callgrind [DURATION] [VUS]   (defaults: 6s 10; start-up and the summary
+#       export cost about as much as 300 requests, so short runs overweight them)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib.sh
+tool="${1:-perf}"
+work=$(mktemp -d)
+trap 'stop_nginx; if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf "$work"; fi' EXIT
+STAMPEDE=$(stampede_bin "$work")
+start_nginx "$work"
+url="http://127.0.0.1:$NGINX_PORT/"
+requests() { # SUMMARY.json NOTE
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["metrics"]["http_reqs"]
+print("# requests: %d (%.0f/s %s)" % (m["count"], m["rate"], sys.argv[2]))
+PY
+}
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out="bench/results/profile-$tool-$stamp.txt"
+
+case $tool in
+  perf)
+    duration="${2:-10s}"; vus="${3:-50}"
+    apt_need perf linux-perf
+    date +%T >&2; taskset -c 1 perf record -q -F 499 --call-graph dwarf,32768 -o "$work/perf.data" -- \
+      "$STAMPEDE" run --quiet --no-color --summary-export "$work/s.json" --url "$url" --vus "$vus" --duration "$duration" >/dev/null 2>&1
+    date +%T >&2
+    {
+      echo "# perf: stampede run --url $url --vus $vus --duration $duration (CPU 1; nginx 1 worker on CPU 0)"
+      requests "$work/s.json" "under perf"
+      echo; echo "## self (no children), by symbol"
+      perf report -i "$work/perf.data" --no-children --stdio --sort sym -g none --percent-limit 0.7 2>/dev/null | grep -v '^$'
+      echo; echo "## inclusive (children), by symbol"
+      perf report -i "$work/perf.data" --children --stdio --sort sym -g none --percent-limit 3 2>/dev/null | grep -v '^$'
+      echo; echo "## self, by shared object"
+      perf report -i "$work/perf.data" --no-children --stdio --sort dso -g none 2>/dev/null | grep -v '^$'
+    } >"$out"
+    ;;
+  callgrind)
+    duration="${2:-6s}"; vus="${3:-10}"
+    apt_need valgrind valgrind
+    taskset -c 1 valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
+      "$STAMPEDE" run --quiet --no-color --summary-export "$work/s.json" --url "$url" --vus "$vus" --duration "$duration" >/dev/null 2>"$work/vg.log"
+    {
+      echo "# callgrind: stampede run --url $url --vus $vus --duration $duration"
+      requests "$work/s.json" "under callgrind"
+      echo; echo "## inclusive"
+      callgrind_annotate --inclusive=yes "$work/cg.out" >"$work/incl.txt" 2>/dev/null
+      sed -n '/PROGRAM TOTALS/,$p' "$work/incl.txt" >"$work/incl.top"; head -60 "$work/incl.top"
+      echo; echo "## self"
+      callgrind_annotate --inclusive=no "$work/cg.out" >"$work/self.txt" 2>/dev/null
+      sed -n '/PROGRAM TOTALS/,$p' "$work/self.txt" >"$work/self.top"; head -45 "$work/self.top"
+    } >"$out"
+    ;;
+  *) echo "usage: bench/profile.sh perf|callgrind [DURATION] [VUS]" >&2; exit 2 ;;
+esac
+echo "written: $out" >&2
