@@ -10,8 +10,8 @@ use crate::scenario::model::{ScenarioDef, ScenarioFile, StageDef};
 use crate::scenario::plan::{ExecutorPlan, ScenarioPlan, Stage};
 use crate::scenario::suggest;
 
-const EXECUTORS: &str = "constant-vus, ramping-vus, per-vu-iterations, shared-iterations";
-const DEFAULT_GRACEFUL: Duration = Duration::from_secs(30);
+const EXECUTORS: &str = "constant-vus, ramping-vus, per-vu-iterations, shared-iterations, constant-arrival-rate, ramping-arrival-rate";
+pub(super) const DEFAULT_GRACEFUL: Duration = Duration::from_secs(30);
 const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(600);
 /// Tag keys stampede sets itself; user tags may not use them.
 const RESERVED_TAGS: &[&str] = &[
@@ -116,6 +116,7 @@ impl Validator<'_> {
         for plan in &mut plans {
             self.apply_overrides(plan);
         }
+        self.shape(&mut plans);
         plans
     }
 
@@ -161,7 +162,7 @@ impl Validator<'_> {
                 tags.push((key.clone(), value.text.clone()));
             }
         }
-        let ctx = StepCtx::scenario(name, tags.clone());
+        let ctx = StepCtx::scenario(name, tags.clone(), self.options.instance.clone());
         let tag_set = super::intern(ctx.tags());
         let vu_setup = self.steps(&def.setup, &path.key(setup_key), &ctx);
         let flow_path = path.key("flow");
@@ -176,6 +177,8 @@ impl Validator<'_> {
             graceful_stop: graceful_stop?,
             tags,
             tag_set,
+            share: crate::scenario::plan::Share::WHOLE,
+            vu_id_base: 0,
             vu_setup,
             flow,
         })
@@ -189,6 +192,8 @@ impl Validator<'_> {
     ) -> Option<ExecutorPlan> {
         let kind = match def.executor.as_deref() {
             Some(k) => k,
+            None if def.rate.is_some() => "constant-arrival-rate",
+            None if def.start_rate.is_some() => "ramping-arrival-rate",
             None if def.stages.is_some() => "ramping-vus",
             None if def.iterations.is_some() => "shared-iterations",
             None => "constant-vus",
@@ -197,6 +202,20 @@ impl Validator<'_> {
             "constant-vus" => &["vus", "duration"],
             "ramping-vus" => &["start_vus", "stages", "graceful_ramp_down"],
             "per-vu-iterations" | "shared-iterations" => &["vus", "iterations", "max_duration"],
+            "constant-arrival-rate" => &[
+                "rate",
+                "time_unit",
+                "duration",
+                "preallocated_vus",
+                "max_vus",
+            ],
+            "ramping-arrival-rate" => &[
+                "start_rate",
+                "time_unit",
+                "stages",
+                "preallocated_vus",
+                "max_vus",
+            ],
             other => {
                 let close = suggest::similar(other, EXECUTORS.split(", "));
                 let hint = if close.is_empty() {
@@ -220,6 +239,11 @@ impl Validator<'_> {
             ("start_vus", def.start_vus.is_some()),
             ("stages", def.stages.is_some()),
             ("graceful_ramp_down", def.graceful_ramp_down.is_some()),
+            ("rate", def.rate.is_some()),
+            ("start_rate", def.start_rate.is_some()),
+            ("time_unit", def.time_unit.is_some()),
+            ("preallocated_vus", def.preallocated_vus.is_some()),
+            ("max_vus", def.max_vus.is_some()),
         ];
         let mut ok = true;
         for (key, set) in present {
@@ -231,6 +255,10 @@ impl Validator<'_> {
                 );
                 ok = false;
             }
+        }
+        if kind.ends_with("arrival-rate") {
+            let plan = self.arrival_executor(kind, def, path)?;
+            return ok.then_some(plan);
         }
         let vus = def.vus.unwrap_or(1);
         if def.vus == Some(0) {
@@ -301,7 +329,7 @@ impl Validator<'_> {
         ok.then_some(plan)
     }
 
-    fn stages(
+    pub(super) fn stages(
         &mut self,
         defs: &[StageDef],
         path: &FieldPath,
@@ -350,7 +378,9 @@ impl Validator<'_> {
 
     /// k6's rules: `--iterations` makes shared-iterations, else `--duration`
     /// makes constant-vus, else `--vus` rescales (ramping-vus becomes
-    /// constant-vus over the ramp's total duration).
+    /// constant-vus over the ramp's total duration; arrival-rate executors
+    /// get that many preallocated VUs). `--rate` (with `--duration`) comes
+    /// first: constant-arrival-rate.
     fn apply_overrides(&mut self, plan: &mut ScenarioPlan) {
         let o = self.options;
         if o.vus == Some(0) {
@@ -365,8 +395,33 @@ impl Validator<'_> {
             self.option_problem("--duration", "must be longer than 0s", None);
             return;
         }
-        let max_vus = max_vus(&plan.executor);
-        if let Some(iterations) = o.iterations {
+        let max_vus = plan.executor.max_vus();
+        if let Some(rate) = o.rate {
+            if !(rate.is_finite() && rate > 0.0) {
+                self.option_problem(
+                    "--rate",
+                    format!("must be greater than 0, got {rate}"),
+                    None,
+                );
+                return;
+            }
+            let Some(duration) = o.duration else {
+                self.option_problem(
+                    "--rate",
+                    "needs --duration",
+                    Some("e.g. --rate 100 --duration 30s".into()),
+                );
+                return;
+            };
+            let preallocated_vus = o.vus.unwrap_or_else(|| default_preallocated(rate));
+            plan.executor = ExecutorPlan::ConstantArrivalRate {
+                rate,
+                time_unit: Duration::from_secs(1),
+                duration,
+                preallocated_vus,
+                max_vus: preallocated_vus.saturating_mul(ADHOC_MAX_VUS_FACTOR),
+            };
+        } else if let Some(iterations) = o.iterations {
             let vus = match o.vus {
                 Some(v) if v > iterations => {
                     self.option_problem(
@@ -429,27 +484,36 @@ impl Validator<'_> {
                     vus: v,
                     duration: stages.iter().map(|s| s.duration).sum(),
                 },
+                mut open @ (ExecutorPlan::ConstantArrivalRate { .. }
+                | ExecutorPlan::RampingArrivalRate { .. }) => {
+                    if let ExecutorPlan::ConstantArrivalRate {
+                        preallocated_vus,
+                        max_vus,
+                        ..
+                    }
+                    | ExecutorPlan::RampingArrivalRate {
+                        preallocated_vus,
+                        max_vus,
+                        ..
+                    } = &mut open
+                    {
+                        *preallocated_vus = v;
+                        *max_vus = (*max_vus).max(v);
+                    }
+                    open
+                }
             };
         }
     }
 }
 
-/// The most VUs an executor runs at once.
-pub(crate) fn max_vus(executor: &ExecutorPlan) -> u64 {
-    match executor {
-        ExecutorPlan::ConstantVus { vus, .. }
-        | ExecutorPlan::PerVuIterations { vus, .. }
-        | ExecutorPlan::SharedIterations { vus, .. } => *vus,
-        ExecutorPlan::RampingVus {
-            start_vus, stages, ..
-        } => stages
-            .iter()
-            .map(|s| s.target)
-            .max()
-            .unwrap_or(0)
-            .max(*start_vus),
-    }
+/// `--rate` without `--vus`: VUs for iterations of up to 100 ms at that rate
+/// (at least 1); the executor may grow to ten times as many.
+fn default_preallocated(rate: f64) -> u64 {
+    ((rate / 10.0).ceil() as u64).clamp(1, 10_000)
 }
+
+const ADHOC_MAX_VUS_FACTOR: u64 = 10;
 
 /// The top-level shorthand as a scenario: stages -> ramping-vus (from `vus`),
 /// iterations -> shared-iterations (`duration` as max_duration), duration ->
