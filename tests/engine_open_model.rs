@@ -10,9 +10,7 @@ use std::time::{Duration, Instant};
 use common::*;
 use stampede::demo::{DemoConfig, Stall};
 use stampede::engine::{self, RunOptions, RunResult};
-use stampede::metrics::{
-    SeriesValue, Sink, SinkFuture, Snapshot, Summary, builtin,
-};
+use stampede::metrics::{SeriesValue, Sink, SinkFuture, Snapshot, Summary, builtin};
 use stampede::scenario::{self, ExecutorPlan, LoadOptions, Scale, Share};
 
 async fn run_with(yaml: &str, options: LoadOptions, sinks: Vec<Box<dyn Sink>>) -> RunResult {
@@ -62,7 +60,10 @@ scenarios:
         "the schedule spans 5 s, took {wall:?}"
     );
     let achieved = 2500.0 / wall.as_secs_f64();
-    assert!((achieved - 500.0).abs() / 500.0 < 0.02, "achieved {achieved}/s");
+    assert!(
+        (achieved - 500.0).abs() / 500.0 < 0.02,
+        "achieved {achieved}/s"
+    );
     let lag = s.metric("iteration_scheduling_lag").expect("lag recorded");
     assert_eq!(lag.series.len(), 1);
     assert_eq!(lag.series[0].0.get("scenario"), Some("open"));
@@ -186,7 +187,10 @@ async fn four_segments_add_up_to_the_whole_run() {
         parts.push(part);
     }
     assert_eq!(sum[0], whole[0], "per-vu-iterations: VUs split 2+2+2+1");
-    assert_eq!(sum[1], whole[1], "shared-iterations: iterations split 6+6+6+5");
+    assert_eq!(
+        sum[1], whole[1],
+        "shared-iterations: iterations split 6+6+6+5"
+    );
     assert!((sum[2].0 - whole[2].0).abs() <= 1.0, "arrival: {sum:?}");
     assert_eq!(
         parts.iter().map(|p| p[0].0).collect::<Vec<_>>(),
@@ -259,7 +263,10 @@ scenarios:
         } => {
             assert_eq!(*start_vus, 0, "0 stays 0");
             assert_eq!(
-                stages.iter().map(|s| (s.duration, s.target)).collect::<Vec<_>>(),
+                stages
+                    .iter()
+                    .map(|s| (s.duration, s.target))
+                    .collect::<Vec<_>>(),
                 [(ms(1000), 5), (ms(2000), 1)],
                 "3 VUs scale to at least 1"
             );
@@ -267,7 +274,11 @@ scenarios:
         other => panic!("{other:?}"),
     }
     assert_eq!(plan.scenarios[0].start_time, ms(1000));
-    assert_eq!(plan.scenarios[0].graceful_stop, ms(5000), "graceful periods are kept");
+    assert_eq!(
+        plan.scenarios[0].graceful_stop,
+        ms(5000),
+        "graceful periods are kept"
+    );
     match &plan.scenarios[1].executor {
         ExecutorPlan::RampingArrivalRate {
             start_rate,
@@ -334,7 +345,11 @@ impl Sink for FirstSeen {
         let seen = self.0.clone();
         Box::pin(async move {
             let mut seen = seen.lock().unwrap();
-            for p in snapshot.series.iter().filter(|p| p.metric == builtin::HTTP_REQS) {
+            for p in snapshot
+                .series
+                .iter()
+                .filter(|p| p.metric == builtin::HTTP_REQS)
+            {
                 let name = p.tags.get("scenario").unwrap_or("").to_string();
                 if !seen.iter().any(|(n, _)| *n == name) {
                     seen.push((name, snapshot.elapsed));
@@ -376,13 +391,21 @@ scenarios:
     };
     let result = run_with(yaml, o, vec![Box::new(FirstSeen(seen.clone()))]).await;
     let seen = seen.lock().unwrap().clone();
-    let at = |name: &str| seen.iter().find(|(n, _)| n == name).map(|(_, t)| *t).unwrap();
+    let at = |name: &str| {
+        seen.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| *t)
+            .unwrap()
+    };
     assert!(at("early") <= Duration::from_millis(300), "{seen:?}");
     assert!(
         at("late") >= Duration::from_millis(1000) && at("late") <= Duration::from_millis(1300),
         "{seen:?}"
     );
-    assert_eq!(counter_where(&result.summary, "iterations", &[("scenario", "late")]), 10.0);
+    assert_eq!(
+        counter_where(&result.summary, "iterations", &[("scenario", "late")]),
+        10.0
+    );
     for metric in &result.summary.metrics {
         for (tags, _) in &metric.series {
             assert_eq!(
@@ -418,7 +441,13 @@ scenarios:
 "#;
     let result = run_with(yaml, options(&demo.base_url()), Vec::new()).await;
     let s = &result.summary;
-    assert!(counter(s, "dropped_iterations") >= 20.0, "5 VUs stuck for 0.8 s drop most starts");
-    assert_eq!(counter(s, "iterations") + counter(s, "dropped_iterations"), 150.0);
+    assert!(
+        counter(s, "dropped_iterations") >= 20.0,
+        "5 VUs stuck for 0.8 s drop most starts"
+    );
+    assert_eq!(
+        counter(s, "iterations") + counter(s, "dropped_iterations"),
+        150.0
+    );
     assert!(trend_max(s, "http_req_duration") >= 400.0);
 }

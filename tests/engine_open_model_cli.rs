@@ -27,7 +27,10 @@ fn progress_prints_plain_lines_per_scenario_when_not_a_terminal() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
-    assert!(!stderr.contains('\x1b'), "no terminal escapes in a log: {stderr:?}");
+    assert!(
+        !stderr.contains('\x1b'),
+        "no terminal escapes in a log: {stderr:?}"
+    );
     let line = regex::Regex::new(
         r"^(closed|open) \[(waiting|running|done)\] \d+\.\ds/(2\.5|2\.0)s, \d+/2 VUs, \d+ iterations, \d+ req/s, 0\.0% errors, p95 (\d+\.\dms|-)$",
     )
@@ -43,11 +46,17 @@ fn progress_prints_plain_lines_per_scenario_when_not_a_terminal() {
             .iter()
             .filter(|l| l.starts_with(&format!("{name} ")))
             .collect();
-        assert!(mine.len() >= 3, "two interval lines and a final one for {name}: {stderr}");
+        assert!(
+            mine.len() >= 3,
+            "two interval lines and a final one for {name}: {stderr}"
+        );
         assert!(mine.last().unwrap().contains("[done]"), "{stderr}");
     }
     let open_final = lines.iter().rfind(|l| l.starts_with("open ")).unwrap();
-    assert!(open_final.contains(" 40 iterations,"), "20/s for 2 s: {open_final}");
+    assert!(
+        open_final.contains(" 40 iterations,"),
+        "20/s for 2 s: {open_final}"
+    );
 }
 
 #[test]
@@ -118,7 +127,11 @@ fn bad_segments_and_factors_are_bad_arguments() {
     }
     let out = stampede(&["run", "--url", "http://127.0.0.1:1/", "--rate", "5"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("--duration"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--duration"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -131,4 +144,28 @@ fn demo_rejects_a_stall_longer_than_its_period() {
             "error: invalid value '5s/5s' for '--stall <PAUSE/PERIOD>': a stall must pause for longer than 0s and less than its period, got 5s every 5s"
         )
     );
+}
+
+#[test]
+fn shipped_open_model_scenarios_pass_at_a_fifth_of_their_length() {
+    for name in ["agent-api", "stress", "spike"] {
+        let file = format!("scenarios/{name}.yaml");
+        let out = stampede(&["run", "--demo", "--quiet", &file, "--scale-duration", "0.2"]);
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{name}:\n{stdout}\n{}",
+            text(&out.stderr)
+        );
+        assert!(
+            stdout.contains("✓ all thresholds passed"),
+            "{name}: {stdout}"
+        );
+        assert!(!stdout.contains("ITERATION ERRORS"), "{name}: {stdout}");
+        assert!(
+            stdout.contains("dropped_iterations.................: 0 "),
+            "{name}: {stdout}"
+        );
+    }
 }

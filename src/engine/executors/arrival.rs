@@ -97,6 +97,13 @@ impl Arrivals {
             allocated: 0,
             dropped: 0,
         };
+        // A zero sample makes the series exist, so `dropped_iterations: 0`
+        // shows and `count<N` thresholds have something to judge.
+        self.ctx.recorder.add(
+            builtin::DROPPED_ITERATIONS,
+            self.ctx.plan.scenarios[self.index].tag_set,
+            0.0,
+        );
         for _ in 0..self.preallocated_vus {
             pool.spawn(None);
         }
@@ -118,7 +125,7 @@ impl Arrivals {
             pool.dispatch(due.into_std());
             k += 1;
             next = schedule.start_of(share.global(k));
-            if k % STOP_CHECK_EVERY == 0 {
+            if k.is_multiple_of(STOP_CHECK_EVERY) {
                 if *global.borrow() >= StopLevel::Graceful {
                     break 'run;
                 }
