@@ -186,11 +186,6 @@ impl Share {
         (x + self.count - 1 - self.index) / self.count
     }
 
-    /// Whether the `n`th (0-based) item is this instance's.
-    pub fn owns(&self, n: u64) -> bool {
-        n % self.count == self.index
-    }
-
     /// The global (unsegmented) number of this instance's `k`th item.
     pub fn global(&self, k: u64) -> u64 {
         k * self.count + self.index

@@ -6,6 +6,7 @@ mod arrival;
 mod checks;
 mod env;
 mod executor;
+mod overrides;
 mod request;
 mod shape;
 mod steps;
