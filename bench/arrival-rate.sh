@@ -12,8 +12,17 @@ cd "$(dirname "$0")/.."
 rate="${1:-20000}"
 duration="${2:-30s}"
 
-cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/stampede"
+work=$(mktemp -d)
+# The binary cargo built for this checkout (in a shared target directory the
+# uplifted release/stampede may come from another one), copied at once.
+exe=$(cargo build --release --quiet --message-format=json | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and "bin" in m["target"]["kind"]:
+        print(m["executable"])')
+cp "$exe" "$work/stampede"
+bin="$work/stampede"
 pin_demo=(); pin_run=()
 if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
   pin_demo=(taskset -c 0); pin_run=(taskset -c 1)
@@ -22,7 +31,6 @@ fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "${pin_demo[@]}" "$bin" demo --listen "127.0.0.1:$port" >/dev/null 2>&1 &
 demo_pid=$!
-work=$(mktemp -d)
 trap 'kill $demo_pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1 && break; sleep 0.1; done
 

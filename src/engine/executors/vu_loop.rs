@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::arrival::Tickets;
+use super::arrival::{Slot, Tickets};
 use crate::engine::context::RunContext;
 use crate::engine::stop::{StopLevel, reached};
 use crate::engine::vu::{IterationError, Vu};
@@ -28,10 +28,12 @@ pub enum Claim {
 /// A VU's place in an arrival-rate scenario's pool.
 pub struct Waiting {
     pub tickets: Arc<Tickets>,
+    /// Where this VU waits.
+    pub slot: Arc<Slot>,
     /// A ticket handed over when the VU was created for it.
     pub first: Option<Instant>,
-    /// The scheduler already counts this VU as idle (preallocated VUs).
-    pub counted_idle: bool,
+    /// The scheduler already put this VU on the idle stack (preallocated VUs).
+    pub queued: bool,
 }
 
 /// Permission to start an iteration; `scheduled` for arrival-rate starts.
@@ -59,8 +61,8 @@ impl Claim {
                         scheduled: Some(at),
                     });
                 }
-                let counted = std::mem::replace(&mut waiting.counted_idle, false);
-                let at = waiting.tickets.next(counted).await?;
+                let queued = std::mem::replace(&mut waiting.queued, false);
+                let at = waiting.tickets.next(&waiting.slot, queued).await?;
                 Some(Permit {
                     scheduled: Some(at),
                 })
