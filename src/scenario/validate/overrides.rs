@@ -136,7 +136,8 @@ impl Validator<'_> {
                 }
             };
         }
-    }}
+    }
+}
 
 /// `--rate` without `--vus`: VUs for iterations of up to 100 ms at that rate
 /// (at least 1); the executor may grow to ten times as many.
