@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::demo::Stall;
+use crate::scenario::Share;
 use crate::util::duration::parse_duration;
 
 #[derive(Debug, Parser)]
@@ -59,6 +61,21 @@ pub struct PlanArgs {
     /// Total iterations shared by the VUs (overrides the file).
     #[arg(short = 'i', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub iterations: Option<u64>,
+    /// Open model: start R iterations per second whatever the response times (constant-arrival-rate, with --duration; --vus sets the preallocated VUs, up to 10x are added on demand).
+    #[arg(long, value_name = "R", value_parser = parse_factor, requires = "duration", conflicts_with = "iterations")]
+    pub rate: Option<f64>,
+    /// Multiply every VU count (at least 1 VU stays), e.g. 0.1 for a smoke run.
+    #[arg(long, value_name = "F", value_parser = parse_factor)]
+    pub scale_vus: Option<f64>,
+    /// Multiply every arrival rate.
+    #[arg(long, value_name = "F", value_parser = parse_factor)]
+    pub scale_rate: Option<f64>,
+    /// Multiply every duration (duration, stages, max_duration, start_time; not graceful periods).
+    #[arg(long, value_name = "F", value_parser = parse_factor)]
+    pub scale_duration: Option<f64>,
+    /// Run only this instance's share (i of n) of every scenario; n instances together run the whole test.
+    #[arg(long, value_name = "i/n", value_parser = parse_segment)]
+    pub segment: Option<Share>,
 }
 
 #[derive(Debug, Args)]
@@ -78,6 +95,12 @@ pub struct RunArgs {
     /// Hide live progress.
     #[arg(short, long)]
     pub quiet: bool,
+    /// When stderr is not a terminal, print a progress line per scenario this often.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration)]
+    pub progress_interval: Duration,
+    /// The `instance` tag on every sample (default: the host name, plus `-i/n` with --segment).
+    #[arg(long, value_name = "NAME")]
+    pub instance: Option<String>,
     /// Print every request and response (headers; secrets redacted) to stderr.
     #[arg(long)]
     pub http_debug: bool,
@@ -141,10 +164,57 @@ pub struct DemoArgs {
     /// Burst size of the rate limit.
     #[arg(long, default_value_t = 10, requires = "rate_limit")]
     pub burst: u32,
+    /// Hold every response for PAUSE once every PERIOD, e.g. 1s/5s (a server stall).
+    #[arg(long, value_name = "PAUSE/PERIOD", value_parser = parse_stall)]
+    pub stall: Option<Stall>,
 }
 
 fn parse_duration_arg(text: &str) -> Result<Duration, String> {
     parse_duration(text)
+}
+
+fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        d if d.is_zero() => Err("must be longer than 0s".into()),
+        d => Ok(d),
+    }
+}
+
+/// A positive, finite number.
+fn parse_factor(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(f) if f.is_finite() && f > 0.0 => Ok(f),
+        _ => Err(format!("expected a number greater than 0, got {text:?}")),
+    }
+}
+
+/// `i/n` with 1 <= i <= n.
+fn parse_segment(text: &str) -> Result<Share, String> {
+    let parsed = text
+        .split_once('/')
+        .and_then(|(i, n)| Some((i.trim().parse::<u64>().ok()?, n.trim().parse::<u64>().ok()?)));
+    match parsed {
+        Some((i, n)) if i >= 1 && i <= n => Ok(Share {
+            index: i - 1,
+            count: n,
+        }),
+        Some((i, n)) => Err(format!(
+            "segment {i}/{n} does not exist: use i/n with 1 <= i <= n, e.g. 2/4"
+        )),
+        None => Err(format!("expected i/n, e.g. 2/4, got {text:?}")),
+    }
+}
+
+fn parse_stall(text: &str) -> Result<Stall, String> {
+    let (pause, every) = text
+        .split_once('/')
+        .ok_or_else(|| format!("expected PAUSE/PERIOD, e.g. 1s/5s, got {text:?}"))?;
+    let stall = Stall {
+        pause: parse_duration(pause.trim())?,
+        every: parse_duration(every.trim())?,
+    };
+    stall.validate().map_err(|e| e.to_string())?;
+    Ok(stall)
 }
 
 fn parse_key_value(text: &str) -> Result<(String, String), String> {

@@ -13,6 +13,7 @@ pub fn config(args: &DemoArgs) -> DemoConfig {
             per_second,
             burst: args.burst,
         }),
+        stall: args.stall,
         ..DemoConfig::default()
     }
 }

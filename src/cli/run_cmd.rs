@@ -3,10 +3,9 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::args::RunArgs;
-use super::load::{load_file, load_options, print_errors};
+use super::load::{default_instance, load_file, load_options, print_errors};
 use super::signals;
 use crate::demo::{DemoConfig, DemoServer};
 use crate::engine::{self, EngineError, Progress, RunOptions};
@@ -14,9 +13,6 @@ use crate::exit_code;
 use crate::metrics::{RunEnd, Summary};
 use crate::report::{ConsoleOptions, render_console, write_summary_json};
 use crate::scenario::{AdhocRequest, adhoc_plan};
-
-/// Plain progress lines in CI logs come this often.
-const PLAIN_PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
 pub async fn run(args: RunArgs) -> i32 {
     let demo = if args.demo {
@@ -35,7 +31,12 @@ pub async fn run(args: RunArgs) -> i32 {
         .as_ref()
         .map(|d| vec![("BASE_URL".to_string(), d.base_url())])
         .unwrap_or_default();
-    let options = load_options(&args.plan, extra_env);
+    let mut options = load_options(&args.plan, extra_env);
+    options.instance = Some(
+        args.instance
+            .clone()
+            .unwrap_or_else(|| default_instance(args.plan.segment)),
+    );
     let loaded = match (&args.file, &args.url) {
         (Some(file), _) => load_file(file, &options),
         (None, Some(url)) => adhoc_plan(
@@ -60,7 +61,7 @@ pub async fn run(args: RunArgs) -> i32 {
     let interrupt = signals::install();
     let options = RunOptions {
         http_debug: args.http_debug,
-        progress: (!args.quiet).then(|| Progress::stderr(PLAIN_PROGRESS_EVERY)),
+        progress: (!args.quiet).then(|| Progress::stderr(args.progress_interval)),
         ..RunOptions::default()
     };
     let interrupted = async move {

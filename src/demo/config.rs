@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use super::stall::Stall;
+
 /// How the demo server behaves. Every knob has a per-request override by query
 /// parameter (see [`super::injection`]) except the rate limit and the catalogue size.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,6 +22,8 @@ pub struct DemoConfig {
     pub rate_limit: Option<RateLimit>,
     /// Target size of the `GET /api/blocks` catalogue; the body is at least this big.
     pub blocks_size_bytes: usize,
+    /// Hold every response periodically (`--stall 1s/5s`); `None`: never.
+    pub stall: Option<Stall>,
 }
 
 /// A token bucket: `burst` requests at once, refilled at `per_second`.
@@ -44,6 +48,7 @@ impl Default for DemoConfig {
             fail_rate: 0.0,
             rate_limit: None,
             blocks_size_bytes: DEFAULT_BLOCKS_SIZE_BYTES,
+            stall: None,
         }
     }
 }
@@ -57,6 +62,10 @@ pub enum ConfigError {
     RatePerSecond(f64),
     #[error("rate limit burst must be at least 1")]
     ZeroBurst,
+    #[error(
+        "a stall must pause for longer than 0s and less than its period, got {0:?} every {1:?}"
+    )]
+    Stall(Duration, Duration),
 }
 
 impl DemoConfig {
@@ -64,6 +73,9 @@ impl DemoConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(0.0..=1.0).contains(&self.fail_rate) {
             return Err(ConfigError::FailRate(self.fail_rate));
+        }
+        if let Some(stall) = &self.stall {
+            stall.validate()?;
         }
         if let Some(limit) = &self.rate_limit {
             if !(limit.per_second.is_finite() && limit.per_second > 0.0) {

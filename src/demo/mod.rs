@@ -8,7 +8,8 @@
 //! Routes (all JSON; `/api/*` needs `Authorization: Bearer <token>`):
 //! `GET /health`, `POST /auth/login`, `GET /api/credits`, `GET /api/blocks`,
 //! `GET|POST /api/graphs`, `POST /api/graphs/{id}/execute`,
-//! `GET /api/executions/{id}`. Any route takes `?delay=50ms` and `?fail=0.05`.
+//! `GET /api/executions/{id}`. Any route takes `?delay=50ms` and `?fail=0.05`;
+//! `DemoConfig::stall` holds every response for a while, periodically.
 
 mod admission;
 mod blocks;
@@ -22,6 +23,7 @@ mod response;
 mod routes;
 mod server;
 mod sharded;
+mod stall;
 mod state;
 mod stats;
 mod timefmt;
@@ -30,4 +32,5 @@ mod tokens;
 pub use config::{ConfigError, DemoConfig, RateLimit};
 pub use graph_catalogue::CATALOGUE_GRAPHS;
 pub use server::{DemoServer, serve_forever};
+pub use stall::Stall;
 pub use stats::DemoStats;

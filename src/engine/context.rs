@@ -22,10 +22,22 @@ pub struct RunContext {
     pub peak_active_vus: AtomicU64,
     /// VUs allocated so far (k6's `vus_max`).
     pub allocated_vus: AtomicU64,
-    next_vu_id: AtomicU64,
-    /// The empty tag set, for `vus` and `vus_max`.
+    /// Per scenario (plan order), for live progress.
+    pub scenarios: Vec<ScenarioCounters>,
+    /// The run-wide tag set (just `instance`, when set), for `vus` and `vus_max`.
     pub untagged: TagSetId,
     errors: Mutex<HashMap<String, u64>>,
+}
+
+/// Live counters of one scenario.
+#[derive(Default)]
+pub struct ScenarioCounters {
+    pub active: AtomicU64,
+    pub allocated: AtomicU64,
+    /// When the scenario began (after its `start_time`).
+    pub started: std::sync::OnceLock<std::time::Instant>,
+    /// When the scenario ended (every VU stopped).
+    pub ended: std::sync::OnceLock<std::time::Instant>,
 }
 
 impl RunContext {
@@ -37,6 +49,12 @@ impl RunContext {
     ) -> Self {
         let slots = plan.variables.len();
         RunContext {
+            scenarios: (0..plan.scenarios.len())
+                .map(|_| ScenarioCounters::default())
+                .collect(),
+            untagged: TagInterner::global().intern(TagSet::new(
+                plan.instance.iter().map(|i| ("instance", i.as_str())),
+            )),
             plan,
             recorder,
             http,
@@ -45,26 +63,33 @@ impl RunContext {
             active_vus: AtomicU64::new(0),
             peak_active_vus: AtomicU64::new(0),
             allocated_vus: AtomicU64::new(0),
-            next_vu_id: AtomicU64::new(1),
-            untagged: TagInterner::global().intern(TagSet::default()),
             errors: Mutex::new(HashMap::new()),
         }
     }
 
-    /// One more VU is active; keeps the peak for the next `vus` sample.
-    pub fn vu_activated(&self) {
+    /// One more VU of scenario `index` is active; keeps the peak for the next `vus` sample.
+    pub fn vu_activated(&self, index: usize) {
         let now = self.active_vus.fetch_add(1, Ordering::Relaxed) + 1;
         self.peak_active_vus.fetch_max(now, Ordering::Relaxed);
+        self.scenarios[index].active.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn vu_deactivated(&self) {
+    pub fn vu_deactivated(&self, index: usize) {
         self.active_vus.fetch_sub(1, Ordering::Relaxed);
+        self.scenarios[index].active.fetch_sub(1, Ordering::Relaxed);
     }
 
-    /// A fresh VU id, 1-based and unique across scenarios (k6's `__VU`).
-    pub fn allocate_vu_id(&self) -> u64 {
+    /// Allocates the `slot`th VU (0-based) this instance runs for scenario
+    /// `index` and returns its id (k6's `__VU`): 1-based, unique across
+    /// scenarios and segments, and the id the unsegmented run gives that VU,
+    /// so per-VU data rows stay with it.
+    pub fn allocate_vu(&self, index: usize, slot: u64) -> u64 {
         self.allocated_vus.fetch_add(1, Ordering::Relaxed);
-        self.next_vu_id.fetch_add(1, Ordering::Relaxed)
+        self.scenarios[index]
+            .allocated
+            .fetch_add(1, Ordering::Relaxed);
+        let scenario = &self.plan.scenarios[index];
+        scenario.vu_id_base + scenario.share.global(slot) + 1
     }
 
     /// Counts an iteration error; the first occurrence of each message is logged.

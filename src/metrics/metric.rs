@@ -64,6 +64,8 @@ pub mod builtin {
     pub const VUS_MAX: MetricId = MetricId(15);
     pub const CHECKS: MetricId = MetricId(16);
     pub const GROUP_DURATION: MetricId = MetricId(17);
+    /// Arrival-rate executors: scheduled start to actual start of an iteration.
+    pub const ITERATION_SCHEDULING_LAG: MetricId = MetricId(18);
 
     /// (name, kind, contains) for every built-in, indexed by `MetricId.0`.
     pub const ALL: &[(&str, MetricKind, ValueType)] = &[
@@ -93,6 +95,11 @@ pub mod builtin {
         ("vus_max", MetricKind::Gauge, ValueType::Default),
         ("checks", MetricKind::Rate, ValueType::Default),
         ("group_duration", MetricKind::Trend, ValueType::Time),
+        (
+            "iteration_scheduling_lag",
+            MetricKind::Trend,
+            ValueType::Time,
+        ),
     ];
 }
 

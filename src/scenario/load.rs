@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::error::{ScenarioError, ScenarioErrors};
 use super::locate::Locator;
 use super::model::ScenarioFile;
-use super::plan::TestPlan;
+use super::plan::{Share, TestPlan};
 use super::validate::{self, Problem};
 
 /// What the command line adds to a scenario file.
@@ -26,6 +26,34 @@ pub struct LoadOptions {
     pub vus: Option<u64>,
     pub duration: Option<Duration>,
     pub iterations: Option<u64>,
+    /// `--rate R`: every selected scenario becomes constant-arrival-rate at R
+    /// iterations per second for `--duration`.
+    pub rate: Option<f64>,
+    /// `--scale-vus`, `--scale-rate`, `--scale-duration`: multiply every
+    /// selected scenario's VU counts, rates and durations (after the overrides).
+    pub scale: Scale,
+    /// `--segment i/n`: run only this instance's share of every scenario.
+    pub segment: Option<Share>,
+    /// Value of the `instance` tag added to every tag set; none when `None`.
+    pub instance: Option<String>,
+}
+
+/// Factors applied to every selected scenario; 1.0 leaves it as written.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scale {
+    pub vus: f64,
+    pub rate: f64,
+    pub duration: f64,
+}
+
+impl Default for Scale {
+    fn default() -> Self {
+        Scale {
+            vus: 1.0,
+            rate: 1.0,
+            duration: 1.0,
+        }
+    }
 }
 
 impl LoadOptions {

@@ -19,7 +19,7 @@ pub use adhoc::{AdhocRequest, adhoc_plan};
 pub use condition::{Condition, Extractor, ResponseView};
 pub use error::{ScenarioError, ScenarioErrors};
 pub use feed::{DataFeed, FeedMode};
-pub use load::{LoadOptions, load, load_str};
+pub use load::{LoadOptions, Scale, load, load_str};
 pub use model::ScenarioFile;
 pub use plan::*;
 pub use template::{RenderError, Template, TemplateScope};

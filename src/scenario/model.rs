@@ -138,9 +138,11 @@ pub struct ThresholdDetail {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioDef {
-    /// `constant-vus`, `ramping-vus`, `per-vu-iterations` or `shared-iterations`.
-    /// When omitted: ramping-vus if `stages` is set, shared-iterations if
-    /// `iterations` is set, else constant-vus.
+    /// `constant-vus`, `ramping-vus`, `per-vu-iterations`, `shared-iterations`,
+    /// `constant-arrival-rate` or `ramping-arrival-rate`.
+    /// When omitted: constant-arrival-rate if `rate` is set,
+    /// ramping-arrival-rate if `start_rate` is set, ramping-vus if `stages`
+    /// is set, shared-iterations if `iterations` is set, else constant-vus.
     pub executor: Option<String>,
     /// VUs (constant-vus, per-vu-iterations, shared-iterations). Default 1.
     pub vus: Option<u64>,
@@ -152,8 +154,20 @@ pub struct ScenarioDef {
     pub max_duration: Option<Text>,
     /// ramping-vus: VUs at the start. Default 1.
     pub start_vus: Option<u64>,
-    /// ramping-vus: ramp linearly to `target` VUs over `duration`, stage by stage.
+    /// ramping-vus: ramp linearly to `target` VUs over `duration`, stage by
+    /// stage; ramping-arrival-rate: to `target` iterations per `time_unit`.
     pub stages: Option<Vec<StageDef>>,
+    /// constant-arrival-rate: iterations started per `time_unit`. Required.
+    pub rate: Option<f64>,
+    /// ramping-arrival-rate: iterations per `time_unit` at the start. Default 0.
+    pub start_rate: Option<f64>,
+    /// Arrival-rate executors: the period `rate` counts over. Default 1s.
+    pub time_unit: Option<Text>,
+    /// Arrival-rate executors: VUs created before the start. Required.
+    pub preallocated_vus: Option<u64>,
+    /// Arrival-rate executors: VUs may be added up to this many when every
+    /// VU is busy. Default `preallocated_vus`.
+    pub max_vus: Option<u64>,
     /// ramping-vus: time a VU removed by a ramp-down gets to finish. Default 30s.
     pub graceful_ramp_down: Option<Text>,
     /// Time running iterations get after the executor's time is up. Default 30s.
@@ -177,7 +191,8 @@ pub struct ScenarioDef {
 pub struct StageDef {
     /// How long the ramp to `target` takes (0s jumps at once).
     pub duration: Text,
-    /// VUs at the end of the stage.
+    /// VUs (ramping-vus) or iterations per time unit (ramping-arrival-rate)
+    /// at the end of the stage.
     pub target: u64,
 }
 

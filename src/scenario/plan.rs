@@ -34,6 +34,9 @@ pub struct TestPlan {
     pub scenarios: Vec<ScenarioPlan>,
     pub thresholds: Vec<Threshold>,
     pub http: HttpSettings,
+    /// The `instance` tag every tag set carries (`--instance`, or host and
+    /// segment); `None` leaves it out.
+    pub instance: Option<String>,
 }
 
 /// Client behaviour shared by every request of the run.
@@ -61,13 +64,21 @@ pub struct ScenarioPlan {
     pub tags: Vec<(String, String)>,
     /// The scenario's tag set (`scenario` plus user tags), for iteration metrics.
     pub tag_set: TagSetId,
+    /// This instance's share of the scenario (`--segment i/n`); the whole of
+    /// it when unsegmented. Executors take their slice at run time.
+    pub share: Share,
+    /// VU ids of this scenario start after this many (the VU slots of the
+    /// scenarios before it, unsegmented), so ids are the same whichever
+    /// segment runs a VU.
+    pub vu_id_base: u64,
     /// Per-VU setup: runs once before that VU's first iteration.
     pub vu_setup: Vec<Step>,
     /// One iteration.
     pub flow: Vec<Step>,
 }
 
-/// When iterations start. Open-model (arrival-rate) executors join this enum later.
+/// When iterations start. VU counts, iterations and rates are the whole
+/// scenario's (after `--scale-*`); a segment takes its part through [`Share`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum ExecutorPlan {
     ConstantVus {
@@ -90,6 +101,99 @@ pub enum ExecutorPlan {
         iterations: u64,
         max_duration: Duration,
     },
+    /// Open model: `rate` iterations per `time_unit`, started on schedule
+    /// whatever the response times.
+    ConstantArrivalRate {
+        rate: f64,
+        time_unit: Duration,
+        duration: Duration,
+        preallocated_vus: u64,
+        max_vus: u64,
+    },
+    /// Open model: the rate (per `time_unit`) moves linearly from
+    /// `start_rate` through the stages' targets.
+    RampingArrivalRate {
+        start_rate: f64,
+        time_unit: Duration,
+        stages: Vec<RateStage>,
+        preallocated_vus: u64,
+        max_vus: u64,
+    },
+}
+
+impl ExecutorPlan {
+    /// How long the executor starts iterations (iteration executors: at most).
+    pub fn planned_duration(&self) -> Duration {
+        match self {
+            ExecutorPlan::ConstantVus { duration, .. }
+            | ExecutorPlan::ConstantArrivalRate { duration, .. } => *duration,
+            ExecutorPlan::PerVuIterations { max_duration, .. }
+            | ExecutorPlan::SharedIterations { max_duration, .. } => *max_duration,
+            ExecutorPlan::RampingVus { stages, .. } => stages.iter().map(|s| s.duration).sum(),
+            ExecutorPlan::RampingArrivalRate { stages, .. } => {
+                stages.iter().map(|s| s.duration).sum()
+            }
+        }
+    }
+
+    /// The most VUs the executor runs at once (its VU slots), unsegmented.
+    pub fn max_vus(&self) -> u64 {
+        match self {
+            ExecutorPlan::ConstantVus { vus, .. } | ExecutorPlan::PerVuIterations { vus, .. } => {
+                *vus
+            }
+            ExecutorPlan::SharedIterations {
+                vus, iterations, ..
+            } => (*vus).min(*iterations),
+            ExecutorPlan::RampingVus {
+                start_vus, stages, ..
+            } => stages
+                .iter()
+                .map(|s| s.target)
+                .max()
+                .unwrap_or(0)
+                .max(*start_vus),
+            ExecutorPlan::ConstantArrivalRate { max_vus, .. }
+            | ExecutorPlan::RampingArrivalRate { max_vus, .. } => *max_vus,
+        }
+    }
+}
+
+/// A ramping-arrival-rate stage: reach `target` iterations per time unit at its end.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RateStage {
+    pub duration: Duration,
+    pub target: f64,
+}
+
+/// Which part of a scenario this instance runs: segment `index` (0-based) of
+/// `count`. Work is dealt round-robin: of `x` VU slots, iterations or
+/// scheduled starts, this instance takes those numbered `index`,
+/// `index + count`, ... so the parts sum exactly to `x`, VU ids match the
+/// unsegmented run, and arrival schedules interleave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Share {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Share {
+    /// The whole scenario.
+    pub const WHOLE: Share = Share { index: 0, count: 1 };
+
+    /// This instance's part of `x` items dealt round-robin.
+    pub fn of(&self, x: u64) -> u64 {
+        (x + self.count - 1 - self.index) / self.count
+    }
+
+    /// The global (unsegmented) number of this instance's `k`th item.
+    pub fn global(&self, k: u64) -> u64 {
+        k * self.count + self.index
+    }
+
+    pub fn is_whole(&self) -> bool {
+        self.count == 1
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -25,6 +25,7 @@ pub fn options(base_url: &str) -> LoadOptions {
         vus: None,
         duration: None,
         iterations: None,
+        ..LoadOptions::default()
     }
 }
 

@@ -19,7 +19,8 @@ use super::state::AppState;
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let stalls = state.config.stall.is_some();
+    let router = Router::new()
         .route("/health", get(misc::health))
         .route("/auth/login", post(auth::login))
         .route("/api/credits", get(misc::credits))
@@ -31,8 +32,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/graphs/{id}/execute", post(graphs::execute_graph))
         .route("/api/executions/{id}", get(graphs::get_execution))
         .fallback(misc::not_found)
-        .method_not_allowed_fallback(misc::method_not_allowed)
-        .with_state(state)
+        .method_not_allowed_fallback(misc::method_not_allowed);
+    if stalls {
+        router
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                super::stall::stall_layer,
+            ))
+            .with_state(state)
+    } else {
+        router.with_state(state)
+    }
 }
 
 async fn read_body(body: Body) -> Result<Bytes, ApiError> {

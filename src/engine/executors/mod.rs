@@ -2,10 +2,16 @@
 //!
 //! Every executor shares one VU loop ([`vu_loop`]); they differ only in how
 //! many VUs run, how iterations are claimed ([`Claim`]) and whether a VU can
-//! be paused by a ramp ([`Gate`]). Open-model (arrival-rate) executors will
-//! add a claim that waits for the next scheduled start.
+//! be paused by a ramp ([`Gate`]). Open-model (arrival-rate) executors use
+//! a claim that waits for the next scheduled start ([`arrival`]).
+//!
+//! With `--segment i/n` each executor runs its [`Share`](crate::scenario::Share)
+//! of the scenario: VU slots, shared iterations and scheduled starts are
+//! dealt round-robin, so the instances together do what one run would.
 
+mod arrival;
 mod ramping;
+mod schedule;
 mod vu_loop;
 
 use std::sync::Arc;
@@ -35,11 +41,13 @@ pub async fn run_scenario(
             _ = reached(&mut global, StopLevel::Graceful) => return,
         }
     }
+    let _ = ctx.scenarios[index].started.set(std::time::Instant::now());
+    let share = scenario.share;
     let (stop_tx, stop_rx) = watch::channel(StopLevel::Run);
     let mut vus = JoinSet::new();
     let spawn_vus = |vus: &mut JoinSet<()>, count: u64, claim: &dyn Fn() -> Claim| {
-        for _ in 0..count {
-            let vu_id = ctx.allocate_vu_id();
+        for slot in 0..count {
+            let vu_id = ctx.allocate_vu(index, slot);
             vus.spawn(vu_loop(
                 ctx.clone(),
                 index,
@@ -55,7 +63,7 @@ pub async fn run_scenario(
             vus: count,
             duration,
         } => {
-            spawn_vus(&mut vus, *count, &|| Claim::Unlimited);
+            spawn_vus(&mut vus, share.of(*count), &|| Claim::Unlimited);
             *duration
         }
         ExecutorPlan::PerVuIterations {
@@ -63,7 +71,7 @@ pub async fn run_scenario(
             iterations,
             max_duration,
         } => {
-            spawn_vus(&mut vus, *count, &|| Claim::Count(*iterations));
+            spawn_vus(&mut vus, share.of(*count), &|| Claim::Count(*iterations));
             *max_duration
         }
         ExecutorPlan::SharedIterations {
@@ -71,8 +79,9 @@ pub async fn run_scenario(
             iterations,
             max_duration,
         } => {
-            let remaining = Arc::new(AtomicU64::new(*iterations));
-            spawn_vus(&mut vus, (*count).min(*iterations), &|| {
+            let iterations = share.of(*iterations);
+            let remaining = Arc::new(AtomicU64::new(iterations));
+            spawn_vus(&mut vus, share.of(*count).min(iterations), &|| {
                 Claim::Shared(remaining.clone())
             });
             *max_duration
@@ -92,6 +101,40 @@ pub async fn run_scenario(
             ramp.run(&mut vus, &stop_rx, &mut global).await;
             Duration::ZERO
         }
+        ExecutorPlan::ConstantArrivalRate {
+            rate,
+            time_unit,
+            duration,
+            preallocated_vus,
+            max_vus,
+        } => {
+            let per_second = rate / time_unit.as_secs_f64();
+            let arrivals = arrival_pool(&ctx, index, *preallocated_vus, *max_vus);
+            let schedule = schedule::Schedule::constant(per_second, *duration);
+            arrivals
+                .run(schedule, &mut vus, &stop_rx, &mut global)
+                .await;
+            Duration::ZERO
+        }
+        ExecutorPlan::RampingArrivalRate {
+            start_rate,
+            time_unit,
+            stages,
+            preallocated_vus,
+            max_vus,
+        } => {
+            let unit = time_unit.as_secs_f64();
+            let stages: Vec<_> = stages
+                .iter()
+                .map(|s| (s.duration, s.target / unit))
+                .collect();
+            let arrivals = arrival_pool(&ctx, index, *preallocated_vus, *max_vus);
+            let schedule = schedule::Schedule::ramping(start_rate / unit, &stages);
+            arrivals
+                .run(schedule, &mut vus, &stop_rx, &mut global)
+                .await;
+            Duration::ZERO
+        }
     };
     wind_down(
         &mut vus,
@@ -101,6 +144,24 @@ pub async fn run_scenario(
         &mut global,
     )
     .await;
+    let _ = ctx.scenarios[index].ended.set(std::time::Instant::now());
+}
+
+/// This instance's VU pool for an arrival-rate scenario: its share of the
+/// VUs, and at least one VU so a segment never drops every start.
+fn arrival_pool(
+    ctx: &Arc<RunContext>,
+    index: usize,
+    preallocated_vus: u64,
+    max_vus: u64,
+) -> arrival::Arrivals {
+    let share = ctx.plan.scenarios[index].share;
+    arrival::Arrivals {
+        ctx: ctx.clone(),
+        index,
+        preallocated_vus: share.of(preallocated_vus),
+        max_vus: share.of(max_vus).max(1),
+    }
 }
 
 /// Lets the executor's time run out (or every VU finish), then stops VUs

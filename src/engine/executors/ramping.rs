@@ -37,11 +37,13 @@ impl Ramp<'_> {
         let started = Instant::now();
         let mut switches: Vec<watch::Sender<bool>> = Vec::new();
         let mut active = 0u64;
+        let share = self.ctx.plan.scenarios[self.index].share;
         let mut ticker = tokio::time::interval(TICK);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
             let elapsed = started.elapsed();
-            let target = target_at(self.start_vus, self.stages, elapsed.min(total));
+            // A segment runs the VU slots dealt to it of the whole ramp's target.
+            let target = share.of(target_at(self.start_vus, self.stages, elapsed.min(total)));
             while active < target {
                 let slot = active as usize;
                 if slot == switches.len() {
@@ -50,7 +52,7 @@ impl Ramp<'_> {
                         active: rx,
                         grace: self.graceful_ramp_down,
                     };
-                    let vu_id = self.ctx.allocate_vu_id();
+                    let vu_id = self.ctx.allocate_vu(self.index, slot as u64);
                     vus.spawn(vu_loop(
                         self.ctx.clone(),
                         self.index,
@@ -64,12 +66,12 @@ impl Ramp<'_> {
                     switches[slot].send_replace(true);
                 }
                 active += 1;
-                self.ctx.vu_activated();
+                self.ctx.vu_activated(self.index);
             }
             while active > target {
                 active -= 1;
                 switches[active as usize].send_replace(false);
-                self.ctx.vu_deactivated();
+                self.ctx.vu_deactivated(self.index);
             }
             if elapsed >= total {
                 break;
@@ -82,6 +84,9 @@ impl Ramp<'_> {
         // Dropping the switches ends paused VUs; active ones run on until the
         // scenario's stop channel ends them.
         self.ctx.active_vus.fetch_sub(active, Ordering::Relaxed);
+        self.ctx.scenarios[self.index]
+            .active
+            .fetch_sub(active, Ordering::Relaxed);
     }
 }
 

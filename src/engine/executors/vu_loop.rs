@@ -2,13 +2,15 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
+use super::arrival::{Slot, Tickets};
 use crate::engine::context::RunContext;
 use crate::engine::stop::{StopLevel, reached};
 use crate::engine::vu::{IterationError, Vu};
+use crate::metrics::builtin;
 use crate::scenario::ScenarioPlan;
 
 /// How a VU gets permission for its next iteration.
@@ -19,21 +21,58 @@ pub enum Claim {
     Count(u64),
     /// A budget shared by every VU of the scenario (shared-iterations).
     Shared(Arc<AtomicU64>),
+    /// Arrival-rate: wait for a start ticket from the scheduler.
+    Scheduled(Waiting),
+}
+
+/// A VU's place in an arrival-rate scenario's pool.
+pub struct Waiting {
+    pub tickets: Arc<Tickets>,
+    /// Where this VU waits.
+    pub slot: Arc<Slot>,
+    /// A ticket handed over when the VU was created for it.
+    pub first: Option<Instant>,
+    /// The scheduler already put this VU on the idle stack (preallocated VUs).
+    pub queued: bool,
+}
+
+/// Permission to start an iteration; `scheduled` for arrival-rate starts.
+struct Permit {
+    scheduled: Option<Instant>,
 }
 
 impl Claim {
-    fn take(&mut self) -> bool {
+    async fn take(&mut self) -> Option<Permit> {
+        let unscheduled = Some(Permit { scheduled: None });
         match self {
-            Claim::Unlimited => true,
+            Claim::Unlimited => unscheduled,
             Claim::Count(left) => {
                 let ok = *left > 0;
                 *left = left.saturating_sub(1);
-                ok
+                ok.then_some(Permit { scheduled: None })
             }
             Claim::Shared(left) => left
                 .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-                .is_ok(),
+                .ok()
+                .map(|_| Permit { scheduled: None }),
+            Claim::Scheduled(waiting) => {
+                if let Some(at) = waiting.first.take() {
+                    return Some(Permit {
+                        scheduled: Some(at),
+                    });
+                }
+                let queued = std::mem::replace(&mut waiting.queued, false);
+                let at = waiting.tickets.next(&waiting.slot, queued).await?;
+                Some(Permit {
+                    scheduled: Some(at),
+                })
+            }
         }
+    }
+
+    /// Arrival-rate VUs count as active only while they run an iteration.
+    fn active_while_alive(&self) -> bool {
+        !matches!(self, Claim::Scheduled(_))
     }
 }
 
@@ -72,7 +111,8 @@ pub async fn vu_loop(
     let scenario = &plan.scenarios[index];
     let mut vu = Vu::new(ctx.clone(), vu_id, Arc::from(scenario.name.as_str()));
     let mut setup_done = scenario.vu_setup.is_empty();
-    let _active = matches!(gate, Gate::Always).then(|| ActiveVu::new(&ctx));
+    let _active = (matches!(gate, Gate::Always) && claim.active_while_alive())
+        .then(|| ActiveVu::new(&ctx, index));
     loop {
         if *stop.borrow() >= StopLevel::Graceful {
             break;
@@ -86,14 +126,23 @@ pub async fn vu_loop(
             }
             continue;
         }
-        if !claim.take() {
+        let permit = if claim.active_while_alive() {
+            claim.take().await
+        } else {
+            tokio::select! {
+                permit = claim.take() => permit,
+                _ = reached(&mut stop, StopLevel::Graceful) => None,
+            }
+        };
+        let Some(permit) = permit else {
             break;
-        }
+        };
+        let _busy = permit.scheduled.map(|_| ActiveVu::new(&ctx, index));
         let pass = tokio::select! {
             biased;
             _ = reached(&mut stop, StopLevel::Hard) => Pass::Stopped,
             _ = ramp_down_expired(&mut gate) => Pass::Paused,
-            result = one_pass(&mut vu, scenario, &mut setup_done) => Pass::Done(result),
+            result = one_pass(&mut vu, scenario, &mut setup_done, permit.scheduled) => Pass::Done(result),
         };
         match pass {
             Pass::Stopped => break,
@@ -116,6 +165,7 @@ async fn one_pass(
     vu: &mut Vu,
     scenario: &ScenarioPlan,
     setup_done: &mut bool,
+    scheduled: Option<Instant>,
 ) -> Result<(), IterationError> {
     if !*setup_done {
         vu.requests_in_iteration = 0;
@@ -123,6 +173,15 @@ async fn one_pass(
             .await
             .map_err(|e| IterationError(format!("VU setup: {}", e.0)))?;
         *setup_done = true;
+    }
+    if let Some(at) = scheduled {
+        // Measured after a new VU's setup: that wait is lag too.
+        let lag = Instant::now().saturating_duration_since(at);
+        vu.ctx.recorder.trend(
+            builtin::ITERATION_SCHEDULING_LAG,
+            scenario.tag_set,
+            lag.as_secs_f64() * 1000.0,
+        );
     }
     vu.iteration(&scenario.flow, scenario.tag_set).await
 }
@@ -139,19 +198,20 @@ async fn ramp_down_expired(gate: &mut Gate) {
     }
 }
 
-/// Counts a VU in `vus` while it lives (executors without ramps).
-struct ActiveVu<'a>(&'a RunContext);
+/// Counts a VU in `vus` while it lives (executors without ramps) or while
+/// it runs an iteration (arrival-rate).
+struct ActiveVu<'a>(&'a RunContext, usize);
 
 impl<'a> ActiveVu<'a> {
-    fn new(ctx: &'a RunContext) -> Self {
-        ctx.vu_activated();
-        ActiveVu(ctx)
+    fn new(ctx: &'a RunContext, index: usize) -> Self {
+        ctx.vu_activated(index);
+        ActiveVu(ctx, index)
     }
 }
 
 impl Drop for ActiveVu<'_> {
     fn drop(&mut self) {
-        self.0.vu_deactivated();
+        self.0.vu_deactivated(self.1);
     }
 }
 

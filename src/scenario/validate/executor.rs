@@ -10,9 +10,9 @@ use crate::scenario::model::{ScenarioDef, ScenarioFile, StageDef};
 use crate::scenario::plan::{ExecutorPlan, ScenarioPlan, Stage};
 use crate::scenario::suggest;
 
-const EXECUTORS: &str = "constant-vus, ramping-vus, per-vu-iterations, shared-iterations";
-const DEFAULT_GRACEFUL: Duration = Duration::from_secs(30);
-const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(600);
+const EXECUTORS: &str = "constant-vus, ramping-vus, per-vu-iterations, shared-iterations, constant-arrival-rate, ramping-arrival-rate";
+pub(super) const DEFAULT_GRACEFUL: Duration = Duration::from_secs(30);
+pub(super) const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(600);
 /// Tag keys stampede sets itself; user tags may not use them.
 const RESERVED_TAGS: &[&str] = &[
     "scenario",
@@ -116,6 +116,7 @@ impl Validator<'_> {
         for plan in &mut plans {
             self.apply_overrides(plan);
         }
+        self.shape(&mut plans);
         plans
     }
 
@@ -161,7 +162,7 @@ impl Validator<'_> {
                 tags.push((key.clone(), value.text.clone()));
             }
         }
-        let ctx = StepCtx::scenario(name, tags.clone());
+        let ctx = StepCtx::scenario(name, tags.clone(), self.options.instance.clone());
         let tag_set = super::intern(ctx.tags());
         let vu_setup = self.steps(&def.setup, &path.key(setup_key), &ctx);
         let flow_path = path.key("flow");
@@ -176,6 +177,8 @@ impl Validator<'_> {
             graceful_stop: graceful_stop?,
             tags,
             tag_set,
+            share: crate::scenario::plan::Share::WHOLE,
+            vu_id_base: 0,
             vu_setup,
             flow,
         })
@@ -189,6 +192,8 @@ impl Validator<'_> {
     ) -> Option<ExecutorPlan> {
         let kind = match def.executor.as_deref() {
             Some(k) => k,
+            None if def.rate.is_some() => "constant-arrival-rate",
+            None if def.start_rate.is_some() => "ramping-arrival-rate",
             None if def.stages.is_some() => "ramping-vus",
             None if def.iterations.is_some() => "shared-iterations",
             None => "constant-vus",
@@ -197,6 +202,20 @@ impl Validator<'_> {
             "constant-vus" => &["vus", "duration"],
             "ramping-vus" => &["start_vus", "stages", "graceful_ramp_down"],
             "per-vu-iterations" | "shared-iterations" => &["vus", "iterations", "max_duration"],
+            "constant-arrival-rate" => &[
+                "rate",
+                "time_unit",
+                "duration",
+                "preallocated_vus",
+                "max_vus",
+            ],
+            "ramping-arrival-rate" => &[
+                "start_rate",
+                "time_unit",
+                "stages",
+                "preallocated_vus",
+                "max_vus",
+            ],
             other => {
                 let close = suggest::similar(other, EXECUTORS.split(", "));
                 let hint = if close.is_empty() {
@@ -220,6 +239,11 @@ impl Validator<'_> {
             ("start_vus", def.start_vus.is_some()),
             ("stages", def.stages.is_some()),
             ("graceful_ramp_down", def.graceful_ramp_down.is_some()),
+            ("rate", def.rate.is_some()),
+            ("start_rate", def.start_rate.is_some()),
+            ("time_unit", def.time_unit.is_some()),
+            ("preallocated_vus", def.preallocated_vus.is_some()),
+            ("max_vus", def.max_vus.is_some()),
         ];
         let mut ok = true;
         for (key, set) in present {
@@ -231,6 +255,10 @@ impl Validator<'_> {
                 );
                 ok = false;
             }
+        }
+        if kind.ends_with("arrival-rate") {
+            let plan = self.arrival_executor(kind, def, path)?;
+            return ok.then_some(plan);
         }
         let vus = def.vus.unwrap_or(1);
         if def.vus == Some(0) {
@@ -301,7 +329,7 @@ impl Validator<'_> {
         ok.then_some(plan)
     }
 
-    fn stages(
+    pub(super) fn stages(
         &mut self,
         defs: &[StageDef],
         path: &FieldPath,
@@ -346,108 +374,6 @@ impl Validator<'_> {
             return None;
         }
         Some(stages)
-    }
-
-    /// k6's rules: `--iterations` makes shared-iterations, else `--duration`
-    /// makes constant-vus, else `--vus` rescales (ramping-vus becomes
-    /// constant-vus over the ramp's total duration).
-    fn apply_overrides(&mut self, plan: &mut ScenarioPlan) {
-        let o = self.options;
-        if o.vus == Some(0) {
-            self.option_problem("--vus", "must be at least 1", None);
-            return;
-        }
-        if o.iterations == Some(0) {
-            self.option_problem("--iterations", "must be at least 1", None);
-            return;
-        }
-        if o.duration.is_some_and(|d| d.is_zero()) {
-            self.option_problem("--duration", "must be longer than 0s", None);
-            return;
-        }
-        let max_vus = max_vus(&plan.executor);
-        if let Some(iterations) = o.iterations {
-            let vus = match o.vus {
-                Some(v) if v > iterations => {
-                    self.option_problem(
-                        "--vus",
-                        format!("{v} VUs exceed --iterations {iterations}"),
-                        Some("use at most as many VUs as iterations".into()),
-                    );
-                    return;
-                }
-                Some(v) => v,
-                None => max_vus.min(iterations),
-            };
-            plan.executor = ExecutorPlan::SharedIterations {
-                vus,
-                iterations,
-                max_duration: o.duration.unwrap_or(DEFAULT_MAX_DURATION),
-            };
-        } else if let Some(duration) = o.duration {
-            plan.executor = ExecutorPlan::ConstantVus {
-                vus: o.vus.unwrap_or(max_vus),
-                duration,
-            };
-        } else if let Some(v) = o.vus {
-            plan.executor = match plan.executor.clone() {
-                ExecutorPlan::ConstantVus { duration, .. } => {
-                    ExecutorPlan::ConstantVus { vus: v, duration }
-                }
-                ExecutorPlan::PerVuIterations {
-                    iterations,
-                    max_duration,
-                    ..
-                } => ExecutorPlan::PerVuIterations {
-                    vus: v,
-                    iterations,
-                    max_duration,
-                },
-                ExecutorPlan::SharedIterations {
-                    iterations,
-                    max_duration,
-                    ..
-                } => {
-                    if v > iterations {
-                        self.option_problem(
-                            "--vus",
-                            format!(
-                                "{v} VUs exceed the {iterations} iterations of scenario {:?}",
-                                plan.name
-                            ),
-                            Some("lower --vus or add --iterations".into()),
-                        );
-                        return;
-                    }
-                    ExecutorPlan::SharedIterations {
-                        vus: v,
-                        iterations,
-                        max_duration,
-                    }
-                }
-                ExecutorPlan::RampingVus { stages, .. } => ExecutorPlan::ConstantVus {
-                    vus: v,
-                    duration: stages.iter().map(|s| s.duration).sum(),
-                },
-            };
-        }
-    }
-}
-
-/// The most VUs an executor runs at once.
-pub(crate) fn max_vus(executor: &ExecutorPlan) -> u64 {
-    match executor {
-        ExecutorPlan::ConstantVus { vus, .. }
-        | ExecutorPlan::PerVuIterations { vus, .. }
-        | ExecutorPlan::SharedIterations { vus, .. } => *vus,
-        ExecutorPlan::RampingVus {
-            start_vus, stages, ..
-        } => stages
-            .iter()
-            .map(|s| s.target)
-            .max()
-            .unwrap_or(0)
-            .max(*start_vus),
     }
 }
 

@@ -2,10 +2,13 @@
 //! path) instead of stopping at the first; `load` then turns paths into line
 //! numbers. Helpers return `Option`: `None` means "reported, keep going".
 
+mod arrival;
 mod checks;
 mod env;
 mod executor;
+mod overrides;
 mod request;
+mod shape;
 mod steps;
 mod top;
 
@@ -78,12 +81,12 @@ pub fn validate(
     let setup = v.steps(
         &file.setup,
         &root.key("setup"),
-        &steps::StepCtx::test_level("::setup"),
+        &steps::StepCtx::test_level("::setup", options.instance.clone()),
     );
     let teardown = v.steps(
         &file.teardown,
         &root.key("teardown"),
-        &steps::StepCtx::test_level("::teardown"),
+        &steps::StepCtx::test_level("::teardown", options.instance.clone()),
     );
     let scenarios = v.scenarios(file);
     if !v.problems.is_empty() {
@@ -100,6 +103,7 @@ pub fn validate(
         scenarios,
         thresholds,
         http,
+        instance: options.instance.clone(),
     })
 }
 

@@ -23,25 +23,33 @@ pub(crate) struct StepCtx {
     /// k6's group path, `::outer::inner`; `None` at the top of a flow.
     pub group: Option<String>,
     pub user_tags: Vec<(String, String)>,
+    /// The run's `instance` tag (`--instance`, or host and segment from the CLI).
+    pub instance: Option<String>,
     pub body_repeat: bool,
 }
 
 impl StepCtx {
     /// Test-level setup/teardown: no scenario, tagged with a `::setup` style group as k6 does.
-    pub fn test_level(group: &str) -> Self {
+    pub fn test_level(group: &str, instance: Option<String>) -> Self {
         StepCtx {
             scenario: None,
             group: Some(group.to_string()),
             user_tags: Vec::new(),
+            instance,
             body_repeat: false,
         }
     }
 
-    pub fn scenario(name: &str, user_tags: Vec<(String, String)>) -> Self {
+    pub fn scenario(
+        name: &str,
+        user_tags: Vec<(String, String)>,
+        instance: Option<String>,
+    ) -> Self {
         StepCtx {
             scenario: Some(name.to_string()),
             group: None,
             user_tags,
+            instance,
             body_repeat: false,
         }
     }
@@ -55,6 +63,9 @@ impl StepCtx {
         }
         if let Some(g) = &self.group {
             tags.push(("group".into(), g.clone()));
+        }
+        if let Some(i) = &self.instance {
+            tags.push(("instance".into(), i.clone()));
         }
         tags
     }
