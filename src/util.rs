@@ -1,3 +1,4 @@
 //! Small helpers shared across layers.
 
 pub mod duration;
+pub mod open_files;

@@ -58,6 +58,7 @@ pub async fn run(args: RunArgs) -> i32 {
         }
     };
 
+    warn_when_vus_exceed_open_files(&plan);
     let interrupt = signals::install();
     let options = RunOptions {
         http_debug: args.http_debug,
@@ -113,5 +114,22 @@ pub fn exit_code_for(summary: &Summary) -> i32 {
         RunEnd::AbortedByThreshold(_) => exit_code::ABORTED_BY_THRESHOLD,
         RunEnd::Completed if summary.thresholds_passed() => exit_code::PASS,
         RunEnd::Completed => exit_code::THRESHOLDS_FAILED,
+    }
+}
+
+/// Each VU holds its own keep-alive connection: raise the soft open-file
+/// limit, and say so up front when the plan still needs more sockets than the
+/// process may open (those requests would fail with `error_code=file_limit`).
+fn warn_when_vus_exceed_open_files(plan: &crate::scenario::TestPlan) {
+    use crate::util::open_files::{RESERVED_FILES, raise_to_hard_limit};
+    let Some(limit) = raise_to_hard_limit() else {
+        return;
+    };
+    let vus: u64 = plan.scenarios.iter().map(|s| s.executor.max_vus()).sum();
+    if vus + RESERVED_FILES > limit {
+        eprintln!(
+            "warning: up to {vus} VUs may each hold a connection, but this process may open only {limit} files; \
+             raise the limit (ulimit -n) or expect requests to fail with error_code=file_limit"
+        );
     }
 }

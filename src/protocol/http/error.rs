@@ -89,6 +89,10 @@ pub(super) fn io_code(err: &io::Error) -> ErrorCode {
     {
         return ErrorCode::Tls;
     }
+    // EMFILE / ENFILE: the generator, not the target, ran out of sockets.
+    if matches!(err.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) {
+        return ErrorCode::FileLimit;
+    }
     match err.kind() {
         io::ErrorKind::ConnectionRefused => ErrorCode::Refused,
         io::ErrorKind::ConnectionReset
@@ -120,6 +124,22 @@ pub(super) fn chain(err: &(dyn StdError + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn running_out_of_files_has_its_own_code() {
+        assert_eq!(
+            io_code(&io::Error::from_raw_os_error(libc::EMFILE)),
+            ErrorCode::FileLimit
+        );
+        assert_eq!(
+            io_code(&io::Error::from_raw_os_error(libc::ENFILE)),
+            ErrorCode::FileLimit
+        );
+        assert_eq!(
+            io_code(&io::Error::from_raw_os_error(libc::ECONNREFUSED)),
+            ErrorCode::Refused
+        );
+    }
 
     #[test]
     fn io_kinds_map_to_codes() {

@@ -54,6 +54,8 @@ pub enum ErrorCode {
     Protocol,
     InvalidUrl,
     TooManyRedirects,
+    /// This process hit its open-file limit (EMFILE/ENFILE) opening a socket.
+    FileLimit,
     Other,
 }
 
@@ -69,6 +71,7 @@ impl ErrorCode {
             ErrorCode::Protocol => "protocol",
             ErrorCode::InvalidUrl => "invalid_url",
             ErrorCode::TooManyRedirects => "too_many_redirects",
+            ErrorCode::FileLimit => "file_limit",
             ErrorCode::Other => "other",
         }
     }
