@@ -128,36 +128,19 @@ impl Validator<'_> {
         path: &FieldPath,
         start_rate: f64,
     ) -> Option<Vec<RateStage>> {
-        if defs.is_empty() {
-            self.problem(
+        let stages: Vec<RateStage> = self
+            .timed_stages(
+                defs,
                 path,
-                "ramping-arrival-rate needs at least one stage",
-                Some("e.g. stages: [ { duration: 30s, target: 100 } ]".into()),
-            );
-            return None;
-        }
-        let mut stages = Vec::new();
-        let mut ok = true;
-        for (i, s) in defs.iter().enumerate() {
-            match self.duration(&s.duration, &path.index(i).key("duration")) {
-                Some(duration) => stages.push(RateStage {
-                    duration,
-                    target: s.target as f64,
-                }),
-                None => ok = false,
-            }
-        }
-        if !ok {
-            return None;
-        }
-        if stages.iter().all(|s| s.duration.is_zero()) {
-            self.problem(
-                path,
-                "the stages' total duration must be longer than 0s",
-                None,
-            );
-            return None;
-        }
+                "ramping-arrival-rate",
+                "e.g. stages: [ { duration: 30s, target: 100 } ]",
+            )?
+            .into_iter()
+            .map(|(duration, target)| RateStage {
+                duration,
+                target: target as f64,
+            })
+            .collect();
         if start_rate == 0.0 && stages.iter().all(|s| s.target == 0.0) {
             self.problem(
                 path,

@@ -335,11 +335,42 @@ impl Validator<'_> {
         path: &FieldPath,
         start_vus: u64,
     ) -> Option<Vec<Stage>> {
+        let stages: Vec<Stage> = self
+            .timed_stages(
+                defs,
+                path,
+                "ramping-vus",
+                "e.g. stages: [ { duration: 30s, target: 10 } ]",
+            )?
+            .into_iter()
+            .map(|(duration, target)| Stage { duration, target })
+            .collect();
+        if start_vus == 0 && stages.iter().all(|s| s.target == 0) {
+            self.problem(
+                path,
+                "every stage targets 0 VUs and start_vus is 0: nothing would run",
+                None,
+            );
+            return None;
+        }
+        Some(stages)
+    }
+
+    /// Stage durations and targets, shared by ramping-vus and
+    /// ramping-arrival-rate: at least one stage, every duration valid, and a
+    /// total longer than 0s.
+    pub(super) fn timed_stages(
+        &mut self,
+        defs: &[StageDef],
+        path: &FieldPath,
+        executor: &str,
+        example: &str,
+    ) -> Option<Vec<(Duration, u64)>> {
         if defs.is_empty() {
             self.problem(
                 path,
-                "ramping-vus needs at least one stage",
-                Some("e.g. stages: [ { duration: 30s, target: 10 } ]".into()),
+                format!("{executor} needs at least one stage"),
+                Some(example.into()),
             );
             return None;
         }
@@ -347,28 +378,17 @@ impl Validator<'_> {
         let mut ok = true;
         for (i, s) in defs.iter().enumerate() {
             match self.duration(&s.duration, &path.index(i).key("duration")) {
-                Some(duration) => stages.push(Stage {
-                    duration,
-                    target: s.target,
-                }),
+                Some(duration) => stages.push((duration, s.target)),
                 None => ok = false,
             }
         }
         if !ok {
             return None;
         }
-        if stages.iter().all(|s| s.duration.is_zero()) {
+        if stages.iter().all(|(duration, _)| duration.is_zero()) {
             self.problem(
                 path,
                 "the stages' total duration must be longer than 0s",
-                None,
-            );
-            return None;
-        }
-        if start_vus == 0 && stages.iter().all(|s| s.target == 0) {
-            self.problem(
-                path,
-                "every stage targets 0 VUs and start_vus is 0: nothing would run",
                 None,
             );
             return None;
