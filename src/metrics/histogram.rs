@@ -95,6 +95,22 @@ pub fn deserialize_histogram(text: &str) -> Result<Histogram<u64>, String> {
     Ok(h)
 }
 
+/// Adds `source` into `target`, resizing `target` as needed. `add` then only
+/// fails when a value cannot be addressed at all; those values are clamped
+/// into range rather than dropped, so counts stay exact.
+pub fn add_exact(target: &mut Histogram<u64>, source: &Histogram<u64>) {
+    target.auto(true);
+    if target.add(source).is_ok() {
+        return;
+    }
+    for bucket in source.iter_recorded() {
+        target.saturating_record_n(
+            bucket.value_iterated_to(),
+            bucket.count_since_last_iteration(),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -97,8 +97,7 @@ impl TrendValue {
         if other.count == 0 {
             return;
         }
-        // Both histograms auto-resize, so adding cannot run out of range.
-        let _ = Arc::make_mut(&mut self.histogram).add(&*other.histogram);
+        super::histogram::add_exact(Arc::make_mut(&mut self.histogram), &other.histogram);
         if self.count == 0 {
             self.min = other.min;
             self.max = other.max;

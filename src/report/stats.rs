@@ -2,10 +2,6 @@
 //! sets into one endpoint, sub-metric or check). Histograms are merged
 //! exactly; percentiles are never averaged.
 
-use std::sync::Arc;
-
-use hdrhistogram::Histogram;
-
 use crate::metrics::{SeriesValue, TagSet, TrendValue};
 
 /// The percentiles every trend shows, besides the median.
@@ -19,11 +15,7 @@ pub fn percentile(trend: &TrendValue, p: f64) -> f64 {
 
 /// The exact mean (sum / count), 0 for an empty trend.
 pub fn average(trend: &TrendValue) -> f64 {
-    if trend.count == 0 {
-        0.0
-    } else {
-        trend.sum / trend.count as f64
-    }
+    trend.avg()
 }
 
 /// Label of a percentile as k6 writes it: `p(95)`, `p(99.9)`.
@@ -31,53 +23,15 @@ pub fn percentile_label(p: f64) -> String {
     format!("p({p})")
 }
 
-/// Merges trends: exact count, sum, min and max; histograms added bucket by bucket.
+/// Merges trends: exact count, sum, min and max; histograms added bucket by
+/// bucket (`TrendValue::merge`, the aggregator's own merge).
 pub fn merge_trends<'a>(trends: impl IntoIterator<Item = &'a TrendValue>) -> Option<TrendValue> {
-    let mut iter = trends.into_iter();
-    let first = iter.next()?;
-    let mut rest = iter.peekable();
-    if rest.peek().is_none() {
-        return Some(first.clone());
+    let mut trends = trends.into_iter();
+    let mut merged = trends.next()?.clone();
+    for trend in trends {
+        merged.merge(trend);
     }
-    // Same layout as the first, resizing so sources with other bounds fit.
-    let mut histogram = Histogram::<u64>::new_from(&first.histogram);
-    histogram.auto(true);
-    let (mut count, mut sum) = (0u64, 0.0);
-    let (mut min, mut max) = (f64::INFINITY, f64::NEG_INFINITY);
-    for trend in std::iter::once(first).chain(rest) {
-        add_histogram(&mut histogram, &trend.histogram);
-        count += trend.count;
-        sum += trend.sum;
-        if trend.count > 0 {
-            min = min.min(trend.min);
-            max = max.max(trend.max);
-        }
-    }
-    if count == 0 {
-        (min, max) = (0.0, 0.0);
-    }
-    Some(TrendValue {
-        histogram: Arc::new(histogram),
-        count,
-        sum,
-        min,
-        max,
-    })
-}
-
-/// Adds `source` into `target`. With auto-resize on, `add` only fails when
-/// the range cannot be addressed at all; then values are clamped into range
-/// rather than dropped, so counts stay exact.
-fn add_histogram(target: &mut Histogram<u64>, source: &Histogram<u64>) {
-    if target.add(source).is_ok() {
-        return;
-    }
-    for bucket in source.iter_recorded() {
-        target.saturating_record_n(
-            bucket.value_iterated_to(),
-            bucket.count_since_last_iteration(),
-        );
-    }
+    Some(merged)
 }
 
 /// Merges series values of one metric. Counters and rates add up; gauges
@@ -150,6 +104,9 @@ pub fn merge_matching(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+
+    use hdrhistogram::Histogram;
 
     fn trend(values_ms: &[f64]) -> TrendValue {
         let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
