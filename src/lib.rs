@@ -11,6 +11,7 @@ pub mod demo;
 pub mod engine;
 pub mod exit_code;
 pub mod metrics;
+pub mod output;
 pub mod protocol;
 pub mod report;
 pub mod scenario;

@@ -81,6 +81,7 @@ fn snapshot(second: u64) -> Arc<Snapshot> {
         elapsed: Duration::from_secs(second),
         interval: Duration::from_secs(1),
         series: Vec::new(),
+        samples: None,
     })
 }
 
@@ -124,12 +125,14 @@ async fn a_slow_sink_drops_and_counts_while_a_normal_one_gets_everything_in_orde
                 snapshots_written: 21,
                 snapshots_dropped: 0,
                 errors: vec![],
+                points: None,
             },
             SinkReport {
                 name: "slow".into(),
                 snapshots_written: 1 + SINK_QUEUE_CAPACITY as u64,
                 snapshots_dropped: 12,
                 errors: vec![],
+                points: None,
             },
         ]
     );
@@ -182,12 +185,14 @@ async fn write_errors_are_reported_and_a_fatal_one_stops_the_sink() {
                     "write: rejected snapshot 1".into(),
                     "write: rejected snapshot 2".into(),
                 ],
+                points: None,
             },
             SinkReport {
                 name: "bad-auth".into(),
                 snapshots_written: 0,
                 snapshots_dropped: 2,
                 errors: vec!["write: rejected snapshot 0".into()],
+                points: None,
             },
         ]
     );

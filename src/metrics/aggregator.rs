@@ -125,6 +125,7 @@ impl Aggregator {
             elapsed: now.duration_since(self.started),
             interval: now.duration_since(self.last_flush),
             series,
+            samples: None,
         };
         self.last_flush = now;
         Arc::new(snapshot)

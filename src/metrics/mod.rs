@@ -29,9 +29,11 @@ pub use metric::{
     MetricDef, MetricError, MetricId, MetricKind, MetricRegistry, ValueType, builtin,
 };
 pub use recorder::{HttpSample, Recorder};
-pub use sink::{Sink, SinkError, SinkFuture};
-pub use sink_set::{SINK_QUEUE_CAPACITY, SinkReport, SinkSet};
-pub use snapshot::{SeriesPoint, SeriesValue, Snapshot, TrendValue};
+pub use sink::{DeliveryStats, Sink, SinkError, SinkFuture};
+pub use sink_set::{PointCounts, SINK_QUEUE_CAPACITY, SinkReport, SinkSet};
+pub use snapshot::{
+    RawSample, RawValue, SampleBatch, SeriesPoint, SeriesValue, Snapshot, TrendValue,
+};
 pub use summary::{MetricSummary, RunEnd, Summary, ThresholdOutcome};
 pub use tags::{TagInterner, TagSet, TagSetId};
 pub use threshold::Threshold;

@@ -5,6 +5,7 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::snapshot::Snapshot;
 use super::summary::Summary;
@@ -16,9 +17,46 @@ pub enum SinkError {
     /// Worth trying again later (network error, 5xx, 429).
     #[error("{0}")]
     Retryable(String),
-    /// Will not succeed by retrying (bad credentials, bad request).
+    /// The backend refused this data (a 4xx other than 401/403/408/429);
+    /// it was dropped, later data is still offered.
+    #[error("{0}")]
+    Rejected(String),
+    /// Will not succeed by retrying (bad credentials): the sink gets nothing more.
     #[error("{0}")]
     Fatal(String),
+}
+
+/// Counts of points (samples or series values) an output delivered, sent
+/// again after a failure, and lost. Shared between the sink's task and the
+/// summary.
+#[derive(Debug, Default)]
+pub struct DeliveryStats {
+    sent: AtomicU64,
+    retried: AtomicU64,
+    dropped: AtomicU64,
+}
+
+impl DeliveryStats {
+    pub fn add_sent(&self, points: u64) {
+        self.sent.fetch_add(points, Ordering::Relaxed);
+    }
+    /// Points of a failed attempt that stay queued for another.
+    pub fn add_retried(&self, points: u64) {
+        self.retried.fetch_add(points, Ordering::Relaxed);
+    }
+    /// Points that will never be delivered (buffer full, refused, end of run).
+    pub fn add_dropped(&self, points: u64) {
+        self.dropped.fetch_add(points, Ordering::Relaxed);
+    }
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+    pub fn retried(&self) -> u64 {
+        self.retried.load(Ordering::Relaxed)
+    }
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
 }
 
 /// An output of measurements.
@@ -29,4 +67,19 @@ pub trait Sink: Send + 'static {
     fn write(&mut self, snapshot: Arc<Snapshot>) -> SinkFuture<'_>;
     /// Called once at the end with the final summary; flushes what is buffered.
     fn finish(&mut self, summary: Arc<Summary>) -> SinkFuture<'_>;
+    /// Checks before the test starts that the destination is reachable
+    /// (endpoint accepts connections, file can be created). The default has
+    /// nothing to check.
+    fn health_check(&mut self) -> SinkFuture<'_> {
+        Box::pin(async { Ok(()) })
+    }
+    /// Abort the run when the health check fails (`required: true`),
+    /// instead of warning.
+    fn required(&self) -> bool {
+        false
+    }
+    /// Points sent, retried and dropped, when the sink counts them.
+    fn delivery_stats(&self) -> Option<Arc<DeliveryStats>> {
+        None
+    }
 }

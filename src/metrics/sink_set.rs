@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::recorder::lock;
-use super::sink::{Sink, SinkError};
+use super::sink::{DeliveryStats, Sink, SinkError};
 use super::snapshot::Snapshot;
 use super::summary::Summary;
 
@@ -33,6 +33,17 @@ pub struct SinkReport {
     /// Failed writes and a failed finish, oldest first (at most 20, then a
     /// line saying how many more).
     pub errors: Vec<String>,
+    /// Points delivered, sent again after a failure, and lost, for sinks
+    /// that count points (`None` for those that do not).
+    pub points: Option<PointCounts>,
+}
+
+/// A sink's point counts at the end of the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PointCounts {
+    pub sent: u64,
+    pub retried: u64,
+    pub dropped: u64,
 }
 
 #[derive(Default)]
@@ -41,6 +52,7 @@ struct SinkStats {
     dropped: AtomicU64,
     errors: Mutex<Vec<String>>,
     errors_not_kept: AtomicU64,
+    delivery: Option<Arc<DeliveryStats>>,
 }
 
 impl SinkStats {
@@ -64,6 +76,11 @@ impl SinkStats {
             snapshots_written: self.written.load(Ordering::Relaxed),
             snapshots_dropped: self.dropped.load(Ordering::Relaxed),
             errors,
+            points: self.delivery.as_ref().map(|d| PointCounts {
+                sent: d.sent(),
+                retried: d.retried(),
+                dropped: d.dropped(),
+            }),
         }
     }
 }
@@ -97,7 +114,10 @@ impl SinkSet {
                 let name = sink.name().to_string();
                 let (queue, snapshots) = mpsc::channel(SINK_QUEUE_CAPACITY);
                 let (summary, summary_rx) = oneshot::channel();
-                let stats = Arc::new(SinkStats::default());
+                let stats = Arc::new(SinkStats {
+                    delivery: sink.delivery_stats(),
+                    ..SinkStats::default()
+                });
                 let task = tokio::spawn(run_sink(sink, snapshots, summary_rx, stats.clone()));
                 SinkWorker {
                     name,

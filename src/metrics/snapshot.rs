@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use hdrhistogram::Histogram;
 
 use super::metric::MetricId;
-use super::tags::TagSet;
+use super::tags::{TagSet, TagSetId};
 
 /// A distribution: an HDR histogram of integer micro-units (µs for time
 /// trends; value × 1000 for plain trends), plus the exact count, sum, min and
@@ -53,6 +53,100 @@ pub struct Snapshot {
     pub interval: Duration,
     /// Series that received samples in this interval (gauges: every interval).
     pub series: Vec<SeriesPoint>,
+    /// Every sample of the interval, one by one, when an output asked for
+    /// them (InfluxDB per-request points, JSON and CSV files); `None` otherwise.
+    pub samples: Option<Arc<SampleBatch>>,
+}
+
+/// The raw samples recorded during one interval, for outputs that write
+/// every sample. Bounded: beyond the recorder's limit per interval samples
+/// are counted in `dropped` instead of kept.
+#[derive(Clone, Debug, Default)]
+pub struct SampleBatch {
+    /// In recording order per recording thread (threads one after another).
+    pub samples: Vec<RawSample>,
+    /// Samples not kept because the interval's limit was reached.
+    pub dropped: u64,
+}
+
+/// One recorded measurement with its wall-clock time.
+#[derive(Clone, Copy, Debug)]
+pub struct RawSample {
+    /// Nanoseconds since the Unix epoch, when it was recorded.
+    pub time_ns: u64,
+    pub value: RawValue,
+}
+
+/// What was recorded. An HTTP exchange is kept whole (one entry instead of
+/// eleven); [`RawSample::for_each_point`] expands it.
+#[derive(Clone, Copy, Debug)]
+pub enum RawValue {
+    /// One HTTP exchange, on its full tag set (request tags plus `status`,
+    /// `expected_response`, `error_code`, `proto`).
+    Http {
+        tags: TagSetId,
+        timings: crate::protocol::http::Timings,
+        failed: bool,
+        bytes_sent: u64,
+        bytes_received: u64,
+    },
+    /// Any other metric's sample: counter increment, gauge value, rate
+    /// sample (1 or 0), trend value in display units.
+    Value {
+        metric: MetricId,
+        tags: TagSetId,
+        value: f64,
+    },
+}
+
+impl RawSample {
+    /// Calls `f(metric, tags, value)` for every metric sample this entry
+    /// stands for, in k6's order for an HTTP exchange: `http_reqs` (1),
+    /// `http_req_duration`, `_blocked`, `_connecting`, `_tls_handshaking`,
+    /// `_sending`, `_waiting`, `_receiving` (ms), `http_req_failed` (1/0),
+    /// `data_sent`, `data_received` (bytes).
+    pub fn for_each_point(&self, mut f: impl FnMut(MetricId, TagSetId, f64)) {
+        use super::metric::builtin;
+        match self.value {
+            RawValue::Value {
+                metric,
+                tags,
+                value,
+            } => f(metric, tags, value),
+            RawValue::Http {
+                tags,
+                timings: t,
+                failed,
+                bytes_sent,
+                bytes_received,
+            } => {
+                let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+                f(builtin::HTTP_REQS, tags, 1.0);
+                f(builtin::HTTP_REQ_DURATION, tags, ms(t.duration));
+                f(builtin::HTTP_REQ_BLOCKED, tags, ms(t.blocked));
+                f(builtin::HTTP_REQ_CONNECTING, tags, ms(t.connecting));
+                f(
+                    builtin::HTTP_REQ_TLS_HANDSHAKING,
+                    tags,
+                    ms(t.tls_handshaking),
+                );
+                f(builtin::HTTP_REQ_SENDING, tags, ms(t.sending));
+                f(builtin::HTTP_REQ_WAITING, tags, ms(t.waiting));
+                f(builtin::HTTP_REQ_RECEIVING, tags, ms(t.receiving));
+                f(builtin::HTTP_REQ_FAILED, tags, f64::from(u8::from(failed)));
+                f(builtin::DATA_SENT, tags, bytes_sent as f64);
+                f(builtin::DATA_RECEIVED, tags, bytes_received as f64);
+            }
+        }
+    }
+
+    /// How many metric samples [`for_each_point`](Self::for_each_point) yields.
+    pub fn point_count(&self) -> u64 {
+        match self.value {
+            RawValue::Http { .. } => 11,
+            RawValue::Value { .. } => 1,
+        }
+    }
 }
 
 impl TrendValue {

@@ -27,6 +27,9 @@ pub struct ClientConfig {
     /// Speak HTTP/2 without TLS (h2c) to `http://` URLs. With TLS, HTTP/2 is
     /// negotiated by ALPN regardless of this setting.
     pub http2_prior_knowledge: bool,
+    /// DER certificates trusted in addition to the public roots (an
+    /// output's `ca_file`).
+    pub ca_certificates: Vec<Vec<u8>>,
 }
 
 /// The `user-agent` sent when neither the config nor the request sets one.
@@ -40,6 +43,7 @@ impl Default for ClientConfig {
             user_agent: DEFAULT_USER_AGENT.to_string(),
             cookies: true,
             http2_prior_knowledge: false,
+            ca_certificates: Vec::new(),
         }
     }
 }
@@ -72,7 +76,10 @@ impl ClientShared {
             config.user_agent.clone().into_bytes(),
         ))
         .map_err(|_| ClientConfigError::InvalidUserAgent)?;
-        let tls = TlsConnector::from(Arc::new(build_tls_config(config.insecure_skip_tls_verify)?));
+        let tls = TlsConnector::from(Arc::new(build_tls_config(
+            config.insecure_skip_tls_verify,
+            &config.ca_certificates,
+        )?));
         Ok(Arc::new(ClientShared {
             config,
             tls,
@@ -94,7 +101,10 @@ impl std::fmt::Debug for ClientShared {
     }
 }
 
-fn build_tls_config(insecure: bool) -> Result<rustls::ClientConfig, rustls::Error> {
+fn build_tls_config(
+    insecure: bool,
+    extra_roots: &[Vec<u8>],
+) -> Result<rustls::ClientConfig, rustls::Error> {
     // An explicit provider: the process-wide default may be unset (or differ)
     // in the embedding program.
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -108,9 +118,12 @@ fn build_tls_config(insecure: bool) -> Result<rustls::ClientConfig, rustls::Erro
             }))
             .with_no_client_auth()
     } else {
-        let roots = rustls::RootCertStore {
+        let mut roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
+        for der in extra_roots {
+            roots.add(CertificateDer::from(der.clone()))?;
+        }
         builder.with_root_certificates(roots).with_no_client_auth()
     };
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];

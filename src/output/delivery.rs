@@ -1,0 +1,391 @@
+//! Sends encoded payloads to one HTTP endpoint: a bounded FIFO buffer,
+//! retry with backoff on network errors, 408, 429 and 5xx (honouring
+//! `Retry-After`), no retry on other 4xx, and counts of points sent,
+//! retried and dropped.
+//!
+//! It rides on the project's own HTTP client, so outputs and load share one
+//! HTTP stack and one TLS setup (no second client library with its own
+//! connection pool and retry policy).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use tokio::time::Instant;
+
+use super::retry::{Backoff, is_retryable_status, parse_retry_after};
+use super::spec::{CommonOptions, OutputConfigError, OutputSpec};
+use crate::metrics::{DeliveryStats, SinkError};
+use crate::protocol::http::{ClientConfig, ClientShared, HttpClient, HttpRequest};
+
+/// One request's worth of encoded data.
+#[derive(Clone, Debug)]
+pub struct Payload {
+    pub body: Bytes,
+    /// Points (samples or series values) it carries, for the counts.
+    pub points: u64,
+}
+
+/// What one attempt to send a payload came to.
+enum Attempt {
+    Sent,
+    /// Keep it and try again, after the server's `Retry-After` when given.
+    Retry {
+        message: String,
+        after: Option<Duration>,
+    },
+    /// The backend refused this payload (4xx other than 401/403/408/429):
+    /// sending it again would fail again, later payloads may succeed.
+    Rejected(String),
+    /// Nothing sent to this endpoint can succeed (401, 403).
+    Fatal(String),
+}
+
+/// Delivers payloads to one URL. Owned by its sink's task.
+pub struct Delivery {
+    name: String,
+    client: HttpClient,
+    url: String,
+    headers: HeaderMap,
+    timeout: Duration,
+    buffer_points: u64,
+    pending: VecDeque<Payload>,
+    pending_points: u64,
+    backoff: Backoff,
+    /// No attempt before this instant (backoff or `Retry-After`).
+    not_before: Option<Instant>,
+    /// Set once a fatal answer came; nothing more is sent.
+    fatal: Option<String>,
+    /// Whether the last attempt failed, so a failure streak is reported once.
+    failing: bool,
+    stats: Arc<DeliveryStats>,
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery")
+            .field("name", &self.name)
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Delivery {
+    /// A delivery to `url` for the output `spec` (its name, credentials, TLS
+    /// and limits). `content_type`, `content_encoding` and `extra` headers
+    /// are the kind's own (e.g. remote-write's version header).
+    pub fn new(
+        spec: &OutputSpec,
+        url: &str,
+        content_type: &'static str,
+        content_encoding: Option<&'static str>,
+        extra: HeaderMap,
+    ) -> Result<Self, OutputConfigError> {
+        let common = &spec.common;
+        let bad = |message: String| OutputConfigError::BadTarget {
+            origin: spec.origin.clone(),
+            message,
+        };
+        let parsed = url::Url::parse(url).map_err(|e| bad(format!("invalid URL {url:?}: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(bad(format!("URL must be http:// or https://, got {url:?}")));
+        }
+        let ca_certificates = match &common.ca_file {
+            Some(path) => read_ca_file(path).map_err(|message| OutputConfigError::BadOption {
+                origin: spec.origin.clone(),
+                key: "ca_file".into(),
+                message,
+            })?,
+            None => Vec::new(),
+        };
+        let shared = ClientShared::new(ClientConfig {
+            max_redirects: 3,
+            insecure_skip_tls_verify: common.insecure_skip_tls_verify,
+            cookies: false,
+            ca_certificates,
+            ..ClientConfig::default()
+        })
+        .map_err(|e| bad(e.to_string()))?;
+        let headers = request_headers(spec, common, content_type, content_encoding, extra)?;
+        Ok(Delivery {
+            name: spec.display_name(),
+            client: HttpClient::new(shared),
+            url: url.to_string(),
+            headers,
+            timeout: common.timeout,
+            buffer_points: common.buffer_points.max(1),
+            pending: VecDeque::new(),
+            pending_points: 0,
+            backoff: Backoff::default(),
+            not_before: None,
+            fatal: None,
+            failing: false,
+            stats: Arc::new(DeliveryStats::default()),
+        })
+    }
+
+    /// The counts this delivery keeps (shared with the summary).
+    pub fn stats(&self) -> Arc<DeliveryStats> {
+        self.stats.clone()
+    }
+
+    /// Points waiting to be sent.
+    pub fn pending_points(&self) -> u64 {
+        self.pending_points
+    }
+
+    /// Queues a payload behind those waiting. When the buffer would exceed
+    /// its limit, the oldest payloads are dropped (and counted).
+    pub fn enqueue(&mut self, payload: Payload) {
+        if self.fatal.is_some() {
+            self.stats.add_dropped(payload.points);
+            return;
+        }
+        while !self.pending.is_empty() && self.pending_points + payload.points > self.buffer_points
+        {
+            let old = self.pending.pop_front().expect("not empty");
+            self.pending_points -= old.points;
+            self.stats.add_dropped(old.points);
+            tracing::warn!(output = %self.name, points = old.points, "output buffer full; dropped the oldest data");
+        }
+        self.pending_points += payload.points;
+        self.pending.push_back(payload);
+    }
+
+    /// Sends what is queued, oldest first, for at most `budget`. Data that
+    /// cannot be sent in time stays queued for the next call. Returns an
+    /// error the first time a failure streak starts (later failures of the
+    /// same streak are counted, not repeated), for a refused payload, and
+    /// for a fatal answer (after which everything is dropped).
+    pub async fn flush(&mut self, budget: Duration) -> Result<(), SinkError> {
+        let deadline = Instant::now() + budget;
+        let mut result = Ok(());
+        while let Some(payload) = self.pending.front().cloned() {
+            if let Some(at) = self.not_before {
+                if at > deadline {
+                    break;
+                }
+                tokio::time::sleep_until(at).await;
+            }
+            match self.attempt(&payload).await {
+                Attempt::Sent => {
+                    self.pop_front();
+                    self.stats.add_sent(payload.points);
+                    self.backoff.reset();
+                    self.not_before = None;
+                    if std::mem::take(&mut self.failing) {
+                        tracing::info!(output = %self.name, "output delivers again");
+                    }
+                }
+                Attempt::Retry { message, after } => {
+                    self.stats.add_retried(payload.points);
+                    let wait = after.unwrap_or_else(|| self.backoff.next_delay());
+                    self.not_before = Some(Instant::now() + wait);
+                    if !std::mem::replace(&mut self.failing, true) {
+                        tracing::warn!(output = %self.name, error = %message, "output cannot deliver; keeping data and retrying");
+                        result = Err(SinkError::Retryable(message));
+                    }
+                }
+                Attempt::Rejected(message) => {
+                    self.pop_front();
+                    self.stats.add_dropped(payload.points);
+                    tracing::warn!(output = %self.name, error = %message, "output refused data; dropped it");
+                    result = Err(SinkError::Rejected(message));
+                }
+                Attempt::Fatal(message) => {
+                    self.drop_pending();
+                    self.fatal = Some(message.clone());
+                    return Err(SinkError::Fatal(message));
+                }
+            }
+        }
+        result
+    }
+
+    /// The final delivery: like [`flush`](Self::flush) within `budget`, then
+    /// whatever could not be sent is dropped and counted.
+    pub async fn finish(&mut self, budget: Duration) -> Result<(), SinkError> {
+        // A backoff set during the run must not eat the final budget: try at once.
+        self.not_before = None;
+        let result = self.flush(budget).await;
+        let left = self.pending_points;
+        self.drop_pending();
+        match result {
+            Err(e) => Err(e),
+            Ok(()) if left > 0 => Err(SinkError::Retryable(format!(
+                "{left} points could not be delivered within {:.1}s at the end",
+                budget.as_secs_f64()
+            ))),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// Checks that the endpoint accepts connections (DNS and TCP, within
+    /// `timeout`), without sending data.
+    pub async fn health_check(&self, timeout: Duration) -> Result<(), String> {
+        health_check_url(&self.url, timeout).await
+    }
+
+    fn pop_front(&mut self) {
+        if let Some(p) = self.pending.pop_front() {
+            self.pending_points -= p.points;
+        }
+    }
+
+    fn drop_pending(&mut self) {
+        for p in self.pending.drain(..) {
+            self.stats.add_dropped(p.points);
+        }
+        self.pending_points = 0;
+    }
+
+    async fn attempt(&self, payload: &Payload) -> Attempt {
+        let request = HttpRequest {
+            method: Method::POST,
+            url: self.url.clone(),
+            headers: self.headers.clone(),
+            body: payload.body.clone(),
+            timeout: self.timeout,
+            keep_body: true,
+        };
+        let response = self.client.send(request).await.response;
+        if let Some(error) = &response.error {
+            return Attempt::Retry {
+                message: format!("{} ({})", error.message, error.code.as_str()),
+                after: None,
+            };
+        }
+        let status = response.status;
+        if (200..300).contains(&status) {
+            return Attempt::Sent;
+        }
+        let body = excerpt(&response.body);
+        if is_retryable_status(status) {
+            let after = response
+                .headers
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| parse_retry_after(v, SystemTime::now()));
+            return Attempt::Retry {
+                message: format!("HTTP {status}{body}"),
+                after,
+            };
+        }
+        if status == 401 || status == 403 {
+            return Attempt::Fatal(format!(
+                "HTTP {status}: check the credentials for output {}{body}",
+                self.name
+            ));
+        }
+        Attempt::Rejected(format!("HTTP {status}{body}"))
+    }
+}
+
+/// `: <first line of the body, at most 200 characters>`, or nothing.
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty());
+    match line {
+        Some(l) => {
+            let cut: String = l.chars().take(200).collect();
+            format!(": {cut}")
+        }
+        None => String::new(),
+    }
+}
+
+fn request_headers(
+    spec: &OutputSpec,
+    common: &CommonOptions,
+    content_type: &'static str,
+    content_encoding: Option<&'static str>,
+    extra: HeaderMap,
+) -> Result<HeaderMap, OutputConfigError> {
+    let bad = |key: &str, message: String| OutputConfigError::BadOption {
+        origin: spec.origin.clone(),
+        key: key.to_string(),
+        message,
+    };
+    let mut headers = extra;
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Some(encoding) = content_encoding {
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
+    if let Some(auth) = &common.basic_auth {
+        let raw = format!("{}:{}", auth.username, auth.password.expose());
+        let value = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        );
+        headers.insert(
+            AUTHORIZATION,
+            sensitive(&value).map_err(|m| bad("basic_auth", m))?,
+        );
+    }
+    if let Some(token) = &common.bearer_token {
+        let value = format!("Bearer {}", token.expose());
+        headers.insert(
+            AUTHORIZATION,
+            sensitive(&value).map_err(|m| bad("bearer_token", m))?,
+        );
+    }
+    for (name, value) in &common.headers {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| bad("headers", format!("invalid header name {name:?}")))?;
+        let value =
+            sensitive(value.expose()).map_err(|m| bad("headers", format!("{name}: {m}")))?;
+        headers.insert(header, value);
+    }
+    Ok(headers)
+}
+
+/// A header value marked sensitive (never shown by `--http-debug`-style dumps).
+fn sensitive(value: &str) -> Result<HeaderValue, String> {
+    let mut v = HeaderValue::from_str(value)
+        .map_err(|_| "contains characters not allowed in a header value".to_string())?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+fn read_ca_file(path: &std::path::Path) -> Result<Vec<Vec<u8>>, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let certs: Result<Vec<_>, _> = CertificateDer::pem_file_iter(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+        .collect();
+    let certs = certs.map_err(|e| format!("bad PEM in {}: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("no certificate in {}", path.display()));
+    }
+    Ok(certs.into_iter().map(|c| c.as_ref().to_vec()).collect())
+}
+
+/// DNS and TCP connect to the URL's host and port within `timeout`.
+pub async fn health_check_url(url: &str, timeout: Duration) -> Result<(), String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
+    let host = parsed.host_str().ok_or("URL has no host")?.to_string();
+    let port = parsed
+        .port_or_known_default()
+        .ok_or("URL has no port and no known default")?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    match tokio::time::timeout(
+        timeout,
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(format!("cannot connect to {host}:{port}: {e}")),
+        Err(_) => Err(format!(
+            "cannot connect to {host}:{port} within {:.1}s",
+            timeout.as_secs_f64()
+        )),
+    }
+}

@@ -1,0 +1,18 @@
+//! Live outputs: where measurements go while the test runs.
+//!
+//! Every output is a [`Sink`](crate::metrics::Sink) built from an
+//! [`OutputSpec`] (from `--out` or the scenario's `outputs:` section).
+//! Network outputs share one delivery layer ([`delivery::Delivery`]): the
+//! project's own HTTP client (one HTTP stack, one TLS setup for load and
+//! outputs), a bounded buffer, batching, and retry with exponential backoff
+//! and jitter. Encoders are pure functions from a snapshot (or a batch of
+//! raw samples) to bytes, tested against exact expected output.
+
+pub mod context;
+pub mod delivery;
+pub mod retry;
+pub mod spec;
+
+pub use context::OutputContext;
+pub use delivery::{Delivery, Payload};
+pub use spec::{BasicAuth, CommonOptions, OutputConfigError, OutputKind, OutputSpec, Secret};
