@@ -78,6 +78,12 @@ pub trait Sink: Send + 'static {
     fn required(&self) -> bool {
         false
     }
+    /// Whether this sink needs every raw sample (`Snapshot::samples`):
+    /// per-request InfluxDB points, JSON and CSV files. When any sink does,
+    /// the recorder keeps them (bounded per interval).
+    fn wants_samples(&self) -> bool {
+        false
+    }
     /// Points sent, retried and dropped, when the sink counts them.
     fn delivery_stats(&self) -> Option<Arc<DeliveryStats>> {
         None
