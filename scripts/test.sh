@@ -7,13 +7,29 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages the tests use: openssl (self-signed certificates for TLS tests).
+# Debian packages the tests use: openssl (self-signed certificates for TLS
+# tests) and the real metrics backends the output tests start on loopback:
+# Prometheus 2.42 (remote-write, native histograms), InfluxDB 1.6 (v1 /write)
+# and VictoriaMetrics (InfluxDB v2 /api/v2/write). None is started as a
+# service; the tests start and stop their own.
 missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v influxd >/dev/null 2>&1 || missing+=(influxdb)
+command -v victoria-metrics >/dev/null 2>&1 || missing+=(victoria-metrics)
+command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || missing+=(python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   as_root apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# rotel (PyPI) bundles rotel-agent, a real third-party OTLP receiver (gRPC
+# and HTTP) for the OTLP output tests.
+if ! python3 -c 'import rotel' >/dev/null 2>&1; then
+  echo "installing: rotel (PyPI)"
+  python3 -m pip install --quiet rotel 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages rotel
 fi
 
 if command -v rustup >/dev/null 2>&1; then
