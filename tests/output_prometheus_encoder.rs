@@ -9,11 +9,11 @@ use std::time::{Duration, SystemTime};
 use stampede::metrics::{
     MetricRegistry, SeriesPoint, SeriesValue, Snapshot, TagSet, TrendValue, builtin, new_histogram,
 };
+use stampede::output::prometheus_rw::RemoteWriteOptions;
 use stampede::output::prometheus_rw::encoder::{RemoteWriteEncoder, into_payloads};
 use stampede::output::prometheus_rw::proto::{
     BucketSpan, STALE_NAN_BITS, TimeSeries, decode_request, histogram,
 };
-use stampede::output::prometheus_rw::{Naming, RemoteWriteOptions};
 
 const TS: i64 = 1_700_000_000_123;
 
