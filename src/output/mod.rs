@@ -10,7 +10,9 @@
 
 pub mod context;
 pub mod delivery;
+pub mod prometheus_rw;
 pub mod retry;
+pub mod scrape;
 pub mod spec;
 
 pub use context::OutputContext;

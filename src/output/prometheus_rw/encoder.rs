@@ -1,0 +1,254 @@
+//! Snapshots → remote-write time series. Pure: no I/O, no clock; the sink
+//! decides when to push and passes the timestamp.
+//!
+//! Counters, rates and native histograms are cumulative (from each series'
+//! `total`) and every series seen so far is sent at every push, like a
+//! scrape would. Gauges send their last value. Trend statistics are
+//! computed over the push interval only, from the interval histograms of
+//! the snapshots merged since the last push.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use super::naming::{MetricNames, RatePart, base_labels, with_name};
+use super::native::NativeLayout;
+use super::options::{HistogramMode, RemoteWriteOptions, TrendStat};
+use super::proto::{self, Label, Sample, TimeSeries, WriteRequest, stale_nan};
+use crate::metrics::{
+    MetricId, MetricRegistry, SeriesValue, Snapshot, TagSet, TrendValue, ValueType,
+};
+use crate::output::Payload;
+
+/// What is known of one series between pushes.
+#[derive(Clone, Debug)]
+struct SeriesEntry {
+    /// Labels without `__name__`, sorted.
+    labels: Vec<Label>,
+    /// Cumulative value from the latest snapshot.
+    total: SeriesValue,
+    /// Merged interval values since the last push (trend statistics).
+    since_push: Option<SeriesValue>,
+}
+
+/// Keeps the latest state of every series and turns it into time series.
+#[derive(Debug)]
+pub struct RemoteWriteEncoder {
+    options: RemoteWriteOptions,
+    registry: Arc<MetricRegistry>,
+    testid: String,
+    layout: NativeLayout,
+    names: BTreeMap<MetricId, MetricNames>,
+    series: BTreeMap<(MetricId, TagSet), SeriesEntry>,
+    /// Label sets sent so far, and whether each is a native histogram
+    /// (for the stale markers at the end).
+    sent: BTreeSet<(Vec<Label>, bool)>,
+    /// Whether snapshots arrived since the last push.
+    changed: bool,
+}
+
+impl RemoteWriteEncoder {
+    pub fn new(options: RemoteWriteOptions, registry: Arc<MetricRegistry>, testid: String) -> Self {
+        RemoteWriteEncoder {
+            layout: NativeLayout::new(options.histogram_schema),
+            options,
+            registry,
+            testid,
+            names: BTreeMap::new(),
+            series: BTreeMap::new(),
+            sent: BTreeSet::new(),
+            changed: false,
+        }
+    }
+
+    pub fn options(&self) -> &RemoteWriteOptions {
+        &self.options
+    }
+
+    /// Whether a snapshot arrived since the last [`series_at`](Self::series_at).
+    pub fn has_changes(&self) -> bool {
+        self.changed
+    }
+
+    /// Takes in one snapshot: cumulative values replace the previous ones,
+    /// interval values merge into what accumulated since the last push.
+    /// Work is proportional to the snapshot's series (histograms are shared,
+    /// not copied).
+    pub fn observe(&mut self, snapshot: &Snapshot) {
+        self.changed = true;
+        for point in &snapshot.series {
+            let key = (point.metric, point.tags.clone());
+            let testid = &self.testid;
+            let entry = self.series.entry(key).or_insert_with(|| SeriesEntry {
+                labels: base_labels(&point.tags, testid),
+                total: point.total.clone(),
+                since_push: None,
+            });
+            entry.total = point.total.clone();
+            match &mut entry.since_push {
+                Some(merged) => {
+                    merged.merge(&point.interval);
+                }
+                None => entry.since_push = Some(point.interval.clone()),
+            }
+        }
+    }
+
+    /// Every series' current value at `timestamp` (ms), in a stable order
+    /// (metric id, then tags). Starts a new push interval for the trend
+    /// statistics.
+    pub fn series_at(&mut self, timestamp: i64) -> Vec<TimeSeries> {
+        self.changed = false;
+        let mut out = Vec::with_capacity(self.series.len());
+        let keys: Vec<(MetricId, TagSet)> = self.series.keys().cloned().collect();
+        for key in keys {
+            let names = self
+                .names
+                .entry(key.0)
+                .or_insert_with(|| MetricNames::new(self.options.naming, self.registry.get(key.0)))
+                .clone();
+            let contains = self.registry.get(key.0).contains;
+            let Some(entry) = self.series.get_mut(&key) else {
+                continue;
+            };
+            let since_push = entry.since_push.take();
+            let labels = &entry.labels;
+            let sample = |name: &str, value: f64| TimeSeries {
+                labels: with_name(labels, name),
+                samples: vec![Sample { value, timestamp }],
+                histograms: Vec::new(),
+            };
+            match &entry.total {
+                SeriesValue::Counter { sum } => out.push(sample(&names.counter(), *sum)),
+                SeriesValue::Gauge { last, .. } => out.push(sample(&names.gauge(), *last)),
+                SeriesValue::Rate { trues, total } => {
+                    for (name, part) in names.rate() {
+                        let value = match part {
+                            RatePart::Trues => *trues as f64,
+                            RatePart::Samples => *total as f64,
+                            RatePart::Ratio if *total == 0 => 0.0,
+                            RatePart::Ratio => *trues as f64 / *total as f64,
+                        };
+                        out.push(sample(&name, value));
+                    }
+                }
+                SeriesValue::Trend(total) => {
+                    if self.options.histograms == HistogramMode::Native {
+                        let (scale, sum) = histogram_units(contains, total);
+                        out.push(TimeSeries {
+                            labels: with_name(labels, &names.histogram()),
+                            samples: Vec::new(),
+                            histograms: vec![self.layout.convert(
+                                &total.histogram,
+                                scale,
+                                sum,
+                                timestamp,
+                            )],
+                        });
+                    }
+                    if let Some(SeriesValue::Trend(interval)) = &since_push
+                        && interval.count > 0
+                    {
+                        for stat in &self.options.trend_stats {
+                            let value = trend_stat(interval, stat, contains);
+                            out.push(sample(&names.trend_stat(stat), value));
+                        }
+                    }
+                }
+            }
+        }
+        for series in &out {
+            self.sent
+                .insert((series.labels.clone(), !series.histograms.is_empty()));
+        }
+        out
+    }
+
+    /// A staleness marker for every series sent so far, at `timestamp`
+    /// (ms): float series get a stale NaN sample, native histograms a
+    /// histogram whose sum is the stale NaN (how Prometheus marks those).
+    pub fn stale_markers(&self, timestamp: i64) -> Vec<TimeSeries> {
+        self.sent
+            .iter()
+            .map(|(labels, is_histogram)| {
+                if *is_histogram {
+                    TimeSeries {
+                        labels: labels.clone(),
+                        samples: Vec::new(),
+                        histograms: vec![proto::Histogram {
+                            count: Some(proto::histogram::Count::CountInt(0)),
+                            sum: stale_nan(),
+                            schema: self.layout.schema(),
+                            zero_threshold: super::native::ZERO_THRESHOLD,
+                            zero_count: Some(proto::histogram::ZeroCount::ZeroCountInt(0)),
+                            timestamp,
+                            ..Default::default()
+                        }],
+                    }
+                } else {
+                    TimeSeries {
+                        labels: labels.clone(),
+                        samples: vec![Sample {
+                            value: stale_nan(),
+                            timestamp,
+                        }],
+                        histograms: Vec::new(),
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+/// `series` as request bodies of at most `batch_size` series each (one
+/// point per series). A batch that cannot be compressed is left out and its
+/// point count returned, so the caller can count it as dropped.
+pub fn into_payloads(series: Vec<TimeSeries>, batch_size: usize) -> (Vec<Payload>, u64) {
+    let mut payloads = Vec::new();
+    let mut unencodable = 0;
+    let mut rest = series;
+    while !rest.is_empty() {
+        let tail = rest.split_off(rest.len().min(batch_size.max(1)));
+        let points = rest.len() as u64;
+        let request = WriteRequest { timeseries: rest };
+        match proto::encode_request(&request) {
+            Ok(body) => payloads.push(Payload {
+                body: Bytes::from(body),
+                points,
+            }),
+            Err(e) => {
+                tracing::error!(error = %e, points, "remote-write batch could not be compressed; dropped");
+                unencodable += points;
+            }
+        }
+        rest = tail;
+    }
+    (payloads, unencodable)
+}
+
+/// Micro-units per exported unit, and the exact sum in the exported unit:
+/// seconds for time trends (µs and ms inside), the display value otherwise.
+fn histogram_units(contains: ValueType, trend: &TrendValue) -> (f64, f64) {
+    match contains {
+        ValueType::Time => (1e6, trend.sum / 1000.0),
+        ValueType::Default | ValueType::Data => (1e3, trend.sum),
+    }
+}
+
+/// A statistic of the interval's trend, in seconds for time trends.
+fn trend_stat(trend: &TrendValue, stat: &TrendStat, contains: ValueType) -> f64 {
+    let value = match stat {
+        TrendStat::Count => return trend.count as f64,
+        TrendStat::Percentile { p, .. } => trend.percentile(*p),
+        TrendStat::Avg => trend.avg(),
+        TrendStat::Min => trend.min,
+        TrendStat::Max => trend.max,
+        TrendStat::Med => trend.med(),
+        TrendStat::Sum => trend.sum,
+    };
+    match contains {
+        ValueType::Time => value / 1000.0,
+        ValueType::Default | ValueType::Data => value,
+    }
+}

@@ -1,0 +1,154 @@
+//! The remote-write sink: merges snapshots between pushes, encodes a push
+//! every `push_interval`, and hands the bodies to the shared [`Delivery`].
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use super::encoder::{RemoteWriteEncoder, into_payloads};
+use crate::metrics::{DeliveryStats, Sink, SinkError, SinkFuture, Snapshot, Summary};
+use crate::output::Delivery;
+
+/// Sends stampede's series to a Prometheus remote-write 1.0 endpoint.
+pub struct RemoteWriteSink {
+    name: String,
+    encoder: RemoteWriteEncoder,
+    delivery: Delivery,
+    push_interval: Duration,
+    batch_size: usize,
+    flush_timeout: Duration,
+    health_timeout: Duration,
+    required: bool,
+    /// Run time (`Snapshot::elapsed`) of the last push.
+    last_push: Option<Duration>,
+    /// Timestamp (ms) of the newest snapshot taken in.
+    last_timestamp: i64,
+    /// Timestamp of the last push, so no two pushes share one.
+    last_pushed_timestamp: i64,
+}
+
+impl std::fmt::Debug for RemoteWriteSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteWriteSink")
+            .field("name", &self.name)
+            .field("delivery", &self.delivery)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RemoteWriteSink {
+    pub(super) fn new(
+        name: String,
+        encoder: RemoteWriteEncoder,
+        delivery: Delivery,
+        common: &crate::output::CommonOptions,
+    ) -> Self {
+        RemoteWriteSink {
+            name,
+            encoder,
+            delivery,
+            push_interval: common.push_interval,
+            batch_size: common.batch_size,
+            flush_timeout: common.flush_timeout,
+            health_timeout: common.timeout,
+            required: common.required,
+            last_push: None,
+            last_timestamp: 0,
+            last_pushed_timestamp: i64::MIN,
+        }
+    }
+
+    /// Whether `snapshot` closes a push interval. Snapshots come every
+    /// flush interval; half of one is allowed as slack so a 5 s push on 1 s
+    /// snapshots happens every fifth snapshot, not every sixth.
+    fn push_due(&self, snapshot: &Snapshot) -> bool {
+        let since = match self.last_push {
+            Some(at) => snapshot.elapsed.saturating_sub(at),
+            None => snapshot.elapsed,
+        };
+        since + snapshot.interval / 2 >= self.push_interval
+    }
+
+    /// Encodes the current state and queues it for delivery.
+    fn push(&mut self) {
+        let timestamp = self
+            .last_timestamp
+            .max(self.last_pushed_timestamp.saturating_add(1));
+        self.last_pushed_timestamp = timestamp;
+        let series = self.encoder.series_at(timestamp);
+        self.enqueue(series);
+    }
+
+    fn enqueue(&mut self, series: Vec<super::proto::TimeSeries>) {
+        let (payloads, unencodable) = into_payloads(series, self.batch_size);
+        if unencodable > 0 {
+            self.delivery.stats().add_dropped(unencodable);
+        }
+        for payload in payloads {
+            self.delivery.enqueue(payload);
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch (0 for times before it).
+fn unix_ms(time: SystemTime) -> i64 {
+    time.duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl Sink for RemoteWriteSink {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn write(&mut self, snapshot: Arc<Snapshot>) -> SinkFuture<'_> {
+        Box::pin(async move {
+            self.encoder.observe(&snapshot);
+            self.last_timestamp = unix_ms(snapshot.time);
+            if self.push_due(&snapshot) {
+                self.last_push = Some(snapshot.elapsed);
+                self.push();
+            }
+            // A zero budget: send what is ready now, never wait out a
+            // backoff here. Snapshots keep coming every second, and each
+            // one gives queued data another chance once its backoff ends.
+            if self.delivery.pending_points() > 0 {
+                self.delivery.flush(Duration::ZERO).await?;
+            }
+            Ok(())
+        })
+    }
+
+    fn finish(&mut self, _summary: Arc<Summary>) -> SinkFuture<'_> {
+        Box::pin(async move {
+            if self.encoder.has_changes() || self.last_pushed_timestamp == i64::MIN {
+                self.push();
+            }
+            if self.encoder.options().stale_markers {
+                // One millisecond after the last values, so the markers are
+                // not duplicates of them.
+                let at = self.last_pushed_timestamp.saturating_add(1);
+                let markers = self.encoder.stale_markers(at);
+                self.enqueue(markers);
+            }
+            self.delivery.finish(self.flush_timeout).await
+        })
+    }
+
+    fn health_check(&mut self) -> SinkFuture<'_> {
+        Box::pin(async move {
+            self.delivery
+                .health_check(self.health_timeout)
+                .await
+                .map_err(SinkError::Retryable)
+        })
+    }
+
+    fn required(&self) -> bool {
+        self.required
+    }
+
+    fn delivery_stats(&self) -> Option<Arc<DeliveryStats>> {
+        Some(self.delivery.stats())
+    }
+}
