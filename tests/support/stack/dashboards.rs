@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test file uses a different part of these helpers
 //! The committed dashboards and provisioning files, read the way Grafana
 //! reads them: panels (rows' nested panels included), their queries, the
 //! annotation queries and the template variables.
@@ -38,6 +39,8 @@ pub struct Dashboard {
 pub struct Query {
     /// `Panel title / B`, `annotation Test start`, `variable scenario`.
     pub place: String,
+    /// The panel's (or annotation's) title.
+    pub panel: String,
     /// The collapsed row the panel sits in, if any.
     pub row: Option<String>,
     pub text: String,
@@ -60,7 +63,10 @@ pub fn load_dashboards() -> Vec<Dashboard> {
             let text = std::fs::read_to_string(&path).expect("read dashboard");
             let json = serde_json::from_str(&text)
                 .unwrap_or_else(|e| panic!("{} is not valid JSON: {e}", path.display()));
-            Dashboard { file: path.file_name().unwrap().to_string_lossy().into_owned(), json }
+            Dashboard {
+                file: path.file_name().unwrap().to_string_lossy().into_owned(),
+                json,
+            }
         })
         .collect()
 }
@@ -74,7 +80,11 @@ impl Dashboard {
     /// when the row is collapsed (its panels nest inside it).
     pub fn panels(&self) -> Vec<(&Value, Option<String>)> {
         let mut out = Vec::new();
-        for p in self.json["panels"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
+        for p in self.json["panels"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
             out.push((p, None));
             let row_title = p["title"].as_str().map(str::to_string);
             for inner in p["panels"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
@@ -85,7 +95,10 @@ impl Dashboard {
     }
 
     pub fn variables(&self) -> &[Value] {
-        self.json["templating"]["list"].as_array().map(Vec::as_slice).unwrap_or(&[])
+        self.json["templating"]["list"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// The backend behind `${datasource}` (the datasource variable's type).
@@ -104,10 +117,15 @@ impl Dashboard {
         let mut out = Vec::new();
         for (p, row) in self.panels() {
             for t in p["targets"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-                let text = t["expr"].as_str().or(t["query"].as_str()).unwrap_or("").to_string();
+                let text = t["expr"]
+                    .as_str()
+                    .or(t["query"].as_str())
+                    .unwrap_or("")
+                    .to_string();
                 let title = p["title"].as_str().unwrap_or("");
                 out.push(Query {
                     place: format!("panel {title:?} / {}", t["refId"].as_str().unwrap_or("?")),
+                    panel: title.to_string(),
                     row: row.clone(),
                     text,
                     instant: t["instant"] == true,
@@ -119,13 +137,21 @@ impl Dashboard {
 
     /// Annotation queries (the built-in Grafana one has none).
     pub fn annotation_queries(&self) -> Vec<Query> {
-        let list = self.json["annotations"]["list"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        let list = self.json["annotations"]["list"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
         list.iter()
             .filter(|a| a["builtIn"] != 1)
             .map(|a| Query {
                 place: format!("annotation {:?}", a["name"].as_str().unwrap_or("")),
+                panel: a["name"].as_str().unwrap_or("").to_string(),
                 row: None,
-                text: a["expr"].as_str().or(a["query"].as_str()).unwrap_or("").to_string(),
+                text: a["expr"]
+                    .as_str()
+                    .or(a["query"].as_str())
+                    .unwrap_or("")
+                    .to_string(),
                 instant: false,
             })
             .collect()
@@ -145,8 +171,14 @@ pub fn provisioned_datasources() -> BTreeMap<String, (String, Value)> {
     let mut out = BTreeMap::new();
     for path in yaml_files(&repo_root().join("grafana/provisioning/datasources")) {
         let doc = read_yaml(&path);
-        for ds in doc["datasources"].as_array().map(Vec::as_slice).unwrap_or(&[]) {
-            let uid = ds["uid"].as_str().unwrap_or_else(|| panic!("{}: datasource without uid", path.display()));
+        for ds in doc["datasources"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+        {
+            let uid = ds["uid"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{}: datasource without uid", path.display()));
             let kind = ds["type"].as_str().unwrap_or("").to_string();
             out.insert(uid.to_string(), (kind, ds["jsonData"].clone()));
         }
@@ -167,14 +199,20 @@ pub fn yaml_files(dir: &Path) -> Vec<PathBuf> {
 /// A YAML file as JSON values (serde_norway → serde_json::Value).
 pub fn read_yaml(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
+    serde_norway::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()))
 }
 
 /// A Go-style duration of the datasource's `timeInterval` (`5s`, `1m`) in seconds.
 pub fn time_interval_secs(json_data: &Value) -> u64 {
     let text = json_data["timeInterval"].as_str().unwrap_or("15s");
-    let (num, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
-    let n: u64 = num.parse().unwrap_or_else(|_| panic!("bad timeInterval {text:?}"));
+    let (num, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = num
+        .parse()
+        .unwrap_or_else(|_| panic!("bad timeInterval {text:?}"));
     match unit {
         "s" | "" => n,
         "m" => n * 60,

@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test file uses a different part of these helpers
 //! Grafana's template interpolation, as its Prometheus and InfluxDB
 //! datasources do it: the time macros (`$__rate_interval`, `$__interval`,
 //! `$__range`, `$timeFilter`, ...) and dashboard variables, with the regex
@@ -27,7 +28,12 @@ impl TimeContext {
         let raw = ((to_ms - from_ms) / MAX_DATA_POINTS).max(1);
         let interval_s = (raw as u64).div_ceil(1000).max(min_interval_s).max(1);
         let rate_interval_s = (interval_s + min_interval_s).max(4 * min_interval_s);
-        TimeContext { from_ms, to_ms, interval_s, rate_interval_s }
+        TimeContext {
+            from_ms,
+            to_ms,
+            interval_s,
+            rate_interval_s,
+        }
     }
 
     pub fn range_s(&self) -> i64 {
@@ -134,7 +140,8 @@ pub fn regex_escape(value: &str, backend: Backend) -> String {
             // string is `\` + char in the regex.
             Backend::Prometheus => match c {
                 '\\' => out.push_str("\\\\\\\\"),
-                '$' | '^' | '*' | '{' | '}' | '[' | ']' | '\'' | '+' | '?' | '.' | '(' | ')' | '|' => {
+                '$' | '^' | '*' | '{' | '}' | '[' | ']' | '\'' | '+' | '?' | '.' | '(' | ')'
+                | '|' => {
                     out.push_str("\\\\");
                     out.push(c);
                 }
@@ -165,7 +172,10 @@ fn scan(text: &str, mut replace: impl FnMut(&str) -> Option<String>) -> String {
             match rest.find('}') {
                 Some(end) => {
                     let inner = &rest[2..end];
-                    (Some(inner.split(':').next().unwrap_or("").to_string()), end + 1)
+                    (
+                        Some(inner.split(':').next().unwrap_or("").to_string()),
+                        end + 1,
+                    )
                 }
                 None => (None, 1),
             }

@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test file uses a different part of these helpers
 //! Debian's InfluxDB 1.6 (`/write`, InfluxQL `/query`) on a free loopback
 //! port, every directory in a tempdir, every other listener off.
 
@@ -5,7 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::http;
-use super::process::{free_port, require_binary, spawn, wait_until, ProcessGuard};
+use super::process::{ProcessGuard, free_port, require_binary, spawn, wait_until};
 
 pub struct InfluxDb {
     pub port: u16,
@@ -37,7 +38,11 @@ impl InfluxDb {
         wait_until(&mut guard, &log, Duration::from_secs(30), || {
             http::get(port, "/ping").is_ok_and(|r| r.status == 204)
         });
-        InfluxDb { port, _guard: guard, _dir: dir }
+        InfluxDb {
+            port,
+            _guard: guard,
+            _dir: dir,
+        }
     }
 
     /// Runs InfluxQL against `db`; returns the first statement's result

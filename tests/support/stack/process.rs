@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test file uses a different part of these helpers
 //! Starting a real backend binary on a free loopback port and stopping it by
 //! PID when the test ends.
 
@@ -46,7 +47,12 @@ pub fn spawn(name: &'static str, mut cmd: Command, log: &std::path::Path) -> Pro
 }
 
 /// Polls `ready` every 100 ms for at most `limit`; fails with the log's tail.
-pub fn wait_until(guard: &mut ProcessGuard, log: &std::path::Path, limit: Duration, ready: impl Fn() -> bool) {
+pub fn wait_until(
+    guard: &mut ProcessGuard,
+    log: &std::path::Path,
+    limit: Duration,
+    ready: impl Fn() -> bool,
+) {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
         if ready() {

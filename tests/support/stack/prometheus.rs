@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test file uses a different part of these helpers
 //! Debian's Prometheus 2.42 with the remote-write receiver and native
 //! histograms, on a free loopback port with its storage in a tempdir.
 
@@ -5,7 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use super::http;
-use super::process::{free_port, require_binary, spawn, wait_until, ProcessGuard};
+use super::process::{ProcessGuard, free_port, require_binary, spawn, wait_until};
 
 pub struct Prometheus {
     pub port: u16,
@@ -22,7 +23,10 @@ impl Prometheus {
         let port = free_port();
         let mut cmd = Command::new(bin);
         cmd.arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
             .arg(format!("--web.listen-address=127.0.0.1:{port}"))
             .arg("--web.enable-remote-write-receiver")
             .arg("--enable-feature=native-histograms");
@@ -31,7 +35,11 @@ impl Prometheus {
         wait_until(&mut guard, &log, Duration::from_secs(30), || {
             http::get(port, "/-/ready").is_ok_and(|r| r.status == 200)
         });
-        Prometheus { port, _guard: guard, _dir: dir }
+        Prometheus {
+            port,
+            _guard: guard,
+            _dir: dir,
+        }
     }
 
     /// The remote-write URL stampede pushes to.
@@ -45,7 +53,10 @@ impl Prometheus {
         let json: serde_json::Value =
             serde_json::from_str(&resp.body).map_err(|e| format!("{e}: {}", resp.body))?;
         if json["status"] != "success" {
-            return Err(format!("HTTP {}: {} {}", resp.status, json["errorType"], json["error"]));
+            return Err(format!(
+                "HTTP {}: {} {}",
+                resp.status, json["errorType"], json["error"]
+            ));
         }
         Ok(json["data"].clone())
     }
