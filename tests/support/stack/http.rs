@@ -1,0 +1,75 @@
+#![allow(dead_code)] // each test file uses a different part of these helpers
+//! A minimal blocking HTTP/1.0 client for the stack tests: enough to query
+//! Prometheus' and InfluxDB's APIs on 127.0.0.1. HTTP/1.0 makes the Go
+//! servers answer with a plain body closed by the connection (no chunking).
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+pub struct Response {
+    pub status: u16,
+    pub body: String,
+}
+
+/// `GET http://127.0.0.1:{port}{path_and_query}`.
+pub fn get(port: u16, path_and_query: &str) -> Result<Response, String> {
+    request(port, "GET", path_and_query, None)
+}
+
+/// `POST` with an `application/x-www-form-urlencoded` body.
+pub fn post_form(port: u16, path: &str, form: &str) -> Result<Response, String> {
+    request(port, "POST", path, Some(form))
+}
+
+fn request(port: u16, method: &str, target: &str, form: Option<&str>) -> Result<Response, String> {
+    let mut stream =
+        TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect :{port}: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .map_err(|e| e.to_string())?;
+    stream
+        .set_write_timeout(Some(Duration::from_secs(30)))
+        .map_err(|e| e.to_string())?;
+    let mut head = format!(
+        "{method} {target} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\n"
+    );
+    let body = form.unwrap_or("");
+    if form.is_some() {
+        head.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    stream
+        .write_all(head.as_bytes())
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(body.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .map_err(|e| format!("read from :{port}: {e}"))?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| format!("no HTTP header in {text:?}"))?;
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| format!("no status in {head:?}"))?;
+    Ok(Response {
+        status,
+        body: body.to_string(),
+    })
+}
+
+/// `k=v&k=v` with every value percent-encoded.
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    let mut s = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
