@@ -15,6 +15,7 @@ use stampede::output::otlp::layout::{Shape, instruments};
 ///    appended as `_<unit>` unless the name already ends with it;
 /// 3. a monotonic cumulative Sum gets `_total` (after the unit);
 /// 4. a Gauge of unit `1` gets `_ratio`.
+///
 /// Histograms keep the base name (native histograms) or get
 /// `_bucket`/`_sum`/`_count` (classic); only the base name is compared.
 fn prometheus3_name(name: &str, unit: &str, shape: Shape) -> String {
@@ -49,7 +50,10 @@ fn prometheus3_name(name: &str, unit: &str, shape: Shape) -> String {
     out
 }
 
-fn mapping(registry: &MetricRegistry, metric: &str) -> Vec<(String, String, &'static str, String)> {
+/// (OTLP name, unit, type, Prometheus 3 name) of each instrument.
+type Mapping = Vec<(String, String, &'static str, String)>;
+
+fn mapping(registry: &MetricRegistry, metric: &str) -> Mapping {
     let id = registry.lookup(metric).expect("metric exists");
     instruments(registry.get(id))
         .into_iter()
@@ -78,7 +82,7 @@ fn every_builtin_kind_maps_to_the_remote_write_name() {
     let s = |v: &str| v.to_string();
     // (stampede metric, [(OTLP name, unit, type, Prometheus 3 name)]); the
     // last column is the remote-write table of OUTPUTS.md.
-    let golden: Vec<(&str, Vec<(String, String, &str, String)>)> = vec![
+    let golden: Vec<(&str, Mapping)> = vec![
         (
             "http_reqs",
             vec![(

@@ -95,7 +95,7 @@ pub fn index_at(value: f64, scale: i32) -> i64 {
         return if scale >= 0 {
             (power << scale) - 1
         } else {
-            ((power - 1) >> (-scale)) as i64
+            (power - 1) >> (-scale)
         };
     }
     if scale > 0 {

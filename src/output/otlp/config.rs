@@ -261,10 +261,7 @@ pub fn parse_headers(list: &str) -> Result<Vec<(String, Secret)>, String> {
     for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
         let Some((name, value)) = item.split_once('=') else {
             // Never echo the item: it may hold a credential.
-            return Err(format!(
-                "header #{} is not key=value",
-                headers.len() + 1
-            ));
+            return Err(format!("header #{} is not key=value", headers.len() + 1));
         };
         let decode = |s: &str| {
             url::form_urlencoded::parse(format!("x={}", s.trim().replace('+', "%2B")).as_bytes())

@@ -76,7 +76,10 @@ fn endpoint_variables_follow_the_otel_spec() {
             "",
             &[
                 ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://ignored:4318"),
-                ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "http://m:4318/custom")
+                (
+                    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+                    "http://m:4318/custom"
+                )
             ]
         ),
         (HttpProtobuf, "http://m:4318/custom".into())
@@ -108,7 +111,10 @@ fn headers_are_url_decoded_and_the_metrics_variable_wins() {
         .collect();
     assert_eq!(
         shown,
-        [("Authorization", "Basic MTIzOmFiYz+/"), ("x-scope-orgid", "b")]
+        [
+            ("Authorization", "Basic MTIzOmFiYz+/"),
+            ("x-scope-orgid", "b")
+        ]
     );
     let err = parse_with(
         &spec("http://h:4318", &[]),

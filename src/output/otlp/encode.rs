@@ -67,6 +67,14 @@ enum PointData {
     Exponential(ExponentialHistogramDataPoint),
 }
 
+/// The metrics of one resource (`instance` value) in a request, and where
+/// each instrument's metric is in it.
+type ResourceGroup = (
+    Option<Arc<str>>,
+    Vec<Metric>,
+    HashMap<(MetricId, usize), usize>,
+);
+
 struct Point {
     instance: Option<Arc<str>>,
     metric: MetricId,
@@ -174,7 +182,9 @@ impl Encoder {
         match (instrument.role, value) {
             (Role::CounterSum, SeriesValue::Counter { sum }) => Some(number(*sum, start)),
             (Role::GaugeLast, SeriesValue::Gauge { last, .. }) => Some(number(*last, 0)),
-            (Role::RateTrues, SeriesValue::Rate { trues, .. }) => Some(number(*trues as f64, start)),
+            (Role::RateTrues, SeriesValue::Rate { trues, .. }) => {
+                Some(number(*trues as f64, start))
+            }
             (Role::RateSamples, SeriesValue::Rate { total, .. }) => {
                 Some(number(*total as f64, start))
             }
@@ -242,8 +252,7 @@ impl Encoder {
     /// per instrument, data points in series order.
     fn assemble(&self, points: Vec<Point>) -> Batch {
         let count = points.len() as u64;
-        let mut resources: Vec<(Option<Arc<str>>, Vec<Metric>, HashMap<(MetricId, usize), usize>)> =
-            Vec::new();
+        let mut resources: Vec<ResourceGroup> = Vec::new();
         for point in points {
             let r = match resources.iter().position(|(i, _, _)| *i == point.instance) {
                 Some(r) => r,

@@ -161,7 +161,10 @@ fn cumulative_push_has_resource_scope_names_units_and_exact_values() {
     };
     let p = &reqs.data_points[0];
     assert_eq!(number(p), 10.0);
-    assert_eq!((p.start_time_unix_nano, p.time_unix_nano), (T0, times().time));
+    assert_eq!(
+        (p.start_time_unix_nano, p.time_unix_nano),
+        (T0, times().time)
+    );
     assert_eq!(
         attrs(&p.attributes),
         [
@@ -199,13 +202,20 @@ fn delta_push_sends_only_the_window_from_its_start() {
     let names: Vec<&str> = metrics.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(
         names,
-        ["stampede_http_reqs", "stampede_http_req_duration", "stampede_vus"],
+        [
+            "stampede_http_reqs",
+            "stampede_http_req_duration",
+            "stampede_vus"
+        ],
         "checks had no samples in the window"
     );
     let Some(Data::Sum(s)) = &metrics[0].data else {
         unreachable!()
     };
-    assert_eq!(s.aggregation_temporality, AggregationTemporality::Delta as i32);
+    assert_eq!(
+        s.aggregation_temporality,
+        AggregationTemporality::Delta as i32
+    );
     assert_eq!(number(&s.data_points[0]), 3.0);
     assert_eq!(s.data_points[0].start_time_unix_nano, times().window_start);
     let Some(Data::ExponentialHistogram(h)) = &metrics[1].data else {
@@ -227,10 +237,7 @@ fn batches_hold_at_most_batch_size_points_and_keep_every_point() {
         4,
     );
     let batches = e.encode(&series(), times());
-    assert_eq!(
-        batches.iter().map(|b| b.points).collect::<Vec<_>>(),
-        [4, 2]
-    );
+    assert_eq!(batches.iter().map(|b| b.points).collect::<Vec<_>>(), [4, 2]);
     let counted: usize = batches
         .iter()
         .flat_map(|b| &b.request.resource_metrics)

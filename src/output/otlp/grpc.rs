@@ -20,7 +20,10 @@ use crate::output::spec::{OutputConfigError, OutputSpec, Secret};
 
 enum Attempt {
     /// Delivered; the receiver may have refused some points (partial success).
-    Sent { rejected: u64, message: String },
+    Sent {
+        rejected: u64,
+        message: String,
+    },
     Retry(String),
     Rejected(String),
     Fatal(String),
@@ -323,7 +326,10 @@ mod tests {
         let kind = |code| match classify(&tonic::Status::new(code, "x"), "otlp (h)") {
             Attempt::Retry(_) => "retry",
             Attempt::Fatal(m) => {
-                assert!(m.contains("check the credentials for output otlp (h)"), "{m}");
+                assert!(
+                    m.contains("check the credentials for output otlp (h)"),
+                    "{m}"
+                );
                 "fatal"
             }
             Attempt::Rejected(_) => "rejected",

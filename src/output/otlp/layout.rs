@@ -118,7 +118,11 @@ mod tests {
             names,
             [
                 ("stampede_checks".to_string(), "", Shape::MonotonicSum),
-                ("stampede_checks_samples".to_string(), "", Shape::MonotonicSum),
+                (
+                    "stampede_checks_samples".to_string(),
+                    "",
+                    Shape::MonotonicSum
+                ),
                 ("stampede_checks".to_string(), "1", Shape::Gauge),
             ]
         );

@@ -58,15 +58,21 @@ pub fn build_with_env(
                 extra.insert(header, value);
             }
             Transport::Http {
-                delivery: Delivery::new(spec, &config.endpoint, CONTENT_TYPE, None, extra)?,
+                delivery: Box::new(Delivery::new(
+                    spec,
+                    &config.endpoint,
+                    CONTENT_TYPE,
+                    None,
+                    extra,
+                )?),
                 url: config.endpoint.clone(),
             }
         }
-        Protocol::Grpc => Transport::Grpc(grpc::GrpcDelivery::new(
+        Protocol::Grpc => Transport::Grpc(Box::new(grpc::GrpcDelivery::new(
             spec,
             &config.endpoint,
             &config.headers,
-        )?),
+        )?)),
     };
     let encoder = Encoder::new(
         ctx.registry.clone(),

@@ -20,8 +20,11 @@ use crate::output::{Delivery, Payload};
 #[derive(Debug)]
 pub enum Transport {
     /// OTLP/HTTP with protobuf bodies, POSTed to `.../v1/metrics`.
-    Http { delivery: Delivery, url: String },
-    Grpc(GrpcDelivery),
+    Http {
+        delivery: Box<Delivery>,
+        url: String,
+    },
+    Grpc(Box<GrpcDelivery>),
 }
 
 impl Transport {

@@ -15,9 +15,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::{
     ExportMetricsServiceRequest, ExportMetricsServiceResponse,
 };
 use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value};
-use opentelemetry_proto::tonic::metrics::v1::{
-    Metric, NumberDataPoint, metric::Data, number_data_point,
-};
+use opentelemetry_proto::tonic::metrics::v1::{Metric, NumberDataPoint, number_data_point};
 use prost::Message as _;
 use tokio::sync::oneshot;
 
@@ -98,26 +96,6 @@ impl Receiver {
             }
         }
         out
-    }
-
-    /// Every data point of the Sum named `name` (attributes, value, start, time).
-    pub fn sum_points(&self, name: &str) -> Vec<(Vec<(String, String)>, f64, u64, u64)> {
-        self.metrics()
-            .into_iter()
-            .filter(|(_, m)| m.name == name)
-            .flat_map(|(_, m)| match m.data {
-                Some(Data::Sum(s)) => s.data_points,
-                _ => Vec::new(),
-            })
-            .map(|p| {
-                (
-                    attributes(&p.attributes),
-                    number(&p),
-                    p.start_time_unix_nano,
-                    p.time_unix_nano,
-                )
-            })
-            .collect()
     }
 }
 
