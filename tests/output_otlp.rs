@@ -56,6 +56,11 @@ fn spec(target: &str, extra: &[(&str, &str)]) -> OutputSpec {
 /// Runs the scenario with one otlp output built from `spec` (no
 /// environment variables), the `instance` tag set to `load-1`.
 async fn run(spec: &OutputSpec) -> (RunResult, Duration) {
+    run_with_env(spec, &[]).await
+}
+
+/// [`run`] with `OTEL_*` variables given.
+async fn run_with_env(spec: &OutputSpec, vars: &[(&str, String)]) -> (RunResult, Duration) {
     let demo = demo(DemoConfig::default()).await;
     let mut load = options(&demo.base_url());
     load.instance = Some("load-1".into());
@@ -65,7 +70,12 @@ async fn run(spec: &OutputSpec) -> (RunResult, Duration) {
         testid: TESTID.into(),
         registry: Arc::new(plan.registry.clone()),
     };
-    let sink = otlp::build_with_env(spec, &ctx, &|_| None).expect("otlp output builds");
+    let env = |name: &str| {
+        vars.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let sink = otlp::build_with_env(spec, &ctx, &env).expect("otlp output builds");
     let started = Instant::now();
     let result = engine::run(
         Arc::new(plan),
@@ -356,5 +366,56 @@ async fn receiver_down_for_the_whole_run_ends_on_time_and_counts_drops() {
             elapsed < Duration::from_secs(5),
             "{target}: took {elapsed:?}"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoint_and_headers_come_from_the_otel_variables() {
+    let grpc = start_grpc(0).await;
+    let http = start_http(0).await;
+    for (receiver, vars) in [
+        (
+            &grpc,
+            vec![
+                (
+                    "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    format!("http://{}", grpc.addr),
+                ),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc".to_string()),
+                (
+                    "OTEL_EXPORTER_OTLP_HEADERS",
+                    "Authorization=Basic%20MTIzOnRvaw==".to_string(),
+                ),
+            ],
+        ),
+        (
+            &http,
+            vec![
+                (
+                    "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    format!("http://{}/", http.addr),
+                ),
+                (
+                    "OTEL_EXPORTER_OTLP_HEADERS",
+                    "Authorization=Basic%20MTIzOnRvaw==".to_string(),
+                ),
+                (
+                    "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+                    "delta".to_string(),
+                ),
+            ],
+        ),
+    ] {
+        let (_, _) = run_with_env(&spec("", &[]), &vars).await;
+        let auth = receiver.authorizations();
+        assert!(!auth.is_empty());
+        assert!(auth.iter().all(|a| a == "Basic MTIzOnRvaw=="), "{auth:?}");
+        let reqs = seen(receiver, "stampede_http_reqs", "");
+        let total = if vars.iter().any(|(_, v)| v == "delta") {
+            reqs.iter().map(|p| p.value).sum()
+        } else {
+            final_cumulative(&reqs).0
+        };
+        assert_eq!(total, REQUESTS as f64);
     }
 }

@@ -27,6 +27,8 @@ struct State {
     attempts: AtomicU64,
     /// Content types of HTTP requests, in order.
     content_types: Mutex<Vec<String>>,
+    /// `authorization` header (HTTP) or metadata (gRPC) of each request.
+    authorizations: Mutex<Vec<String>>,
 }
 
 impl State {
@@ -71,6 +73,10 @@ impl Receiver {
     /// Requests received, refused ones included.
     pub fn attempts(&self) -> u64 {
         self.state.attempts.load(Ordering::SeqCst)
+    }
+
+    pub fn authorizations(&self) -> Vec<String> {
+        self.state.authorizations.lock().unwrap().clone()
     }
 
     pub fn content_types(&self) -> Vec<String> {
@@ -127,6 +133,13 @@ impl MetricsService for Grpc {
         &self,
         request: tonic::Request<ExportMetricsServiceRequest>,
     ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
+        let auth = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        self.0.authorizations.lock().unwrap().push(auth);
         if self.0.refuse_now() {
             return Err(tonic::Status::unavailable("receiver warming up"));
         }
@@ -181,6 +194,12 @@ pub async fn start_http(refuse: u64) -> Receiver {
             .unwrap_or("")
             .to_string();
         state.content_types.lock().unwrap().push(content_type);
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        state.authorizations.lock().unwrap().push(auth);
         if state.refuse_now() {
             return (StatusCode::SERVICE_UNAVAILABLE, Vec::new());
         }
