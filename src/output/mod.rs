@@ -10,6 +10,7 @@
 
 pub mod context;
 pub mod delivery;
+pub mod otlp;
 pub mod prometheus_rw;
 pub mod retry;
 pub mod scrape;

@@ -1,0 +1,224 @@
+//! The OTLP sink: merges snapshots between pushes, encodes each push and
+//! hands the requests to the HTTP or gRPC delivery.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use prost::Message as _;
+
+use super::encode::{Batch, Encoder, PushTimes, SeriesEntry};
+use super::grpc::GrpcDelivery;
+use crate::metrics::{
+    DeliveryStats, MetricId, Sink, SinkError, SinkFuture, Snapshot, Summary, TagSet,
+};
+use crate::output::delivery::health_check_url;
+use crate::output::{Delivery, Payload};
+
+/// Where pushes go.
+#[derive(Debug)]
+pub enum Transport {
+    /// OTLP/HTTP with protobuf bodies, POSTed to `.../v1/metrics`.
+    Http {
+        delivery: Box<Delivery>,
+        url: String,
+    },
+    Grpc(Box<GrpcDelivery>),
+}
+
+impl Transport {
+    fn enqueue(&mut self, batch: Batch) {
+        match self {
+            Transport::Http { delivery, .. } => delivery.enqueue(Payload {
+                body: Bytes::from(batch.request.encode_to_vec()),
+                points: batch.points,
+            }),
+            Transport::Grpc(grpc) => grpc.enqueue(batch),
+        }
+    }
+
+    async fn flush(&mut self, budget: Duration) -> Result<(), SinkError> {
+        match self {
+            Transport::Http { delivery, .. } => delivery.flush(budget).await,
+            Transport::Grpc(grpc) => grpc.flush(budget).await,
+        }
+    }
+
+    async fn finish(&mut self, budget: Duration) -> Result<(), SinkError> {
+        match self {
+            Transport::Http { delivery, .. } => delivery.finish(budget).await,
+            Transport::Grpc(grpc) => grpc.finish(budget).await,
+        }
+    }
+
+    fn url(&self) -> &str {
+        match self {
+            Transport::Http { url, .. } => url,
+            Transport::Grpc(grpc) => grpc.url(),
+        }
+    }
+
+    fn stats(&self) -> Arc<DeliveryStats> {
+        match self {
+            Transport::Http { delivery, .. } => delivery.stats(),
+            Transport::Grpc(grpc) => grpc.stats(),
+        }
+    }
+}
+
+/// Sends stampede's metrics to an OTLP receiver.
+#[derive(Debug)]
+pub struct OtlpSink {
+    name: String,
+    encoder: Encoder,
+    transport: Transport,
+    push_interval: Duration,
+    timeout: Duration,
+    flush_timeout: Duration,
+    required: bool,
+    series: Vec<SeriesEntry>,
+    index: HashMap<(MetricId, TagSet), usize>,
+    test_start: Option<SystemTime>,
+    window_start: SystemTime,
+    last_time: SystemTime,
+    last_push: Duration,
+    /// Snapshots merged since the last push.
+    unsent: bool,
+}
+
+/// The sink's settings besides its encoder and transport.
+#[derive(Clone, Copy, Debug)]
+pub struct SinkTiming {
+    pub push_interval: Duration,
+    pub timeout: Duration,
+    pub flush_timeout: Duration,
+    pub required: bool,
+}
+
+impl OtlpSink {
+    pub fn new(name: String, encoder: Encoder, transport: Transport, timing: SinkTiming) -> Self {
+        OtlpSink {
+            name,
+            encoder,
+            transport,
+            push_interval: timing.push_interval,
+            timeout: timing.timeout,
+            flush_timeout: timing.flush_timeout,
+            required: timing.required,
+            series: Vec::new(),
+            index: HashMap::new(),
+            test_start: None,
+            window_start: UNIX_EPOCH,
+            last_time: UNIX_EPOCH,
+            last_push: Duration::ZERO,
+            unsent: false,
+        }
+    }
+
+    /// Folds a snapshot into the series held until the next push: interval
+    /// values merge into the window, totals replace the previous ones.
+    fn absorb(&mut self, snapshot: &Snapshot) {
+        if self.test_start.is_none() {
+            let start = snapshot
+                .time
+                .checked_sub(snapshot.elapsed)
+                .unwrap_or(snapshot.time);
+            self.test_start = Some(start);
+            self.window_start = start;
+        }
+        for point in &snapshot.series {
+            let key = (point.metric, point.tags.clone());
+            match self.index.get(&key) {
+                Some(&i) => {
+                    let entry = &mut self.series[i];
+                    match &mut entry.window {
+                        Some(window) => {
+                            window.merge(&point.interval);
+                        }
+                        None => entry.window = Some(point.interval.clone()),
+                    }
+                    entry.total = point.total.clone();
+                }
+                None => {
+                    self.index.insert(key, self.series.len());
+                    self.series.push(SeriesEntry {
+                        metric: point.metric,
+                        tags: point.tags.clone(),
+                        window: Some(point.interval.clone()),
+                        total: point.total.clone(),
+                    });
+                }
+            }
+        }
+        self.last_time = snapshot.time;
+        self.unsent = true;
+    }
+
+    /// Encodes what was merged since the last push and queues it.
+    fn push(&mut self) {
+        let times = PushTimes {
+            test_start: unix_nanos(self.test_start.unwrap_or(self.window_start)),
+            window_start: unix_nanos(self.window_start),
+            time: unix_nanos(self.last_time),
+        };
+        for batch in self.encoder.encode(&self.series, times) {
+            self.transport.enqueue(batch);
+        }
+        for entry in &mut self.series {
+            entry.window = None;
+        }
+        self.window_start = self.last_time;
+        self.unsent = false;
+    }
+}
+
+fn unix_nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+impl Sink for OtlpSink {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn write(&mut self, snapshot: Arc<Snapshot>) -> SinkFuture<'_> {
+        Box::pin(async move {
+            self.absorb(&snapshot);
+            if snapshot.elapsed.saturating_sub(self.last_push) < self.push_interval {
+                return Ok(());
+            }
+            self.last_push = snapshot.elapsed;
+            self.push();
+            // Never hold the sink's task much past the next push.
+            self.transport.flush(self.push_interval).await
+        })
+    }
+
+    fn finish(&mut self, _summary: Arc<Summary>) -> SinkFuture<'_> {
+        Box::pin(async move {
+            if self.unsent {
+                self.push();
+            }
+            self.transport.finish(self.flush_timeout).await
+        })
+    }
+
+    fn health_check(&mut self) -> SinkFuture<'_> {
+        Box::pin(async move {
+            health_check_url(self.transport.url(), self.timeout)
+                .await
+                .map_err(SinkError::Retryable)
+        })
+    }
+
+    fn required(&self) -> bool {
+        self.required
+    }
+
+    fn delivery_stats(&self) -> Option<Arc<DeliveryStats>> {
+        Some(self.transport.stats())
+    }
+}

@@ -1,0 +1,297 @@
+//! Golden mapping: for every built-in metric kind, the OTLP instruments the
+//! otlp output sends, and the names Prometheus 3 makes of them with its
+//! default OTLP translation, which must equal the remote-write names (one
+//! dashboard for both ingest paths; docs/outputs/otlp.md).
+
+use stampede::metrics::{MetricKind, MetricRegistry, ValueType};
+use stampede::output::otlp::layout::{Shape, instruments};
+
+/// Prometheus 3's default OTLP name translation
+/// (`otlp.translation_strategy: UnderscoreEscapingWithSuffixes`, from
+/// `prometheus/otlptranslator`), for the cases stampede produces:
+/// 1. characters outside `[a-zA-Z0-9_:]` become `_`, runs of `_` collapse;
+/// 2. the unit is translated (`s` → `seconds`, `By` → `bytes`, `1` →
+///    nothing but see 4; `{...}` annotations and empty → nothing) and
+///    appended as `_<unit>` unless the name already ends with it;
+/// 3. a monotonic cumulative Sum gets `_total` (after the unit);
+/// 4. a Gauge of unit `1` gets `_ratio`.
+///
+/// Histograms keep the base name (native histograms) or get
+/// `_bucket`/`_sum`/`_count` (classic); only the base name is compared.
+fn prometheus3_name(name: &str, unit: &str, shape: Shape) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        let c = if c.is_ascii_alphanumeric() || c == ':' {
+            c
+        } else {
+            '_'
+        };
+        if !(c == '_' && out.ends_with('_')) {
+            out.push(c);
+        }
+    }
+    let unit_suffix = match unit {
+        "s" => "seconds",
+        "ms" => "milliseconds",
+        "By" => "bytes",
+        "" | "1" => "",
+        u if u.starts_with('{') => "",
+        other => other,
+    };
+    if !unit_suffix.is_empty() && !out.ends_with(&format!("_{unit_suffix}")) {
+        out.push('_');
+        out.push_str(unit_suffix);
+    }
+    match shape {
+        Shape::MonotonicSum if !out.ends_with("_total") => out.push_str("_total"),
+        Shape::Gauge if unit == "1" && !out.ends_with("_ratio") => out.push_str("_ratio"),
+        _ => {}
+    }
+    out
+}
+
+/// (OTLP name, unit, type, Prometheus 3 name) of each instrument.
+type Mapping = Vec<(String, String, &'static str, String)>;
+
+fn mapping(registry: &MetricRegistry, metric: &str) -> Mapping {
+    let id = registry.lookup(metric).expect("metric exists");
+    instruments(registry.get(id))
+        .into_iter()
+        .map(|i| {
+            let prom = prometheus3_name(&i.name, i.unit, i.shape);
+            (i.name, i.unit.to_string(), i.shape.as_str(), prom)
+        })
+        .collect()
+}
+
+#[test]
+fn every_builtin_kind_maps_to_the_remote_write_name() {
+    let mut registry = MetricRegistry::with_builtins();
+    registry
+        .register("cart_items", MetricKind::Counter, ValueType::Default)
+        .unwrap();
+    registry
+        .register("queue_depth", MetricKind::Gauge, ValueType::Default)
+        .unwrap();
+    registry
+        .register("cache_hit", MetricKind::Rate, ValueType::Default)
+        .unwrap();
+    registry
+        .register("payload_score", MetricKind::Trend, ValueType::Default)
+        .unwrap();
+    let s = |v: &str| v.to_string();
+    // (stampede metric, [(OTLP name, unit, type, Prometheus 3 name)]); the
+    // last column is the remote-write table of OUTPUTS.md.
+    let golden: Vec<(&str, Mapping)> = vec![
+        (
+            "http_reqs",
+            vec![(
+                s("stampede_http_reqs"),
+                s(""),
+                "sum",
+                s("stampede_http_reqs_total"),
+            )],
+        ),
+        (
+            "iterations",
+            vec![(
+                s("stampede_iterations"),
+                s(""),
+                "sum",
+                s("stampede_iterations_total"),
+            )],
+        ),
+        (
+            "dropped_iterations",
+            vec![(
+                s("stampede_dropped_iterations"),
+                s(""),
+                "sum",
+                s("stampede_dropped_iterations_total"),
+            )],
+        ),
+        (
+            "cart_items",
+            vec![(
+                s("stampede_cart_items"),
+                s(""),
+                "sum",
+                s("stampede_cart_items_total"),
+            )],
+        ),
+        (
+            "data_sent",
+            vec![(
+                s("stampede_data_sent"),
+                s("By"),
+                "sum",
+                s("stampede_data_sent_bytes_total"),
+            )],
+        ),
+        (
+            "data_received",
+            vec![(
+                s("stampede_data_received"),
+                s("By"),
+                "sum",
+                s("stampede_data_received_bytes_total"),
+            )],
+        ),
+        (
+            "vus",
+            vec![(s("stampede_vus"), s(""), "gauge", s("stampede_vus"))],
+        ),
+        (
+            "vus_max",
+            vec![(s("stampede_vus_max"), s(""), "gauge", s("stampede_vus_max"))],
+        ),
+        (
+            "queue_depth",
+            vec![(
+                s("stampede_queue_depth"),
+                s(""),
+                "gauge",
+                s("stampede_queue_depth"),
+            )],
+        ),
+        (
+            "http_req_failed",
+            vec![
+                (
+                    s("stampede_http_req_failed"),
+                    s(""),
+                    "sum",
+                    s("stampede_http_req_failed_total"),
+                ),
+                (
+                    s("stampede_http_req_failed_samples"),
+                    s(""),
+                    "sum",
+                    s("stampede_http_req_failed_samples_total"),
+                ),
+                (
+                    s("stampede_http_req_failed"),
+                    s("1"),
+                    "gauge",
+                    s("stampede_http_req_failed_ratio"),
+                ),
+            ],
+        ),
+        (
+            "checks",
+            vec![
+                (
+                    s("stampede_checks"),
+                    s(""),
+                    "sum",
+                    s("stampede_checks_total"),
+                ),
+                (
+                    s("stampede_checks_samples"),
+                    s(""),
+                    "sum",
+                    s("stampede_checks_samples_total"),
+                ),
+                (
+                    s("stampede_checks"),
+                    s("1"),
+                    "gauge",
+                    s("stampede_checks_ratio"),
+                ),
+            ],
+        ),
+        (
+            "cache_hit",
+            vec![
+                (
+                    s("stampede_cache_hit"),
+                    s(""),
+                    "sum",
+                    s("stampede_cache_hit_total"),
+                ),
+                (
+                    s("stampede_cache_hit_samples"),
+                    s(""),
+                    "sum",
+                    s("stampede_cache_hit_samples_total"),
+                ),
+                (
+                    s("stampede_cache_hit"),
+                    s("1"),
+                    "gauge",
+                    s("stampede_cache_hit_ratio"),
+                ),
+            ],
+        ),
+        (
+            "http_req_duration",
+            vec![(
+                s("stampede_http_req_duration"),
+                s("s"),
+                "histogram",
+                s("stampede_http_req_duration_seconds"),
+            )],
+        ),
+        (
+            "http_req_waiting",
+            vec![(
+                s("stampede_http_req_waiting"),
+                s("s"),
+                "histogram",
+                s("stampede_http_req_waiting_seconds"),
+            )],
+        ),
+        (
+            "iteration_duration",
+            vec![(
+                s("stampede_iteration_duration"),
+                s("s"),
+                "histogram",
+                s("stampede_iteration_duration_seconds"),
+            )],
+        ),
+        (
+            "payload_score",
+            vec![(
+                s("stampede_payload_score"),
+                s(""),
+                "histogram",
+                s("stampede_payload_score"),
+            )],
+        ),
+    ];
+    for (metric, expected) in &golden {
+        assert_eq!(&mapping(&registry, metric), expected, "{metric}");
+    }
+    // Every built-in metric has a mapping of its kind's shape, and every
+    // Prometheus name starts with stampede_<metric>.
+    for (_, def) in registry.iter() {
+        for (_, _, _, prom) in mapping(&registry, &def.name) {
+            assert!(
+                prom.starts_with(&format!("stampede_{}", def.name)),
+                "{prom}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_translation_function_follows_prometheus_rules() {
+    assert_eq!(
+        prometheus3_name("http.server.duration", "s", Shape::Histogram),
+        "http_server_duration_seconds"
+    );
+    assert_eq!(
+        prometheus3_name("a_seconds", "s", Shape::Histogram),
+        "a_seconds"
+    );
+    assert_eq!(
+        prometheus3_name("reqs", "{request}", Shape::MonotonicSum),
+        "reqs_total"
+    );
+    assert_eq!(prometheus3_name("up", "1", Shape::Gauge), "up_ratio");
+    assert_eq!(
+        prometheus3_name("io", "By", Shape::MonotonicSum),
+        "io_bytes_total"
+    );
+}
