@@ -10,6 +10,7 @@
 
 pub mod context;
 pub mod delivery;
+pub mod influxdb;
 pub mod retry;
 pub mod spec;
 
