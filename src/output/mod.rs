@@ -9,9 +9,12 @@
 //! raw samples) to bytes, tested against exact expected output.
 
 pub mod context;
+pub mod csv_file;
 pub mod delivery;
 pub mod influxdb;
+pub mod json_file;
 pub mod retry;
+pub mod sample_file;
 pub mod spec;
 
 pub use context::OutputContext;
