@@ -219,3 +219,49 @@ fn intervals_merge_until_drained() {
     );
     assert!(interval.drain_lines(&registry, "r", 10).is_empty());
 }
+
+/// Encoding speed of one second at 20,000 requests/s (220,000 points), the
+/// issue's performance target: `cargo test --release --test
+/// output_influxdb_encode -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing; run in release"]
+fn encoding_one_second_at_20k_requests() {
+    use std::io::Write as _;
+    let registry = Arc::new(MetricRegistry::with_builtins());
+    let tag_sets: Vec<TagSet> = (0..20)
+        .map(|i| {
+            TagSet::new([
+                ("name", format!("endpoint {i}")),
+                ("method", "GET".to_string()),
+                ("status", "200".to_string()),
+                ("scenario", "default".to_string()),
+                ("expected_response", "true".to_string()),
+                ("proto", "HTTP/1.1".to_string()),
+            ])
+        })
+        .collect();
+    let samples = (0..20_000u64)
+        .map(|i| http_sample(&tag_sets[(i % 20) as usize], T0 + i * 50_000))
+        .collect();
+    let batch = SampleBatch {
+        samples,
+        dropped: 0,
+    };
+    let mut encoder = PointEncoder::new(registry, "perf", 10_000);
+    let _ = encoder.encode(&batch);
+    let start = std::time::Instant::now();
+    let (batches, _) = encoder.encode(&batch);
+    let encoded = start.elapsed();
+    let bytes: usize = batches.iter().map(|b| b.text.len()).sum();
+    let start = std::time::Instant::now();
+    let mut compressed = 0;
+    for b in &batches {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b.text.as_bytes()).unwrap();
+        compressed += gz.finish().unwrap().len();
+    }
+    let gzipped = start.elapsed();
+    eprintln!(
+        "220000 points: encode {encoded:?} ({bytes} bytes), gzip {gzipped:?} ({compressed} bytes)"
+    );
+}

@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use crate::metrics::{MetricId, MetricRegistry, SampleBatch, Sink, TagInterner, TagSetId};
-use crate::output::sample_file::{SampleFileSink, SampleFormat, check_options, push_rfc3339_nanos};
+use crate::output::sample_file::{Rfc3339Clock, SampleFileSink, SampleFormat, check_options};
 use crate::output::{OutputConfigError, OutputContext, OutputSpec};
 
 /// The header line's columns, in order.
@@ -107,6 +107,7 @@ pub struct CsvRows {
     names: Vec<Option<Box<str>>>,
     /// `,check,error,...,url,extra_tags,metadata` per tag set.
     tails: HashMap<TagSetId, Box<str>>,
+    clock: Rfc3339Clock,
 }
 
 impl CsvRows {
@@ -117,6 +118,7 @@ impl CsvRows {
             time_format,
             names: Vec::new(),
             tails: HashMap::new(),
+            clock: Rfc3339Clock::default(),
         }
     }
 
@@ -144,7 +146,7 @@ impl CsvRows {
             TimeFormat::UnixMicro => write!(out, "{}", time_ns / 1_000),
             TimeFormat::UnixNano => write!(out, "{time_ns}"),
             TimeFormat::Rfc3339Nano => {
-                push_rfc3339_nanos(out, time_ns);
+                self.clock.push(out, time_ns);
                 Ok(())
             }
         };

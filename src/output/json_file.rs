@@ -13,7 +13,7 @@ use crate::metrics::{
     MetricDef, MetricId, MetricKind, MetricRegistry, SampleBatch, Sink, TagInterner, TagSetId,
     ValueType,
 };
-use crate::output::sample_file::{SampleFileSink, SampleFormat, check_options, push_rfc3339_nanos};
+use crate::output::sample_file::{Rfc3339Clock, SampleFileSink, SampleFormat, check_options};
 use crate::output::{OutputConfigError, OutputContext, OutputSpec};
 
 /// Builds the JSON-lines file sink for `spec` (`--out json=FILE`).
@@ -34,6 +34,7 @@ pub struct JsonLines {
     /// `{"k":"v",...}` per tag set, `testid` included.
     tags: HashMap<TagSetId, Box<str>>,
     number: String,
+    clock: Rfc3339Clock,
 }
 
 impl JsonLines {
@@ -44,6 +45,7 @@ impl JsonLines {
             declared: Vec::new(),
             tags: HashMap::new(),
             number: String::new(),
+            clock: Rfc3339Clock::default(),
         }
     }
 
@@ -66,7 +68,7 @@ impl JsonLines {
             self.declared[index] = Some(tail.into_boxed_str());
         }
         out.extend_from_slice(br#"{"type":"Point","data":{"time":""#);
-        push_rfc3339_nanos(out, time_ns);
+        self.clock.push(out, time_ns);
         out.extend_from_slice(br#"","value":"#);
         self.number.clear();
         // Shortest round-trip text without exponent; a valid JSON number.

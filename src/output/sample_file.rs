@@ -240,18 +240,45 @@ pub fn check_options(spec: &OutputSpec, known: &[&str]) -> Result<(), OutputConf
 /// Appends `time_ns` (since the Unix epoch) as RFC 3339 UTC with
 /// nanoseconds: `2024-05-01T12:00:00.123456789Z`.
 pub fn push_rfc3339_nanos(out: &mut Vec<u8>, time_ns: u64) {
-    let secs = time_ns / 1_000_000_000;
-    let nanos = time_ns % 1_000_000_000;
-    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
-    let of_day = secs % 86_400;
-    // Writing into a Vec cannot fail.
-    let _ = write!(
-        out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60
-    );
+    Rfc3339Clock::default().push(out, time_ns);
+}
+
+/// RFC 3339 formatting for a stream of timestamps: the date and time of
+/// day are formatted once per second, only the nanoseconds per sample.
+#[derive(Debug, Default)]
+pub struct Rfc3339Clock {
+    second: Option<u64>,
+    /// `2024-05-01T12:00:00.` for `second`.
+    prefix: Vec<u8>,
+}
+
+impl Rfc3339Clock {
+    pub fn push(&mut self, out: &mut Vec<u8>, time_ns: u64) {
+        let secs = time_ns / 1_000_000_000;
+        if self.second != Some(secs) {
+            let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+            let of_day = secs % 86_400;
+            self.prefix.clear();
+            // Writing into a Vec cannot fail.
+            let _ = write!(
+                self.prefix,
+                "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.",
+                of_day / 3600,
+                of_day % 3600 / 60,
+                of_day % 60
+            );
+            self.second = Some(secs);
+        }
+        out.extend_from_slice(&self.prefix);
+        let mut nanos = time_ns % 1_000_000_000;
+        let mut digits = [b'0'; 9];
+        for d in digits.iter_mut().rev() {
+            *d = b'0' + (nanos % 10) as u8;
+            nanos /= 10;
+        }
+        out.extend_from_slice(&digits);
+        out.push(b'Z');
+    }
 }
 
 /// Howard Hinnant's `civil_from_days`: days since 1970-01-01 to (y, m, d).
