@@ -109,21 +109,37 @@ impl InfluxConfig {
         match &api {
             Api::V2 { .. } => {
                 let var = token_env.unwrap_or(DEFAULT_TOKEN_ENV);
-                let token = env(var).filter(|t| !t.is_empty()).ok_or_else(|| {
-                    OutputConfigError::MissingEnv {
-                        origin: spec.origin.clone(),
-                        var: var.to_string(),
-                        what: "the InfluxDB v2 API token".to_string(),
+                let token = env(var).filter(|t| !t.is_empty());
+                // Credentials given another way (an `Authorization` header
+                // from the environment, basic auth or a bearer token, e.g.
+                // for a proxy or VictoriaMetrics) stand in for the token.
+                let other_credentials = token_env.is_none()
+                    && (spec.common.basic_auth.is_some()
+                        || spec.common.bearer_token.is_some()
+                        || spec
+                            .common
+                            .headers
+                            .iter()
+                            .any(|(name, _)| name.eq_ignore_ascii_case("authorization")));
+                match token {
+                    Some(token) => {
+                        let value = token_header(&token).map_err(|()| {
+                            bad_option(
+                                "token_env",
+                                format!("{var} holds characters not allowed in a header"),
+                            )
+                        })?;
+                        headers.insert(AUTHORIZATION, value);
                     }
-                })?;
-                let mut value = HeaderValue::from_str(&format!("Token {token}")).map_err(|_| {
-                    bad_option(
-                        "token_env",
-                        format!("{var} holds characters not allowed in a header"),
-                    )
-                })?;
-                value.set_sensitive(true);
-                headers.insert(AUTHORIZATION, value);
+                    None if other_credentials => {}
+                    None => {
+                        return Err(OutputConfigError::MissingEnv {
+                            origin: spec.origin.clone(),
+                            var: var.to_string(),
+                            what: "the InfluxDB v2 API token".to_string(),
+                        });
+                    }
+                }
             }
             Api::V1 { .. } => {
                 if token_env.is_some() {
@@ -143,6 +159,13 @@ impl InfluxConfig {
             headers,
         })
     }
+}
+
+/// `Authorization: Token <token>`, marked sensitive.
+fn token_header(token: &str) -> Result<HeaderValue, ()> {
+    let mut value = HeaderValue::from_str(&format!("Token {token}")).map_err(|_| ())?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 /// `http://host:8086?org=O&bucket=B` → v2; `http://host:8086/db` → v1.
@@ -287,6 +310,20 @@ mod tests {
             env_with_token,
         );
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn v2_accepts_other_credentials_instead_of_the_token() {
+        let mut with_auth = spec("http://h:8086?org=o&bucket=b", &[]);
+        with_auth.common.headers = vec![(
+            "Authorization".into(),
+            crate::output::Secret::new("Token from-header"),
+        )];
+        let config = InfluxConfig::from_spec_with_env(&with_auth, |_| None).unwrap();
+        assert!(
+            config.headers.is_empty(),
+            "the common header is applied by Delivery"
+        );
     }
 
     #[test]
