@@ -455,6 +455,10 @@ fn encoding_one_second_at_20k_requests() {
         out.clear();
         let start = std::time::Instant::now();
         let points = format.encode(&batch, &mut out);
-        eprintln!("{name}: {points} points in {:?} ({} bytes)", start.elapsed(), out.len());
+        eprintln!(
+            "{name}: {points} points in {:?} ({} bytes)",
+            start.elapsed(),
+            out.len()
+        );
     }
 }
