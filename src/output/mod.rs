@@ -9,10 +9,14 @@
 //! raw samples) to bytes, tested against exact expected output.
 
 pub mod context;
+pub mod csv_file;
 pub mod delivery;
+pub mod influxdb;
+pub mod json_file;
 pub mod otlp;
 pub mod prometheus_rw;
 pub mod retry;
+pub mod sample_file;
 pub mod scrape;
 pub mod spec;
 
