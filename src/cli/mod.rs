@@ -4,6 +4,7 @@
 mod args;
 mod demo_cmd;
 mod load;
+mod outputs;
 mod run_cmd;
 mod signals;
 mod validate_cmd;
