@@ -11,11 +11,11 @@ use std::time::Duration;
 use serde_json::Value;
 use stampede::demo::DemoConfig;
 use stampede::engine::{self, RunOptions};
+use stampede::metrics::Aggregator;
 use stampede::metrics::{
     HttpSample, MetricKind, MetricRegistry, PointCounts, RawValue, Recorder, Sink, SinkError,
     SinkFuture, SinkReport, Snapshot, Summary, TagInterner, TagSet, ValueType, builtin,
 };
-use stampede::metrics::Aggregator;
 use stampede::output::{HealthProblem, check_health};
 use stampede::protocol::http::Timings;
 use stampede::report::{ConsoleOptions, render_console_with_outputs, summary_json_with_outputs};
@@ -94,7 +94,11 @@ async fn health_checks_warn_or_block_and_run_concurrently() {
     let started = std::time::Instant::now();
     let problems = check_health(&mut sinks, &names, Duration::from_millis(300)).await;
     // Two hanging checks cost one timeout, not two.
-    assert!(started.elapsed() < Duration::from_millis(550), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(550),
+        "{:?}",
+        started.elapsed()
+    );
     let messages: Vec<String> = problems.iter().map(HealthProblem::message).collect();
     assert_eq!(
         messages,
@@ -183,7 +187,10 @@ fn raw_samples_are_kept_exactly_across_threads() {
         })
         .collect();
     assert_eq!((http, values.len(), batch.dropped), (1000, 160, 0));
-    assert_eq!(values.iter().sum::<f64>(), 4.0 * (0..40).sum::<u64>() as f64);
+    assert_eq!(
+        values.iter().sum::<f64>(),
+        4.0 * (0..40).sum::<u64>() as f64
+    );
     let failed = batch
         .samples
         .iter()
@@ -195,9 +202,18 @@ fn raw_samples_are_kept_exactly_across_threads() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos() as u64;
-    assert!(batch.samples.iter().all(|s| s.time_ns >= before - 1_000_000 && s.time_ns <= after));
+    assert!(
+        batch
+            .samples
+            .iter()
+            .all(|s| s.time_ns >= before - 1_000_000 && s.time_ns <= after)
+    );
     // An HTTP entry carries the expanded tags and expands into 11 points.
-    let first = batch.samples.iter().find(|s| matches!(s.value, RawValue::Http { .. })).unwrap();
+    let first = batch
+        .samples
+        .iter()
+        .find(|s| matches!(s.value, RawValue::Http { .. }))
+        .unwrap();
     let mut points = Vec::new();
     first.for_each_point(|metric, tags, value| points.push((metric, tags, value)));
     assert_eq!(points.len(), 11);
@@ -288,7 +304,11 @@ async fn run_tags_reach_every_series_and_raw_samples_reach_the_sink() {
         }
     }
     let reqs = result.summary.metric("http_reqs").unwrap();
-    assert!(reqs.series.iter().all(|(t, _)| t.get("area") == Some("checkout")));
+    assert!(
+        reqs.series
+            .iter()
+            .all(|(t, _)| t.get("area") == Some("checkout"))
+    );
 
     let http: usize = snapshots
         .iter()
@@ -349,8 +369,13 @@ fn empty_summary() -> Summary {
 #[test]
 fn console_summary_lists_each_output() {
     let mut out = Vec::new();
-    render_console_with_outputs(&empty_summary(), &reports(), &mut out, &ConsoleOptions::default())
-        .unwrap();
+    render_console_with_outputs(
+        &empty_summary(),
+        &reports(),
+        &mut out,
+        &ConsoleOptions::default(),
+    )
+    .unwrap();
     let text = String::from_utf8(out).unwrap();
     let section = &text[text.find("  █ OUTPUTS").expect("section present")..];
     assert_eq!(
@@ -373,8 +398,13 @@ fn console_summary_lists_each_output() {
 "
     );
     let mut plain = Vec::new();
-    render_console_with_outputs(&empty_summary(), &[], &mut plain, &ConsoleOptions::default())
-        .unwrap();
+    render_console_with_outputs(
+        &empty_summary(),
+        &[],
+        &mut plain,
+        &ConsoleOptions::default(),
+    )
+    .unwrap();
     assert!(!String::from_utf8(plain).unwrap().contains("OUTPUTS"));
 }
 
