@@ -127,8 +127,8 @@ fn registry_with_custom() -> (Arc<MetricRegistry>, stampede::metrics::MetricId) 
 fn http_sample(tags: stampede::metrics::TagSetId, i: u64) -> HttpSample {
     HttpSample {
         tags,
-        status: if i % 10 == 0 { 500 } else { 200 },
-        expected: i % 10 != 0,
+        status: if i.is_multiple_of(10) { 500 } else { 200 },
+        expected: !i.is_multiple_of(10),
         error_code: None,
         proto: Some("HTTP/1.1"),
         timings: Timings {

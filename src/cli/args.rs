@@ -27,7 +27,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run scenarios/quickstart.yaml --env BASE_URL=https://staging.example.com --summary-export summary.json\n  stampede run scenarios/agent-platform.yaml --profile staging --scenario browse --vus 5 --duration 1m\n  stampede run --url http://127.0.0.1:8080/api/credits --header 'Authorization: Bearer T' --vus 50 --duration 30s\n  stampede run --url http://127.0.0.1:8080/api/graphs --method POST --body '{\"name\":\"g\"}' --header 'Content-Type: application/json' --vus 10 --iterations 1000\n  stampede run scenarios/quickstart.yaml --out 'prometheus-rw=http://127.0.0.1:9090/api/v1/write;push_interval=1s' --tag team=payments"
     )]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Parse and check a scenario file; report every problem found.
     #[command(
         after_help = "Examples:\n  stampede validate scenarios/quickstart.yaml\n  stampede validate scenarios/agent-platform.yaml --profile staging --env TOKEN=x"

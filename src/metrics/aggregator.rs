@@ -95,7 +95,7 @@ impl Aggregator {
             self.absorb(spare);
             // Drained, not taken: the shard gets the allocation back with
             // the next swap and records the next interval without growing.
-            raw.extend(spare.raw.drain(..));
+            raw.append(&mut spare.raw);
         }
         self.spares = spares;
         let samples = self.recorder.inner.tap.as_ref().map(|tap| {
