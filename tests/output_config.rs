@@ -346,3 +346,19 @@ fn run_tags_are_checked_by_the_scenario_loader_too() {
         "t.yaml: --tag: tag \"testid\" is set by stampede (hint: reserved tags: scenario, name, method, status, expected_response, error_code, group, check, testid, instance, url)"
     );
 }
+
+/// The `outputs:` example of docs/outputs/common.md is a valid section.
+#[test]
+fn documented_outputs_section_parses() {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/outputs/common.md"
+    ))
+    .unwrap();
+    let start = doc.find("```yaml\noutputs:").expect("yaml example") + "```yaml\n".len();
+    let end = start + doc[start..].find("```").unwrap();
+    let plan = load(&doc[start..end], &[("GRAFANA_CLOUD_TOKEN", "t")]).unwrap();
+    assert_eq!(plan.outputs.len(), 3);
+    assert_eq!(plan.outputs[0].extra["trend_stats"], "p(95),p(99),avg");
+    assert!(plan.outputs[0].common.required);
+}
