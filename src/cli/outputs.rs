@@ -4,9 +4,10 @@
 //! be read from the environment in the same pass.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use super::args::RunArgs;
+use crate::engine::SINK_FINISH_TIMEOUT;
 use crate::exit_code;
 use crate::metrics::Sink;
 use crate::output::{
@@ -123,6 +124,14 @@ pub fn check_output_flags(
     }
 }
 
+/// The outputs of a run, ready to be handed to the engine.
+pub struct StartedOutputs {
+    pub sinks: Vec<Box<dyn Sink>>,
+    /// Time the sinks get after the test: the longest `flush_timeout`, plus
+    /// a margin for encoding what is left.
+    pub finish_timeout: Duration,
+}
+
 /// Builds the file's outputs, then the `--out` ones, then the scrape
 /// endpoint; prints the run header (outputs and testid); runs the health
 /// checks. `Err` is the exit code: 104 for a bad output in the file, 2 for a
@@ -132,9 +141,18 @@ pub async fn start_outputs(
     plan: &TestPlan,
     cli_outputs: Vec<OutputSpec>,
     args: &RunArgs,
-) -> Result<Vec<Box<dyn Sink>>, i32> {
+) -> Result<StartedOutputs, i32> {
+    let finish_timeout = plan
+        .outputs
+        .iter()
+        .chain(&cli_outputs)
+        .map(|s| s.common.flush_timeout + FINISH_MARGIN)
+        .fold(SINK_FINISH_TIMEOUT, Duration::max);
     if plan.outputs.is_empty() && cli_outputs.is_empty() && args.metrics_listen.is_none() {
-        return Ok(Vec::new());
+        return Ok(StartedOutputs {
+            sinks: Vec::new(),
+            finish_timeout,
+        });
     }
     let ctx = OutputContext {
         testid: args
@@ -188,8 +206,15 @@ pub async fn start_outputs(
     if problems.iter().any(|p| p.required) {
         return Err(exit_code::OUTPUT_UNAVAILABLE);
     }
-    Ok(sinks)
+    Ok(StartedOutputs {
+        sinks,
+        finish_timeout,
+    })
 }
+
+/// Beyond an output's own `flush_timeout`: encoding what is left and the
+/// sink task's own bookkeeping.
+const FINISH_MARGIN: Duration = Duration::from_secs(2);
 
 #[cfg(test)]
 mod tests {

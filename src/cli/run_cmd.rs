@@ -72,14 +72,15 @@ pub async fn run(args: RunArgs) -> i32 {
         }
     };
 
-    let sinks = match start_outputs(&plan, cli_outputs, &args).await {
-        Ok(sinks) => sinks,
+    let outputs = match start_outputs(&plan, cli_outputs, &args).await {
+        Ok(outputs) => outputs,
         Err(code) => return code,
     };
     warn_when_vus_exceed_open_files(&plan);
     let interrupt = signals::install();
     let options = RunOptions {
-        sinks,
+        sinks: outputs.sinks,
+        sink_finish_timeout: outputs.finish_timeout,
         http_debug: args.http_debug,
         progress: (!args.quiet).then(|| Progress::stderr(args.progress_interval)),
         ..RunOptions::default()

@@ -32,6 +32,8 @@ pub struct RunOptions {
     /// Most raw samples kept per interval when a sink wants every sample
     /// ([`Sink::wants_samples`]); the rest are counted as dropped.
     pub raw_sample_limit: u64,
+    /// How long sinks get, after the test, to deliver what they hold.
+    pub sink_finish_timeout: Duration,
 }
 
 impl Default for RunOptions {
@@ -42,6 +44,7 @@ impl Default for RunOptions {
             flush_interval: Duration::from_secs(1),
             progress: None,
             raw_sample_limit: DEFAULT_RAW_SAMPLE_LIMIT,
+            sink_finish_timeout: SINK_FINISH_TIMEOUT,
         }
     }
 }
@@ -61,8 +64,8 @@ pub enum EngineError {
     Tls(String),
 }
 
-/// How long sinks get to deliver what they hold after the test.
-const SINK_FINISH_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long sinks get to deliver what they hold after the test, by default.
+pub const SINK_FINISH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs `plan`. `interrupt` resolves on the first SIGINT/SIGTERM: VUs are
 /// stopped, teardown runs, and the summary is returned with `RunEnd::Interrupted`.
@@ -158,7 +161,7 @@ pub async fn run(
     sinks.publish(last);
     let summary = aggregator.summary(&plan.thresholds, end);
     let sink_reports = sinks
-        .finish(Arc::new(summary.clone()), SINK_FINISH_TIMEOUT)
+        .finish(Arc::new(summary.clone()), options.sink_finish_timeout)
         .await;
     Ok(RunResult {
         summary,

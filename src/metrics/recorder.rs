@@ -59,7 +59,8 @@ pub(crate) struct RecorderInner {
 }
 
 /// Most raw samples kept per interval, over all threads, when an output
-/// wants them: about 260 MB at worst; beyond it samples are only counted.
+/// wants them: 144 bytes each, so about 290 MB at worst (twice that while
+/// an interval is handed over); beyond it samples are only counted.
 pub const DEFAULT_RAW_SAMPLE_LIMIT: u64 = 2_000_000;
 
 /// The budget of raw samples of the interval being recorded. One atomic
