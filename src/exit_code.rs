@@ -17,3 +17,5 @@ pub const INTERRUPTED: i32 = 105;
 pub const SETUP_FAILED: i32 = 107;
 /// A threshold with `abort_on_fail` stopped the run early.
 pub const ABORTED_BY_THRESHOLD: i32 = 108;
+/// An output marked `required` failed its health check, so the test did not start.
+pub const OUTPUT_UNAVAILABLE: i32 = 111;

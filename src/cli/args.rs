@@ -14,7 +14,7 @@ use crate::util::duration::parse_duration;
     name = "stampede",
     version,
     about = "A load-testing engine: YAML scenarios, exact HDR percentiles, live metrics outputs.",
-    after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run --url http://127.0.0.1:8080/health --vus 50 --duration 30s\n  stampede validate scenarios/quickstart.yaml\n  stampede demo --listen 127.0.0.1:8080\n\nExit codes: 0 pass, 2 bad arguments, 99 thresholds crossed, 103 runtime error,\n104 invalid scenario, 105 interrupted, 107 setup failed, 108 aborted by threshold."
+    after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run --url http://127.0.0.1:8080/health --vus 50 --duration 30s\n  stampede validate scenarios/quickstart.yaml\n  stampede demo --listen 127.0.0.1:8080\n\nExit codes: 0 pass, 2 bad arguments, 99 thresholds crossed, 103 runtime error,\n104 invalid scenario, 105 interrupted, 107 setup failed, 108 aborted by threshold,\n111 a required output is unreachable."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -25,9 +25,9 @@ pub struct Cli {
 pub enum Command {
     /// Run a load test from a scenario file, or an ad-hoc test of one URL.
     #[command(
-        after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run scenarios/quickstart.yaml --env BASE_URL=https://staging.example.com --summary-export summary.json\n  stampede run scenarios/agent-platform.yaml --profile staging --scenario browse --vus 5 --duration 1m\n  stampede run --url http://127.0.0.1:8080/api/credits --header 'Authorization: Bearer T' --vus 50 --duration 30s\n  stampede run --url http://127.0.0.1:8080/api/graphs --method POST --body '{\"name\":\"g\"}' --header 'Content-Type: application/json' --vus 10 --iterations 1000"
+        after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run scenarios/quickstart.yaml --env BASE_URL=https://staging.example.com --summary-export summary.json\n  stampede run scenarios/agent-platform.yaml --profile staging --scenario browse --vus 5 --duration 1m\n  stampede run --url http://127.0.0.1:8080/api/credits --header 'Authorization: Bearer T' --vus 50 --duration 30s\n  stampede run --url http://127.0.0.1:8080/api/graphs --method POST --body '{\"name\":\"g\"}' --header 'Content-Type: application/json' --vus 10 --iterations 1000\n  stampede run scenarios/quickstart.yaml --out 'prometheus-rw=http://127.0.0.1:9090/api/v1/write;push_interval=1s' --tag team=payments"
     )]
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Parse and check a scenario file; report every problem found.
     #[command(
         after_help = "Examples:\n  stampede validate scenarios/quickstart.yaml\n  stampede validate scenarios/agent-platform.yaml --profile staging --env TOKEN=x"
@@ -133,6 +133,18 @@ pub struct RunArgs {
     /// Disable coloured output.
     #[arg(long)]
     pub no_color: bool,
+    /// Stream metrics to an output while the test runs; repeatable. KIND is prometheus-rw, otlp, influxdb, json or csv; options follow as ;key=value (see docs/outputs). Credentials come from environment variables, e.g. STAMPEDE_PROMETHEUS_RW_PASSWORD.
+    #[arg(short = 'o', long = "out", value_name = "KIND=TARGET[;KEY=VALUE...]")]
+    pub outs: Vec<String>,
+    /// The `testid` label on every series sent to outputs (default: UTC start time plus a random suffix, e.g. 20261123-141502-a3f9).
+    #[arg(long, value_name = "ID")]
+    pub testid: Option<String>,
+    /// A tag (label) added to every series; repeatable.
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub tags: Vec<(String, String)>,
+    /// Serve live Prometheus metrics at http://ADDR/metrics while the test runs.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]

@@ -25,6 +25,7 @@ pub fn load_options(args: &PlanArgs, extra_env: Vec<(String, String)>) -> LoadOp
         },
         segment: args.segment,
         instance: None,
+        tags: Vec::new(),
     }
 }
 

@@ -4,6 +4,7 @@
 mod args;
 mod demo_cmd;
 mod load;
+mod outputs;
 mod run_cmd;
 mod signals;
 mod validate_cmd;
@@ -41,7 +42,7 @@ pub fn main() -> i32 {
     };
     runtime.block_on(async move {
         match cli.command {
-            Command::Run(args) => run_cmd::run(args).await,
+            Command::Run(args) => run_cmd::run(*args).await,
             Command::Validate(args) => validate_cmd::validate(args),
             Command::Demo(args) => demo_cmd::demo(args).await,
         }

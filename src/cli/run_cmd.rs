@@ -6,15 +6,28 @@ use std::sync::Arc;
 
 use super::args::RunArgs;
 use super::load::{default_instance, load_file, load_options, print_errors};
+use super::outputs::{check_output_flags, start_outputs};
 use super::signals;
 use crate::demo::{DemoConfig, DemoServer};
 use crate::engine::{self, EngineError, Progress, RunOptions};
 use crate::exit_code;
 use crate::metrics::{RunEnd, Summary};
-use crate::report::{ConsoleOptions, render_console, write_summary_json};
+use crate::report::{ConsoleOptions, render_console_with_outputs, write_summary_export};
 use crate::scenario::{AdhocRequest, adhoc_plan};
 
 pub async fn run(args: RunArgs) -> i32 {
+    let cli_outputs =
+        match check_output_flags(&args.outs, &args.tags, args.testid.as_deref(), |var| {
+            std::env::var(var).ok()
+        }) {
+            Ok(specs) => specs,
+            Err(problems) => {
+                for problem in problems {
+                    eprintln!("error: {problem}");
+                }
+                return exit_code::BAD_ARGUMENTS;
+            }
+        };
     let demo = if args.demo {
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         match DemoServer::start(addr, DemoConfig::default()).await {
@@ -37,6 +50,7 @@ pub async fn run(args: RunArgs) -> i32 {
             .clone()
             .unwrap_or_else(|| default_instance(args.plan.segment)),
     );
+    options.tags = args.tags.clone();
     let loaded = match (&args.file, &args.url) {
         (Some(file), _) => load_file(file, &options),
         (None, Some(url)) => adhoc_plan(
@@ -58,9 +72,15 @@ pub async fn run(args: RunArgs) -> i32 {
         }
     };
 
+    let outputs = match start_outputs(&plan, cli_outputs, &args).await {
+        Ok(outputs) => outputs,
+        Err(code) => return code,
+    };
     warn_when_vus_exceed_open_files(&plan);
     let interrupt = signals::install();
     let options = RunOptions {
+        sinks: outputs.sinks,
+        sink_finish_timeout: outputs.finish_timeout,
         http_debug: args.http_debug,
         progress: (!args.quiet).then(|| Progress::stderr(args.progress_interval)),
         ..RunOptions::default()
@@ -89,7 +109,9 @@ pub async fn run(args: RunArgs) -> i32 {
     let console = ConsoleOptions {
         color: !args.no_color && std::io::IsTerminal::is_terminal(&std::io::stdout()),
     };
-    if let Err(e) = render_console(&result.summary, &mut stdout, &console) {
+    if let Err(e) =
+        render_console_with_outputs(&result.summary, &result.sink_reports, &mut stdout, &console)
+    {
         eprintln!("error: cannot print the summary: {e}");
     }
     if !result.errors.is_empty() {
@@ -100,7 +122,7 @@ pub async fn run(args: RunArgs) -> i32 {
     }
     let _ = stdout.flush();
     if let Some(path) = &args.summary_export
-        && let Err(e) = write_summary_json(&result.summary, path)
+        && let Err(e) = write_summary_export(&result.summary, &result.sink_reports, path)
     {
         eprintln!("error: cannot write the summary to {}: {e}", path.display());
         return exit_code::RUNTIME_ERROR;

@@ -53,7 +53,10 @@ impl RunContext {
                 .map(|_| ScenarioCounters::default())
                 .collect(),
             untagged: TagInterner::global().intern(TagSet::new(
-                plan.instance.iter().map(|i| ("instance", i.as_str())),
+                plan.tags
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .chain(plan.instance.iter().map(|i| ("instance", i.as_str()))),
             )),
             plan,
             recorder,

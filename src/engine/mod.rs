@@ -16,4 +16,4 @@ mod stop;
 mod vu;
 
 pub use progress::Progress;
-pub use run::{EngineError, RunOptions, RunResult, run};
+pub use run::{EngineError, RunOptions, RunResult, SINK_FINISH_TIMEOUT, run};

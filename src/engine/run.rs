@@ -13,7 +13,10 @@ use super::executors::run_scenario;
 use super::progress::Progress;
 use super::stop::{StopLevel, raise};
 use super::vu::Vu;
-use crate::metrics::{Aggregator, Recorder, RunEnd, Sink, SinkReport, SinkSet, Summary, builtin};
+use crate::metrics::{
+    Aggregator, DEFAULT_RAW_SAMPLE_LIMIT, Recorder, RunEnd, Sink, SinkReport, SinkSet, Summary,
+    builtin,
+};
 use crate::protocol::http::{ClientConfig, ClientShared};
 use crate::scenario::TestPlan;
 
@@ -26,6 +29,11 @@ pub struct RunOptions {
     pub flush_interval: Duration,
     /// Live progress on stderr (`None` with `--quiet`).
     pub progress: Option<Progress>,
+    /// Most raw samples kept per interval when a sink wants every sample
+    /// ([`Sink::wants_samples`]); the rest are counted as dropped.
+    pub raw_sample_limit: u64,
+    /// How long sinks get, after the test, to deliver what they hold.
+    pub sink_finish_timeout: Duration,
 }
 
 impl Default for RunOptions {
@@ -35,6 +43,8 @@ impl Default for RunOptions {
             http_debug: false,
             flush_interval: Duration::from_secs(1),
             progress: None,
+            raw_sample_limit: DEFAULT_RAW_SAMPLE_LIMIT,
+            sink_finish_timeout: SINK_FINISH_TIMEOUT,
         }
     }
 }
@@ -54,8 +64,8 @@ pub enum EngineError {
     Tls(String),
 }
 
-/// How long sinks get to deliver what they hold after the test.
-const SINK_FINISH_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long sinks get to deliver what they hold after the test, by default.
+pub const SINK_FINISH_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Runs `plan`. `interrupt` resolves on the first SIGINT/SIGTERM: VUs are
 /// stopped, teardown runs, and the summary is returned with `RunEnd::Interrupted`.
@@ -64,7 +74,14 @@ pub async fn run(
     options: RunOptions,
     interrupt: impl Future<Output = ()> + Send,
 ) -> Result<RunResult, EngineError> {
-    let recorder = Recorder::new(Arc::new(plan.registry.clone()));
+    let registry = Arc::new(plan.registry.clone());
+    // Keeping every sample costs memory and a copy per sample: only when an
+    // output writes samples one by one.
+    let recorder = if options.sinks.iter().any(|s| s.wants_samples()) {
+        Recorder::with_raw_samples(registry, options.raw_sample_limit)
+    } else {
+        Recorder::new(registry)
+    };
     let mut aggregator = Aggregator::new(&recorder);
     let sinks = SinkSet::start(options.sinks);
     let http = ClientShared::new(ClientConfig {
@@ -144,7 +161,7 @@ pub async fn run(
     sinks.publish(last);
     let summary = aggregator.summary(&plan.thresholds, end);
     let sink_reports = sinks
-        .finish(Arc::new(summary.clone()), SINK_FINISH_TIMEOUT)
+        .finish(Arc::new(summary.clone()), options.sink_finish_timeout)
         .await;
     Ok(RunResult {
         summary,

@@ -8,7 +8,7 @@ use super::metric::{MetricDef, MetricId, MetricRegistry, builtin};
 use super::recorder::{Recorder, lock};
 use super::series_state::{SeriesState, merge_totals};
 use super::shard::{AccValue, Accumulators, FastMap, HTTP_TRENDS};
-use super::snapshot::{SeriesPoint, Snapshot};
+use super::snapshot::{SampleBatch, SeriesPoint, Snapshot};
 use super::summary::{MetricSummary, RunEnd, Summary};
 use super::tags::{TagInterner, TagSetId};
 use super::threshold::Threshold;
@@ -88,12 +88,22 @@ impl Aggregator {
         let shards = lock(&self.recorder.inner.shards).clone();
         let mut spares = std::mem::take(&mut self.spares);
         spares.resize_with(shards.len(), Accumulators::default);
+        let mut raw = Vec::new();
         for (shard, spare) in shards.iter().zip(spares.iter_mut()) {
             // The lock is held only for the swap.
             std::mem::swap(&mut lock(shard).acc, spare);
             self.absorb(spare);
+            // Drained, not taken: the shard gets the allocation back with
+            // the next swap and records the next interval without growing.
+            raw.append(&mut spare.raw);
         }
         self.spares = spares;
+        let samples = self.recorder.inner.tap.as_ref().map(|tap| {
+            Arc::new(SampleBatch {
+                samples: raw,
+                dropped: tap.next_interval(),
+            })
+        });
 
         let now = Instant::now();
         let mut series = Vec::with_capacity(self.touched.len() + self.gauges.len());
@@ -125,7 +135,7 @@ impl Aggregator {
             elapsed: now.duration_since(self.started),
             interval: now.duration_since(self.last_flush),
             series,
-            samples: None,
+            samples,
         };
         self.last_flush = now;
         Arc::new(snapshot)

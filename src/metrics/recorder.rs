@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use super::histogram::display_to_micros;
 use super::metric::{MetricId, MetricKind, MetricRegistry};
 use super::shard::{AccValue, Shard};
+use super::snapshot::RawValue;
 use super::tags::{TagInterner, TagSetId};
 use crate::protocol::http::Timings;
 
@@ -53,6 +54,40 @@ pub(crate) struct RecorderInner {
     fallback: Arc<Mutex<Shard>>,
     /// Orders gauge sets across threads: the highest sequence is the last value.
     gauge_seq: AtomicU64,
+    /// Keeps every sample too, for outputs that write them one by one.
+    pub(crate) tap: Option<SampleTap>,
+}
+
+/// Most raw samples kept per interval, over all threads, when an output
+/// wants them: 144 bytes each, so about 290 MB at worst (twice that while
+/// an interval is handed over); beyond it samples are only counted.
+pub const DEFAULT_RAW_SAMPLE_LIMIT: u64 = 2_000_000;
+
+/// The budget of raw samples of the interval being recorded. One atomic
+/// counter for all shards keeps the limit exact.
+pub(crate) struct SampleTap {
+    limit: u64,
+    used: AtomicU64,
+    dropped: AtomicU64,
+}
+
+impl SampleTap {
+    /// Whether one more sample fits in this interval; counts it as dropped if not.
+    #[inline]
+    fn admit(&self) -> bool {
+        if self.used.fetch_add(1, Ordering::Relaxed) < self.limit {
+            true
+        } else {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            false
+        }
+    }
+
+    /// Starts the next interval's budget; returns the samples dropped in this one.
+    pub(crate) fn next_interval(&self) -> u64 {
+        self.used.store(0, Ordering::Relaxed);
+        self.dropped.swap(0, Ordering::Relaxed)
+    }
 }
 
 struct LocalShard {
@@ -84,6 +119,24 @@ impl std::fmt::Debug for Recorder {
 
 impl Recorder {
     pub fn new(registry: Arc<MetricRegistry>) -> Self {
+        Self::build(registry, None)
+    }
+
+    /// A recorder that also keeps every sample as a [`RawSample`](super::RawSample)
+    /// (at most `limit` per interval over all threads; the rest are counted
+    /// as dropped), delivered in [`Snapshot::samples`](super::Snapshot).
+    pub fn with_raw_samples(registry: Arc<MetricRegistry>, limit: u64) -> Self {
+        Self::build(
+            registry,
+            Some(SampleTap {
+                limit,
+                used: AtomicU64::new(0),
+                dropped: AtomicU64::new(0),
+            }),
+        )
+    }
+
+    fn build(registry: Arc<MetricRegistry>, tap: Option<SampleTap>) -> Self {
         let fallback = Arc::new(Mutex::new(Shard::default()));
         Recorder {
             inner: Arc::new(RecorderInner {
@@ -92,6 +145,7 @@ impl Recorder {
                 shards: Mutex::new(vec![fallback.clone()]),
                 fallback,
                 gauge_seq: AtomicU64::new(0),
+                tap,
             }),
         }
     }
@@ -100,12 +154,31 @@ impl Recorder {
         &self.inner.registry
     }
 
+    /// Whether raw samples are kept ([`Recorder::with_raw_samples`]).
+    pub fn keeps_raw_samples(&self) -> bool {
+        self.inner.tap.is_some()
+    }
+
     /// Records one HTTP exchange: `http_reqs` +1; the seven `http_req_*`
     /// timing trends; `http_req_failed` (true when not expected);
     /// `data_sent` and `data_received` — all on the request's tags plus
     /// `status`, `expected_response`, and `error_code` / `proto` when set.
     pub fn record_http(&self, sample: &HttpSample) {
-        self.with_shard(|shard| shard.record_http(sample, TagInterner::global()));
+        let tap = self.inner.tap.as_ref();
+        self.with_shard(|shard| {
+            let tags = shard.record_http(sample, TagInterner::global());
+            if let Some(tap) = tap
+                && tap.admit()
+            {
+                shard.keep_raw(RawValue::Http {
+                    tags,
+                    timings: sample.timings,
+                    failed: !sample.expected,
+                    bytes_sent: sample.bytes_sent,
+                    bytes_received: sample.bytes_received,
+                });
+            }
+        });
     }
 
     /// Adds to a counter. Non-finite values are ignored.
@@ -113,7 +186,7 @@ impl Recorder {
         if !value.is_finite() {
             return;
         }
-        self.with_series(metric, tags, MetricKind::Counter, |acc| {
+        self.with_series(metric, tags, MetricKind::Counter, value, |acc| {
             if let AccValue::Counter { sum, samples } = acc {
                 *sum += value;
                 *samples += 1;
@@ -127,7 +200,7 @@ impl Recorder {
             return;
         }
         let order = self.inner.gauge_seq.fetch_add(1, Ordering::Relaxed) + 1;
-        self.with_series(metric, tags, MetricKind::Gauge, |acc| {
+        self.with_series(metric, tags, MetricKind::Gauge, value, |acc| {
             if let AccValue::Gauge {
                 last,
                 min,
@@ -150,9 +223,10 @@ impl Recorder {
         });
     }
 
-    /// Adds one sample to a rate.
+    /// Adds one sample to a rate (a raw sample of 1 or 0).
     pub fn rate(&self, metric: MetricId, tags: TagSetId, hit: bool) {
-        self.with_series(metric, tags, MetricKind::Rate, |acc| {
+        let value = f64::from(u8::from(hit));
+        self.with_series(metric, tags, MetricKind::Rate, value, |acc| {
             if let AccValue::Rate { trues, total } = acc {
                 *trues += u64::from(hit);
                 *total += 1;
@@ -167,7 +241,7 @@ impl Recorder {
             return;
         }
         let value = value.max(0.0);
-        self.with_series(metric, tags, MetricKind::Trend, |acc| {
+        self.with_series(metric, tags, MetricKind::Trend, value, |acc| {
             if let AccValue::Trend(t) = acc {
                 t.record(value, display_to_micros(value));
             }
@@ -180,12 +254,23 @@ impl Recorder {
         metric: MetricId,
         tags: TagSetId,
         op: MetricKind,
+        value: f64,
         f: impl FnOnce(&mut AccValue),
     ) {
         let registry = &self.inner.registry;
+        let tap = self.inner.tap.as_ref();
         self.with_shard(|shard| {
             if let Some(acc) = shard.series(metric, tags, op, registry) {
                 f(acc);
+                if let Some(tap) = tap
+                    && tap.admit()
+                {
+                    shard.keep_raw(RawValue::Value {
+                        metric,
+                        tags,
+                        value,
+                    });
+                }
             }
         });
     }

@@ -10,12 +10,14 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use hdrhistogram::Histogram;
 
 use super::histogram::{duration_parts, new_histogram};
 use super::metric::{MetricId, MetricKind, MetricRegistry, builtin};
 use super::recorder::HttpSample;
+use super::snapshot::{RawSample, RawValue};
 use super::tags::{TagInterner, TagSetId};
 
 /// rustc's FxHash. The keys here are a few small integers: SipHash's
@@ -288,6 +290,8 @@ pub(crate) struct SeriesAcc {
 pub(crate) struct Accumulators {
     pub http: Vec<HttpAcc>,
     pub series: Vec<SeriesAcc>,
+    /// Every sample, when the recorder keeps raw samples.
+    pub raw: Vec<RawSample>,
 }
 
 /// A slot that refuses samples: the metric is unknown or recorded with the
@@ -301,13 +305,31 @@ pub(crate) struct Shard {
     series_slots: FastMap<(MetricId, TagSetId), u32>,
     series_keys: Vec<(MetricId, TagSetId, MetricKind)>,
     pub acc: Accumulators,
+    /// Wall clock of raw samples: the shard's first raw sample reads the
+    /// system clock once; later ones add the monotonic time since, so
+    /// timestamps never go backwards within a thread.
+    clock: Option<(Instant, u64)>,
 }
 
 impl Shard {
-    /// Records one HTTP exchange on its series, creating the series (and
-    /// interning its expanded tag set) the first time.
+    /// Keeps one raw sample, stamped with the wall-clock time in ns since the epoch.
     #[inline]
-    pub fn record_http(&mut self, sample: &HttpSample, interner: &TagInterner) {
+    pub fn keep_raw(&mut self, value: RawValue) {
+        let (base, base_ns) = *self.clock.get_or_insert_with(|| {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            (Instant::now(), now)
+        });
+        let time_ns = base_ns + base.elapsed().as_nanos() as u64;
+        self.acc.raw.push(RawSample { time_ns, value });
+    }
+
+    /// Records one HTTP exchange on its series, creating the series (and
+    /// interning its expanded tag set) the first time. Returns the expanded
+    /// tag set (request tags plus status, expected_response, ...).
+    #[inline]
+    pub fn record_http(&mut self, sample: &HttpSample, interner: &TagInterner) -> TagSetId {
         let key = HttpKey::of(sample);
         let slot = match self.http_slots.get(&key) {
             Some(slot) => *slot as usize,
@@ -317,7 +339,9 @@ impl Shard {
             let tags = self.http_tags[self.acc.http.len()];
             self.acc.http.push(HttpAcc::new(tags));
         }
-        self.acc.http[slot].record(sample);
+        let acc = &mut self.acc.http[slot];
+        acc.record(sample);
+        acc.tags
     }
 
     #[cold]

@@ -8,18 +8,26 @@
 //! and jitter. Encoders are pure functions from a snapshot (or a batch of
 //! raw samples) to bytes, tested against exact expected output.
 
+pub mod build;
 pub mod context;
 pub mod csv_file;
 pub mod delivery;
+pub mod health;
 pub mod influxdb;
 pub mod json_file;
+pub mod options;
 pub mod otlp;
 pub mod prometheus_rw;
 pub mod retry;
 pub mod sample_file;
 pub mod scrape;
 pub mod spec;
+pub mod testid;
 
+pub use build::{build_sink, build_sinks};
 pub use context::OutputContext;
 pub use delivery::{Delivery, Payload};
+pub use health::{HEALTH_CHECK_TIMEOUT, HealthProblem, check_health};
+pub use options::{COMMON_KEYS, OptionProblem, SpecBuilder, env_prefix, message_without_origin};
 pub use spec::{BasicAuth, CommonOptions, OutputConfigError, OutputKind, OutputSpec, Secret};
+pub use testid::{check_testid, generate_testid};

@@ -11,7 +11,9 @@ use std::time::UNIX_EPOCH;
 use serde_json::{Map, Value, json};
 
 use crate::metrics::threshold::MetricSelector;
-use crate::metrics::{MetricKind, MetricSummary, RunEnd, SeriesValue, Summary, ValueType};
+use crate::metrics::{
+    MetricKind, MetricSummary, RunEnd, SeriesValue, SinkReport, Summary, ValueType,
+};
 
 use super::checks::GroupChecks;
 use super::hdr::encode_hdr;
@@ -28,10 +30,31 @@ pub fn summary_json(summary: &Summary) -> Value {
     })
 }
 
+/// [`summary_json`] plus an `outputs` array (how each output fared) when
+/// the run had outputs.
+pub fn summary_json_with_outputs(summary: &Summary, outputs: &[SinkReport]) -> Value {
+    let mut doc = summary_json(summary);
+    if !outputs.is_empty()
+        && let Value::Object(map) = &mut doc
+    {
+        map.insert("outputs".into(), super::outputs::outputs_json(outputs));
+    }
+    doc
+}
+
 /// Writes [`summary_json`] pretty-printed to `path`, replacing the file.
 pub fn write_summary_json(summary: &Summary, path: &Path) -> io::Result<()> {
+    write_summary_export(summary, &[], path)
+}
+
+/// Writes [`summary_json_with_outputs`] pretty-printed to `path`, replacing the file.
+pub fn write_summary_export(
+    summary: &Summary,
+    outputs: &[SinkReport],
+    path: &Path,
+) -> io::Result<()> {
     let mut writer = BufWriter::new(File::create(path)?);
-    serde_json::to_writer_pretty(&mut writer, &summary_json(summary))?;
+    serde_json::to_writer_pretty(&mut writer, &summary_json_with_outputs(summary, outputs))?;
     writer.write_all(b"\n")?;
     writer.flush()
 }

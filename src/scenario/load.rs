@@ -36,6 +36,8 @@ pub struct LoadOptions {
     pub segment: Option<Share>,
     /// Value of the `instance` tag added to every tag set; none when `None`.
     pub instance: Option<String>,
+    /// `--tag K=V`: tags added to every tag set (a scenario's own tags win).
+    pub tags: Vec<(String, String)>,
 }
 
 /// Factors applied to every selected scenario; 1.0 leaves it as written.
@@ -85,8 +87,26 @@ pub fn load_str(
     options: &LoadOptions,
 ) -> Result<TestPlan, ScenarioErrors> {
     let file = parse(text, source)?;
-    validate::validate(&file, source, options)
-        .map_err(|problems| locate_problems(problems, text, source))
+    let mut plan = validate::validate(&file, source, options)
+        .map_err(|problems| locate_problems(problems, text, source))?;
+    locate_outputs(&mut plan, text, source);
+    Ok(plan)
+}
+
+/// Gives each output of the file its `FILE:LINE:COL` origin, so errors its
+/// kind reports later (an unknown option) point at the entry.
+fn locate_outputs(plan: &mut TestPlan, text: &str, source: &Path) {
+    if plan.outputs.is_empty() {
+        return;
+    }
+    let locator = Locator::new(text);
+    let root = super::locate::FieldPath::root().key("outputs");
+    for (i, spec) in plan.outputs.iter_mut().enumerate() {
+        spec.origin = match locator.locate(&root.index(i)) {
+            Some((line, column)) => format!("{}:{line}:{column}", source.display()),
+            None => format!("{}: outputs[{i}]", source.display()),
+        };
+    }
 }
 
 /// Validates a model built in code (ad-hoc mode); errors carry no positions.

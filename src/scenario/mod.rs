@@ -23,3 +23,4 @@ pub use load::{LoadOptions, Scale, load, load_str};
 pub use model::ScenarioFile;
 pub use plan::*;
 pub use template::{RenderError, Template, TemplateScope};
+pub use validate::RESERVED_TAGS;

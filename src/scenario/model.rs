@@ -60,6 +60,11 @@ pub struct ScenarioFile {
     pub flow: Option<Vec<StepDef>>,
     /// Shorthand: per-VU setup of `default` (runs before a VU's first iteration).
     pub vu_setup: Option<Vec<StepDef>>,
+    /// Live outputs: `{ type: prometheus-rw, url: ..., push_interval: 5s, ... }`
+    /// per entry (see docs/outputs). Kept as raw maps: which keys are valid
+    /// depends on the type, and the kind's constructor judges its own options.
+    #[serde(default)]
+    pub outputs: Vec<OrderedMap<serde_norway::Value>>,
 }
 
 /// A profile: environment values applied with `--profile NAME`.

@@ -37,6 +37,11 @@ pub struct TestPlan {
     /// The `instance` tag every tag set carries (`--instance`, or host and
     /// segment); `None` leaves it out.
     pub instance: Option<String>,
+    /// Tags every tag set carries (`--tag K=V`), after `instance`.
+    pub tags: Vec<(String, String)>,
+    /// The file's `outputs:` section, credentials resolved; each `origin`
+    /// is `FILE:LINE:COL` of its entry.
+    pub outputs: Vec<crate::output::OutputSpec>,
 }
 
 /// Client behaviour shared by every request of the run.

@@ -7,7 +7,7 @@ mod results;
 use std::io::{self, Write};
 
 use crate::metrics::threshold::Aggregation;
-use crate::metrics::{MetricKind, RunEnd, Summary, ThresholdOutcome, ValueType};
+use crate::metrics::{MetricKind, RunEnd, SinkReport, Summary, ThresholdOutcome, ValueType};
 
 use super::format::{format_number, format_percent, format_value};
 use super::stats::percentile_label;
@@ -26,6 +26,17 @@ pub fn render_console(
     out: &mut impl Write,
     options: &ConsoleOptions,
 ) -> io::Result<()> {
+    render_console_with_outputs(summary, &[], out, options)
+}
+
+/// [`render_console`] plus an `OUTPUTS` section (before the verdict) when
+/// the run had outputs.
+pub fn render_console_with_outputs(
+    summary: &Summary,
+    outputs: &[SinkReport],
+    out: &mut impl Write,
+    options: &ConsoleOptions,
+) -> io::Result<()> {
     let palette = Palette {
         color: options.color,
     };
@@ -35,6 +46,10 @@ pub fn render_console(
     results::write_total_results(summary, out, palette)?;
     endpoints::write_endpoints(summary, out, palette)?;
     endpoints::write_errors(summary, out, palette)?;
+    if !outputs.is_empty() {
+        write_heading(out, palette, "OUTPUTS")?;
+        super::outputs::write_outputs(outputs, out)?;
+    }
     write_run_end(summary, out, palette)
 }
 

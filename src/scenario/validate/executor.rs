@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::Validator;
 use super::steps::StepCtx;
+use super::{RESERVED_TAGS, Validator};
 use crate::scenario::locate::FieldPath;
 use crate::scenario::model::{ScenarioDef, ScenarioFile, StageDef};
 use crate::scenario::plan::{ExecutorPlan, ScenarioPlan, Stage};
@@ -13,20 +13,6 @@ use crate::scenario::suggest;
 const EXECUTORS: &str = "constant-vus, ramping-vus, per-vu-iterations, shared-iterations, constant-arrival-rate, ramping-arrival-rate";
 pub(super) const DEFAULT_GRACEFUL: Duration = Duration::from_secs(30);
 pub(super) const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(600);
-/// Tag keys stampede sets itself; user tags may not use them.
-const RESERVED_TAGS: &[&str] = &[
-    "scenario",
-    "name",
-    "method",
-    "status",
-    "expected_response",
-    "error_code",
-    "group",
-    "check",
-    "testid",
-    "instance",
-    "url",
-];
 
 impl Validator<'_> {
     pub(crate) fn scenarios(&mut self, file: &ScenarioFile) -> Vec<ScenarioPlan> {
@@ -162,7 +148,7 @@ impl Validator<'_> {
                 tags.push((key.clone(), value.text.clone()));
             }
         }
-        let ctx = StepCtx::scenario(name, tags.clone(), self.options.instance.clone());
+        let ctx = StepCtx::scenario(name, tags.clone(), self.options);
         let tag_set = super::intern(ctx.tags());
         let vu_setup = self.steps(&def.setup, &path.key(setup_key), &ctx);
         let flow_path = path.key("flow");

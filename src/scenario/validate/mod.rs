@@ -6,6 +6,7 @@ mod arrival;
 mod checks;
 mod env;
 mod executor;
+mod outputs;
 mod overrides;
 mod request;
 mod shape;
@@ -36,6 +37,21 @@ pub struct Problem {
     pub message: String,
     pub hint: Option<String>,
 }
+
+/// Tag keys stampede sets itself; user tags may not use them.
+pub const RESERVED_TAGS: &[&str] = &[
+    "scenario",
+    "name",
+    "method",
+    "status",
+    "expected_response",
+    "error_code",
+    "group",
+    "check",
+    "testid",
+    "instance",
+    "url",
+];
 
 pub(crate) const DURATION_HINT: &str = "use e.g. 30s, 5m, 500ms";
 
@@ -81,14 +97,16 @@ pub fn validate(
     let setup = v.steps(
         &file.setup,
         &root.key("setup"),
-        &steps::StepCtx::test_level("::setup", options.instance.clone()),
+        &steps::StepCtx::test_level("::setup", options),
     );
     let teardown = v.steps(
         &file.teardown,
         &root.key("teardown"),
-        &steps::StepCtx::test_level("::teardown", options.instance.clone()),
+        &steps::StepCtx::test_level("::teardown", options),
     );
     let scenarios = v.scenarios(file);
+    let outputs = v.outputs(file);
+    v.run_tags();
     if !v.problems.is_empty() {
         return Err(v.problems);
     }
@@ -104,10 +122,26 @@ pub fn validate(
         thresholds,
         http,
         instance: options.instance.clone(),
+        tags: options.tags.clone(),
+        outputs,
     })
 }
 
 impl Validator<'_> {
+    /// `--tag` keys may not be stampede's own tags (the CLI checks this
+    /// first; library callers get it here).
+    fn run_tags(&mut self) {
+        for (key, _) in &self.options.tags {
+            if RESERVED_TAGS.contains(&key.as_str()) {
+                self.option_problem(
+                    "--tag",
+                    format!("tag {key:?} is set by stampede"),
+                    Some(format!("reserved tags: {}", RESERVED_TAGS.join(", "))),
+                );
+            }
+        }
+    }
+
     pub(crate) fn problem(
         &mut self,
         path: &FieldPath,

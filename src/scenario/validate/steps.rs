@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::Validator;
+use crate::scenario::load::LoadOptions;
 use crate::scenario::locate::FieldPath;
 use crate::scenario::model::{BatchDef, ChooseBranchDef, GroupDef, RepeatDef, SleepDef, StepDef};
 use crate::scenario::model_types::TextOr;
@@ -25,39 +26,41 @@ pub(crate) struct StepCtx {
     pub user_tags: Vec<(String, String)>,
     /// The run's `instance` tag (`--instance`, or host and segment from the CLI).
     pub instance: Option<String>,
+    /// `--tag` tags of the whole run.
+    pub run_tags: Vec<(String, String)>,
     pub body_repeat: bool,
 }
 
 impl StepCtx {
     /// Test-level setup/teardown: no scenario, tagged with a `::setup` style group as k6 does.
-    pub fn test_level(group: &str, instance: Option<String>) -> Self {
+    pub fn test_level(group: &str, options: &LoadOptions) -> Self {
         StepCtx {
             scenario: None,
             group: Some(group.to_string()),
             user_tags: Vec::new(),
-            instance,
+            instance: options.instance.clone(),
+            run_tags: options.tags.clone(),
             body_repeat: false,
         }
     }
 
-    pub fn scenario(
-        name: &str,
-        user_tags: Vec<(String, String)>,
-        instance: Option<String>,
-    ) -> Self {
+    pub fn scenario(name: &str, user_tags: Vec<(String, String)>, options: &LoadOptions) -> Self {
         StepCtx {
             scenario: Some(name.to_string()),
             group: None,
             user_tags,
-            instance,
+            instance: options.instance.clone(),
+            run_tags: options.tags.clone(),
             body_repeat: false,
         }
     }
 
-    /// User tags, then `scenario` and `group` (built-in keys win; user tags
+    /// Run tags, then the scenario's user tags (which win over run tags),
+    /// then `scenario`, `group` and `instance` (built-in keys win; user tags
     /// may not use them anyway).
     pub fn tags(&self) -> Vec<(String, String)> {
-        let mut tags = self.user_tags.clone();
+        let mut tags = self.run_tags.clone();
+        tags.extend(self.user_tags.iter().cloned());
         if let Some(s) = &self.scenario {
             tags.push(("scenario".into(), s.clone()));
         }

@@ -1,0 +1,581 @@
+//! From options as the user wrote them (`--out KIND=TARGET;key=value` or an
+//! entry of the scenario's `outputs:` list) to an [`OutputSpec`]: common
+//! options parsed into [`CommonOptions`], everything else kept as text in
+//! `extra` for the kind to judge, and credentials read from the environment.
+//!
+//! Secrets are never accepted as option values: the command line ends up in
+//! shell history and `ps`, scenario files in git. Options name environment
+//! variables instead (`password_env`, `bearer_token_env`, `headers_env`), and
+//! each kind has default variables (`STAMPEDE_<KIND>_USERNAME`, `_PASSWORD`,
+//! `_BEARER_TOKEN`).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue};
+
+use super::spec::{BasicAuth, CommonOptions, OutputConfigError, OutputKind, OutputSpec, Secret};
+use crate::util::duration::parse_duration;
+
+/// The option keys [`SpecBuilder::set`] understands itself; any other key is
+/// the kind's business (`extra`).
+pub const COMMON_KEYS: &[&str] = &[
+    "push_interval",
+    "timeout",
+    "flush_timeout",
+    "batch_size",
+    "buffer_points",
+    "required",
+    "insecure_skip_tls_verify",
+    "ca_file",
+    "username",
+    "password_env",
+    "bearer_token_env",
+    "header",
+    "header_env",
+];
+
+/// Keys that would put a secret on the command line or in the file.
+const SECRET_KEYS: &[(&str, &str)] = &[
+    ("password", "password_env=VAR, or STAMPEDE_<KIND>_PASSWORD"),
+    (
+        "bearer_token",
+        "bearer_token_env=VAR, or STAMPEDE_<KIND>_BEARER_TOKEN",
+    ),
+];
+
+/// A problem with one option, before it is given its origin.
+#[derive(Debug, PartialEq, Eq)]
+pub struct OptionProblem {
+    /// The option as the user wrote it, relative to the output
+    /// (`push_interval`, `basic_auth.password_env`); empty for the output as a whole.
+    pub field: String,
+    pub error: OutputConfigError,
+}
+
+/// Collects one output's options and resolves them into an [`OutputSpec`].
+#[derive(Clone, Debug)]
+pub struct SpecBuilder {
+    kind: OutputKind,
+    target: String,
+    origin: String,
+    common: CommonOptions,
+    extra: BTreeMap<String, String>,
+    username: Option<String>,
+    /// `(field that named it, variable)`.
+    password_env: Option<(String, String)>,
+    bearer_token_env: Option<(String, String)>,
+    headers: Vec<(String, String)>,
+    /// `(field that named it, header name, variable)`.
+    headers_env: Vec<(String, String, String)>,
+}
+
+impl SpecBuilder {
+    /// `origin` names the output in messages (`--out #2`, `outputs[1]`).
+    pub fn new(kind: OutputKind, target: impl Into<String>, origin: impl Into<String>) -> Self {
+        SpecBuilder {
+            kind,
+            target: target.into(),
+            origin: origin.into(),
+            common: CommonOptions::default(),
+            extra: BTreeMap::new(),
+            username: None,
+            password_env: None,
+            bearer_token_env: None,
+            headers: Vec::new(),
+            headers_env: Vec::new(),
+        }
+    }
+
+    pub fn kind(&self) -> OutputKind {
+        self.kind
+    }
+
+    fn bad(&self, key: &str, message: impl Into<String>) -> OutputConfigError {
+        OutputConfigError::BadOption {
+            origin: self.origin.clone(),
+            key: key.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// Applies one `key=value` option. Common keys are parsed (durations in
+    /// the project's notation, booleans `true`/`false`, whole numbers);
+    /// other keys go to `extra`, where the kind's constructor checks them.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<(), OutputConfigError> {
+        let value = value.trim();
+        match key {
+            "push_interval" => self.common.push_interval = self.positive_duration(key, value)?,
+            "timeout" => self.common.timeout = self.positive_duration(key, value)?,
+            "flush_timeout" => {
+                self.common.flush_timeout = parse_duration(value).map_err(|m| self.bad(key, m))?;
+            }
+            "batch_size" => {
+                let n = self.positive_number(key, value)?;
+                self.common.batch_size =
+                    usize::try_from(n).map_err(|_| self.bad(key, "too large"))?;
+            }
+            "buffer_points" => self.common.buffer_points = self.positive_number(key, value)?,
+            "required" => self.common.required = self.boolean(key, value)?,
+            "insecure_skip_tls_verify" => {
+                self.common.insecure_skip_tls_verify = self.boolean(key, value)?;
+            }
+            "ca_file" => {
+                if value.is_empty() {
+                    return Err(self.bad(key, "expected the path of a PEM file"));
+                }
+                self.common.ca_file = Some(PathBuf::from(value));
+            }
+            "username" => self.username = Some(value.to_string()),
+            "password_env" => self.password_env = Some((key.into(), self.env_name(key, value)?)),
+            "bearer_token_env" => {
+                self.bearer_token_env = Some((key.into(), self.env_name(key, value)?));
+            }
+            "header" => {
+                let (name, v) = value.split_once(':').ok_or_else(|| {
+                    self.bad(key, format!("expected 'Name: value', got {value:?}"))
+                })?;
+                self.header(key, name.trim(), v.trim())?;
+            }
+            "header_env" => {
+                let (name, var) = value.split_once(':').ok_or_else(|| {
+                    self.bad(key, format!("expected 'Name:VARIABLE', got {value:?}"))
+                })?;
+                self.header_env(key, name.trim(), var.trim())?;
+            }
+            _ => {
+                if let Some((_, instead)) = SECRET_KEYS.iter().find(|(k, _)| *k == key) {
+                    return Err(
+                        self.bad(key, format!("secrets are not accepted here; use {instead}"))
+                    );
+                }
+                if self
+                    .extra
+                    .insert(key.to_string(), value.to_string())
+                    .is_some()
+                {
+                    return Err(self.bad(key, "given twice"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a plain request header. `Authorization` is refused: it holds a
+    /// credential, which must come from the environment (`header_env`).
+    pub fn header(
+        &mut self,
+        field: &str,
+        name: &str,
+        value: &str,
+    ) -> Result<(), OutputConfigError> {
+        self.check_header_name(field, name)?;
+        if name.eq_ignore_ascii_case("authorization") {
+            return Err(self.bad(
+                field,
+                "the Authorization header holds a secret; give it from the environment \
+                 (header_env=Authorization:VAR, headers_env in a file) or use bearer_token_env / basic auth",
+            ));
+        }
+        if HeaderValue::from_str(value).is_err() {
+            return Err(self.bad(field, format!("invalid header value {value:?}")));
+        }
+        self.headers.push((name.to_string(), value.to_string()));
+        Ok(())
+    }
+
+    /// Adds a header whose value is read from the environment variable `var`.
+    pub fn header_env(
+        &mut self,
+        field: &str,
+        name: &str,
+        var: &str,
+    ) -> Result<(), OutputConfigError> {
+        self.check_header_name(field, name)?;
+        let var = self.env_name(field, var)?;
+        self.headers_env
+            .push((field.to_string(), name.to_string(), var));
+        Ok(())
+    }
+
+    /// Sets the basic-auth user name (not a secret: Grafana Cloud's instance id).
+    pub fn username(&mut self, username: &str) {
+        self.username = Some(username.to_string());
+    }
+
+    /// Names the variable holding the basic-auth password; `field` is where
+    /// it was written, for messages.
+    pub fn password_env(&mut self, field: &str, var: &str) -> Result<(), OutputConfigError> {
+        self.password_env = Some((field.to_string(), self.env_name(field, var)?));
+        Ok(())
+    }
+
+    /// Stores a kind option given as a list, joined with `,`.
+    pub fn set_list(&mut self, key: &str, items: &[String]) -> Result<(), OutputConfigError> {
+        if COMMON_KEYS.contains(&key) {
+            return Err(self.bad(key, "expected a single value, not a list"));
+        }
+        self.set(key, &items.join(","))
+    }
+
+    fn check_header_name(&self, field: &str, name: &str) -> Result<(), OutputConfigError> {
+        HeaderName::from_bytes(name.as_bytes())
+            .map(|_| ())
+            .map_err(|_| self.bad(field, format!("invalid header name {name:?}")))
+    }
+
+    fn env_name(&self, key: &str, value: &str) -> Result<String, OutputConfigError> {
+        let ok = !value.is_empty()
+            && !value.starts_with(|c: char| c.is_ascii_digit())
+            && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if ok {
+            Ok(value.to_string())
+        } else {
+            Err(self.bad(
+                key,
+                format!("expected the NAME of an environment variable, got {value:?}"),
+            ))
+        }
+    }
+
+    fn positive_duration(&self, key: &str, value: &str) -> Result<Duration, OutputConfigError> {
+        match parse_duration(value).map_err(|m| self.bad(key, m))? {
+            d if d.is_zero() => Err(self.bad(key, "must be longer than 0s")),
+            d => Ok(d),
+        }
+    }
+
+    fn positive_number(&self, key: &str, value: &str) -> Result<u64, OutputConfigError> {
+        match value.replace('_', "").parse::<u64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(self.bad(
+                key,
+                format!("expected a whole number above 0, got {value:?}"),
+            )),
+        }
+    }
+
+    fn boolean(&self, key: &str, value: &str) -> Result<bool, OutputConfigError> {
+        match value {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err(self.bad(key, format!("expected true or false, got {value:?}"))),
+        }
+    }
+
+    /// Reads the credentials from the environment (`env` looks a variable
+    /// up; the CLI passes the process environment, tests their own) and
+    /// returns the finished spec.
+    pub fn finish(self, env: impl Fn(&str) -> Option<String>) -> Result<OutputSpec, OptionProblem> {
+        let prefix = env_prefix(self.kind);
+        let name = display_name(self.kind, &self.target);
+        let missing = |field: &str, var: &str, what: String| OptionProblem {
+            field: field.to_string(),
+            error: OutputConfigError::MissingEnv {
+                origin: self.origin.clone(),
+                var: var.to_string(),
+                what,
+            },
+        };
+        let lookup = |var: &str| env(var).filter(|v| !v.is_empty());
+
+        let bearer =
+            match &self.bearer_token_env {
+                Some((field, var)) => Some(Secret::new(lookup(var).ok_or_else(|| {
+                    missing(field, var, format!("bearer token of output {name}"))
+                })?)),
+                None => lookup(&format!("{prefix}_BEARER_TOKEN")).map(Secret::new),
+            };
+        let username = self
+            .username
+            .clone()
+            .or_else(|| lookup(&format!("{prefix}_USERNAME")));
+        let default_password = format!("{prefix}_PASSWORD");
+        let (password_field, password_var) = match &self.password_env {
+            Some((field, var)) => (field.clone(), var.clone()),
+            None => ("username".to_string(), default_password.clone()),
+        };
+        let password = lookup(&password_var);
+        let basic_auth = match (username, password) {
+            (Some(username), Some(password)) => Some(BasicAuth {
+                username,
+                password: Secret::new(password),
+            }),
+            (Some(_), None) => {
+                return Err(missing(
+                    &password_field,
+                    &password_var,
+                    format!("basic-auth password of output {name}"),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(OptionProblem {
+                    field: password_field,
+                    error: self.bad(
+                        "username",
+                        format!(
+                            "{password_var} holds a basic-auth password but no user name is given; \
+                             set username (or {prefix}_USERNAME)"
+                        ),
+                    ),
+                });
+            }
+            (None, None) if self.password_env.is_some() => {
+                return Err(missing(
+                    &password_field,
+                    &password_var,
+                    format!("basic-auth password of output {name}"),
+                ));
+            }
+            (None, None) => None,
+        };
+        if basic_auth.is_some() && bearer.is_some() {
+            return Err(OptionProblem {
+                field: String::new(),
+                error: self.bad(
+                    "bearer_token_env",
+                    "basic auth and a bearer token both apply; give only one",
+                ),
+            });
+        }
+        let mut headers: Vec<(String, Secret)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), Secret::new(v.clone())))
+            .collect();
+        for (field, header, var) in &self.headers_env {
+            let value = lookup(var)
+                .ok_or_else(|| missing(field, var, format!("header {header} of output {name}")))?;
+            if HeaderValue::from_str(&value).is_err() {
+                return Err(OptionProblem {
+                    field: field.clone(),
+                    error: self.bad(
+                        field,
+                        format!("{var} is not a valid value for header {header}"),
+                    ),
+                });
+            }
+            headers.push((header.clone(), Secret::new(value)));
+        }
+        let mut common = self.common;
+        common.headers = headers;
+        common.basic_auth = basic_auth;
+        common.bearer_token = bearer;
+        Ok(OutputSpec {
+            kind: self.kind,
+            target: self.target,
+            common,
+            extra: self.extra,
+            origin: self.origin,
+        })
+    }
+}
+
+/// `STAMPEDE_PROMETHEUS_RW` for prometheus-rw: the prefix of the kind's
+/// default credential variables.
+pub fn env_prefix(kind: OutputKind) -> String {
+    format!(
+        "STAMPEDE_{}",
+        kind.as_str().to_ascii_uppercase().replace('-', "_")
+    )
+}
+
+fn display_name(kind: OutputKind, target: &str) -> String {
+    if target.is_empty() {
+        kind.to_string()
+    } else {
+        OutputSpec::new(kind, target).display_name()
+    }
+}
+
+/// The message of an error without its `origin: ` prefix, for callers that
+/// show the origin their own way (scenario errors carry file:line:col).
+pub fn message_without_origin(error: &OutputConfigError) -> String {
+    let origin = match error {
+        OutputConfigError::UnknownKind { origin, .. }
+        | OutputConfigError::UnknownOption { origin, .. }
+        | OutputConfigError::BadOption { origin, .. }
+        | OutputConfigError::BadTarget { origin, .. }
+        | OutputConfigError::MissingEnv { origin, .. } => origin,
+    };
+    let text = error.to_string();
+    text.strip_prefix(&format!("{origin}: "))
+        .map(str::to_string)
+        .unwrap_or(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |var| pairs.iter().find(|(k, _)| k == var).map(|(_, v)| v.clone())
+    }
+
+    fn builder() -> SpecBuilder {
+        SpecBuilder::new(
+            OutputKind::PrometheusRw,
+            "http://127.0.0.1:9090/api/v1/write",
+            "--out #1",
+        )
+    }
+
+    #[test]
+    fn common_options_are_parsed_and_others_kept_as_text() {
+        let mut b = builder();
+        b.set("push_interval", "1s").unwrap();
+        b.set("timeout", "2500ms").unwrap();
+        b.set("flush_timeout", "0").unwrap();
+        b.set("batch_size", "500").unwrap();
+        b.set("buffer_points", "1_000").unwrap();
+        b.set("required", "true").unwrap();
+        b.set("insecure_skip_tls_verify", "true").unwrap();
+        b.set("ca_file", "/etc/ca.pem").unwrap();
+        b.set("header", "X-Scope-OrgID: tenant-1").unwrap();
+        b.set("trend_stats", "p(95),p(99)").unwrap();
+        let spec = b.finish(env(&[])).unwrap();
+        let c = &spec.common;
+        assert_eq!(c.push_interval, Duration::from_secs(1));
+        assert_eq!(c.timeout, Duration::from_millis(2500));
+        assert_eq!(c.flush_timeout, Duration::ZERO);
+        assert_eq!((c.batch_size, c.buffer_points), (500, 1000));
+        assert!(c.required && c.insecure_skip_tls_verify);
+        assert_eq!(c.ca_file, Some(PathBuf::from("/etc/ca.pem")));
+        assert_eq!(
+            c.headers,
+            vec![("X-Scope-OrgID".to_string(), Secret::new("tenant-1"))]
+        );
+        assert_eq!(
+            spec.extra.get("trend_stats").map(String::as_str),
+            Some("p(95),p(99)")
+        );
+        assert_eq!(spec.extra.len(), 1);
+        assert_eq!(spec.origin, "--out #1");
+    }
+
+    #[test]
+    fn bad_values_name_the_option() {
+        let cases = [
+            (
+                "push_interval",
+                "fast",
+                "--out #1: option push_interval: invalid duration \"fast\"; expected a number with a unit (h, m, s, ms, us), e.g. 30s, 5m, 500ms, 1h30m",
+            ),
+            (
+                "push_interval",
+                "0s",
+                "--out #1: option push_interval: must be longer than 0s",
+            ),
+            (
+                "batch_size",
+                "0",
+                "--out #1: option batch_size: expected a whole number above 0, got \"0\"",
+            ),
+            (
+                "required",
+                "yes",
+                "--out #1: option required: expected true or false, got \"yes\"",
+            ),
+            (
+                "password",
+                "hunter2",
+                "--out #1: option password: secrets are not accepted here; use password_env=VAR, or STAMPEDE_<KIND>_PASSWORD",
+            ),
+            (
+                "header",
+                "Authorization: Bearer x",
+                "--out #1: option header: the Authorization header holds a secret; give it from the environment (header_env=Authorization:VAR, headers_env in a file) or use bearer_token_env / basic auth",
+            ),
+            (
+                "password_env",
+                "my-var",
+                "--out #1: option password_env: expected the NAME of an environment variable, got \"my-var\"",
+            ),
+        ];
+        for (key, value, expected) in cases {
+            let err = builder().set(key, value).unwrap_err();
+            assert_eq!(err.to_string(), expected, "{key}={value}");
+            assert!(!err.to_string().contains("hunter2"));
+        }
+    }
+
+    #[test]
+    fn default_env_vars_give_credentials() {
+        let spec = builder()
+            .finish(env(&[
+                ("STAMPEDE_PROMETHEUS_RW_USERNAME", "123456"),
+                ("STAMPEDE_PROMETHEUS_RW_PASSWORD", "glc_secret"),
+            ]))
+            .unwrap();
+        let auth = spec.common.basic_auth.clone().unwrap();
+        assert_eq!(auth.username, "123456");
+        assert_eq!(auth.password.expose(), "glc_secret");
+        assert!(!format!("{spec:?}").contains("glc_secret"));
+
+        let spec = builder()
+            .finish(env(&[("STAMPEDE_PROMETHEUS_RW_BEARER_TOKEN", "tok")]))
+            .unwrap();
+        assert_eq!(spec.common.bearer_token.unwrap().expose(), "tok");
+        assert_eq!(env_prefix(OutputKind::InfluxDb), "STAMPEDE_INFLUXDB");
+    }
+
+    #[test]
+    fn named_env_vars_must_be_set() {
+        let mut b = builder();
+        b.set("username", "123456").unwrap();
+        b.set("password_env", "GRAFANA_TOKEN").unwrap();
+        let err = b.clone().finish(env(&[])).unwrap_err();
+        assert_eq!(err.field, "password_env");
+        assert_eq!(
+            err.error.to_string(),
+            "--out #1: environment variable GRAFANA_TOKEN is not set (basic-auth password of output prometheus-rw (http://127.0.0.1:9090/api/v1/write))"
+        );
+        let spec = b.finish(env(&[("GRAFANA_TOKEN", "s3cr3t")])).unwrap();
+        assert_eq!(spec.common.basic_auth.unwrap().password.expose(), "s3cr3t");
+
+        let mut b = builder();
+        b.set("header_env", "Authorization:AUTH").unwrap();
+        let err = b.clone().finish(env(&[])).unwrap_err();
+        assert!(
+            err.error
+                .to_string()
+                .contains("environment variable AUTH is not set (header Authorization")
+        );
+        let spec = b.finish(env(&[("AUTH", "Token abc")])).unwrap();
+        assert_eq!(spec.common.headers[0].1.expose(), "Token abc");
+    }
+
+    #[test]
+    fn username_without_password_and_password_without_username_are_errors() {
+        let mut b = builder();
+        b.set("username", "u").unwrap();
+        let err = b.finish(env(&[])).unwrap_err();
+        assert!(
+            err.error
+                .to_string()
+                .contains("environment variable STAMPEDE_PROMETHEUS_RW_PASSWORD is not set")
+        );
+        let err = builder()
+            .finish(env(&[("STAMPEDE_PROMETHEUS_RW_PASSWORD", "p")]))
+            .unwrap_err();
+        assert_eq!(
+            err.error.to_string(),
+            "--out #1: option username: STAMPEDE_PROMETHEUS_RW_PASSWORD holds a basic-auth password but no user name is given; set username (or STAMPEDE_PROMETHEUS_RW_USERNAME)"
+        );
+        assert!(!err.error.to_string().contains("=p"));
+    }
+
+    #[test]
+    fn message_without_origin_strips_the_prefix() {
+        let e = OutputConfigError::BadTarget {
+            origin: "a.yaml:3:5".into(),
+            message: "no".into(),
+        };
+        assert_eq!(message_without_origin(&e), "no");
+    }
+}
