@@ -15,6 +15,7 @@ pub mod delivery;
 pub mod health;
 pub mod influxdb;
 pub mod json_file;
+pub mod markers;
 pub mod options;
 pub mod otlp;
 pub mod prometheus_rw;

@@ -9,6 +9,7 @@
 mod aggregate;
 mod config;
 mod line;
+mod markers;
 mod points;
 mod sink;
 

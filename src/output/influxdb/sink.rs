@@ -14,10 +14,12 @@ use tokio::time::Instant;
 
 use super::aggregate::IntervalSeries;
 use super::config::{Api, InfluxConfig, Mode};
+use super::markers::{run_event_line, threshold_line};
 use super::points::PointEncoder;
 use crate::metrics::{
     DeliveryStats, MetricRegistry, Sink, SinkError, SinkFuture, Snapshot, Summary,
 };
+use crate::output::markers::{RunMarkers, end_time, threshold_marks, unix_nanos};
 use crate::output::{Delivery, OutputConfigError, OutputContext, OutputSpec, Payload};
 
 const CONTENT_TYPE: &str = "text/plain; charset=utf-8";
@@ -42,6 +44,7 @@ pub struct InfluxSink {
     encoder: Option<Box<PointEncoder>>,
     interval: IntervalSeries,
     last_push: Instant,
+    markers: RunMarkers,
 }
 
 /// `CREATE DATABASE` for a v1 target, sent before the first write.
@@ -109,10 +112,24 @@ impl InfluxSink {
             ))),
             interval: IntervalSeries::default(),
             last_push: Instant::now(),
+            markers: RunMarkers::default(),
         })
     }
 
     async fn write_snapshot(&mut self, snapshot: Arc<Snapshot>) -> Result<(), SinkError> {
+        let first = self.markers.start().is_none();
+        self.markers.observe(&snapshot);
+        if first && let Some(start) = self.markers.start() {
+            let mut text = String::new();
+            run_event_line(
+                &mut text,
+                "start",
+                self.markers.instance(),
+                &self.testid,
+                unix_nanos(start),
+            );
+            self.enqueue_text(&text, 1);
+        }
         match self.mode {
             Mode::Points => self.encode_samples(&snapshot).await?,
             Mode::Aggregate => self.interval.merge(&snapshot),
@@ -165,6 +182,26 @@ impl InfluxSink {
             self.delivery.enqueue(payload);
         }
         Ok(())
+    }
+
+    fn enqueue_text(&mut self, text: &str, points: u64) {
+        self.delivery.enqueue(Payload {
+            body: body(text.as_bytes(), self.gzip),
+            points,
+        });
+    }
+
+    /// The end event and every threshold's outcome, stamped with the end.
+    fn enqueue_final_markers(&mut self, summary: &Summary) {
+        let ns = unix_nanos(end_time(summary));
+        let instance = self.markers.instance();
+        let mut text = String::new();
+        run_event_line(&mut text, "end", instance, &self.testid, ns);
+        let marks = threshold_marks(summary);
+        for mark in &marks {
+            threshold_line(&mut text, mark, instance, &self.testid, ns);
+        }
+        self.enqueue_text(&text, 1 + marks.len() as u64);
     }
 
     /// Aggregate mode: the merged interval becomes payloads.
@@ -237,9 +274,10 @@ impl Sink for InfluxSink {
         Box::pin(self.write_snapshot(snapshot))
     }
 
-    fn finish(&mut self, _summary: Arc<Summary>) -> SinkFuture<'_> {
+    fn finish(&mut self, summary: Arc<Summary>) -> SinkFuture<'_> {
         Box::pin(async move {
             self.enqueue_interval();
+            self.enqueue_final_markers(&summary);
             let started = Instant::now();
             if !self.ensure_database(self.flush_timeout).await {
                 self.delivery.finish(Duration::ZERO).await?;

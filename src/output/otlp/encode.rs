@@ -359,3 +359,62 @@ fn string_attribute(key: &str, value: &str) -> KeyValue {
 #[cfg(test)]
 #[path = "encode_tests.rs"]
 mod tests;
+
+/// One run marker gauge (see [`crate::output::markers`]): name, unit,
+/// extra attributes and value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MarkerGauge {
+    pub name: &'static str,
+    pub unit: &'static str,
+    pub attributes: Vec<(String, String)>,
+    pub value: f64,
+}
+
+impl Encoder {
+    /// One request with the run marker gauges at `time` (ns), on the
+    /// resource of `instance`, each with the `testid` attribute.
+    pub fn markers(&self, instance: Option<&str>, gauges: &[MarkerGauge], time: u64) -> Batch {
+        let metrics = gauges
+            .iter()
+            .map(|g| {
+                let mut attributes: Vec<KeyValue> = g
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| string_attribute(k, v))
+                    .collect();
+                attributes.push(string_attribute("testid", &self.testid));
+                Metric {
+                    name: g.name.into(),
+                    unit: g.unit.into(),
+                    data: Some(Data::Gauge(Gauge {
+                        data_points: vec![NumberDataPoint {
+                            attributes,
+                            time_unix_nano: time,
+                            value: Some(number_data_point::Value::AsDouble(g.value)),
+                            ..Default::default()
+                        }],
+                    })),
+                    ..Default::default()
+                }
+            })
+            .collect();
+        Batch {
+            request: ExportMetricsServiceRequest {
+                resource_metrics: vec![ResourceMetrics {
+                    resource: Some(self.resource(instance)),
+                    scope_metrics: vec![ScopeMetrics {
+                        scope: Some(InstrumentationScope {
+                            name: "stampede".into(),
+                            version: env!("CARGO_PKG_VERSION").into(),
+                            ..Default::default()
+                        }),
+                        metrics,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+            },
+            points: gauges.len() as u64,
+        }
+    }
+}

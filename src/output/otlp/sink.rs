@@ -8,12 +8,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use prost::Message as _;
 
-use super::encode::{Batch, Encoder, PushTimes, SeriesEntry};
+use super::encode::{Batch, Encoder, MarkerGauge, PushTimes, SeriesEntry};
 use super::grpc::GrpcDelivery;
 use crate::metrics::{
     DeliveryStats, MetricId, Sink, SinkError, SinkFuture, Snapshot, Summary, TagSet,
 };
 use crate::output::delivery::health_check_url;
+use crate::output::markers::{end_time, threshold_marks, unix_seconds};
 use crate::output::{Delivery, Payload};
 
 /// Where pushes go.
@@ -85,6 +86,8 @@ pub struct OtlpSink {
     last_push: Duration,
     /// Snapshots merged since the last push.
     unsent: bool,
+    /// The run's `instance` tag (the resource of the run markers).
+    instance: Option<String>,
 }
 
 /// The sink's settings besides its encoder and transport.
@@ -113,6 +116,7 @@ impl OtlpSink {
             last_time: UNIX_EPOCH,
             last_push: Duration::ZERO,
             unsent: false,
+            instance: None,
         }
     }
 
@@ -126,6 +130,12 @@ impl OtlpSink {
                 .unwrap_or(snapshot.time);
             self.test_start = Some(start);
             self.window_start = start;
+        }
+        if self.instance.is_none() {
+            self.instance = snapshot
+                .series
+                .iter()
+                .find_map(|p| p.tags.get("instance").map(str::to_string));
         }
         for point in &snapshot.series {
             let key = (point.metric, point.tags.clone());
@@ -157,6 +167,22 @@ impl OtlpSink {
 
     /// Encodes what was merged since the last push and queues it.
     fn push(&mut self) {
+        if let Some(start) = self.test_start {
+            // The start marker rides along with every push, like a gauge
+            // scraped each time, so any time range of the run shows it.
+            let gauge = MarkerGauge {
+                name: "stampede_test_start_timestamp",
+                unit: "s",
+                attributes: Vec::new(),
+                value: unix_seconds(start),
+            };
+            let batch = self.encoder.markers(
+                self.instance.as_deref(),
+                &[gauge],
+                unix_nanos(self.last_time),
+            );
+            self.transport.enqueue(batch);
+        }
         let times = PushTimes {
             test_start: unix_nanos(self.test_start.unwrap_or(self.window_start)),
             window_start: unix_nanos(self.window_start),
@@ -197,11 +223,34 @@ impl Sink for OtlpSink {
         })
     }
 
-    fn finish(&mut self, _summary: Arc<Summary>) -> SinkFuture<'_> {
+    fn finish(&mut self, summary: Arc<Summary>) -> SinkFuture<'_> {
         Box::pin(async move {
             if self.unsent {
                 self.push();
             }
+            let end = end_time(&summary);
+            let mut gauges = vec![MarkerGauge {
+                name: "stampede_test_end_timestamp",
+                unit: "s",
+                attributes: Vec::new(),
+                value: unix_seconds(end),
+            }];
+            for mark in threshold_marks(&summary) {
+                gauges.push(MarkerGauge {
+                    name: "stampede_threshold_passed",
+                    unit: "",
+                    attributes: vec![
+                        ("metric".to_string(), mark.metric),
+                        ("threshold".to_string(), mark.threshold),
+                    ],
+                    value: f64::from(u8::from(mark.passed)),
+                });
+            }
+            let time = unix_nanos(self.last_time.max(end));
+            let batch = self
+                .encoder
+                .markers(self.instance.as_deref(), &gauges, time);
+            self.transport.enqueue(batch);
             self.transport.finish(self.flush_timeout).await
         })
     }

@@ -54,5 +54,6 @@ pub fn build(spec: &OutputSpec, ctx: &OutputContext) -> Result<Box<dyn Sink>, Ou
         encoder,
         delivery,
         &spec.common,
+        ctx.testid.clone(),
     )))
 }

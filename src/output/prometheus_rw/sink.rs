@@ -5,8 +5,21 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::encoder::{RemoteWriteEncoder, into_payloads};
+use super::naming::{base_labels, with_name};
+use super::proto::{Sample, TimeSeries};
 use crate::metrics::{DeliveryStats, Sink, SinkError, SinkFuture, Snapshot, Summary};
 use crate::output::Delivery;
+use crate::output::markers::{RunMarkers, end_time, threshold_marks, unix_seconds};
+
+/// Gauge with the run's start as Unix seconds, in every push (dashboard
+/// annotations read it; a value, not a sample time, so staleness cannot
+/// move it).
+pub const TEST_START_METRIC: &str = "stampede_test_start_timestamp_seconds";
+/// Gauge with the run's end as Unix seconds, in the final push.
+pub const TEST_END_METRIC: &str = "stampede_test_end_timestamp_seconds";
+/// 1 for a threshold that passed, 0 for one that failed, in the final
+/// push; labels `metric` and `threshold` hold the selector and expression.
+pub const THRESHOLD_METRIC: &str = "stampede_threshold_passed";
 
 /// Sends stampede's series to a Prometheus remote-write 1.0 endpoint.
 pub struct RemoteWriteSink {
@@ -24,6 +37,8 @@ pub struct RemoteWriteSink {
     last_timestamp: i64,
     /// Timestamp of the last push, so no two pushes share one.
     last_pushed_timestamp: i64,
+    markers: RunMarkers,
+    testid: String,
 }
 
 impl std::fmt::Debug for RemoteWriteSink {
@@ -41,6 +56,7 @@ impl RemoteWriteSink {
         encoder: RemoteWriteEncoder,
         delivery: Delivery,
         common: &crate::output::CommonOptions,
+        testid: String,
     ) -> Self {
         RemoteWriteSink {
             name,
@@ -54,7 +70,36 @@ impl RemoteWriteSink {
             last_push: None,
             last_timestamp: 0,
             last_pushed_timestamp: i64::MIN,
+            markers: RunMarkers::default(),
+            testid,
         }
+    }
+
+    /// A gauge carrying only the run's labels (testid, job, instance) plus `extra`.
+    fn run_gauge(
+        &self,
+        name: &str,
+        extra: &[(&str, &str)],
+        value: f64,
+        timestamp: i64,
+    ) -> TimeSeries {
+        let tags = crate::metrics::TagSet::new(
+            self.markers
+                .instance()
+                .map(|i| ("instance", i))
+                .into_iter()
+                .chain(extra.iter().copied()),
+        );
+        TimeSeries {
+            labels: with_name(&base_labels(&tags, &self.testid), name),
+            samples: vec![Sample { value, timestamp }],
+            histograms: Vec::new(),
+        }
+    }
+
+    fn start_marker(&self, timestamp: i64) -> Option<TimeSeries> {
+        let start = self.markers.start()?;
+        Some(self.run_gauge(TEST_START_METRIC, &[], unix_seconds(start), timestamp))
     }
 
     /// Whether `snapshot` closes a push interval. Snapshots come every
@@ -74,7 +119,8 @@ impl RemoteWriteSink {
             .last_timestamp
             .max(self.last_pushed_timestamp.saturating_add(1));
         self.last_pushed_timestamp = timestamp;
-        let series = self.encoder.series_at(timestamp);
+        let mut series = self.encoder.series_at(timestamp);
+        series.extend(self.start_marker(timestamp));
         self.enqueue(series);
     }
 
@@ -104,6 +150,7 @@ impl Sink for RemoteWriteSink {
     fn write(&mut self, snapshot: Arc<Snapshot>) -> SinkFuture<'_> {
         Box::pin(async move {
             self.encoder.observe(&snapshot);
+            self.markers.observe(&snapshot);
             self.last_timestamp = unix_ms(snapshot.time);
             if self.push_due(&snapshot) {
                 self.last_push = Some(snapshot.elapsed);
@@ -119,11 +166,23 @@ impl Sink for RemoteWriteSink {
         })
     }
 
-    fn finish(&mut self, _summary: Arc<Summary>) -> SinkFuture<'_> {
+    fn finish(&mut self, summary: Arc<Summary>) -> SinkFuture<'_> {
         Box::pin(async move {
             if self.encoder.has_changes() || self.last_pushed_timestamp == i64::MIN {
                 self.push();
             }
+            let at = self.last_pushed_timestamp;
+            let mut final_marks =
+                vec![self.run_gauge(TEST_END_METRIC, &[], unix_seconds(end_time(&summary)), at)];
+            for mark in threshold_marks(&summary) {
+                final_marks.push(self.run_gauge(
+                    THRESHOLD_METRIC,
+                    &[("metric", &mark.metric), ("threshold", &mark.threshold)],
+                    f64::from(u8::from(mark.passed)),
+                    at,
+                ));
+            }
+            self.enqueue(final_marks);
             if self.encoder.options().stale_markers {
                 // One millisecond after the last values, so the markers are
                 // not duplicates of them.
