@@ -124,7 +124,11 @@ impl EventStreamParser {
         result
     }
 
-    fn feed_inner(&mut self, mut chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseParseError> {
+    fn feed_inner(
+        &mut self,
+        mut chunk: &[u8],
+        out: &mut Vec<SseEvent>,
+    ) -> Result<(), SseParseError> {
         if self.at_start {
             chunk = self.skip_bom(chunk);
             if self.at_start {

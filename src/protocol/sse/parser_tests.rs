@@ -47,7 +47,11 @@ fn comments_retry_and_unknown_fields() {
     parser.feed(input, &mut out).unwrap();
     assert_eq!(out, vec![ev("message", "x", "")]);
     assert_eq!(parser.comments(), 1);
-    assert_eq!(parser.retry_ms(), Some(2500), "a non-digit retry is ignored");
+    assert_eq!(
+        parser.retry_ms(),
+        Some(2500),
+        "a non-digit retry is ignored"
+    );
 }
 
 #[test]
@@ -97,7 +101,10 @@ fn leading_bom_is_dropped_even_split_but_only_once() {
 #[test]
 fn field_details_follow_the_standard() {
     // Only one leading space is removed; no colon means an empty value.
-    assert_eq!(parse_all(b"data:  two\n\n"), vec![ev("message", " two", "")]);
+    assert_eq!(
+        parse_all(b"data:  two\n\n"),
+        vec![ev("message", " two", "")]
+    );
     assert_eq!(parse_all(b"data\n\n"), vec![ev("message", "", "")]);
     assert_eq!(parse_all(b"data\ndata\n\n"), vec![ev("message", "\n", "")]);
     // No data: no event, and the event type does not leak into the next one.
@@ -108,7 +115,11 @@ fn field_details_follow_the_standard() {
     // An id with NUL is ignored; an empty id resets it.
     assert_eq!(
         parse_all(b"id: 1\ndata: a\n\nid: 2\0\ndata: b\n\nid\ndata: c\n\n"),
-        vec![ev("message", "a", "1"), ev("message", "b", "1"), ev("message", "c", "")]
+        vec![
+            ev("message", "a", "1"),
+            ev("message", "b", "1"),
+            ev("message", "c", "")
+        ]
     );
     // The id persists across events.
     assert_eq!(
@@ -119,7 +130,10 @@ fn field_details_follow_the_standard() {
 
 #[test]
 fn an_event_cut_off_by_the_end_is_not_dispatched() {
-    assert_eq!(parse_all(b"data: a\n\ndata: b\n"), vec![ev("message", "a", "")]);
+    assert_eq!(
+        parse_all(b"data: a\n\ndata: b\n"),
+        vec![ev("message", "a", "")]
+    );
     assert_eq!(parse_all(b"data: a"), vec![]);
 }
 
@@ -201,7 +215,11 @@ fn random_bytes_and_random_chunking() {
     let whole = parse_all(valid);
     assert_eq!(
         whole,
-        vec![ev("a", "x\ny", "1"), ev("message", "z", "2"), ev("message", "w", "2")]
+        vec![
+            ev("a", "x\ny", "1"),
+            ev("message", "z", "2"),
+            ev("message", "w", "2")
+        ]
     );
     for _ in 0..2_000 {
         let mut cuts: Vec<usize> = (0..rng.random_range(1..8))

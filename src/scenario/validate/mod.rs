@@ -9,6 +9,7 @@ mod executor;
 mod overrides;
 mod request;
 mod shape;
+mod sse;
 mod steps;
 mod top;
 
