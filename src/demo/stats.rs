@@ -15,10 +15,12 @@ pub enum Endpoint {
     Blocks,
     ExecuteGraph,
     GetExecution,
+    ChatStream,
+    Subscribe,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 10] = [
         Endpoint::Login,
         Endpoint::Health,
         Endpoint::Credits,
@@ -27,6 +29,8 @@ impl Endpoint {
         Endpoint::Blocks,
         Endpoint::ExecuteGraph,
         Endpoint::GetExecution,
+        Endpoint::ChatStream,
+        Endpoint::Subscribe,
     ];
 
     /// Method and route template, the key in [`DemoStats::per_endpoint`].
@@ -40,6 +44,8 @@ impl Endpoint {
             Endpoint::Blocks => "GET /api/blocks",
             Endpoint::ExecuteGraph => "POST /api/graphs/{id}/execute",
             Endpoint::GetExecution => "GET /api/executions/{id}",
+            Endpoint::ChatStream => "POST /api/chat/stream",
+            Endpoint::Subscribe => "GET /api/messages/subscribe",
         }
     }
 

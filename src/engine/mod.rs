@@ -11,9 +11,11 @@ mod progress;
 mod request;
 mod run;
 mod scope;
+mod sse_step;
 mod steps;
 mod stop;
 mod vu;
 
 pub use progress::Progress;
 pub use run::{EngineError, RunOptions, RunResult, SINK_FINISH_TIMEOUT, run};
+pub use sse_step::codes as sse_error_codes;

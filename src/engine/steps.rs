@@ -1,4 +1,4 @@
-//! Running flow steps: request, group, sleep, batch, choose, repeat.
+//! Running flow steps: request, group, sleep, batch, choose, repeat, sse.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -34,6 +34,8 @@ impl Vu {
                     self.nested(&choose.branches[branch].steps).await?
                 }
                 Step::Repeat(repeat) => self.repeat(repeat).await?,
+                // Boxed like a request's exchange: only in flight while streaming.
+                Step::Sse(sse) => Box::pin(self.sse(sse)).await?,
             }
         }
         Ok(())

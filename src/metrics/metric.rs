@@ -66,6 +66,16 @@ pub mod builtin {
     pub const GROUP_DURATION: MetricId = MetricId(17);
     /// Arrival-rate executors: scheduled start to actual start of an iteration.
     pub const ITERATION_SCHEDULING_LAG: MetricId = MetricId(18);
+    /// SSE: request start to the first event of a stream (time to first token).
+    pub const SSE_TIME_TO_FIRST_EVENT: MetricId = MetricId(19);
+    /// SSE: time between consecutive events of a stream (inter-token latency).
+    pub const SSE_EVENT_GAP: MetricId = MetricId(20);
+    /// SSE: events received, over all streams.
+    pub const SSE_EVENTS: MetricId = MetricId(21);
+    /// SSE: events in one stream, one sample per stream.
+    pub const SSE_EVENTS_PER_STREAM: MetricId = MetricId(22);
+    /// SSE: request start to the end of the stream.
+    pub const SSE_STREAM_DURATION: MetricId = MetricId(23);
 
     /// (name, kind, contains) for every built-in, indexed by `MetricId.0`.
     pub const ALL: &[(&str, MetricKind, ValueType)] = &[
@@ -100,6 +110,19 @@ pub mod builtin {
             MetricKind::Trend,
             ValueType::Time,
         ),
+        (
+            "sse_time_to_first_event",
+            MetricKind::Trend,
+            ValueType::Time,
+        ),
+        ("sse_event_gap", MetricKind::Trend, ValueType::Time),
+        ("sse_events", MetricKind::Counter, ValueType::Default),
+        (
+            "sse_events_per_stream",
+            MetricKind::Trend,
+            ValueType::Default,
+        ),
+        ("sse_stream_duration", MetricKind::Trend, ValueType::Time),
     ];
 }
 

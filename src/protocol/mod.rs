@@ -3,3 +3,4 @@
 //! records them like any other request.
 
 pub mod http;
+pub mod sse;

@@ -217,6 +217,8 @@ pub struct StepDef {
     pub choose: Option<Vec<ChooseBranchDef>>,
     /// Run steps until a condition holds on the last response (polling).
     pub repeat: Option<RepeatDef>,
+    /// Open a Server-Sent Events stream and read it event by event.
+    pub sse: Option<SseDef>,
 }
 
 /// An HTTP request.
@@ -388,4 +390,94 @@ pub struct RepeatDef {
     pub max_attempts: Option<u32>,
     /// The repeated steps.
     pub steps: Vec<StepDef>,
+}
+
+/// A Server-Sent Events stream: a request whose response is read event by
+/// event until a sentinel, the server's close, `max_events`, `hold` or `timeout`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SseDef {
+    /// The `name` tag. Default: the URL as written (placeholders kept, query removed).
+    pub name: Option<String>,
+    /// HTTP method. Default GET (chat completions are POSTs).
+    pub method: Option<String>,
+    /// Absolute URL (templated).
+    pub url: String,
+    /// Query parameters appended to the URL (keys and values templated).
+    #[serde(default)]
+    pub query: OrderedMap<Scalar>,
+    /// Request headers (values templated). `Accept: text/event-stream` unless set.
+    #[serde(default)]
+    pub headers: OrderedMap<Scalar>,
+    /// A JSON body built from this YAML value; strings are templated.
+    pub json: Option<serde_norway::Value>,
+    /// A raw text body (templated).
+    pub body: Option<String>,
+    /// End when an event's data is exactly this text (e.g. `"[DONE]"`).
+    /// That event ends the stream and is not counted as an event.
+    pub until: Option<String>,
+    /// End when an event of this type (`event:` field) arrives; not counted either.
+    pub until_event: Option<String>,
+    /// End after this many events.
+    pub max_events: Option<u64>,
+    /// Listen this long, then close the stream: a normal end.
+    pub hold: Option<Text>,
+    /// The stream must end (by any of the above or the server's close)
+    /// within this, else it fails with `sse_timeout`. Default `http.timeout`.
+    pub timeout: Option<Text>,
+    /// Statuses that count as success: numbers and `"200-299"` ranges. Default 200-399.
+    pub expect_status: Option<StatusSpec>,
+    /// Checks on the stream, recorded in the `checks` metric.
+    #[serde(default)]
+    pub checks: Vec<SseCheckDef>,
+    /// Values taken from an event's data into VU variables, by variable name.
+    #[serde(default)]
+    pub extract: OrderedMap<SseExtractDef>,
+}
+
+/// A check on a stream: exactly one subject (`status`, `events`,
+/// `data_contains` or `json`); `json` takes the operators of request checks.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SseCheckDef {
+    /// Check name. Default: a description of the condition.
+    pub name: Option<String>,
+    /// Status is one of these: a number, a `"200-299"` range, or a list of them.
+    pub status: Option<StatusSpec>,
+    /// The number of events: `10` (exactly), or a comparison such as
+    /// `">= 10"`, `"< 100"`, `"== 3"`, `"!= 0"`.
+    pub events: Option<Scalar>,
+    /// The event's data contains this text (templated).
+    pub data_contains: Option<String>,
+    /// JSON path into the event's data.
+    pub json: Option<String>,
+    /// Which event the data subjects look at: `last` (default; the last
+    /// counted event) or `any` (holds when one event satisfies it).
+    pub on: Option<String>,
+    pub exists: Option<bool>,
+    pub equals: Option<Scalar>,
+    pub not_equals: Option<Scalar>,
+    pub contains: Option<Scalar>,
+    pub not_contains: Option<Scalar>,
+    pub matches: Option<String>,
+    pub lt: Option<Scalar>,
+    pub lte: Option<Scalar>,
+    pub gt: Option<Scalar>,
+    pub gte: Option<Scalar>,
+    #[serde(rename = "in")]
+    pub one_of: Option<Vec<Scalar>>,
+}
+
+/// Where an extracted value comes from: exactly one of `json` and `regex`,
+/// applied to an event's data.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SseExtractDef {
+    /// A JSON path into the event's data.
+    pub json: Option<String>,
+    /// A regex on the event's data: capture group 1, else the whole match.
+    pub regex: Option<String>,
+    /// `last` (default: the last counted event) or `any` (the first event
+    /// the source finds a value in).
+    pub on: Option<String>,
 }

@@ -223,6 +223,8 @@ pub enum Step {
     Batch(BatchStep),
     Choose(ChooseStep),
     Repeat(RepeatStep),
+    /// A Server-Sent Events stream (see `sse_plan`).
+    Sse(Arc<super::sse_plan::SseStep>),
 }
 
 #[derive(Debug)]

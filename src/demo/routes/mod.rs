@@ -3,6 +3,7 @@
 mod auth;
 mod graphs;
 mod misc;
+mod streams;
 
 use std::sync::Arc;
 
@@ -31,6 +32,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/graphs/{id}/execute", post(graphs::execute_graph))
         .route("/api/executions/{id}", get(graphs::get_execution))
+        .route("/api/chat/stream", post(streams::chat_stream))
+        .route("/api/messages/subscribe", get(streams::subscribe))
         .fallback(misc::not_found)
         .method_not_allowed_fallback(misc::method_not_allowed);
     if stalls {
@@ -58,7 +61,11 @@ async fn read_body(body: Body) -> Result<Bytes, ApiError> {
 /// Reads and parses a JSON body; any failure is the client's (400).
 async fn read_json<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
     let bytes = read_body(body).await?;
-    serde_json::from_slice(&bytes)
+    read_json_bytes(&bytes)
+}
+
+fn read_json_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
         .map_err(|err| ApiError::BadRequest(format!("invalid JSON body: {err}")))
 }
 

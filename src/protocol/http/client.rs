@@ -26,8 +26,8 @@ const ACCEPT_ENCODING_DEFAULT: HeaderValue = HeaderValue::from_static("gzip, def
 /// allocates nothing and opens nothing; connections open on first use.
 pub struct HttpClient {
     shared: Arc<ClientShared>,
-    pool: Pool,
-    jar: Option<CookieJar>,
+    pub(super) pool: Pool,
+    pub(super) jar: Option<CookieJar>,
 }
 
 /// The parts of the request that change from hop to hop.

@@ -79,7 +79,7 @@ pub(super) async fn run_hop(
 
 /// A pooled connection that is ready, or a new one (`force_new` after a
 /// pooled one failed). Returns whether the connection was reused.
-async fn acquire(
+pub(super) async fn acquire(
     shared: &ClientShared,
     pool: &Pool,
     origin: Origin<'_>,
@@ -137,7 +137,7 @@ async fn send_http1(
 }
 
 /// The `host` header HTTP/1 adds when the request has none.
-fn host_value(req: &HopRequest<'_>) -> Result<HeaderValue, HttpError> {
+pub(super) fn host_value(req: &HopRequest<'_>) -> Result<HeaderValue, HttpError> {
     if req.headers.contains_key(HOST) {
         // Not sent; any valid value will do.
         return Ok(HeaderValue::from_static(""));
@@ -196,7 +196,7 @@ fn store_body(hop: &mut HttpResponse, data: Bytes) -> Result<(), Failure> {
 }
 
 /// An HTTP/2 request (HTTP/1 heads are written by `h1`).
-fn build_request(req: &HopRequest<'_>, body: RequestBody) -> Request<RequestBody> {
+pub(super) fn build_request(req: &HopRequest<'_>, body: RequestBody) -> Request<RequestBody> {
     let mut request = Request::new(body);
     *request.method_mut() = req.method.clone();
     // The authority travels as `:authority`, taken from the URI.
@@ -239,7 +239,7 @@ fn header_bytes(headers: &HeaderMap) -> u64 {
         .sum()
 }
 
-fn estimate_request(request: &Request<RequestBody>) -> u64 {
+pub(super) fn estimate_request(request: &Request<RequestBody>) -> u64 {
     use hyper::body::Body;
     let uri = request.uri();
     let pseudo = request.method().as_str().len()
@@ -254,7 +254,7 @@ fn estimate_request(request: &Request<RequestBody>) -> u64 {
         + h2_frame_overhead(body)
 }
 
-fn estimate_response_head(headers: &HeaderMap) -> u64 {
+pub(super) fn estimate_response_head(headers: &HeaderMap) -> u64 {
     // `:status` is three digits.
     H2_FRAME_HEADER + 3 + header_bytes(headers)
 }

@@ -23,6 +23,7 @@ mod h1;
 mod io;
 mod pool;
 mod redact;
+mod stream;
 mod target;
 mod types;
 
@@ -30,4 +31,5 @@ pub use client::HttpClient;
 pub use config::{ClientConfig, ClientConfigError, ClientShared, DEFAULT_USER_AGENT};
 pub use dns::DNS_CACHE_TTL;
 pub use redact::{REDACTED, redact_headers};
+pub use stream::HttpStream;
 pub use types::*;

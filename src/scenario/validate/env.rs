@@ -82,6 +82,11 @@ impl Validator<'_> {
                     self.declare_variable(name, &at.key("request").key("extract").key(name));
                 }
             }
+            if let Some(sse) = &step.sse {
+                for (name, _) in &sse.extract.0 {
+                    self.declare_variable(name, &at.key("sse").key("extract").key(name));
+                }
+            }
             if let Some(g) = &step.group {
                 self.collect_from(&g.steps, &at.key("group").key("steps"));
             }

@@ -10,6 +10,7 @@ mod outputs;
 mod overrides;
 mod request;
 mod shape;
+mod sse;
 mod steps;
 mod top;
 

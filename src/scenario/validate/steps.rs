@@ -1,4 +1,4 @@
-//! Steps: request, group, sleep, batch, choose, repeat.
+//! Steps: request, group, sleep, batch, choose, repeat, sse.
 
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use crate::scenario::plan::{
 /// Largest number of requests one batch may expand to (copies included).
 const MAX_BATCH_REQUESTS: u64 = 100_000;
 
-const STEP_KINDS: &str = "request, group, sleep, batch, choose or repeat";
+const STEP_KINDS: &str = "request, group, sleep, batch, choose, repeat or sse";
 
 /// Where steps sit: their scenario, enclosing groups, tags, and whether an
 /// enclosing `repeat` reads response bodies.
@@ -104,6 +104,7 @@ impl Validator<'_> {
             ("batch", step.batch.is_some()),
             ("choose", step.choose.is_some()),
             ("repeat", step.repeat.is_some()),
+            ("sse", step.sse.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))
@@ -154,6 +155,11 @@ impl Validator<'_> {
         }
         if let Some(c) = &step.choose {
             return self.choose(c, &path.key("choose"), ctx).map(Step::Choose);
+        }
+        if let Some(s) = &step.sse {
+            return self
+                .sse(s, &path.key("sse"), ctx)
+                .map(|s| Step::Sse(Arc::new(s)));
         }
         let r = step.repeat.as_ref()?;
         self.repeat(r, &path.key("repeat"), ctx).map(Step::Repeat)

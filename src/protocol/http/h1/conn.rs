@@ -21,6 +21,9 @@ use crate::protocol::http::io::{ConnStats, MeteredIo};
 use crate::protocol::http::pool::OriginKey;
 use crate::protocol::http::types::{ErrorCode, HttpError, HttpResponse};
 
+mod stream;
+pub(in crate::protocol::http) use stream::H1BodyReader;
+
 /// The read buffer an idle connection keeps; most response heads fit.
 const READ_BUF: usize = 4 * 1024;
 /// Reads of a large body go through a buffer this big...

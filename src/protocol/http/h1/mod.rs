@@ -6,4 +6,4 @@ mod chunked;
 mod codec;
 mod conn;
 
-pub(super) use conn::{H1Conn, Io};
+pub(super) use conn::{H1BodyReader, H1Conn, Io};

@@ -1,0 +1,265 @@
+//! The `sse` step: the request part is validated as a `request` is; then the
+//! end conditions, stream checks and extractions.
+
+use super::Validator;
+use super::steps::StepCtx;
+use crate::protocol::sse::DEFAULT_MAX_EVENT_BYTES;
+use crate::scenario::condition::Condition;
+use crate::scenario::locate::FieldPath;
+use crate::scenario::model::{
+    ConditionDef, ExtractDef, RequestDef, SseCheckDef, SseDef, SseExtractDef,
+};
+use crate::scenario::sse_plan::{CountOp, EventPick, SseCheck, SseCondition, SseExtract, SseStep};
+
+const SUBJECTS: &str = "status, events, data_contains or json";
+
+impl Validator<'_> {
+    pub(crate) fn sse(&mut self, def: &SseDef, path: &FieldPath, ctx: &StepCtx) -> Option<SseStep> {
+        // The request part is a request: same keys, same rules, same messages.
+        let request_def = RequestDef {
+            name: def.name.clone(),
+            method: def.method.clone(),
+            url: def.url.clone(),
+            query: def.query.clone(),
+            headers: def.headers.clone(),
+            json: def.json.clone(),
+            body: def.body.clone(),
+            timeout: def.timeout.clone(),
+            expect_status: def.expect_status.clone(),
+            ..RequestDef::default()
+        };
+        let request = self.request(&request_def, path, ctx);
+        let mut ok = true;
+        for (key, value) in [("until", &def.until), ("until_event", &def.until_event)] {
+            if value.as_ref().is_some_and(|v| v.is_empty()) {
+                self.problem(&path.key(key), "must not be empty", None);
+                ok = false;
+            }
+        }
+        if def.max_events == Some(0) {
+            self.problem(&path.key("max_events"), "must be at least 1", None);
+            ok = false;
+        }
+        let hold = match &def.hold {
+            Some(t) => {
+                let hold = self.positive_duration(t, &path.key("hold"));
+                ok &= hold.is_some();
+                hold
+            }
+            None => None,
+        };
+        let checks = self.sse_checks(&def.checks, &path.key("checks"), ctx);
+        let extract = self.sse_extracts(def, &path.key("extract"));
+        let (request, checks, extract) = (request?, checks?, extract?);
+        ok.then_some(SseStep {
+            request,
+            until_data: def.until.clone(),
+            until_event: def.until_event.clone(),
+            max_events: def.max_events,
+            hold,
+            checks,
+            extract,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+        })
+    }
+
+    fn event_pick(&mut self, on: Option<&str>, path: &FieldPath) -> Option<EventPick> {
+        match on {
+            None | Some("last") => Some(EventPick::Last),
+            Some("any") => Some(EventPick::Any),
+            Some(other) => {
+                self.problem(
+                    path,
+                    format!("unknown event selector {other:?}"),
+                    Some("use last or any".into()),
+                );
+                None
+            }
+        }
+    }
+
+    fn sse_checks(
+        &mut self,
+        defs: &[SseCheckDef],
+        path: &FieldPath,
+        ctx: &StepCtx,
+    ) -> Option<Vec<SseCheck>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, def) in defs.iter().enumerate() {
+            match self.sse_check(def, &path.index(i)) {
+                Some((condition, described)) => {
+                    let name = def.name.clone().unwrap_or(described);
+                    let mut tags = ctx.tags();
+                    tags.push(("check".into(), name.clone()));
+                    out.push(SseCheck {
+                        name,
+                        tag_set: super::intern(tags),
+                        condition,
+                    });
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    /// One check and its default name.
+    fn sse_check(&mut self, def: &SseCheckDef, path: &FieldPath) -> Option<(SseCondition, String)> {
+        let subjects: Vec<&str> = [
+            ("status", def.status.is_some()),
+            ("events", def.events.is_some()),
+            ("data_contains", def.data_contains.is_some()),
+            ("json", def.json.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, set)| set.then_some(k))
+        .collect();
+        let subject = match subjects.as_slice() {
+            [one] => *one,
+            [] => {
+                self.problem(
+                    path,
+                    "a stream check needs a subject",
+                    Some(format!("use one of {SUBJECTS}")),
+                );
+                return None;
+            }
+            many => {
+                self.problem(
+                    path,
+                    format!(
+                        "a check has exactly one subject, found {}",
+                        many.join(" and ")
+                    ),
+                    Some("write one list item per check".into()),
+                );
+                return None;
+            }
+        };
+        let has_operators = def.exists.is_some()
+            || def.equals.is_some()
+            || def.not_equals.is_some()
+            || def.contains.is_some()
+            || def.not_contains.is_some()
+            || def.matches.is_some()
+            || def.lt.is_some()
+            || def.lte.is_some()
+            || def.gt.is_some()
+            || def.gte.is_some()
+            || def.one_of.is_some();
+        if subject != "json" && has_operators {
+            self.problem(
+                path,
+                format!("{subject} takes no operators"),
+                Some("operators apply to json".into()),
+            );
+            return None;
+        }
+        if matches!(subject, "status" | "events") && def.on.is_some() {
+            self.problem(
+                &path.key("on"),
+                format!("`on` picks the event for data_contains and json, not for {subject}"),
+                None,
+            );
+            return None;
+        }
+        match subject {
+            "status" => {
+                let set = self.status_set(def.status.as_ref()?, &path.key("status"))?;
+                let described = Condition::Status(set.clone()).describe();
+                Some((SseCondition::Status(set), described))
+            }
+            "events" => {
+                let text = &def.events.as_ref()?.text;
+                let Some((op, n)) = CountOp::parse(text) else {
+                    self.problem(
+                        &path.key("events"),
+                        format!("invalid event count {text:?}"),
+                        Some("use a number (10) or a comparison such as \">= 10\"".into()),
+                    );
+                    return None;
+                };
+                Some((SseCondition::Events(op, n), format!("events {op} {n}")))
+            }
+            "data_contains" => {
+                let pick = self.event_pick(def.on.as_deref(), &path.key("on"))?;
+                let text = def.data_contains.as_ref()?;
+                let template = self.template(text, &path.key("data_contains"))?;
+                let described = format!("{} event data contains {text}", pick.as_str());
+                Some((
+                    SseCondition::Data(pick, Condition::BodyContains(template)),
+                    described,
+                ))
+            }
+            _ => {
+                let pick = self.event_pick(def.on.as_deref(), &path.key("on"));
+                // The operators are those of request checks: validate them there.
+                let as_request = ConditionDef {
+                    json: def.json.clone(),
+                    exists: def.exists,
+                    equals: def.equals.clone(),
+                    not_equals: def.not_equals.clone(),
+                    contains: def.contains.clone(),
+                    not_contains: def.not_contains.clone(),
+                    matches: def.matches.clone(),
+                    lt: def.lt.clone(),
+                    lte: def.lte.clone(),
+                    gt: def.gt.clone(),
+                    gte: def.gte.clone(),
+                    one_of: def.one_of.clone(),
+                    ..ConditionDef::default()
+                };
+                let condition = self.condition(&as_request, path, true)?;
+                let pick = pick?;
+                let described = format!("{} event {}", pick.as_str(), condition.describe());
+                Some((SseCondition::Data(pick, condition), described))
+            }
+        }
+    }
+
+    fn sse_extracts(&mut self, def: &SseDef, path: &FieldPath) -> Option<Vec<SseExtract>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (name, e) in &def.extract.0 {
+            let at = path.key(name);
+            match self.sse_extract(e, &at) {
+                Some((pick, source)) => {
+                    // Declared by `collect_variables`, so the slot exists.
+                    if let Some(slot) = self.variables.iter().position(|v| v == name) {
+                        out.push(SseExtract {
+                            slot: crate::scenario::VarSlot(slot as u32),
+                            pick,
+                            source,
+                        });
+                    }
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn sse_extract(
+        &mut self,
+        def: &SseExtractDef,
+        path: &FieldPath,
+    ) -> Option<(EventPick, crate::scenario::Extractor)> {
+        let pick = self.event_pick(def.on.as_deref(), &path.key("on"));
+        if def.json.is_none() && def.regex.is_none() {
+            self.problem(
+                path,
+                "needs a source",
+                Some("use json or regex (applied to the event's data)".into()),
+            );
+            return None;
+        }
+        let as_request = ExtractDef {
+            json: def.json.clone(),
+            regex: def.regex.clone(),
+            ..ExtractDef::default()
+        };
+        let source = self.extractor(&as_request, path)?;
+        Some((pick?, source))
+    }
+}
