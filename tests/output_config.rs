@@ -266,6 +266,8 @@ fn outputs_section_errors_carry_file_line_and_column() {
     url: http://h:8086/db
     headers: { Authorization: Token abc }
   - url: http://h
+  - type: otlp
+    headers: X-A=b
 ",
         &[],
     )
@@ -279,6 +281,7 @@ fn outputs_section_errors_carry_file_line_and_column() {
             "out.yaml:13:5: outputs[2].url: csv takes `path`, not `url`",
             "out.yaml:16:16: outputs[3].headers.Authorization: the Authorization header holds a secret; give it from the environment (header_env=Authorization:VAR, headers_env in a file) or use bearer_token_env / basic auth",
             "out.yaml:17:5: outputs[4]: missing `type` (hint: one of prometheus-rw, otlp, influxdb, json, csv)",
+            "out.yaml:19:5: outputs[5].headers: expected a map of `Name: value`",
         ]
     );
     assert!(!errors.join("\n").contains("hunter2"));

@@ -74,44 +74,8 @@ impl Validator<'_> {
         let mut builder = SpecBuilder::new(kind, target, path.to_string());
         let mut ok = true;
         for (key, value) in &entry.0 {
-            let at = path.key(key);
-            let result = match (key.as_str(), value) {
-                ("type", _) | ("url", _) | ("path", _) => Ok(()),
-                ("headers", Value::Mapping(_)) => self.each_pair(
-                    value,
-                    &at,
-                    |b, name, v| b.header(&format!("headers.{name}"), name, v),
-                    &mut builder,
-                ),
-                ("headers_env", Value::Mapping(_)) => self.each_pair(
-                    value,
-                    &at,
-                    |b, name, var| b.header_env(&format!("headers_env.{name}"), name, var),
-                    &mut builder,
-                ),
-                ("basic_auth", Value::Mapping(_)) => self.basic_auth(value, &at, &mut builder),
-                (_, Value::Sequence(items)) => {
-                    match items.iter().map(scalar_text).collect::<Option<Vec<_>>>() {
-                        Some(items) => builder.set_list(key, &items).map_err(Some),
-                        None => {
-                            self.problem(&at, "expected a list of values", None);
-                            Err(None)
-                        }
-                    }
-                }
-                (_, v) => match scalar_text(v) {
-                    Some(text) => builder.set(key, &text).map_err(Some),
-                    None => {
-                        self.problem(&at, "expected a value or a list of values", None);
-                        Err(None)
-                    }
-                },
-            };
-            if let Err(error) = result {
-                ok = false;
-                if let Some(error) = error {
-                    self.output_problem(path, key, &error);
-                }
+            if !matches!(key.as_str(), "type" | "url" | "path") {
+                ok &= self.output_option(&mut builder, key, value, &path.key(key));
             }
         }
         if !ok {
@@ -138,9 +102,10 @@ impl Validator<'_> {
         at: &FieldPath,
         f: impl Fn(&mut SpecBuilder, &str, &str) -> Result<(), OutputConfigError>,
         builder: &mut SpecBuilder,
-    ) -> Result<(), Option<OutputConfigError>> {
+    ) -> bool {
         let Value::Mapping(map) = map else {
-            return Ok(());
+            self.problem(at, "expected a map of `Name: value`", None);
+            return false;
         };
         let mut ok = true;
         for (name, value) in map {
@@ -154,17 +119,17 @@ impl Validator<'_> {
                 ok = false;
             }
         }
-        if ok { Ok(()) } else { Err(None) }
+        ok
     }
 
-    fn basic_auth(
-        &mut self,
-        map: &Value,
-        at: &FieldPath,
-        builder: &mut SpecBuilder,
-    ) -> Result<(), Option<OutputConfigError>> {
+    fn basic_auth(&mut self, map: &Value, at: &FieldPath, builder: &mut SpecBuilder) -> bool {
         let Value::Mapping(map) = map else {
-            return Ok(());
+            self.problem(
+                at,
+                "expected `{ username: ..., password_env: VARIABLE }`",
+                None,
+            );
+            return false;
         };
         let mut ok = true;
         for (key, value) in map {
@@ -200,11 +165,64 @@ impl Validator<'_> {
                 ok = false;
             }
         }
-        if ok { Ok(()) } else { Err(None) }
+        ok
     }
 
-    fn output_problem(&mut self, path: &FieldPath, key: &str, error: &OutputConfigError) {
-        self.problem(&path.key(key), bad_option_message(error), None);
+    /// Applies one option of an entry; reports a problem and returns false
+    /// when it is invalid.
+    fn output_option(
+        &mut self,
+        builder: &mut SpecBuilder,
+        key: &str,
+        value: &Value,
+        at: &FieldPath,
+    ) -> bool {
+        let result = match (key, value) {
+            ("headers", Value::Mapping(_)) => {
+                return self.each_pair(
+                    value,
+                    at,
+                    |b, name, v| b.header(&format!("headers.{name}"), name, v),
+                    builder,
+                );
+            }
+            ("headers_env", Value::Mapping(_)) => {
+                return self.each_pair(
+                    value,
+                    at,
+                    |b, name, var| b.header_env(&format!("headers_env.{name}"), name, var),
+                    builder,
+                );
+            }
+            ("headers" | "headers_env", _) => {
+                self.problem(at, "expected a map of `Name: value`", None);
+                return false;
+            }
+            ("basic_auth", _) => return self.basic_auth(value, at, builder),
+            (_, Value::Sequence(items)) => {
+                match items.iter().map(scalar_text).collect::<Option<Vec<_>>>() {
+                    Some(items) => builder.set_list(key, &items),
+                    None => {
+                        self.problem(at, "expected a list of values", None);
+                        return false;
+                    }
+                }
+            }
+            (_, v) => match scalar_text(v) {
+                Some(text) => builder.set(key, &text),
+                None => {
+                    self.problem(at, "expected a value or a list of values", None);
+                    return false;
+                }
+            },
+        };
+        match result {
+            Ok(()) => true,
+            Err(e) => {
+                self.problem(at, bad_option_message(&e), None);
+                false
+            }
+        }
     }
 }
 
