@@ -327,7 +327,13 @@ fn file_output_errors_exit_104_and_kind_errors_carry_the_entry_position() {
     assert_eq!(out.status.code(), Some(104));
 
     // With the variable set the entry is valid; what its kind's constructor
-    // says (here the placeholder's refusal) is prefixed with file:line:col.
+    // says (here: an option value it does not know) is prefixed with
+    // file:line:col.
+    std::fs::write(
+        &path,
+        format!("{FLOW}outputs:\n  - type: prometheus-rw\n    url: http://h/api/v1/write\n    bearer_token_env: PROM_TOKEN\n    histograms: sideways\n"),
+    )
+    .unwrap();
     let out = stampede(&["run", "--quiet", file], &[("PROM_TOKEN", "t0k3n")]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let first = stderr.lines().next().unwrap_or_default().to_string();

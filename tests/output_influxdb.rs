@@ -22,6 +22,9 @@ use stampede::metrics::{
 };
 use stampede::output::{OutputContext, OutputKind, OutputSpec};
 use stampede::protocol::http::Timings;
+
+/// The `test_run` start and end points every run adds (no thresholds here).
+const RUN_MARKERS: u64 = 2;
 use stampede::scenario;
 use victoria_metrics::VictoriaMetrics;
 
@@ -128,7 +131,7 @@ async fn v1_points_arrive_one_per_sample_in_a_database_the_output_creates() {
     .await;
     assert!(influx.databases().contains(&"loadtest".to_string()));
     let stats = sink.delivery_stats().unwrap();
-    assert_eq!((stats.sent(), stats.dropped()), (11_000, 0));
+    assert_eq!((stats.sent(), stats.dropped()), (11_000 + RUN_MARKERS, 0));
     let count = |q: &str| influx.scalar("loadtest", q);
     assert_eq!(
         count("SELECT count(value) FROM http_reqs WHERE testid='v1-points'"),
@@ -158,7 +161,7 @@ async fn v1_without_gzip_and_with_small_batches_delivers_the_same() {
     let mut spec = spec(&format!("{}/plain", influx.url()), &[("gzip", "false")]);
     spec.common.batch_size = 1000;
     let sink = deliver(&spec, "plain", vec![snapshot_with_requests(500, "200")]).await;
-    assert_eq!(sink.delivery_stats().unwrap().sent(), 5500);
+    assert_eq!(sink.delivery_stats().unwrap().sent(), 5500 + RUN_MARKERS);
     assert_eq!(
         influx.scalar("plain", "SELECT count(value) FROM http_reqs"),
         500.0
@@ -181,7 +184,10 @@ async fn v2_api_delivers_to_victoria_metrics_with_org_bucket_and_token() {
         ],
     )
     .await;
-    assert_eq!(sink.delivery_stats().unwrap().sent(), 650 * 11);
+    assert_eq!(
+        sink.delivery_stats().unwrap().sent(),
+        650 * 11 + RUN_MARKERS
+    );
     let selector = r#"http_reqs_value{testid="vm-v2"}"#;
     let deadline = std::time::Instant::now() + Duration::from_secs(15);
     let mut seen = 0;

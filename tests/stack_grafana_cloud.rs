@@ -102,6 +102,8 @@ struct Sample {
 struct Histogram {
     #[prost(uint64, optional, tag = "1")]
     count_int: Option<u64>,
+    #[prost(double, tag = "3")]
+    sum: f64,
     #[prost(int64, tag = "15")]
     timestamp: i64,
 }
@@ -122,7 +124,8 @@ fn decode_remote_write(req: &Captured) -> WriteRequest {
     prost::Message::decode(raw.as_slice()).expect("remote-write protobuf")
 }
 
-/// Per series (labels), the value of its newest sample over all pushes.
+/// Per series (labels), the value of its newest sample over all pushes,
+/// stale markers left out.
 fn last_values(series: &[TimeSeries], name: &str) -> Vec<(i64, f64)> {
     let mut newest: std::collections::BTreeMap<Vec<(String, String)>, (i64, f64)> =
         Default::default();
@@ -132,7 +135,9 @@ fn last_values(series: &[TimeSeries], name: &str) -> Vec<(i64, f64)> {
             .iter()
             .map(|l| (l.name.clone(), l.value.clone()))
             .collect();
-        for p in &s.samples {
+        // Stale markers (NaN) end every series after the run; the values
+        // wanted are the last real ones.
+        for p in s.samples.iter().filter(|p| !p.value.is_nan()) {
             let e = newest.entry(key.clone()).or_insert((i64::MIN, 0.0));
             if p.timestamp >= e.0 {
                 *e = (p.timestamp, p.value);
@@ -179,11 +184,13 @@ fn remote_write_to_grafana_cloud_sends_basic_auth_to_api_prom_push() {
     assert_eq!(sample.label("testid"), Some(TESTID));
     assert_eq!(sample.label("job"), Some("stampede"));
     assert_eq!(sample.label("name"), Some("health"));
-    // The native histogram of the whole run holds every request.
+    // The native histogram of the whole run holds every request (the
+    // stale marker after it has a NaN sum).
     let newest_count = series
         .iter()
         .filter(|s| s.label("__name__") == Some("stampede_http_req_duration_seconds"))
         .flat_map(|s| s.histograms.iter())
+        .filter(|h| !h.sum.is_nan())
         .max_by_key(|h| h.timestamp)
         .and_then(|h| h.count_int);
     assert_eq!(newest_count, Some(10));

@@ -166,29 +166,44 @@ impl OtlpSink {
     }
 
     /// Encodes what was merged since the last push and queues it.
-    fn push(&mut self) {
+    fn push(&mut self, extra: Vec<MarkerGauge>) {
+        let mut markers = extra;
         if let Some(start) = self.test_start {
             // The start marker rides along with every push, like a gauge
             // scraped each time, so any time range of the run shows it.
-            let gauge = MarkerGauge {
-                name: "stampede_test_start_timestamp",
-                unit: "s",
-                attributes: Vec::new(),
-                value: unix_seconds(start),
-            };
-            let batch = self.encoder.markers(
-                self.instance.as_deref(),
-                &[gauge],
-                unix_nanos(self.last_time),
+            markers.insert(
+                0,
+                MarkerGauge {
+                    name: "stampede_test_start_timestamp",
+                    unit: "s",
+                    attributes: Vec::new(),
+                    value: unix_seconds(start),
+                },
             );
-            self.transport.enqueue(batch);
         }
         let times = PushTimes {
             test_start: unix_nanos(self.test_start.unwrap_or(self.window_start)),
             window_start: unix_nanos(self.window_start),
             time: unix_nanos(self.last_time),
         };
-        for batch in self.encoder.encode(&self.series, times) {
+        let mut batches = self.encoder.encode(&self.series, times);
+        if !markers.is_empty() {
+            let marker_batch = self
+                .encoder
+                .markers(self.instance.as_deref(), &markers, times.time);
+            // In the push's last request, not one of their own: a push stays
+            // the same number of requests with or without markers.
+            match batches.last_mut() {
+                Some(last) => {
+                    last.request
+                        .resource_metrics
+                        .extend(marker_batch.request.resource_metrics);
+                    last.points += marker_batch.points;
+                }
+                None => batches.push(marker_batch),
+            }
+        }
+        for batch in batches {
             self.transport.enqueue(batch);
         }
         for entry in &mut self.series {
@@ -217,7 +232,7 @@ impl Sink for OtlpSink {
                 return Ok(());
             }
             self.last_push = snapshot.elapsed;
-            self.push();
+            self.push(Vec::new());
             // Never hold the sink's task much past the next push.
             self.transport.flush(self.push_interval).await
         })
@@ -225,9 +240,6 @@ impl Sink for OtlpSink {
 
     fn finish(&mut self, summary: Arc<Summary>) -> SinkFuture<'_> {
         Box::pin(async move {
-            if self.unsent {
-                self.push();
-            }
             let end = end_time(&summary);
             let mut gauges = vec![MarkerGauge {
                 name: "stampede_test_end_timestamp",
@@ -246,11 +258,15 @@ impl Sink for OtlpSink {
                     value: f64::from(u8::from(mark.passed)),
                 });
             }
-            let time = unix_nanos(self.last_time.max(end));
-            let batch = self
-                .encoder
-                .markers(self.instance.as_deref(), &gauges, time);
-            self.transport.enqueue(batch);
+            if self.unsent {
+                self.push(gauges);
+            } else {
+                let time = unix_nanos(self.last_time.max(end));
+                let batch = self
+                    .encoder
+                    .markers(self.instance.as_deref(), &gauges, time);
+                self.transport.enqueue(batch);
+            }
             self.transport.finish(self.flush_timeout).await
         })
     }

@@ -182,14 +182,16 @@ impl Sink for RemoteWriteSink {
                     at,
                 ));
             }
-            self.enqueue(final_marks);
+
             if self.encoder.options().stale_markers {
                 // One millisecond after the last values, so the markers are
                 // not duplicates of them.
                 let at = self.last_pushed_timestamp.saturating_add(1);
-                let markers = self.encoder.stale_markers(at);
-                self.enqueue(markers);
+                final_marks.extend(self.encoder.stale_markers(at));
             }
+            // One request for the end marker, the threshold outcomes and
+            // the stale markers.
+            self.enqueue(final_marks);
             self.delivery.finish(self.flush_timeout).await
         })
     }

@@ -125,7 +125,7 @@ pub fn variable_options(
             }
             let data = b
                 .prometheus
-                .api(&format!("/api/v1/label/{label}/values"), &form(&params))?;
+                .api_get(&format!("/api/v1/label/{label}/values"), &form(&params))?;
             Ok(data
                 .as_array()
                 .unwrap_or(&Vec::new())

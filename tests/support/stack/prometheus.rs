@@ -49,7 +49,16 @@ impl Prometheus {
 
     /// POSTs `form` to an API path and returns `data` of a successful answer.
     pub fn api(&self, path: &str, form: &str) -> Result<serde_json::Value, String> {
-        let resp = http::post_form(self.port, path, form)?;
+        Self::data(http::post_form(self.port, path, form)?)
+    }
+
+    /// GETs an API path with `query` (endpoints that take no POST in 2.42,
+    /// such as label values; Grafana uses GET for them too).
+    pub fn api_get(&self, path: &str, query: &str) -> Result<serde_json::Value, String> {
+        Self::data(http::get(self.port, &format!("{path}?{query}"))?)
+    }
+
+    fn data(resp: http::Response) -> Result<serde_json::Value, String> {
         let json: serde_json::Value =
             serde_json::from_str(&resp.body).map_err(|e| format!("{e}: {}", resp.body))?;
         if json["status"] != "success" {
