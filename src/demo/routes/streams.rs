@@ -102,6 +102,10 @@ pub async fn chat_stream(
     Ok(event_stream(events))
 }
 
+/// How long the subscription waits between its last message and the abort,
+/// so the message is flushed before the connection drops.
+const ABORT_FLUSH_PAUSE: Duration = Duration::from_millis(10);
+
 /// `GET /api/messages/subscribe?count=5&interval_ms=100[&abort_after=N]`:
 /// `retry:` and a comment first, then `count` events named `message` with
 /// ids 1.., each after a `: keep-alive` comment and with its JSON data on
@@ -145,9 +149,12 @@ pub async fn subscribe(
             tokio::time::sleep_until(start + Duration::from_millis(seq * interval)).await;
             if abort_after.is_some_and(|n| seq > n) {
                 // An error from the body makes the server drop the connection
-                // without ending the chunked body: a reset mid-stream. It
-                // comes when the next message would, so the ones before it
-                // have been flushed.
+                // without ending the chunked body: a reset mid-stream. The
+                // server writes what it has buffered only when the body has
+                // nothing ready, so pause once first: a loaded machine that
+                // fell behind the schedule would otherwise produce the last
+                // message and the error in one go and lose the message.
+                tokio::time::sleep(ABORT_FLUSH_PAUSE).await;
                 return Some((Err(std::io::Error::other("aborted on request")), count + 2));
             }
             let event = format!(
