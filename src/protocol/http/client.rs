@@ -40,6 +40,13 @@ pub struct HttpClient {
     timer: Mutex<Option<Pin<Box<Sleep>>>>,
 }
 
+/// What of each hop's response to keep.
+#[derive(Clone, Copy)]
+struct Keep {
+    body: bool,
+    headers: bool,
+}
+
 /// The parts of the request that change from hop to hop.
 struct HopState {
     method: Method,
@@ -92,6 +99,7 @@ impl HttpClient {
             body,
             timeout,
             keep_body,
+            keep_headers,
         } = request;
         // `user-agent` and `accept-encoding` are added on the wire when the
         // request has none (`h1::codec`, `exchange::build_request`).
@@ -115,9 +123,13 @@ impl HttpClient {
                 url,
                 ..HttpResponse::default()
             };
+            let keep = Keep {
+                body: keep_body,
+                headers: keep_headers,
+            };
             self.run_hop(
                 &mut state,
-                keep_body,
+                keep,
                 hop_start,
                 timer.as_mut(),
                 timeout,
@@ -153,7 +165,7 @@ impl HttpClient {
     async fn run_hop(
         &self,
         state: &mut HopState,
-        keep_body: bool,
+        keep: Keep,
         start: Instant,
         timer: Pin<&mut Sleep>,
         timeout: Duration,
@@ -191,7 +203,8 @@ impl HttpClient {
             user_agent: &self.shared.user_agent,
             headers: &state.headers,
             body: &state.body,
-            keep_body,
+            keep_body: keep.body,
+            keep_headers: keep.headers,
         };
         let exchange = exchange::run_hop(&self.shared, &self.pool, &request, &mut clock, hop);
         let result = until_deadline(exchange, timer).await;
@@ -383,6 +396,7 @@ mod tests {
                 body: Bytes::new(),
                 timeout: Duration::from_secs(10),
                 keep_body,
+                keep_headers: false,
             };
             let r = client.send(request).await.response;
             assert!(r.error.is_none(), "{:?}", r.error);

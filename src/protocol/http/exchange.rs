@@ -34,6 +34,9 @@ pub(super) struct HopRequest<'a> {
     pub headers: &'a HeaderMap,
     pub body: &'a Bytes,
     pub keep_body: bool,
+    /// See [`HttpRequest::keep_headers`](super::types::HttpRequest::keep_headers);
+    /// HTTP/2 responses come with their map built.
+    pub keep_headers: bool,
 }
 
 impl HopRequest<'_> {

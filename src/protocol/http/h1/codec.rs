@@ -195,14 +195,17 @@ struct FramingHeaders {
 }
 
 impl FramingHeaders {
-    fn see(&mut self, name: &HeaderName, value: &[u8]) {
-        if *name == TRANSFER_ENCODING {
-            self.transfer_encoding = Some(last_coding_is_chunked(value));
-        } else if *name == CONTENT_LENGTH {
-            self.see_content_length(value);
-        } else if *name == CONNECTION {
-            self.close |= has_token(value, "close");
-            self.keep_alive |= has_token(value, "keep-alive");
+    fn see(&mut self, name: Known, value: &[u8]) {
+        match name {
+            Known::TransferEncoding => {
+                self.transfer_encoding = Some(last_coding_is_chunked(value));
+            }
+            Known::ContentLength => self.see_content_length(value),
+            Known::Connection => {
+                self.close |= has_token(value, "close");
+                self.keep_alive |= has_token(value, "keep-alive");
+            }
+            Known::ClientUse | Known::Other => {}
         }
     }
 
@@ -227,6 +230,34 @@ impl FramingHeaders {
     }
 }
 
+/// Response header names this module reads, told apart by their raw bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Known {
+    TransferEncoding,
+    ContentLength,
+    Connection,
+    /// Read by the client after the exchange (cookies, redirects, body
+    /// decoding), so kept even when the caller wants no headers.
+    ClientUse,
+    Other,
+}
+
+impl Known {
+    fn of(name: &[u8]) -> Known {
+        let is = |known: &str| name.eq_ignore_ascii_case(known.as_bytes());
+        // The length picks the one candidate to compare.
+        match name.len() {
+            17 if is("transfer-encoding") => Known::TransferEncoding,
+            14 if is("content-length") => Known::ContentLength,
+            10 if is("connection") => Known::Connection,
+            10 if is("set-cookie") => Known::ClientUse,
+            8 if is("location") => Known::ClientUse,
+            16 if is("content-encoding") => Known::ClientUse,
+            _ => Known::Other,
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub(super) enum HeadError {
     #[error("invalid response head: {0}")]
@@ -238,8 +269,15 @@ pub(super) enum HeadError {
 }
 
 /// Parses a complete head at the start of `buf`: `Ok(None)` when more bytes
-/// are needed, else the head and its length in bytes.
-pub(super) fn parse_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, HeadError> {
+/// are needed, else the head and its length in bytes. Without `keep_all`,
+/// `headers` holds only what the client itself reads afterwards
+/// (`set-cookie`, `location`, `content-encoding`): building a header map of
+/// every response costs more than the rest of the parse, and most load-test
+/// steps never look at it.
+pub(super) fn parse_head(
+    buf: &[u8],
+    keep_all: bool,
+) -> Result<Option<(ResponseHead, usize)>, HeadError> {
     // Uninitialised slots: httparse writes only those it fills, so the 3 KB
     // array is not zeroed for every response.
     let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
@@ -251,17 +289,26 @@ pub(super) fn parse_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, He
         httparse::Status::Complete(len) => len,
         httparse::Status::Partial => return Ok(None),
     };
-    // One copy of the head backs every header value (no allocation per value).
-    let raw = Bytes::copy_from_slice(&buf[..len]);
-    let mut headers = HeaderMap::with_capacity(response.headers.len());
+    // One copy of the head backs every kept header value (no allocation per
+    // value); made when the first header is kept.
+    let mut raw: Option<Bytes> = None;
+    let mut headers = HeaderMap::new();
     let mut framing = FramingHeaders::default();
     for header in response.headers.iter() {
+        let known = Known::of(header.name.as_bytes());
+        framing.see(known, header.value);
+        if !keep_all && known != Known::ClientUse {
+            continue;
+        }
         let name = HeaderName::from_bytes(header.name.as_bytes()).map_err(|_| HeadError::Header)?;
-        framing.see(&name, header.value);
+        let raw = raw.get_or_insert_with(|| Bytes::copy_from_slice(&buf[..len]));
         // httparse's slices point into `buf`; the same range of `raw`.
         let start = header.value.as_ptr() as usize - buf.as_ptr() as usize;
         let value = raw.slice(start..start + header.value.len());
         let value = HeaderValue::from_maybe_shared(value).map_err(|_| HeadError::Header)?;
+        if headers.capacity() == 0 && keep_all {
+            headers.reserve(response.headers.len());
+        }
         headers.append(name, value);
     }
     let head = ResponseHead {
@@ -377,20 +424,43 @@ mod tests {
     }
 
     fn head(text: &str) -> ResponseHead {
-        parse_head(text.as_bytes()).unwrap().unwrap().0
+        parse_head(text.as_bytes(), true).unwrap().unwrap().0
     }
 
     #[test]
     fn parses_heads_and_waits_for_partial_ones() {
         let text = "HTTP/1.1 200 OK\r\nX-One: a\r\nx-one: b\r\n\r\nbody";
-        let (h, len) = parse_head(text.as_bytes()).unwrap().unwrap();
+        let (h, len) = parse_head(text.as_bytes(), true).unwrap().unwrap();
         assert_eq!(len, text.len() - 4);
         assert_eq!(h.status, 200);
         assert_eq!(h.minor_version, 1);
         let values: Vec<_> = h.headers.get_all("x-one").iter().collect();
         assert_eq!(values, ["a", "b"]);
-        assert!(parse_head(b"HTTP/1.1 200 OK\r\nX-One:").unwrap().is_none());
-        assert!(parse_head(b"garbage\r\n\r\n").is_err());
+        assert!(
+            parse_head(b"HTTP/1.1 200 OK\r\nX-One:", true)
+                .unwrap()
+                .is_none()
+        );
+        assert!(parse_head(b"garbage\r\n\r\n", true).is_err());
+    }
+
+    #[test]
+    fn without_keep_all_only_what_the_client_reads_is_kept() {
+        let text = "HTTP/1.1 302 Found\r\nServer: x\r\nSet-Cookie: a=1\r\n\
+                    Location: /next\r\nContent-Encoding: gzip\r\nX-Other: y\r\n\
+                    Connection: close\r\nContent-Length: 3\r\n\r\n";
+        let (h, len) = parse_head(text.as_bytes(), false).unwrap().unwrap();
+        assert_eq!(len, text.len());
+        let names: Vec<_> = h.headers.keys().map(|n| n.as_str()).collect();
+        assert_eq!(names, ["set-cookie", "location", "content-encoding"]);
+        assert_eq!(h.headers["location"], "/next");
+        // Framing and keep-alive still read every header.
+        assert_eq!(framing(&Method::GET, &h), Ok(Framing::Length(3)));
+        assert!(!keeps_alive(false, &h));
+        let plain = "HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 0\r\n\r\n";
+        let (h, _) = parse_head(plain.as_bytes(), false).unwrap().unwrap();
+        assert!(h.headers.is_empty());
+        assert_eq!(h.headers.capacity(), 0, "no map is allocated");
     }
 
     #[test]

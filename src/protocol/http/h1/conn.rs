@@ -143,7 +143,7 @@ impl H1Conn {
         let request_close = self.send(req).await.map_err(|err| {
             http_error(io_code(&err), format!("sending request: {}", chain(&err)))
         })?;
-        let head = self.read_head().await?;
+        let head = self.read_head(req.keep_headers).await?;
         let framing = codec::framing(req.method, &head)
             .map_err(|err| http_error(ErrorCode::Protocol, err.to_string()))?;
         let reusable = head.status != 101
@@ -208,10 +208,10 @@ impl H1Conn {
     }
 
     /// Reads until a final (non-1xx) response head is complete.
-    async fn read_head(&mut self) -> Result<codec::ResponseHead, HttpError> {
+    async fn read_head(&mut self, keep_headers: bool) -> Result<codec::ResponseHead, HttpError> {
         loop {
             if !self.read_buf.is_empty() {
-                let parsed = codec::parse_head(&self.read_buf)
+                let parsed = codec::parse_head(&self.read_buf, keep_headers)
                     .map_err(|err| http_error(ErrorCode::Protocol, err.to_string()))?;
                 if let Some((head, len)) = parsed {
                     self.read_buf.advance(len);
