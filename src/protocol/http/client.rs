@@ -115,29 +115,20 @@ impl HttpClient {
             jar_cookie: false,
         };
         let max_redirects = self.shared.config.max_redirects;
+        let keep = Keep {
+            body: keep_body,
+            headers: keep_headers,
+        };
+        // Each hop is measured into `outcome.response` itself (responses are
+        // large; no copy for the usual single hop); a redirect moves it on.
         let mut outcome = HttpOutcome::default();
-        let mut url = url;
+        outcome.response.url = url;
         let mut hop_start = started;
         loop {
-            let mut hop = HttpResponse {
-                url,
-                ..HttpResponse::default()
-            };
-            let keep = Keep {
-                body: keep_body,
-                headers: keep_headers,
-            };
-            self.run_hop(
-                &mut state,
-                keep,
-                hop_start,
-                timer.as_mut(),
-                timeout,
-                &mut hop,
-            )
-            .await;
-            let Some(location) = redirect_location(&hop, max_redirects) else {
-                outcome.response = hop;
+            let hop = &mut outcome.response;
+            self.run_hop(&mut state, keep, hop_start, timer.as_mut(), timeout, hop)
+                .await;
+            let Some(location) = redirect_location(hop, max_redirects) else {
                 return outcome;
             };
             if outcome.redirects.len() >= max_redirects as usize {
@@ -145,18 +136,19 @@ impl HttpClient {
                     ErrorCode::TooManyRedirects,
                     format!("stopped after {max_redirects} redirects"),
                 ));
-                outcome.response = hop;
                 return outcome;
             }
             match follow(&mut state, &hop.url, &location, hop.status) {
-                Ok(next) => url = next,
+                Ok(next) => {
+                    let done = std::mem::take(hop);
+                    outcome.response.url = next;
+                    outcome.redirects.push(done);
+                }
                 Err(error) => {
                     hop.error = Some(error);
-                    outcome.response = hop;
                     return outcome;
                 }
             }
-            outcome.redirects.push(hop);
             hop_start = Instant::now();
         }
     }
@@ -206,8 +198,18 @@ impl HttpClient {
             keep_body: keep.body,
             keep_headers: keep.headers,
         };
-        let exchange = exchange::run_hop(&self.shared, &self.pool, &request, &mut clock, hop);
-        let result = until_deadline(exchange, timer).await;
+        let result = {
+            // Polled in place: the exchange future is not moved into a
+            // timeout wrapper.
+            let exchange = pin!(exchange::run_hop(
+                &self.shared,
+                &self.pool,
+                &request,
+                &mut clock,
+                hop
+            ));
+            until_deadline(exchange, timer).await
+        };
         let now = clock.end().unwrap_or_else(Instant::now);
         match result {
             Some(Ok(())) => {}
@@ -260,8 +262,10 @@ impl HttpClient {
 }
 
 /// `future`'s output, or `None` if `timer` fires first.
-async fn until_deadline<F: Future>(future: F, mut timer: Pin<&mut Sleep>) -> Option<F::Output> {
-    let mut future = pin!(future);
+async fn until_deadline<F: Future>(
+    mut future: Pin<&mut F>,
+    mut timer: Pin<&mut Sleep>,
+) -> Option<F::Output> {
     std::future::poll_fn(|cx| {
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
             return Poll::Ready(Some(output));

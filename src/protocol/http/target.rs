@@ -22,6 +22,10 @@ pub(super) struct Target {
     pub path: Uri,
     pub https: bool,
     pub port: u16,
+    /// Without IPv6 brackets: what sockets and TLS want.
+    host: Box<str>,
+    /// `host[:port]` as written, without user info.
+    host_header: Box<str>,
     /// `Authorization: Basic ...` from `user:password@` in the URL, if any.
     pub basic_auth: Option<HeaderValue>,
     /// `host_header()` may go into a header as is.
@@ -105,34 +109,39 @@ impl Target {
             path: Uri::from(path_and_query),
             https,
             port,
+            host: Box::default(),
+            host_header: Box::default(),
             basic_auth: None,
             host_is_valid_header: false,
         };
+        let host = target.uri.host().unwrap_or_default();
+        // IPv6 literals come bracketed; sockets and TLS want them bare.
+        target.host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host)
+            .into();
+        let authority = target.uri.authority().map_or("", |a| a.as_str());
+        target.host_header = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host)
+            .into();
         target.basic_auth = target.userinfo_auth();
-        target.host_is_valid_header = HeaderValue::from_str(target.host_header()).is_ok();
+        target.host_is_valid_header = HeaderValue::from_str(&target.host_header).is_ok();
         Ok(target)
     }
 
     pub(super) fn origin(&self) -> Origin<'_> {
-        let host = self.uri.host().unwrap_or_default();
-        // IPv6 literals come bracketed; sockets and TLS want them bare.
-        let host = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host);
         Origin {
             https: self.https,
-            host,
+            host: &self.host,
             port: self.port,
         }
     }
 
     /// `host[:port]` as written, for the `Host` header.
     pub(super) fn host_header(&self) -> &str {
-        let authority = self.uri.authority().map_or("", |a| a.as_str());
-        authority
-            .rsplit_once('@')
-            .map_or(authority, |(_, host)| host)
+        &self.host_header
     }
 
     fn userinfo_auth(&self) -> Option<HeaderValue> {
