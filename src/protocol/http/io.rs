@@ -115,6 +115,10 @@ impl<T> MeteredIo<T> {
         }
     }
 
+    pub(super) fn get_ref(&self) -> &T {
+        &self.inner
+    }
+
     fn on_write(&mut self, n: usize) {
         if n == 0 {
             return;

@@ -118,13 +118,21 @@ impl H1Conn {
     }
 
     /// Between exchanges: false when the server closed the connection (or
-    /// sent something unasked) while it sat idle. One non-blocking poll; a
+    /// sent something unasked) while it sat idle. One non-blocking read; a
     /// socket with no new readiness answers without a system call.
     pub(in crate::protocol::http) fn is_idle_alive(&mut self) -> bool {
         if !self.read_buf.is_empty() {
             return false;
         }
         let mut byte = [0u8; 1];
+        if let Io::Plain(io) = &self.io {
+            // `try_read` consults the runtime's readiness without storing a
+            // waker (a poll would store one under a lock, every request).
+            return matches!(
+                io.get_ref().try_read(&mut byte),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock
+            );
+        }
         let mut buf = ReadBuf::new(&mut byte);
         let mut cx = Context::from_waker(Waker::noop());
         Pin::new(&mut self.io)
