@@ -21,8 +21,9 @@ impl Vu {
         if self.ctx.http_debug {
             http_debug::request(&request);
         }
-        // Boxed: the exchange future is ~10 KB and lives only while a request
-        // is in flight; inline, every VU's task would carry it even asleep.
+        // Boxed: the exchange future is ~2.5 KB and lives only while a request
+        // is in flight; inline, every VU's task would carry it even asleep
+        // (tried: no measurable throughput gain from inlining it).
         let outcome = Box::pin(self.client.send(request)).await;
         self.after_response(step, outcome);
         Ok(())
