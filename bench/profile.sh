@@ -5,9 +5,11 @@
 # much slower: keep the run short). Writes the top functions, self and
 # inclusive, to bench/results/profile-<tool>-*.txt.
 #
-#   bench/profile.sh perf [DURATION] [VUS]        (defaults: 10s 50)
-#   bench/profile.sh callgrind [DURATION] [VUS]   (defaults: 6s 10; start-up and the summary
-#       export cost about as much as 300 requests, so short runs overweight them)
+#   bench/profile.sh perf [DURATION] [VUS] [MODE]        (defaults: 10s 50 adhoc)
+#   bench/profile.sh callgrind [DURATION] [VUS] [MODE]   (defaults: 6s 10 adhoc; start-up and
+#       the summary export cost about as much as 300 requests, so short runs overweight them)
+# MODE is `adhoc` (--url) or `scenario` (bench/scenarios/nginx-check.yaml: one
+# check per request, what compare.sh's stampede-scenario runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -17,6 +19,15 @@ trap 'stop_nginx; if [ -n "${KEEP:-}" ]; then echo "kept $work" >&2; else rm -rf
 STAMPEDE=$(stampede_bin "$work")
 start_nginx "$work"
 url="http://127.0.0.1:$NGINX_PORT/"
+mode="${4:-adhoc}"
+# what_to_run VUS DURATION: the stampede arguments after `run` for MODE.
+what_to_run() {
+  case $mode in
+    adhoc) echo "--url $url --vus $1 --duration $2" ;;
+    scenario) echo "bench/scenarios/nginx-check.yaml --env BASE_URL=http://127.0.0.1:$NGINX_PORT --vus $1 --duration $2" ;;
+    *) echo "unknown mode: $mode (adhoc or scenario)" >&2; exit 2 ;;
+  esac
+}
 requests() { # SUMMARY.json NOTE
   python3 - "$1" "$2" <<'PY'
 import json, sys
@@ -25,17 +36,17 @@ print("# requests: %d (%.0f/s %s)" % (m["count"], m["rate"], sys.argv[2]))
 PY
 }
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-out="bench/results/profile-$tool-$stamp.txt"
+out="bench/results/profile-$tool-${4:-adhoc}-$stamp.txt"
 
 case $tool in
   perf)
     duration="${2:-10s}"; vus="${3:-50}"
     apt_need perf linux-perf
     date +%T >&2; taskset -c 1 perf record -q -F 499 --call-graph dwarf,32768 -o "$work/perf.data" -- \
-      "$STAMPEDE" run --quiet --no-color --summary-export "$work/s.json" --url "$url" --vus "$vus" --duration "$duration" >/dev/null 2>&1
+      "$STAMPEDE" run --quiet --no-color --summary-export "$work/s.json" $(what_to_run "$vus" "$duration") >/dev/null 2>&1
     date +%T >&2
     {
-      echo "# perf: stampede run --url $url --vus $vus --duration $duration (CPU 1; nginx 1 worker on CPU 0)"
+      echo "# perf: stampede run $(what_to_run "$vus" "$duration") (CPU 1; nginx 1 worker on CPU 0)"
       requests "$work/s.json" "under perf"
       echo; echo "## self (no children), by symbol"
       perf report -i "$work/perf.data" --no-children --stdio --sort sym -g none --percent-limit 0.7 2>/dev/null | grep -v '^$'
@@ -49,9 +60,9 @@ case $tool in
     duration="${2:-6s}"; vus="${3:-10}"
     apt_need valgrind valgrind
     taskset -c 1 valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
-      "$STAMPEDE" run --quiet --no-color --summary-export "$work/s.json" --url "$url" --vus "$vus" --duration "$duration" >/dev/null 2>"$work/vg.log"
+      "$STAMPEDE" run --quiet --no-color --summary-export "$work/s.json" $(what_to_run "$vus" "$duration") >/dev/null 2>"$work/vg.log"
     {
-      echo "# callgrind: stampede run --url $url --vus $vus --duration $duration"
+      echo "# callgrind: stampede run $(what_to_run "$vus" "$duration")"
       requests "$work/s.json" "under callgrind"
       echo; echo "## inclusive"
       callgrind_annotate --inclusive=yes "$work/cg.out" >"$work/incl.txt" 2>/dev/null
@@ -61,6 +72,6 @@ case $tool in
       sed -n '/PROGRAM TOTALS/,$p' "$work/self.txt" >"$work/self.top"; head -45 "$work/self.top"
     } >"$out"
     ;;
-  *) echo "usage: bench/profile.sh perf|callgrind [DURATION] [VUS]" >&2; exit 2 ;;
+  *) echo "usage: bench/profile.sh perf|callgrind [DURATION] [VUS] [adhoc|scenario]" >&2; exit 2 ;;
 esac
 echo "written: $out" >&2

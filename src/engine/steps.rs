@@ -91,6 +91,13 @@ impl Vu {
     }
 
     async fn repeat(&mut self, repeat: &RepeatStep) -> Result<(), IterationError> {
+        self.repeat_depth += 1;
+        let result = self.repeat_attempts(repeat).await;
+        self.repeat_depth -= 1;
+        result
+    }
+
+    async fn repeat_attempts(&mut self, repeat: &RepeatStep) -> Result<(), IterationError> {
         for attempt in 1..=repeat.max_attempts {
             self.nested(&repeat.steps).await?;
             let satisfied = self.last.as_ref().is_some_and(|last| {

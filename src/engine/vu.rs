@@ -36,6 +36,9 @@ pub struct Vu {
     /// Requests sent during the current iteration (an iteration that fails
     /// before sending anything backs off instead of spinning).
     pub requests_in_iteration: u64,
+    /// `repeat` steps being run: their `until` may read any response's
+    /// headers, so requests inside keep them all.
+    pub repeat_depth: u32,
 }
 
 impl Vu {
@@ -48,6 +51,7 @@ impl Vu {
             rng: SmallRng::from_rng(&mut rand::rng()),
             last: None,
             requests_in_iteration: 0,
+            repeat_depth: 0,
             ctx,
         }
     }

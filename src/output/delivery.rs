@@ -251,6 +251,8 @@ impl Delivery {
             body: payload.body.clone(),
             timeout: self.timeout,
             keep_body: true,
+            // `retry-after` decides when to try again.
+            keep_headers: true,
         };
         let response = self.client.send(request).await.response;
         if let Some(error) = &response.error {

@@ -230,6 +230,7 @@ pub fn get(url: &str) -> HttpRequest {
         body: Bytes::new(),
         timeout: Duration::from_secs(5),
         keep_body: true,
+        keep_headers: true,
     }
 }
 

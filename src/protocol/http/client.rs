@@ -1,15 +1,19 @@
 //! The per-VU client: default headers, cookies, redirects and the deadline
 //! around each hop.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::{Pin, pin};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{
-    ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE,
-    LOCATION, PROXY_AUTHORIZATION, TRANSFER_ENCODING, USER_AGENT,
+    AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION,
+    PROXY_AUTHORIZATION, TRANSFER_ENCODING,
 };
 use http::{HeaderMap, HeaderValue, Method};
+use tokio::time::Sleep;
 
 use super::clock::HopClock;
 use super::config::ClientShared;
@@ -17,17 +21,30 @@ use super::cookies::CookieJar;
 use super::error::http_error;
 use super::exchange::{self, HopRequest};
 use super::pool::Pool;
-use super::target::Target;
+use super::target::TargetCache;
 use super::types::{ErrorCode, HttpOutcome, HttpRequest, HttpResponse};
 
-const ACCEPT_ENCODING_DEFAULT: HeaderValue = HeaderValue::from_static("gzip, deflate");
-
-/// One per VU: that VU's keep-alive connections and cookie jar. Creating one
-/// allocates nothing and opens nothing; connections open on first use.
+/// One per VU: that VU's keep-alive connections, cookie jar, parsed URLs and
+/// deadline timer. Creating one allocates nothing and opens nothing;
+/// connections open on first use.
 pub struct HttpClient {
     shared: Arc<ClientShared>,
     pub(super) pool: Pool,
     pub(super) jar: Option<CookieJar>,
+    pub(super) targets: TargetCache,
+    /// The deadline timer, kept from one request to the next: moving a
+    /// registered timer's deadline later is one atomic operation, while a
+    /// fresh `tokio::time::timeout` per request inserts an entry into the
+    /// runtime's timer wheel and removes it again (a lock each time).
+    /// Concurrent sends (batch) that find it taken use a timer of their own.
+    timer: Mutex<Option<Pin<Box<Sleep>>>>,
+}
+
+/// What of each hop's response to keep.
+#[derive(Clone, Copy)]
+struct Keep {
+    body: bool,
+    headers: bool,
 }
 
 /// The parts of the request that change from hop to hop.
@@ -37,6 +54,8 @@ struct HopState {
     body: Bytes,
     /// The request's own `cookie` header, merged with the jar's on each hop.
     own_cookie: Option<HeaderValue>,
+    /// `headers` holds a `cookie` header the jar put there for the last hop.
+    jar_cookie: bool,
 }
 
 impl HttpClient {
@@ -46,6 +65,8 @@ impl HttpClient {
             shared,
             pool: Pool::default(),
             jar,
+            targets: TargetCache::default(),
+            timer: Mutex::new(None),
         }
     }
 
@@ -57,6 +78,20 @@ impl HttpClient {
     /// final response's `error`, with the timings measured up to it.
     /// Takes `&self` so that one VU can run several sends at once (batch).
     pub async fn send(&self, request: HttpRequest) -> HttpOutcome {
+        let started = Instant::now();
+        let deadline = deadline_after(started, request.timeout);
+        let mut timer = self.take_timer(deadline);
+        let outcome = self.send_hops(request, started, timer.as_mut()).await;
+        self.return_timer(timer);
+        outcome
+    }
+
+    async fn send_hops(
+        &self,
+        request: HttpRequest,
+        started: Instant,
+        mut timer: Pin<&mut Sleep>,
+    ) -> HttpOutcome {
         let HttpRequest {
             method,
             url,
@@ -64,14 +99,10 @@ impl HttpClient {
             body,
             timeout,
             keep_body,
+            keep_headers,
         } = request;
-        let deadline = deadline_after(timeout);
-        if !headers.contains_key(USER_AGENT) {
-            headers.insert(USER_AGENT, self.shared.user_agent.clone());
-        }
-        if !headers.contains_key(ACCEPT_ENCODING) {
-            headers.insert(ACCEPT_ENCODING, ACCEPT_ENCODING_DEFAULT);
-        }
+        // `user-agent` and `accept-encoding` are added on the wire when the
+        // request has none (`h1::codec`, `exchange::build_request`).
         let own_cookie = match self.jar {
             Some(_) => headers.remove(COOKIE),
             None => None,
@@ -81,19 +112,23 @@ impl HttpClient {
             headers,
             body,
             own_cookie,
+            jar_cookie: false,
         };
         let max_redirects = self.shared.config.max_redirects;
+        let keep = Keep {
+            body: keep_body,
+            headers: keep_headers,
+        };
+        // Each hop is measured into `outcome.response` itself (responses are
+        // large; no copy for the usual single hop); a redirect moves it on.
         let mut outcome = HttpOutcome::default();
-        let mut url = url;
+        outcome.response.url = url;
+        let mut hop_start = started;
         loop {
-            let mut hop = HttpResponse {
-                url,
-                ..HttpResponse::default()
-            };
-            self.run_hop(&mut state, keep_body, deadline, timeout, &mut hop)
+            let hop = &mut outcome.response;
+            self.run_hop(&mut state, keep, hop_start, timer.as_mut(), timeout, hop)
                 .await;
-            let Some(location) = redirect_location(&hop, max_redirects) else {
-                outcome.response = hop;
+            let Some(location) = redirect_location(hop, max_redirects) else {
                 return outcome;
             };
             if outcome.redirects.len() >= max_redirects as usize {
@@ -101,18 +136,20 @@ impl HttpClient {
                     ErrorCode::TooManyRedirects,
                     format!("stopped after {max_redirects} redirects"),
                 ));
-                outcome.response = hop;
                 return outcome;
             }
             match follow(&mut state, &hop.url, &location, hop.status) {
-                Ok(next) => url = next,
+                Ok(next) => {
+                    let done = std::mem::take(hop);
+                    outcome.response.url = next;
+                    outcome.redirects.push(done);
+                }
                 Err(error) => {
                     hop.error = Some(error);
-                    outcome.response = hop;
                     return outcome;
                 }
             }
-            outcome.redirects.push(hop);
+            hop_start = Instant::now();
         }
     }
 
@@ -120,13 +157,14 @@ impl HttpClient {
     async fn run_hop(
         &self,
         state: &mut HopState,
-        keep_body: bool,
-        deadline: tokio::time::Instant,
+        keep: Keep,
+        start: Instant,
+        timer: Pin<&mut Sleep>,
         timeout: Duration,
         hop: &mut HttpResponse,
     ) {
-        let mut clock = HopClock::new(Instant::now());
-        let target = match Target::parse(&hop.url) {
+        let mut clock = HopClock::new(start);
+        let target = match self.targets.get(&hop.url) {
             Ok(target) => target,
             Err(error) => {
                 hop.error = Some(error);
@@ -135,32 +173,48 @@ impl HttpClient {
         };
         if let Some(jar) = &self.jar {
             match jar.request_header(&hop.url, state.own_cookie.as_ref()) {
-                Some(cookie) => state.headers.insert(COOKIE, cookie),
-                None => state.headers.remove(COOKIE),
-            };
+                Some(cookie) => {
+                    state.headers.insert(COOKIE, cookie);
+                    state.jar_cookie = true;
+                }
+                None if state.jar_cookie => {
+                    state.headers.remove(COOKIE);
+                    state.jar_cookie = false;
+                }
+                None => {}
+            }
         }
-        if !state.headers.contains_key(AUTHORIZATION)
-            && let Some(auth) = target.basic_auth()
+        if let Some(auth) = &target.basic_auth
+            && !state.headers.contains_key(AUTHORIZATION)
         {
-            state.headers.insert(AUTHORIZATION, auth);
+            state.headers.insert(AUTHORIZATION, auth.clone());
         }
         let request = HopRequest {
             method: &state.method,
-            uri: &target.uri,
-            path: &target.path,
-            host: target.host_header(),
-            origin: target.origin(),
+            target: &target,
+            user_agent: &self.shared.user_agent,
             headers: &state.headers,
             body: &state.body,
-            keep_body,
+            keep_body: keep.body,
+            keep_headers: keep.headers,
         };
-        let exchange = exchange::run_hop(&self.shared, &self.pool, &request, &mut clock, hop);
-        let result = tokio::time::timeout_at(deadline, exchange).await;
-        let now = Instant::now();
+        let result = {
+            // Polled in place: the exchange future is not moved into a
+            // timeout wrapper.
+            let exchange = pin!(exchange::run_hop(
+                &self.shared,
+                &self.pool,
+                &request,
+                &mut clock,
+                hop
+            ));
+            until_deadline(exchange, timer).await
+        };
+        let now = clock.end().unwrap_or_else(Instant::now);
         match result {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => hop.error = Some(error),
-            Err(_elapsed) => {
+            Some(Ok(())) => {}
+            Some(Err(error)) => hop.error = Some(error),
+            None => {
                 hop.error = Some(http_error(
                     ErrorCode::Timeout,
                     format!("request timed out after {timeout:?}"),
@@ -174,10 +228,51 @@ impl HttpClient {
         }
     }
 
+    /// The kept timer reset to `deadline`, or a new one if a concurrent send
+    /// holds it.
+    pub(super) fn take_timer(&self, deadline: tokio::time::Instant) -> Pin<Box<Sleep>> {
+        let kept = self
+            .timer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        match kept {
+            Some(mut timer) => {
+                timer.as_mut().reset(deadline);
+                timer
+            }
+            None => Box::pin(tokio::time::sleep_until(deadline)),
+        }
+    }
+
+    pub(super) fn return_timer(&self, timer: Pin<Box<Sleep>>) {
+        let mut slot = self
+            .timer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if slot.is_none() {
+            *slot = Some(timer);
+        }
+    }
+
     #[cfg(test)]
     fn idle_connections(&self) -> (usize, usize) {
         self.pool.idle_counts()
     }
+}
+
+/// `future`'s output, or `None` if `timer` fires first.
+pub(super) async fn until_deadline<F: Future>(
+    mut future: Pin<&mut F>,
+    mut timer: Pin<&mut Sleep>,
+) -> Option<F::Output> {
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(output) = future.as_mut().poll(cx) {
+            return Poll::Ready(Some(output));
+        }
+        timer.as_mut().poll(cx).map(|()| None)
+    })
+    .await
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -187,8 +282,8 @@ impl std::fmt::Debug for HttpClient {
 }
 
 /// A timeout too large to add (e.g. `Duration::MAX` for "none") means no deadline.
-fn deadline_after(timeout: Duration) -> tokio::time::Instant {
-    let now = tokio::time::Instant::now();
+pub(super) fn deadline_after(started: Instant, timeout: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::from_std(started);
     now.checked_add(timeout)
         .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
 }
@@ -244,6 +339,7 @@ fn follow(
         state.headers.remove(AUTHORIZATION);
         state.headers.remove(PROXY_AUTHORIZATION);
         state.own_cookie = None;
+        state.jar_cookie = false;
         state.headers.remove(COOKIE);
     }
     Ok(next.into())
@@ -259,7 +355,9 @@ mod tests {
         let shared = ClientShared::new(ClientConfig::default()).unwrap();
         let client = HttpClient::new(shared);
         let size = std::mem::size_of::<HttpClient>();
-        assert!(size <= 160, "HttpClient is {size} bytes");
+        // 160 bytes before the URL cache and the kept deadline timer (16
+        // more): both stay empty until the first request.
+        assert!(size <= 176, "HttpClient is {size} bytes");
         assert_eq!(client.idle_connections(), (0, 0));
     }
 
@@ -302,6 +400,7 @@ mod tests {
                 body: Bytes::new(),
                 timeout: Duration::from_secs(10),
                 keep_body,
+                keep_headers: false,
             };
             let r = client.send(request).await.response;
             assert!(r.error.is_none(), "{:?}", r.error);
@@ -326,6 +425,7 @@ mod tests {
             headers,
             body: Bytes::from_static(b"{}"),
             own_cookie: Some(HeaderValue::from_static("a=1")),
+            jar_cookie: false,
         }
     }
 

@@ -157,6 +157,11 @@ impl HopClock {
         self.end = Some(Instant::now());
     }
 
+    /// When the exchange finished, if it did.
+    pub(super) fn end(&self) -> Option<Instant> {
+        self.end
+    }
+
     /// Bytes (sent, received) of this exchange so far.
     pub(super) fn bytes(&self) -> (u64, u64) {
         let Some(wire) = &self.wire else {

@@ -5,8 +5,8 @@
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, HOST};
-use http::{HeaderMap, HeaderValue, Method, Request, Uri, Version};
+use http::header::{ACCEPT_ENCODING, CONTENT_LENGTH, USER_AGENT};
+use http::{HeaderMap, HeaderValue, Method, Request, Version};
 
 use super::body::{self, RequestBody};
 use super::clock::HopClock;
@@ -15,21 +15,34 @@ use super::connect;
 use super::error::{self, http_error};
 use super::h1::H1Conn;
 use super::pool::{Http2Conn, Origin, Pool, Pooled};
+use super::target::Target;
 use super::types::{ErrorCode, HttpError, HttpResponse, Proto};
+
+/// Sent when the request sets no `accept-encoding`.
+pub(super) const ACCEPT_ENCODING_DEFAULT: HeaderValue = HeaderValue::from_static("gzip, deflate");
 
 /// Everything one hop sends, borrowed from the caller.
 pub(super) struct HopRequest<'a> {
     pub method: &'a Method,
-    /// Absolute form (HTTP/2 takes scheme and authority from it).
-    pub uri: &'a Uri,
-    /// Origin form (`/path?query`), what HTTP/1 puts on the request line.
-    pub path: &'a Uri,
-    /// `host[:port]` as written in the URL, without user info.
-    pub host: &'a str,
-    pub origin: Origin<'a>,
+    /// The parsed URL: absolute form for HTTP/2, origin form and `host` for
+    /// HTTP/1, the origin to connect to.
+    pub target: &'a Target,
+    /// Sent when `headers` has no `user-agent`; likewise
+    /// [`ACCEPT_ENCODING_DEFAULT`]. Added on the wire rather than to
+    /// `headers`, so that a plain request needs no header map at all.
+    pub user_agent: &'a HeaderValue,
     pub headers: &'a HeaderMap,
     pub body: &'a Bytes,
     pub keep_body: bool,
+    /// See [`HttpRequest::keep_headers`](super::types::HttpRequest::keep_headers);
+    /// HTTP/2 responses come with their map built.
+    pub keep_headers: bool,
+}
+
+impl HopRequest<'_> {
+    fn origin(&self) -> Origin<'_> {
+        self.target.origin()
+    }
 }
 
 /// A failed attempt, and whether it may be repeated on a fresh connection.
@@ -58,7 +71,7 @@ pub(super) async fn run_hop(
 ) -> Result<(), HttpError> {
     let mut retried = false;
     loop {
-        let (conn, reused) = acquire(shared, pool, req.origin, clock, retried).await?;
+        let (conn, reused) = acquire(shared, pool, req.origin(), clock, retried).await?;
         let result = match conn {
             Pooled::Http1(conn) => send_http1(pool, req, conn, reused, clock, hop).await,
             Pooled::Http2(conn) => send_http2(pool, req, conn, reused, clock, hop).await,
@@ -100,7 +113,10 @@ pub(super) async fn acquire(
             }
         }
     }
-    let conn = connect::open(shared, origin, clock).await?;
+    // Boxed: opening (DNS, TCP, TLS handshake) needs an ~8 KB future but
+    // happens once per connection; inline it would make every request's
+    // future that large, and each request moves its future into a box.
+    let conn = Box::pin(connect::open(shared, origin, clock)).await?;
     if let Pooled::Http2(conn) = &conn {
         pool.put_http2(origin, conn);
     }
@@ -116,9 +132,9 @@ async fn send_http1(
     hop: &mut HttpResponse,
 ) -> Result<(), Failure> {
     hop.proto = Proto::Http1;
-    let host = host_value(req)?;
+    check_http1_host(req)?;
     clock.acquired_http1(conn.stats.clone(), !reused);
-    let received = match conn.exchange(req, &host, hop).await {
+    let received = match conn.exchange(req, hop).await {
         Ok(received) => received,
         Err(error) => {
             // Nothing of a response arrived: the request may be repeated.
@@ -136,14 +152,16 @@ async fn send_http1(
     store_body(hop, received.data)
 }
 
-/// The `host` header HTTP/1 adds when the request has none.
-pub(super) fn host_value(req: &HopRequest<'_>) -> Result<HeaderValue, HttpError> {
-    if req.headers.contains_key(HOST) {
-        // Not sent; any valid value will do.
-        return Ok(HeaderValue::from_static(""));
+/// HTTP/1 writes the URL's `host[:port]` into the head as is.
+pub(super) fn check_http1_host(req: &HopRequest<'_>) -> Result<(), HttpError> {
+    if req.target.host_is_valid_header {
+        Ok(())
+    } else {
+        Err(http_error(
+            ErrorCode::InvalidUrl,
+            "host is not a valid header value",
+        ))
     }
-    HeaderValue::from_str(req.host)
-        .map_err(|_| http_error(ErrorCode::InvalidUrl, "host is not a valid header value"))
 }
 
 async fn send_http2(
@@ -200,9 +218,16 @@ pub(super) fn build_request(req: &HopRequest<'_>, body: RequestBody) -> Request<
     let mut request = Request::new(body);
     *request.method_mut() = req.method.clone();
     // The authority travels as `:authority`, taken from the URI.
-    *request.uri_mut() = req.uri.clone();
+    *request.uri_mut() = req.target.uri.clone();
     *request.version_mut() = Version::HTTP_2;
-    *request.headers_mut() = req.headers.clone();
+    let headers = request.headers_mut();
+    *headers = req.headers.clone();
+    if !headers.contains_key(USER_AGENT) {
+        headers.insert(USER_AGENT, req.user_agent.clone());
+    }
+    if !headers.contains_key(ACCEPT_ENCODING) {
+        headers.insert(ACCEPT_ENCODING, ACCEPT_ENCODING_DEFAULT);
+    }
     request
 }
 

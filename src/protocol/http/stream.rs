@@ -6,22 +6,23 @@
 //! followed (a stream that redirects is reported as its 3xx) and the body is
 //! asked for uncompressed.
 
+use std::pin::{Pin, pin};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{ACCEPT_ENCODING, AUTHORIZATION, COOKIE, USER_AGENT};
+use http::header::{ACCEPT_ENCODING, AUTHORIZATION, COOKIE};
 use http::{HeaderMap, HeaderValue, Method};
 use http_body_util::BodyExt;
+use tokio::time::Sleep;
 
 use super::body::RequestBody;
-use super::client::HttpClient;
+use super::client::{HttpClient, deadline_after, until_deadline};
 use super::clock::HopClock;
 use super::error::{self, http_error};
 use super::exchange::{self, HopRequest};
 use super::h1::{H1BodyReader, H1Conn};
 use super::pool::Pooled;
-use super::target::Target;
 use super::types::{ErrorCode, HttpError, HttpRequest, HttpResponse, Proto};
 
 /// A streamed exchange in progress. Dropping it mid-body closes the HTTP/1
@@ -32,7 +33,11 @@ pub struct HttpStream<'c> {
     clock: HopClock,
     response: HttpResponse,
     body: StreamBody,
-    deadline: tokio::time::Instant,
+    /// The client's deadline timer, set to the request's deadline and held
+    /// for the stream's life (one timer for every read, no timeout per
+    /// chunk); [`HttpStream::finish`] gives it back. Sends running meanwhile
+    /// use timers of their own.
+    timer: Pin<Box<Sleep>>,
     timeout: Duration,
 }
 
@@ -51,7 +56,9 @@ enum StreamBody {
 impl HttpClient {
     /// Sends `request` and waits for the response head (within
     /// `request.timeout`, which also bounds the whole body). Never fails: a
-    /// failure is the response's `error`.
+    /// failure is the response's `error`. Every response header is kept,
+    /// whatever `request.keep_headers` says: the caller checks the head
+    /// before reading events.
     pub async fn open_stream(&self, request: HttpRequest) -> HttpStream<'_> {
         let HttpRequest {
             method,
@@ -60,40 +67,113 @@ impl HttpClient {
             body,
             timeout,
             keep_body: _,
+            keep_headers: _,
         } = request;
-        let now = tokio::time::Instant::now();
-        // A timeout too large to add means no deadline.
-        let deadline = now
-            .checked_add(timeout)
-            .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600));
-        if !headers.contains_key(USER_AGENT) {
-            headers.insert(USER_AGENT, self.shared().user_agent.clone());
-        }
+        let started = Instant::now();
+        let mut timer = self.take_timer(deadline_after(started, timeout));
+        // `user-agent` is added on the wire when the request has none
+        // (`HopRequest::user_agent`).
         if !headers.contains_key(ACCEPT_ENCODING) {
             // Events are read as they come: no decompression in between.
             headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
         }
+        let mut clock = HopClock::new(started);
+        let mut response = HttpResponse {
+            url,
+            ..HttpResponse::default()
+        };
+        let opened = {
+            let open = pin!(open(
+                self,
+                &mut clock,
+                &mut response,
+                &method,
+                headers,
+                &body
+            ));
+            until_deadline(open, timer.as_mut()).await
+        };
         let mut stream = HttpStream {
             client: self,
-            clock: HopClock::new(Instant::now()),
-            response: HttpResponse {
-                url,
-                ..HttpResponse::default()
-            },
+            clock,
+            response,
             body: StreamBody::Nothing,
-            deadline,
+            timer,
             timeout,
         };
-        let opened = tokio::time::timeout_at(deadline, stream.open(&method, headers, &body)).await;
         match opened {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => stream.response.error = Some(error),
-            Err(_elapsed) => stream.response.error = Some(stream.timed_out()),
+            Some(Ok(body)) => stream.body = body,
+            Some(Err(error)) => stream.response.error = Some(error),
+            None => stream.response.error = Some(stream.timed_out()),
         }
         if let Some(jar) = &self.jar {
             jar.store_response(&stream.response.url, &stream.response.headers);
         }
         stream
+    }
+}
+
+/// Sends the request on a pooled or new connection and reads the response
+/// head into `response`; returns the body still to read.
+async fn open(
+    client: &HttpClient,
+    clock: &mut HopClock,
+    response: &mut HttpResponse,
+    method: &Method,
+    mut headers: HeaderMap,
+    body: &Bytes,
+) -> Result<StreamBody, HttpError> {
+    let target = client.targets.get(&response.url)?;
+    if let Some(jar) = &client.jar {
+        let own = headers.remove(COOKIE);
+        if let Some(cookie) = jar.request_header(&response.url, own.as_ref()) {
+            headers.insert(COOKIE, cookie);
+        }
+    }
+    if let Some(auth) = &target.basic_auth
+        && !headers.contains_key(AUTHORIZATION)
+    {
+        headers.insert(AUTHORIZATION, auth.clone());
+    }
+    let shared = client.shared();
+    let req = HopRequest {
+        method,
+        target: &target,
+        user_agent: &shared.user_agent,
+        headers: &headers,
+        body,
+        keep_body: false,
+        keep_headers: true,
+    };
+    let pool = &client.pool;
+    let (conn, reused) = exchange::acquire(shared, pool, target.origin(), clock, false).await?;
+    match conn {
+        Pooled::Http1(mut conn) => {
+            response.proto = Proto::Http1;
+            exchange::check_http1_host(&req)?;
+            clock.acquired_http1(conn.stats.clone(), !reused);
+            let reader = conn.start_stream(&req, response).await?;
+            Ok(StreamBody::Http1 { conn, reader })
+        }
+        Pooled::Http2(mut conn) => {
+            response.proto = Proto::Http2;
+            let taken = (!body.is_empty()).then(|| Arc::new(OnceLock::new()));
+            let request =
+                exchange::build_request(&req, RequestBody::new(body.clone(), taken.clone()));
+            let estimate = exchange::estimate_request(&request);
+            clock.acquired_http2(conn.stats.clone(), !reused, taken, estimate);
+            let head = conn.sender.send_request(request).await.map_err(|err| {
+                if conn.sender.is_closed() {
+                    pool.remove_http2(&conn.stats);
+                }
+                error::exchange(&err)
+            })?;
+            let (parts, incoming) = head.into_parts();
+            clock.head_received(exchange::estimate_response_head(&parts.headers));
+            response.status = parts.status.as_u16();
+            response.headers = parts.headers;
+            Ok(StreamBody::Http2 { incoming })
+        }
     }
 }
 
@@ -104,76 +184,13 @@ impl HttpStream<'_> {
         &self.response
     }
 
-    async fn open(
-        &mut self,
-        method: &Method,
-        mut headers: HeaderMap,
-        body: &Bytes,
-    ) -> Result<(), HttpError> {
-        let target = Target::parse(&self.response.url)?;
-        if let Some(jar) = &self.client.jar {
-            let own = headers.remove(COOKIE);
-            if let Some(cookie) = jar.request_header(&self.response.url, own.as_ref()) {
-                headers.insert(COOKIE, cookie);
-            }
-        }
-        if !headers.contains_key(AUTHORIZATION)
-            && let Some(auth) = target.basic_auth()
-        {
-            headers.insert(AUTHORIZATION, auth);
-        }
-        let req = HopRequest {
-            method,
-            uri: &target.uri,
-            path: &target.path,
-            host: target.host_header(),
-            origin: target.origin(),
-            headers: &headers,
-            body,
-            keep_body: false,
-        };
-        let shared = self.client.shared();
-        let pool = &self.client.pool;
-        let (conn, reused) =
-            exchange::acquire(shared, pool, req.origin, &mut self.clock, false).await?;
-        match conn {
-            Pooled::Http1(mut conn) => {
-                self.response.proto = Proto::Http1;
-                let host = exchange::host_value(&req)?;
-                self.clock.acquired_http1(conn.stats.clone(), !reused);
-                let reader = conn.start_stream(&req, &host, &mut self.response).await?;
-                self.body = StreamBody::Http1 { conn, reader };
-            }
-            Pooled::Http2(mut conn) => {
-                self.response.proto = Proto::Http2;
-                let taken = (!body.is_empty()).then(|| Arc::new(OnceLock::new()));
-                let request =
-                    exchange::build_request(&req, RequestBody::new(body.clone(), taken.clone()));
-                let estimate = exchange::estimate_request(&request);
-                self.clock
-                    .acquired_http2(conn.stats.clone(), !reused, taken, estimate);
-                let response = conn.sender.send_request(request).await.map_err(|err| {
-                    if conn.sender.is_closed() {
-                        pool.remove_http2(&conn.stats);
-                    }
-                    error::exchange(&err)
-                })?;
-                let (parts, incoming) = response.into_parts();
-                self.clock
-                    .head_received(exchange::estimate_response_head(&parts.headers));
-                self.response.status = parts.status.as_u16();
-                self.response.headers = parts.headers;
-                self.body = StreamBody::Http2 { incoming };
-            }
-        }
-        Ok(())
-    }
-
     /// The next piece of the body as the server sent it; `None` at its end.
     /// An error (the connection dropped, the deadline passed, bad framing)
     /// ends the stream.
     pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, HttpError> {
-        let HttpStream { body, clock, .. } = self;
+        let HttpStream {
+            body, clock, timer, ..
+        } = self;
         let read = async {
             match body {
                 StreamBody::Nothing => Ok(None),
@@ -195,10 +212,8 @@ impl HttpStream<'_> {
                 },
             }
         };
-        match tokio::time::timeout_at(self.deadline, read).await {
-            Ok(result) => result,
-            Err(_elapsed) => Err(self.timed_out()),
-        }
+        let result = until_deadline(pin!(read), timer.as_mut()).await;
+        result.unwrap_or_else(|| Err(self.timed_out()))
     }
 
     /// Ends the exchange: the record with timings up to now and the bytes
@@ -216,6 +231,7 @@ impl HttpStream<'_> {
         }
         self.response.timings = self.clock.timings(now);
         (self.response.bytes_sent, self.response.bytes_received) = self.clock.bytes();
+        self.client.return_timer(self.timer);
         self.response
     }
 

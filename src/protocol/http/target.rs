@@ -1,6 +1,8 @@
-//! The request URL, parsed once per hop into what the exchange needs.
+//! The request URL, parsed into what the exchange needs: once per URL and
+//! VU, not once per request (a VU requests the same few URLs over and over).
 
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use http::uri::PathAndQuery;
@@ -12,12 +14,55 @@ use super::types::{ErrorCode, HttpError};
 
 #[derive(Debug)]
 pub(super) struct Target {
+    /// The URL as the request gave it (the cache's key).
+    url: Box<str>,
     /// Absolute, with a path (at least `/`).
     pub uri: Uri,
     /// Origin form: `/path?query`.
     pub path: Uri,
     pub https: bool,
     pub port: u16,
+    /// Without IPv6 brackets: what sockets and TLS want.
+    host: Box<str>,
+    /// `host[:port]` as written, without user info.
+    host_header: Box<str>,
+    /// `Authorization: Basic ...` from `user:password@` in the URL, if any.
+    pub basic_auth: Option<HeaderValue>,
+    /// `host_header()` may go into a header as is.
+    pub host_is_valid_header: bool,
+}
+
+/// How many parsed URLs a VU keeps. Scenarios with URLs that change on every
+/// request (`/items/{{ id }}`) miss and pay one parse, as without a cache.
+const CACHED_TARGETS: usize = 4;
+
+/// A VU's most recently used URLs, parsed.
+#[derive(Debug, Default)]
+pub(super) struct TargetCache {
+    /// Most recently parsed last.
+    entries: Mutex<Vec<Arc<Target>>>,
+}
+
+impl TargetCache {
+    pub(super) fn get(&self, url: &str) -> Result<Arc<Target>, HttpError> {
+        if let Some(hit) = self.lock().iter().find(|t| *t.url == *url) {
+            return Ok(hit.clone());
+        }
+        let target = Arc::new(Target::parse(url)?);
+        let mut entries = self.lock();
+        if entries.len() >= CACHED_TARGETS {
+            entries.remove(0);
+        }
+        entries.push(target.clone());
+        Ok(target)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Arc<Target>>> {
+        // A panic elsewhere cannot leave the vector inconsistent.
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
 impl Target {
@@ -58,38 +103,48 @@ impl Target {
             parts.path_and_query = Some(path_and_query.clone());
             Uri::from_parts(parts).map_err(|_| invalid("URL could not be parsed"))?
         };
-        Ok(Target {
+        let mut target = Target {
+            url: url.into(),
             uri,
             path: Uri::from(path_and_query),
             https,
             port,
-        })
+            host: Box::default(),
+            host_header: Box::default(),
+            basic_auth: None,
+            host_is_valid_header: false,
+        };
+        let host = target.uri.host().unwrap_or_default();
+        // IPv6 literals come bracketed; sockets and TLS want them bare.
+        target.host = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host)
+            .into();
+        let authority = target.uri.authority().map_or("", |a| a.as_str());
+        target.host_header = authority
+            .rsplit_once('@')
+            .map_or(authority, |(_, host)| host)
+            .into();
+        target.basic_auth = target.userinfo_auth();
+        target.host_is_valid_header = HeaderValue::from_str(&target.host_header).is_ok();
+        Ok(target)
     }
 
     pub(super) fn origin(&self) -> Origin<'_> {
-        let host = self.uri.host().unwrap_or_default();
-        // IPv6 literals come bracketed; sockets and TLS want them bare.
-        let host = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host);
         Origin {
             https: self.https,
-            host,
+            host: &self.host,
             port: self.port,
         }
     }
 
     /// `host[:port]` as written, for the `Host` header.
     pub(super) fn host_header(&self) -> &str {
-        let authority = self.uri.authority().map_or("", |a| a.as_str());
-        authority
-            .rsplit_once('@')
-            .map_or(authority, |(_, host)| host)
+        &self.host_header
     }
 
-    /// `Authorization: Basic ...` from `user:password@` in the URL, if any.
-    pub(super) fn basic_auth(&self) -> Option<HeaderValue> {
+    fn userinfo_auth(&self) -> Option<HeaderValue> {
         let authority = self.uri.authority()?.as_str();
         let (userinfo, _) = authority.rsplit_once('@')?;
         let credentials = percent_decode(userinfo);
@@ -159,9 +214,26 @@ mod tests {
     fn user_info_becomes_basic_auth_and_leaves_host() {
         let t = Target::parse("http://al%40ce:s3cret@h:81/").unwrap();
         assert_eq!(t.host_header(), "h:81");
-        let auth = t.basic_auth().unwrap();
+        let auth = t.basic_auth.unwrap();
         // base64("al@ce:s3cret")
         assert_eq!(auth.to_str().unwrap(), "Basic YWxAY2U6czNjcmV0");
-        assert!(Target::parse("http://h/").unwrap().basic_auth().is_none());
+        assert!(Target::parse("http://h/").unwrap().basic_auth.is_none());
+    }
+
+    #[test]
+    fn cache_parses_each_url_once_and_keeps_the_latest_four() {
+        let cache = TargetCache::default();
+        let first = cache.get("http://h/a").unwrap();
+        assert!(Arc::ptr_eq(&first, &cache.get("http://h/a").unwrap()));
+        for path in ["b", "c", "d", "e"] {
+            cache.get(&format!("http://h/{path}")).unwrap();
+        }
+        // "a" was the oldest of five: parsed again, a new entry.
+        let again = cache.get("http://h/a").unwrap();
+        assert!(!Arc::ptr_eq(&first, &again));
+        assert_eq!(again.path.to_string(), "/a");
+        assert_eq!(cache.lock().len(), CACHED_TARGETS);
+        let err = cache.get("ftp://h/").unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidUrl);
     }
 }

@@ -18,6 +18,11 @@ pub struct HttpRequest {
     /// Keep the (decompressed) body in the response. When false the body is
     /// read and counted but not stored: nothing needs it, so no copy is made.
     pub keep_body: bool,
+    /// Keep every response header in [`HttpResponse::headers`]. When false
+    /// only those the client itself acts on are kept (`set-cookie`,
+    /// `location`, `content-encoding`) and, over HTTP/1.1, no map is built
+    /// for the others: nothing would read them.
+    pub keep_headers: bool,
 }
 
 /// Timing phases, named as k6 names them. Each is zero when it did not happen

@@ -125,6 +125,7 @@ pub async fn get(url: &str) -> (u16, Bytes) {
             body: Bytes::new(),
             timeout: Duration::from_secs(5),
             keep_body: true,
+            keep_headers: false,
         })
         .await
         .response;

@@ -2,10 +2,15 @@
 //! stay what they were) and the response head parsed with httparse.
 
 use std::io::Write;
+use std::mem::MaybeUninit;
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
+use http::header::{
+    ACCEPT_ENCODING, CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING, USER_AGENT,
+};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Uri};
+
+use crate::protocol::http::exchange::ACCEPT_ENCODING_DEFAULT;
 
 /// hyper's default limit, kept so the same responses are accepted.
 const MAX_HEADERS: usize = 100;
@@ -19,57 +24,109 @@ pub(super) enum BodyEncoding {
     Chunked,
 }
 
-/// Writes the request line and headers into `out`. Header order and spelling
-/// follow hyper's HTTP/1 client: the request's headers in map order
-/// (lowercase names), `host` appended when missing, then `content-length`
-/// when the body is not empty and the request set no length or encoding.
-/// `host` is the value to add if the request has none.
+/// What the exchange needs to know about the request head it wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct RequestHead {
+    pub encoding: BodyEncoding,
+    /// The request said `connection: close`.
+    pub close: bool,
+}
+
+/// Headers added when the request has none of its own.
+pub(super) struct Defaults<'a> {
+    pub user_agent: &'a HeaderValue,
+    /// `host[:port]` from the URL.
+    pub host: &'a str,
+}
+
+/// Writes the request line and headers into `out`, in one pass over the
+/// request's headers. Header spelling follows hyper's HTTP/1 client: the
+/// request's headers in map order (lowercase names), then `user-agent`,
+/// `accept-encoding` and `host` when missing, then `content-length` when the
+/// body is not empty and the request set no length or encoding.
 pub(super) fn encode_head(
     out: &mut Vec<u8>,
     method: &Method,
     path: &Uri,
     headers: &HeaderMap,
-    host: &HeaderValue,
+    defaults: &Defaults<'_>,
     body_len: usize,
-) -> BodyEncoding {
+) -> RequestHead {
     out.extend_from_slice(method.as_str().as_bytes());
     out.push(b' ');
     let target = path.path_and_query().map_or("/", |pq| pq.as_str());
     out.extend_from_slice(target.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
 
-    let has_te = headers.contains_key(TRANSFER_ENCODING);
     // An empty body is sent with no framing at all: hyper drops a
     // transfer-encoding the request set; a content-length it set stays.
-    let chunked = has_te && body_len > 0;
-    for name in headers.keys() {
-        if name == TRANSFER_ENCODING && !chunked {
+    let chunked = body_len > 0 && headers.contains_key(TRANSFER_ENCODING);
+    let mut seen = Seen::default();
+    // `iter` yields each name's values together, in map order.
+    for (name, value) in headers {
+        if *name == TRANSFER_ENCODING {
+            seen.transfer_encoding = true;
+            if chunked && !seen.transfer_encoding_written {
+                seen.transfer_encoding_written = true;
+                for value in headers.get_all(TRANSFER_ENCODING) {
+                    write_header(out, name.as_str(), value.as_bytes());
+                }
+                if !is_chunked_last(headers) {
+                    write_header(out, "transfer-encoding", b"chunked");
+                }
+            }
             continue;
         }
-        if name == CONTENT_LENGTH && chunked {
-            continue;
+        if *name == CONTENT_LENGTH {
+            seen.content_length = true;
+            if chunked {
+                continue;
+            }
+        } else if *name == HOST {
+            seen.host = true;
+        } else if *name == USER_AGENT {
+            seen.user_agent = true;
+        } else if *name == ACCEPT_ENCODING {
+            seen.accept_encoding = true;
+        } else if *name == CONNECTION {
+            seen.close |= has_token(value.as_bytes(), "close");
         }
-        let values = headers.get_all(name);
-        for value in values {
-            write_header(out, name.as_str(), value.as_bytes());
-        }
-        if name == TRANSFER_ENCODING && !is_chunked_last(headers) {
-            write_header(out, "transfer-encoding", b"chunked");
-        }
+        write_header(out, name.as_str(), value.as_bytes());
     }
-    if !headers.contains_key(HOST) {
-        write_header(out, "host", host.as_bytes());
+    if !seen.user_agent {
+        write_header(out, "user-agent", defaults.user_agent.as_bytes());
     }
-    if body_len > 0 && !has_te && !headers.contains_key(CONTENT_LENGTH) {
+    if !seen.accept_encoding {
+        write_header(out, "accept-encoding", ACCEPT_ENCODING_DEFAULT.as_bytes());
+    }
+    if !seen.host {
+        write_header(out, "host", defaults.host.as_bytes());
+    }
+    if body_len > 0 && !seen.transfer_encoding && !seen.content_length {
         // Writing to a Vec cannot fail.
         let _ = write!(out, "content-length: {body_len}\r\n");
     }
     out.extend_from_slice(b"\r\n");
-    if chunked {
-        BodyEncoding::Chunked
-    } else {
-        BodyEncoding::Raw
+    RequestHead {
+        encoding: if chunked {
+            BodyEncoding::Chunked
+        } else {
+            BodyEncoding::Raw
+        },
+        close: seen.close,
     }
+}
+
+/// Request headers that change what `encode_head` adds.
+#[derive(Default)]
+struct Seen {
+    transfer_encoding: bool,
+    transfer_encoding_written: bool,
+    content_length: bool,
+    host: bool,
+    user_agent: bool,
+    accept_encoding: bool,
+    close: bool,
 }
 
 fn write_header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
@@ -85,9 +142,31 @@ fn is_chunked_last(headers: &HeaderMap) -> bool {
         .get_all(TRANSFER_ENCODING)
         .iter()
         .next_back()
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.rsplit(',').next())
-        .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
+        .is_some_and(|value| last_coding_is_chunked(value.as_bytes()))
+}
+
+/// Whether the last coding in one `transfer-encoding` value is `chunked`
+/// (false when the value is not visible ASCII).
+fn last_coding_is_chunked(value: &[u8]) -> bool {
+    is_visible_ascii(value)
+        && value
+            .rsplit(|&b| b == b',')
+            .next()
+            .is_some_and(|last| last.trim_ascii().eq_ignore_ascii_case(b"chunked"))
+}
+
+/// Whether a `connection` value lists `token` (values that are not visible
+/// ASCII list nothing).
+fn has_token(value: &[u8], token: &str) -> bool {
+    is_visible_ascii(value)
+        && value
+            .split(|&b| b == b',')
+            .any(|t| t.trim_ascii().eq_ignore_ascii_case(token.as_bytes()))
+}
+
+/// What `HeaderValue::to_str` accepts.
+fn is_visible_ascii(value: &[u8]) -> bool {
+    value.iter().all(|&b| (32..127).contains(&b) || b == b'\t')
 }
 
 /// A parsed response head.
@@ -97,6 +176,86 @@ pub(super) struct ResponseHead {
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     pub minor_version: u8,
     pub headers: HeaderMap,
+    /// Read while parsing, so that framing and keep-alive need no lookups.
+    framing: FramingHeaders,
+}
+
+/// The response headers that delimit the body and decide keep-alive.
+#[derive(Debug, Default)]
+struct FramingHeaders {
+    /// `Some` when a `transfer-encoding` is present: whether the last one
+    /// ends in `chunked`.
+    transfer_encoding: Option<bool>,
+    /// The agreed `content-length`, if any...
+    content_length: Option<u64>,
+    /// ...unless one was malformed or two disagreed.
+    content_length_invalid: bool,
+    close: bool,
+    keep_alive: bool,
+}
+
+impl FramingHeaders {
+    fn see(&mut self, name: Known, value: &[u8]) {
+        match name {
+            Known::TransferEncoding => {
+                self.transfer_encoding = Some(last_coding_is_chunked(value));
+            }
+            Known::ContentLength => self.see_content_length(value),
+            Known::Connection => {
+                self.close |= has_token(value, "close");
+                self.keep_alive |= has_token(value, "keep-alive");
+            }
+            Known::ClientUse | Known::Other => {}
+        }
+    }
+
+    /// Repeated values (or a list) are fine only when they agree.
+    fn see_content_length(&mut self, value: &[u8]) {
+        if !is_visible_ascii(value) {
+            self.content_length_invalid = true;
+            return;
+        }
+        for part in value.split(|&b| b == b',') {
+            let part = part.trim_ascii();
+            let parsed = (!part.is_empty() && part.iter().all(u8::is_ascii_digit))
+                .then(|| std::str::from_utf8(part).ok()?.parse::<u64>().ok())
+                .flatten();
+            match parsed {
+                Some(n) if self.content_length.is_none_or(|seen| seen == n) => {
+                    self.content_length = Some(n);
+                }
+                _ => self.content_length_invalid = true,
+            }
+        }
+    }
+}
+
+/// Response header names this module reads, told apart by their raw bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Known {
+    TransferEncoding,
+    ContentLength,
+    Connection,
+    /// Read by the client after the exchange (cookies, redirects, body
+    /// decoding), so kept even when the caller wants no headers.
+    ClientUse,
+    Other,
+}
+
+impl Known {
+    fn of(name: &[u8]) -> Known {
+        let is = |known: &str| name.eq_ignore_ascii_case(known.as_bytes());
+        // The length picks the one candidate to compare.
+        match name.len() {
+            17 if is("transfer-encoding") => Known::TransferEncoding,
+            14 if is("content-length") => Known::ContentLength,
+            10 if is("connection") => Known::Connection,
+            10 if is("set-cookie") => Known::ClientUse,
+            8 if is("location") => Known::ClientUse,
+            16 if is("content-encoding") => Known::ClientUse,
+            _ => Known::Other,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -110,29 +269,53 @@ pub(super) enum HeadError {
 }
 
 /// Parses a complete head at the start of `buf`: `Ok(None)` when more bytes
-/// are needed, else the head and its length in bytes.
-pub(super) fn parse_head(buf: &[u8]) -> Result<Option<(ResponseHead, usize)>, HeadError> {
-    let mut slots = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut response = httparse::Response::new(&mut slots);
-    let len = match response.parse(buf).map_err(HeadError::Parse)? {
+/// are needed, else the head and its length in bytes. Without `keep_all`,
+/// `headers` holds only what the client itself reads afterwards
+/// (`set-cookie`, `location`, `content-encoding`): building a header map of
+/// every response costs more than the rest of the parse, and most load-test
+/// steps never look at it.
+pub(super) fn parse_head(
+    buf: &[u8],
+    keep_all: bool,
+) -> Result<Option<(ResponseHead, usize)>, HeadError> {
+    // Uninitialised slots: httparse writes only those it fills, so the 3 KB
+    // array is not zeroed for every response.
+    let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
+    let mut response = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default()
+        .parse_response_with_uninit_headers(&mut response, buf, &mut slots)
+        .map_err(HeadError::Parse)?;
+    let len = match parsed {
         httparse::Status::Complete(len) => len,
         httparse::Status::Partial => return Ok(None),
     };
-    // One copy of the head backs every header value (no allocation per value).
-    let raw = Bytes::copy_from_slice(&buf[..len]);
-    let mut headers = HeaderMap::with_capacity(response.headers.len());
+    // One copy of the head backs every kept header value (no allocation per
+    // value); made when the first header is kept.
+    let mut raw: Option<Bytes> = None;
+    let mut headers = HeaderMap::new();
+    let mut framing = FramingHeaders::default();
     for header in response.headers.iter() {
+        let known = Known::of(header.name.as_bytes());
+        framing.see(known, header.value);
+        if !keep_all && known != Known::ClientUse {
+            continue;
+        }
         let name = HeaderName::from_bytes(header.name.as_bytes()).map_err(|_| HeadError::Header)?;
+        let raw = raw.get_or_insert_with(|| Bytes::copy_from_slice(&buf[..len]));
         // httparse's slices point into `buf`; the same range of `raw`.
         let start = header.value.as_ptr() as usize - buf.as_ptr() as usize;
         let value = raw.slice(start..start + header.value.len());
         let value = HeaderValue::from_maybe_shared(value).map_err(|_| HeadError::Header)?;
+        if headers.capacity() == 0 && keep_all {
+            headers.reserve(response.headers.len());
+        }
         headers.append(name, value);
     }
     let head = ResponseHead {
         status: response.code.unwrap_or_default(),
         minor_version: response.version.unwrap_or(1),
         headers,
+        framing,
     };
     Ok(Some((head, len)))
 }
@@ -155,51 +338,31 @@ pub(super) fn framing(method: &Method, head: &ResponseHead) -> Result<Framing, H
     {
         return Ok(Framing::Empty);
     }
-    if head.headers.contains_key(TRANSFER_ENCODING) {
-        return Ok(if is_chunked_last(&head.headers) {
+    let headers = &head.framing;
+    if let Some(chunked) = headers.transfer_encoding {
+        return Ok(if chunked {
             Framing::Chunked
         } else {
             Framing::Eof
         });
     }
-    let mut length = None;
-    for value in head.headers.get_all(CONTENT_LENGTH) {
-        let text = value.to_str().map_err(|_| HeadError::ContentLength)?;
-        // Repeated values (or a list) are fine only when they agree.
-        for part in text.split(',') {
-            let part = part.trim();
-            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(HeadError::ContentLength);
-            }
-            let n: u64 = part.parse().map_err(|_| HeadError::ContentLength)?;
-            if length.is_some_and(|seen| seen != n) {
-                return Err(HeadError::ContentLength);
-            }
-            length = Some(n);
-        }
+    if headers.content_length_invalid {
+        return Err(HeadError::ContentLength);
     }
-    Ok(match length {
+    Ok(match headers.content_length {
         Some(0) => Framing::Empty,
         Some(n) => Framing::Length(n),
         None => Framing::Eof,
     })
 }
 
-/// Whether the connection may carry another request after this response.
-pub(super) fn keeps_alive(request: &HeaderMap, head: &ResponseHead) -> bool {
-    if has_token(request, "close") || has_token(&head.headers, "close") {
+/// Whether the connection may carry another request after this response;
+/// `request_close` when the request said `connection: close`.
+pub(super) fn keeps_alive(request_close: bool, head: &ResponseHead) -> bool {
+    if request_close || head.framing.close {
         return false;
     }
-    head.minor_version >= 1 || has_token(&head.headers, "keep-alive")
-}
-
-fn has_token(headers: &HeaderMap, token: &str) -> bool {
-    headers
-        .get_all(CONNECTION)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
+    head.minor_version >= 1 || head.framing.keep_alive
 }
 
 #[cfg(test)]
@@ -209,9 +372,12 @@ mod tests {
     fn encode(method: Method, headers: &HeaderMap, body_len: usize) -> (String, BodyEncoding) {
         let mut out = Vec::new();
         let path = Uri::from_static("/a?b=1");
-        let host = HeaderValue::from_static("h:8080");
-        let enc = encode_head(&mut out, &method, &path, headers, &host, body_len);
-        (String::from_utf8(out).unwrap(), enc)
+        let defaults = Defaults {
+            user_agent: &HeaderValue::from_static("ua"),
+            host: "h:8080",
+        };
+        let head = encode_head(&mut out, &method, &path, headers, &defaults, body_len);
+        (String::from_utf8(out).unwrap(), head.encoding)
     }
 
     #[test]
@@ -224,11 +390,15 @@ mod tests {
         assert_eq!(
             text,
             "POST /a?b=1 HTTP/1.1\r\nuser-agent: ua\r\nx-a: 1\r\nx-a: 2\r\n\
-             host: h:8080\r\ncontent-length: 12\r\n\r\n"
+             accept-encoding: gzip, deflate\r\nhost: h:8080\r\ncontent-length: 12\r\n\r\n"
         );
         assert_eq!(enc, BodyEncoding::Raw);
         let (text, _) = encode(Method::GET, &HeaderMap::new(), 0);
-        assert_eq!(text, "GET /a?b=1 HTTP/1.1\r\nhost: h:8080\r\n\r\n");
+        assert_eq!(
+            text,
+            "GET /a?b=1 HTTP/1.1\r\nuser-agent: ua\r\naccept-encoding: gzip, deflate\r\n\
+             host: h:8080\r\n\r\n"
+        );
     }
 
     #[test]
@@ -240,32 +410,57 @@ mod tests {
         assert_eq!(
             text,
             "POST /a?b=1 HTTP/1.1\r\ntransfer-encoding: gzip\r\n\
-             transfer-encoding: chunked\r\nhost: h:8080\r\n\r\n"
+             transfer-encoding: chunked\r\nuser-agent: ua\r\n\
+             accept-encoding: gzip, deflate\r\nhost: h:8080\r\n\r\n"
         );
         assert_eq!(enc, BodyEncoding::Chunked);
         let (text, enc) = encode(Method::POST, &headers, 0);
         assert_eq!(
             text,
-            "POST /a?b=1 HTTP/1.1\r\ncontent-length: 3\r\nhost: h:8080\r\n\r\n"
+            "POST /a?b=1 HTTP/1.1\r\ncontent-length: 3\r\nuser-agent: ua\r\n\
+             accept-encoding: gzip, deflate\r\nhost: h:8080\r\n\r\n"
         );
         assert_eq!(enc, BodyEncoding::Raw);
     }
 
     fn head(text: &str) -> ResponseHead {
-        parse_head(text.as_bytes()).unwrap().unwrap().0
+        parse_head(text.as_bytes(), true).unwrap().unwrap().0
     }
 
     #[test]
     fn parses_heads_and_waits_for_partial_ones() {
         let text = "HTTP/1.1 200 OK\r\nX-One: a\r\nx-one: b\r\n\r\nbody";
-        let (h, len) = parse_head(text.as_bytes()).unwrap().unwrap();
+        let (h, len) = parse_head(text.as_bytes(), true).unwrap().unwrap();
         assert_eq!(len, text.len() - 4);
         assert_eq!(h.status, 200);
         assert_eq!(h.minor_version, 1);
         let values: Vec<_> = h.headers.get_all("x-one").iter().collect();
         assert_eq!(values, ["a", "b"]);
-        assert!(parse_head(b"HTTP/1.1 200 OK\r\nX-One:").unwrap().is_none());
-        assert!(parse_head(b"garbage\r\n\r\n").is_err());
+        assert!(
+            parse_head(b"HTTP/1.1 200 OK\r\nX-One:", true)
+                .unwrap()
+                .is_none()
+        );
+        assert!(parse_head(b"garbage\r\n\r\n", true).is_err());
+    }
+
+    #[test]
+    fn without_keep_all_only_what_the_client_reads_is_kept() {
+        let text = "HTTP/1.1 302 Found\r\nServer: x\r\nSet-Cookie: a=1\r\n\
+                    Location: /next\r\nContent-Encoding: gzip\r\nX-Other: y\r\n\
+                    Connection: close\r\nContent-Length: 3\r\n\r\n";
+        let (h, len) = parse_head(text.as_bytes(), false).unwrap().unwrap();
+        assert_eq!(len, text.len());
+        let names: Vec<_> = h.headers.keys().map(|n| n.as_str()).collect();
+        assert_eq!(names, ["set-cookie", "location", "content-encoding"]);
+        assert_eq!(h.headers["location"], "/next");
+        // Framing and keep-alive still read every header.
+        assert_eq!(framing(&Method::GET, &h), Ok(Framing::Length(3)));
+        assert!(!keeps_alive(false, &h));
+        let plain = "HTTP/1.1 200 OK\r\nServer: x\r\nContent-Length: 0\r\n\r\n";
+        let (h, _) = parse_head(plain.as_bytes(), false).unwrap().unwrap();
+        assert!(h.headers.is_empty());
+        assert_eq!(h.headers.capacity(), 0, "no map is allocated");
     }
 
     #[test]
@@ -312,19 +507,62 @@ mod tests {
 
     #[test]
     fn keep_alive_rules() {
-        let none = HeaderMap::new();
-        assert!(keeps_alive(&none, &head("HTTP/1.1 200 OK\r\n\r\n")));
+        assert!(keeps_alive(false, &head("HTTP/1.1 200 OK\r\n\r\n")));
         assert!(!keeps_alive(
-            &none,
+            false,
             &head("HTTP/1.1 200 OK\r\nconnection: Close\r\n\r\n")
         ));
-        assert!(!keeps_alive(&none, &head("HTTP/1.0 200 OK\r\n\r\n")));
+        assert!(!keeps_alive(
+            false,
+            &head("HTTP/1.1 200 OK\r\nconnection: upgrade, close\r\n\r\n")
+        ));
+        assert!(!keeps_alive(false, &head("HTTP/1.0 200 OK\r\n\r\n")));
         assert!(keeps_alive(
-            &none,
+            false,
             &head("HTTP/1.0 200 OK\r\nconnection: keep-alive\r\n\r\n")
         ));
-        let mut close = HeaderMap::new();
-        close.insert(CONNECTION, HeaderValue::from_static("close"));
-        assert!(!keeps_alive(&close, &head("HTTP/1.1 200 OK\r\n\r\n")));
+        assert!(!keeps_alive(true, &head("HTTP/1.1 200 OK\r\n\r\n")));
+    }
+
+    #[test]
+    fn request_head_reports_connection_close_and_keeps_own_defaults() {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONNECTION, HeaderValue::from_static("Keep-Alive, Close"));
+        headers.insert(USER_AGENT, HeaderValue::from_static("mine"));
+        headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+        headers.insert(HOST, HeaderValue::from_static("other"));
+        let mut out = Vec::new();
+        let defaults = Defaults {
+            user_agent: &HeaderValue::from_static("ua"),
+            host: "h",
+        };
+        let path = Uri::from_static("/");
+        let head = encode_head(&mut out, &Method::GET, &path, &headers, &defaults, 0);
+        assert!(head.close);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "GET / HTTP/1.1\r\nconnection: Keep-Alive, Close\r\nuser-agent: mine\r\n\
+             accept-encoding: identity\r\nhost: other\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn malformed_or_disagreeing_lengths_anywhere_are_refused() {
+        let get = Method::GET;
+        for text in [
+            "HTTP/1.1 200 OK\r\ncontent-length: 5,\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 5, x\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 99999999999999999999\r\n\r\n",
+            "HTTP/1.1 200 OK\r\ncontent-length: 5 6\r\n\r\n",
+        ] {
+            assert_eq!(
+                framing(&get, &head(text)),
+                Err(HeadError::ContentLength),
+                "{text}"
+            );
+        }
+        // A transfer-encoding wins over any content-length, valid or not.
+        let text = "HTTP/1.1 200 OK\r\ncontent-length: x\r\ntransfer-encoding: gzip\r\n\r\n";
+        assert_eq!(framing(&get, &head(text)), Ok(Framing::Eof));
     }
 }

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::HeaderValue;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
@@ -122,13 +121,21 @@ impl H1Conn {
     }
 
     /// Between exchanges: false when the server closed the connection (or
-    /// sent something unasked) while it sat idle. One non-blocking poll; a
+    /// sent something unasked) while it sat idle. One non-blocking read; a
     /// socket with no new readiness answers without a system call.
     pub(in crate::protocol::http) fn is_idle_alive(&mut self) -> bool {
         if !self.read_buf.is_empty() {
             return false;
         }
         let mut byte = [0u8; 1];
+        if let Io::Plain(io) = &self.io {
+            // `try_read` consults the runtime's readiness without storing a
+            // waker (a poll would store one under a lock, every request).
+            return matches!(
+                io.get_ref().try_read(&mut byte),
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock
+            );
+        }
         let mut buf = ReadBuf::new(&mut byte);
         let mut cx = Context::from_waker(Waker::noop());
         Pin::new(&mut self.io)
@@ -142,17 +149,17 @@ impl H1Conn {
     pub(in crate::protocol::http) async fn exchange(
         &mut self,
         req: &HopRequest<'_>,
-        host: &HeaderValue,
         hop: &mut HttpResponse,
     ) -> Result<Received, HttpError> {
-        self.send(req, host).await.map_err(|err| {
+        let request_close = self.send(req).await.map_err(|err| {
             http_error(io_code(&err), format!("sending request: {}", chain(&err)))
         })?;
-        let head = self.read_head().await?;
+        let head = self.read_head(req.keep_headers).await?;
         let framing = codec::framing(req.method, &head)
             .map_err(|err| http_error(ErrorCode::Protocol, err.to_string()))?;
-        let reusable =
-            head.status != 101 && framing != Framing::Eof && codec::keeps_alive(req.headers, &head);
+        let reusable = head.status != 101
+            && framing != Framing::Eof
+            && codec::keeps_alive(request_close, &head);
         hop.status = head.status;
         hop.headers = head.headers;
         let mut grown = self.read_buf.capacity() > MAX_KEPT;
@@ -167,18 +174,23 @@ impl H1Conn {
         Ok(Received { data, reusable })
     }
 
-    async fn send(&mut self, req: &HopRequest<'_>, host: &HeaderValue) -> io::Result<()> {
+    /// Writes the request; returns whether it said `connection: close`.
+    async fn send(&mut self, req: &HopRequest<'_>) -> io::Result<bool> {
         let body = &req.body[..];
         self.write_buf.clear();
-        let encoding = codec::encode_head(
+        let defaults = codec::Defaults {
+            user_agent: req.user_agent,
+            host: req.target.host_header(),
+        };
+        let head = codec::encode_head(
             &mut self.write_buf,
             req.method,
-            req.path,
+            &req.target.path,
             req.headers,
-            host,
+            &defaults,
             body.len(),
         );
-        let inline = match encoding {
+        let inline = match head.encoding {
             BodyEncoding::Chunked => {
                 // The request asked for chunked: the body as one chunk.
                 use std::io::Write;
@@ -203,14 +215,14 @@ impl H1Conn {
         if self.write_buf.capacity() > MAX_KEPT_WRITE {
             self.write_buf = Vec::new();
         }
-        Ok(())
+        Ok(head.close)
     }
 
     /// Reads until a final (non-1xx) response head is complete.
-    async fn read_head(&mut self) -> Result<codec::ResponseHead, HttpError> {
+    async fn read_head(&mut self, keep_headers: bool) -> Result<codec::ResponseHead, HttpError> {
         loop {
             if !self.read_buf.is_empty() {
-                let parsed = codec::parse_head(&self.read_buf)
+                let parsed = codec::parse_head(&self.read_buf, keep_headers)
                     .map_err(|err| http_error(ErrorCode::Protocol, err.to_string()))?;
                 if let Some((head, len)) = parsed {
                     self.read_buf.advance(len);

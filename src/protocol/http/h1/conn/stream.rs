@@ -3,7 +3,6 @@
 //! that it drives the same buffers and the same send and head-reading code.
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::HeaderValue;
 
 use super::super::chunked::ChunkedDecoder;
 use super::super::codec::{self, Framing};
@@ -32,22 +31,23 @@ impl H1BodyReader {
 }
 
 impl H1Conn {
-    /// Sends the request and reads the response head into `hop`; the body
-    /// is left for [`H1Conn::next_chunk`].
+    /// Sends the request and reads the response head into `hop` (every
+    /// header when `req.keep_headers`); the body is left for
+    /// [`H1Conn::next_chunk`].
     pub(in crate::protocol::http) async fn start_stream(
         &mut self,
         req: &HopRequest<'_>,
-        host: &HeaderValue,
         hop: &mut HttpResponse,
     ) -> Result<H1BodyReader, HttpError> {
-        self.send(req, host).await.map_err(|err| {
+        let request_close = self.send(req).await.map_err(|err| {
             http_error(io_code(&err), format!("sending request: {}", chain(&err)))
         })?;
-        let head = self.read_head().await?;
+        let head = self.read_head(req.keep_headers).await?;
         let framing = codec::framing(req.method, &head)
             .map_err(|err| http_error(ErrorCode::Protocol, err.to_string()))?;
-        let keep_alive =
-            head.status != 101 && framing != Framing::Eof && codec::keeps_alive(req.headers, &head);
+        let keep_alive = head.status != 101
+            && framing != Framing::Eof
+            && codec::keeps_alive(request_close, &head);
         hop.status = head.status;
         hop.headers = head.headers;
         Ok(H1BodyReader {
