@@ -34,6 +34,8 @@ pub struct DeliveryStats {
     sent: AtomicU64,
     retried: AtomicU64,
     dropped: AtomicU64,
+    /// Points held for delivery right now (lost if the sink is stopped).
+    pending: AtomicU64,
 }
 
 impl DeliveryStats {
@@ -47,6 +49,15 @@ impl DeliveryStats {
     /// Points that will never be delivered (buffer full, refused, end of run).
     pub fn add_dropped(&self, points: u64) {
         self.dropped.fetch_add(points, Ordering::Relaxed);
+    }
+    /// How many points the sink holds for delivery at the moment.
+    pub fn set_pending(&self, points: u64) {
+        self.pending.store(points, Ordering::Relaxed);
+    }
+    /// The sink was stopped: what it still held is lost.
+    pub fn abandon_pending(&self) {
+        let left = self.pending.swap(0, Ordering::Relaxed);
+        self.add_dropped(left);
     }
     pub fn sent(&self) -> u64 {
         self.sent.load(Ordering::Relaxed)

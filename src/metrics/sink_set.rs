@@ -53,6 +53,11 @@ struct SinkStats {
     errors: Mutex<Vec<String>>,
     errors_not_kept: AtomicU64,
     delivery: Option<Arc<DeliveryStats>>,
+    /// Whether the sink writes raw samples: a snapshot it never gets is
+    /// then lost data, counted as dropped points.
+    wants_samples: bool,
+    /// Raw-sample points in snapshots queued for the sink and not yet taken.
+    queued_points: AtomicU64,
 }
 
 impl SinkStats {
@@ -62,6 +67,24 @@ impl SinkStats {
             errors.push(message);
         } else {
             self.errors_not_kept.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The raw-sample points `snapshot` carries for this sink (0 for sinks
+    /// that do not write samples).
+    fn sample_points(&self, snapshot: &Snapshot) -> u64 {
+        match &snapshot.samples {
+            Some(batch) if self.wants_samples => batch.point_count(),
+            _ => 0,
+        }
+    }
+
+    /// Counts points the sink will never write as dropped.
+    fn lose_points(&self, points: u64) {
+        if let Some(d) = &self.delivery
+            && points > 0
+        {
+            d.add_dropped(points);
         }
     }
 
@@ -116,6 +139,7 @@ impl SinkSet {
                 let (summary, summary_rx) = oneshot::channel();
                 let stats = Arc::new(SinkStats {
                     delivery: sink.delivery_stats(),
+                    wants_samples: sink.wants_samples(),
                     ..SinkStats::default()
                 });
                 let task = tokio::spawn(run_sink(sink, snapshots, summary_rx, stats.clone()));
@@ -135,7 +159,14 @@ impl SinkSet {
     /// full (or whose task has ended) does not get it, and it is counted.
     pub fn publish(&self, snapshot: Arc<Snapshot>) {
         for worker in &self.workers {
-            if worker.queue.try_send(snapshot.clone()).is_err() {
+            let points = worker.stats.sample_points(&snapshot);
+            if worker.queue.try_send(snapshot.clone()).is_ok() {
+                worker
+                    .stats
+                    .queued_points
+                    .fetch_add(points, Ordering::Relaxed);
+            } else {
+                worker.stats.lose_points(points);
                 let before = worker.stats.dropped.fetch_add(1, Ordering::Relaxed);
                 if before == 0 {
                     tracing::warn!(sink = %worker.name, "sink is falling behind; dropping snapshots");
@@ -172,6 +203,11 @@ impl SinkSet {
                 Ok(Err(e)) => stats.error(format!("sink task failed: {e}")),
                 Err(_) => {
                     task.abort();
+                    // What it still held, queued or buffered, is lost.
+                    stats.lose_points(stats.queued_points.swap(0, Ordering::Relaxed));
+                    if let Some(d) = &stats.delivery {
+                        d.abandon_pending();
+                    }
                     stats.error(format!(
                         "did not finish within {:.1}s; stopped",
                         timeout.as_secs_f64()
@@ -192,7 +228,10 @@ async fn run_sink(
 ) {
     let mut stopped = false;
     while let Some(snapshot) = snapshots.recv().await {
+        let points = stats.sample_points(&snapshot);
+        stats.queued_points.fetch_sub(points, Ordering::Relaxed);
         if stopped {
+            stats.lose_points(points);
             stats.dropped.fetch_add(1, Ordering::Relaxed);
             continue;
         }

@@ -69,6 +69,13 @@ pub struct SampleBatch {
     pub dropped: u64,
 }
 
+impl SampleBatch {
+    /// The metric samples the batch stands for (an HTTP exchange is eleven).
+    pub fn point_count(&self) -> u64 {
+        self.samples.iter().map(RawSample::point_count).sum()
+    }
+}
+
 /// One recorded measurement with its wall-clock time.
 #[derive(Clone, Copy, Debug)]
 pub struct RawSample {

@@ -150,10 +150,12 @@ impl Delivery {
             let old = self.pending.pop_front().expect("not empty");
             self.pending_points -= old.points;
             self.stats.add_dropped(old.points);
+            self.stats.set_pending(self.pending_points);
             tracing::warn!(output = %self.name, points = old.points, "output buffer full; dropped the oldest data");
         }
         self.pending_points += payload.points;
         self.pending.push_back(payload);
+        self.stats.set_pending(self.pending_points);
     }
 
     /// Sends what is queued, oldest first, for at most `budget`. Data that
@@ -234,6 +236,7 @@ impl Delivery {
         if let Some(p) = self.pending.pop_front() {
             self.pending_points -= p.points;
         }
+        self.stats.set_pending(self.pending_points);
     }
 
     fn drop_pending(&mut self) {
@@ -241,6 +244,7 @@ impl Delivery {
             self.stats.add_dropped(p.points);
         }
         self.pending_points = 0;
+        self.stats.set_pending(0);
     }
 
     async fn attempt(&self, payload: &Payload) -> Attempt {
