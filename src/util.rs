@@ -1,4 +1,5 @@
 //! Small helpers shared across layers.
 
+pub mod civil_date;
 pub mod duration;
 pub mod open_files;
