@@ -132,11 +132,13 @@ impl GrpcDelivery {
             if let Some(old) = self.pending.pop_front() {
                 self.pending_points -= old.points;
                 self.stats.add_dropped(old.points);
+                self.stats.set_pending(self.pending_points);
                 tracing::warn!(output = %self.name, points = old.points, "output buffer full; dropped the oldest data");
             }
         }
         self.pending_points += batch.points;
         self.pending.push_back(batch);
+        self.stats.set_pending(self.pending_points);
     }
 
     /// Sends what is queued, oldest first, for at most `budget`; see
@@ -219,6 +221,7 @@ impl GrpcDelivery {
         if let Some(b) = self.pending.pop_front() {
             self.pending_points -= b.points;
         }
+        self.stats.set_pending(self.pending_points);
     }
 
     fn drop_pending(&mut self) {
@@ -226,6 +229,7 @@ impl GrpcDelivery {
             self.stats.add_dropped(b.points);
         }
         self.pending_points = 0;
+        self.stats.set_pending(0);
     }
 
     async fn attempt(
