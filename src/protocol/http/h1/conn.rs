@@ -143,6 +143,28 @@ impl H1Conn {
             .is_pending()
     }
 
+    /// Sends the request and reads the response head into `hop` (status,
+    /// and every header when `req.keep_headers`). Returns how the body is
+    /// framed and whether the connection may be kept alive after it.
+    async fn send_and_read_head(
+        &mut self,
+        req: &HopRequest<'_>,
+        hop: &mut HttpResponse,
+    ) -> Result<(Framing, bool), HttpError> {
+        let request_close = self.send(req).await.map_err(|err| {
+            http_error(io_code(&err), format!("sending request: {}", chain(&err)))
+        })?;
+        let head = self.read_head(req.keep_headers).await?;
+        let framing = codec::framing(req.method, &head)
+            .map_err(|err| http_error(ErrorCode::Protocol, err.to_string()))?;
+        let keep_alive = head.status != 101
+            && framing != Framing::Eof
+            && codec::keeps_alive(request_close, &head);
+        hop.status = head.status;
+        hop.headers = head.headers;
+        Ok((framing, keep_alive))
+    }
+
     /// Sends the request and reads the response to its end, filling `hop`'s
     /// status and headers as soon as the head is in. The caller stamps the
     /// end and decodes the body.
@@ -151,17 +173,7 @@ impl H1Conn {
         req: &HopRequest<'_>,
         hop: &mut HttpResponse,
     ) -> Result<Received, HttpError> {
-        let request_close = self.send(req).await.map_err(|err| {
-            http_error(io_code(&err), format!("sending request: {}", chain(&err)))
-        })?;
-        let head = self.read_head(req.keep_headers).await?;
-        let framing = codec::framing(req.method, &head)
-            .map_err(|err| http_error(ErrorCode::Protocol, err.to_string()))?;
-        let reusable = head.status != 101
-            && framing != Framing::Eof
-            && codec::keeps_alive(request_close, &head);
-        hop.status = head.status;
-        hop.headers = head.headers;
+        let (framing, reusable) = self.send_and_read_head(req, hop).await?;
         let mut grown = self.read_buf.capacity() > MAX_KEPT;
         let data = self
             .read_body(framing, req.keep_body, &mut grown)

@@ -5,11 +5,10 @@
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::super::chunked::ChunkedDecoder;
-use super::super::codec::{self, Framing};
+use super::super::codec::Framing;
 use super::{BodyError, H1Conn, MAX_KEPT, READ_BUF};
-use crate::protocol::http::error::{chain, http_error, io_code};
 use crate::protocol::http::exchange::HopRequest;
-use crate::protocol::http::types::{ErrorCode, HttpError, HttpResponse};
+use crate::protocol::http::types::{HttpError, HttpResponse};
 
 /// Where a streamed body stands.
 pub(in crate::protocol::http) struct H1BodyReader {
@@ -39,17 +38,7 @@ impl H1Conn {
         req: &HopRequest<'_>,
         hop: &mut HttpResponse,
     ) -> Result<H1BodyReader, HttpError> {
-        let request_close = self.send(req).await.map_err(|err| {
-            http_error(io_code(&err), format!("sending request: {}", chain(&err)))
-        })?;
-        let head = self.read_head(req.keep_headers).await?;
-        let framing = codec::framing(req.method, &head)
-            .map_err(|err| http_error(ErrorCode::Protocol, err.to_string()))?;
-        let keep_alive = head.status != 101
-            && framing != Framing::Eof
-            && codec::keeps_alive(request_close, &head);
-        hop.status = head.status;
-        hop.headers = head.headers;
+        let (framing, keep_alive) = self.send_and_read_head(req, hop).await?;
         Ok(H1BodyReader {
             framing,
             left: match framing {
