@@ -7,7 +7,6 @@
 //! HTTP stack and one TLS setup (no second client library with its own
 //! connection pool and retry policy).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -15,9 +14,9 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
-use tokio::time::Instant;
 
-use super::retry::{Backoff, is_retryable_status, parse_retry_after};
+use super::retry::{is_retryable_status, parse_retry_after};
+use super::retry_queue::{Attempt, RetryQueue, Weighted};
 use super::spec::{CommonOptions, OutputConfigError, OutputSpec};
 use crate::metrics::{DeliveryStats, SinkError};
 use crate::protocol::http::{ClientConfig, ClientShared, HttpClient, HttpRequest};
@@ -30,19 +29,10 @@ pub struct Payload {
     pub points: u64,
 }
 
-/// What one attempt to send a payload came to.
-enum Attempt {
-    Sent,
-    /// Keep it and try again, after the server's `Retry-After` when given.
-    Retry {
-        message: String,
-        after: Option<Duration>,
-    },
-    /// The backend refused this payload (4xx other than 401/403/408/429):
-    /// sending it again would fail again, later payloads may succeed.
-    Rejected(String),
-    /// Nothing sent to this endpoint can succeed (401, 403).
-    Fatal(String),
+impl Weighted for Payload {
+    fn points(&self) -> u64 {
+        self.points
+    }
 }
 
 /// Delivers payloads to one URL. Owned by its sink's task.
@@ -52,24 +42,14 @@ pub struct Delivery {
     url: String,
     headers: HeaderMap,
     timeout: Duration,
-    buffer_points: u64,
-    pending: VecDeque<Payload>,
-    pending_points: u64,
-    backoff: Backoff,
-    /// No attempt before this instant (backoff or `Retry-After`).
-    not_before: Option<Instant>,
-    /// Set once a fatal answer came; nothing more is sent.
-    fatal: Option<String>,
-    /// Whether the last attempt failed, so a failure streak is reported once.
-    failing: bool,
-    stats: Arc<DeliveryStats>,
+    queue: RetryQueue<Payload>,
 }
 
 impl std::fmt::Debug for Delivery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Delivery")
             .field("name", &self.name)
-            .field("pending", &self.pending.len())
+            .field("queue", &self.queue)
             .finish_non_exhaustive()
     }
 }
@@ -111,119 +91,55 @@ impl Delivery {
         })
         .map_err(|e| bad(e.to_string()))?;
         let headers = request_headers(spec, common, content_type, content_encoding, extra)?;
+        let name = spec.display_name();
         Ok(Delivery {
-            name: spec.display_name(),
+            queue: RetryQueue::new(name.clone(), common.buffer_points),
+            name,
             client: HttpClient::new(shared),
             url: url.to_string(),
             headers,
             timeout: common.timeout,
-            buffer_points: common.buffer_points.max(1),
-            pending: VecDeque::new(),
-            pending_points: 0,
-            backoff: Backoff::default(),
-            not_before: None,
-            fatal: None,
-            failing: false,
-            stats: Arc::new(DeliveryStats::default()),
         })
     }
 
     /// The counts this delivery keeps (shared with the summary).
     pub fn stats(&self) -> Arc<DeliveryStats> {
-        self.stats.clone()
+        self.queue.stats()
     }
 
     /// Points waiting to be sent.
     pub fn pending_points(&self) -> u64 {
-        self.pending_points
+        self.queue.pending_points()
     }
 
-    /// Queues a payload behind those waiting. When the buffer would exceed
-    /// its limit, the oldest payloads are dropped (and counted).
+    /// Queues a payload behind those waiting; see [`RetryQueue::enqueue`].
     pub fn enqueue(&mut self, payload: Payload) {
-        if self.fatal.is_some() {
-            self.stats.add_dropped(payload.points);
-            return;
-        }
-        while !self.pending.is_empty() && self.pending_points + payload.points > self.buffer_points
-        {
-            let old = self.pending.pop_front().expect("not empty");
-            self.pending_points -= old.points;
-            self.stats.add_dropped(old.points);
-            self.stats.set_pending(self.pending_points);
-            tracing::warn!(output = %self.name, points = old.points, "output buffer full; dropped the oldest data");
-        }
-        self.pending_points += payload.points;
-        self.pending.push_back(payload);
-        self.stats.set_pending(self.pending_points);
+        self.queue.enqueue(payload);
     }
 
-    /// Sends what is queued, oldest first, for at most `budget`. Data that
-    /// cannot be sent in time stays queued for the next call. Returns an
-    /// error the first time a failure streak starts (later failures of the
-    /// same streak are counted, not repeated), for a refused payload, and
-    /// for a fatal answer (after which everything is dropped).
+    /// Sends what is queued for at most `budget`; see [`RetryQueue::flush`].
     pub async fn flush(&mut self, budget: Duration) -> Result<(), SinkError> {
-        let deadline = Instant::now() + budget;
-        let mut result = Ok(());
-        while let Some(payload) = self.pending.front().cloned() {
-            if let Some(at) = self.not_before {
-                if at > deadline {
-                    break;
-                }
-                tokio::time::sleep_until(at).await;
-            }
-            match self.attempt(&payload).await {
-                Attempt::Sent => {
-                    self.pop_front();
-                    self.stats.add_sent(payload.points);
-                    self.backoff.reset();
-                    self.not_before = None;
-                    if std::mem::take(&mut self.failing) {
-                        tracing::info!(output = %self.name, "output delivers again");
-                    }
-                }
-                Attempt::Retry { message, after } => {
-                    self.stats.add_retried(payload.points);
-                    let wait = after.unwrap_or_else(|| self.backoff.next_delay());
-                    self.not_before = Some(Instant::now() + wait);
-                    if !std::mem::replace(&mut self.failing, true) {
-                        tracing::warn!(output = %self.name, error = %message, "output cannot deliver; keeping data and retrying");
-                        result = Err(SinkError::Retryable(message));
-                    }
-                }
-                Attempt::Rejected(message) => {
-                    self.pop_front();
-                    self.stats.add_dropped(payload.points);
-                    tracing::warn!(output = %self.name, error = %message, "output refused data; dropped it");
-                    result = Err(SinkError::Rejected(message));
-                }
-                Attempt::Fatal(message) => {
-                    self.drop_pending();
-                    self.fatal = Some(message.clone());
-                    return Err(SinkError::Fatal(message));
-                }
-            }
-        }
-        result
+        let target = Target {
+            client: &self.client,
+            url: &self.url,
+            headers: &self.headers,
+            timeout: self.timeout,
+            name: &self.name,
+        };
+        self.queue.flush(budget, |p| target.attempt(p)).await
     }
 
-    /// The final delivery: like [`flush`](Self::flush) within `budget`, then
-    /// whatever could not be sent is dropped and counted.
+    /// The final delivery within `budget`; what is left is dropped and
+    /// counted. See [`RetryQueue::finish`].
     pub async fn finish(&mut self, budget: Duration) -> Result<(), SinkError> {
-        // A backoff set during the run must not eat the final budget: try at once.
-        self.not_before = None;
-        let result = self.flush(budget).await;
-        let left = self.pending_points;
-        self.drop_pending();
-        match result {
-            Err(e) => Err(e),
-            Ok(()) if left > 0 => Err(SinkError::Retryable(format!(
-                "{left} points could not be delivered within {:.1}s at the end",
-                budget.as_secs_f64()
-            ))),
-            Ok(()) => Ok(()),
-        }
+        let target = Target {
+            client: &self.client,
+            url: &self.url,
+            headers: &self.headers,
+            timeout: self.timeout,
+            name: &self.name,
+        };
+        self.queue.finish(budget, |p| target.attempt(p)).await
     }
 
     /// Checks that the endpoint accepts connections (DNS and TCP, within
@@ -231,28 +147,25 @@ impl Delivery {
     pub async fn health_check(&self, timeout: Duration) -> Result<(), String> {
         health_check_url(&self.url, timeout).await
     }
+}
 
-    fn pop_front(&mut self) {
-        if let Some(p) = self.pending.pop_front() {
-            self.pending_points -= p.points;
-        }
-        self.stats.set_pending(self.pending_points);
-    }
+/// Where and how one delivery sends, borrowed for a flush.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    client: &'a HttpClient,
+    url: &'a str,
+    headers: &'a HeaderMap,
+    timeout: Duration,
+    name: &'a str,
+}
 
-    fn drop_pending(&mut self) {
-        for p in self.pending.drain(..) {
-            self.stats.add_dropped(p.points);
-        }
-        self.pending_points = 0;
-        self.stats.set_pending(0);
-    }
-
-    async fn attempt(&self, payload: &Payload) -> Attempt {
+impl Target<'_> {
+    async fn attempt(self, payload: Payload) -> Attempt {
         let request = HttpRequest {
             method: Method::POST,
-            url: self.url.clone(),
+            url: self.url.to_string(),
             headers: self.headers.clone(),
-            body: payload.body.clone(),
+            body: payload.body,
             timeout: self.timeout,
             keep_body: true,
             // `retry-after` decides when to try again.
@@ -267,7 +180,7 @@ impl Delivery {
         }
         let status = response.status;
         if (200..300).contains(&status) {
-            return Attempt::Sent;
+            return Attempt::sent();
         }
         let body = excerpt(&response.body);
         if is_retryable_status(status) {

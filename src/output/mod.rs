@@ -20,6 +20,7 @@ pub mod options;
 pub mod otlp;
 pub mod prometheus_rw;
 pub mod retry;
+pub mod retry_queue;
 pub mod sample_file;
 pub mod scrape;
 pub mod spec;

@@ -2,31 +2,24 @@
 //! and counts as the HTTP [`Delivery`](crate::output::Delivery), with gRPC's
 //! status codes classified as the OTLP spec asks.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
-use tokio::time::Instant;
 use tonic::Code;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 use super::encode::Batch;
 use crate::metrics::{DeliveryStats, SinkError};
-use crate::output::retry::Backoff;
+use crate::output::retry_queue::{Attempt, RetryQueue, Weighted};
 use crate::output::spec::{OutputConfigError, OutputSpec, Secret};
 
-enum Attempt {
-    /// Delivered; the receiver may have refused some points (partial success).
-    Sent {
-        rejected: u64,
-        message: String,
-    },
-    Retry(String),
-    Rejected(String),
-    Fatal(String),
+impl Weighted for Batch {
+    fn points(&self) -> u64 {
+        self.points
+    }
 }
 
 /// Delivers export requests to one gRPC endpoint. Owned by its sink's task.
@@ -39,14 +32,7 @@ pub struct GrpcDelivery {
     url: String,
     metadata: MetadataMap,
     timeout: Duration,
-    buffer_points: u64,
-    pending: VecDeque<Batch>,
-    pending_points: u64,
-    backoff: Backoff,
-    not_before: Option<Instant>,
-    fatal: bool,
-    failing: bool,
-    stats: Arc<DeliveryStats>,
+    queue: RetryQueue<Batch>,
 }
 
 impl std::fmt::Debug for GrpcDelivery {
@@ -54,7 +40,7 @@ impl std::fmt::Debug for GrpcDelivery {
         f.debug_struct("GrpcDelivery")
             .field("name", &self.name)
             .field("url", &self.url)
-            .field("pending", &self.pending.len())
+            .field("queue", &self.queue)
             .finish_non_exhaustive()
     }
 }
@@ -99,154 +85,82 @@ impl GrpcDelivery {
                     .into(),
             ));
         }
+        let name = spec.display_name();
         Ok(GrpcDelivery {
-            name: spec.display_name(),
+            queue: RetryQueue::new(name.clone(), common.buffer_points),
+            name,
             endpoint,
             client: None,
             url: url.to_string(),
             metadata: metadata(spec, headers)?,
             timeout: common.timeout,
-            buffer_points: common.buffer_points.max(1),
-            pending: VecDeque::new(),
-            pending_points: 0,
-            backoff: Backoff::default(),
-            not_before: None,
-            fatal: false,
-            failing: false,
-            stats: Arc::new(DeliveryStats::default()),
         })
     }
 
     pub fn stats(&self) -> Arc<DeliveryStats> {
-        self.stats.clone()
+        self.queue.stats()
     }
 
-    /// Queues a request; the oldest are dropped (and counted) beyond the
-    /// buffer's limit.
+    /// Queues a request; see [`RetryQueue::enqueue`].
     pub fn enqueue(&mut self, batch: Batch) {
-        if self.fatal {
-            self.stats.add_dropped(batch.points);
-            return;
-        }
-        while !self.pending.is_empty() && self.pending_points + batch.points > self.buffer_points {
-            if let Some(old) = self.pending.pop_front() {
-                self.pending_points -= old.points;
-                self.stats.add_dropped(old.points);
-                self.stats.set_pending(self.pending_points);
-                tracing::warn!(output = %self.name, points = old.points, "output buffer full; dropped the oldest data");
-            }
-        }
-        self.pending_points += batch.points;
-        self.pending.push_back(batch);
-        self.stats.set_pending(self.pending_points);
+        self.queue.enqueue(batch);
     }
 
-    /// Sends what is queued, oldest first, for at most `budget`; see
-    /// [`Delivery::flush`](crate::output::Delivery::flush).
+    /// Sends what is queued for at most `budget`; see [`RetryQueue::flush`].
     pub async fn flush(&mut self, budget: Duration) -> Result<(), SinkError> {
-        let deadline = Instant::now() + budget;
-        let mut result = Ok(());
-        while let Some(batch) = self.pending.front() {
-            if let Some(at) = self.not_before {
-                if at > deadline {
-                    break;
-                }
-                tokio::time::sleep_until(at).await;
-            }
-            let points = batch.points;
-            let request = batch.request.clone();
-            match self.attempt(request).await {
-                Attempt::Sent { rejected, message } => {
-                    self.pop_front();
-                    let rejected = rejected.min(points);
-                    self.stats.add_sent(points - rejected);
-                    self.backoff.reset();
-                    self.not_before = None;
-                    if std::mem::take(&mut self.failing) {
-                        tracing::info!(output = %self.name, "output delivers again");
-                    }
-                    if rejected > 0 {
-                        self.stats.add_dropped(rejected);
-                        tracing::warn!(output = %self.name, rejected, error = %message, "receiver refused some data points");
-                        result = Err(SinkError::Rejected(format!(
-                            "{rejected} data points refused: {message}"
-                        )));
-                    }
-                }
-                Attempt::Retry(message) => {
-                    self.stats.add_retried(points);
-                    self.not_before = Some(Instant::now() + self.backoff.next_delay());
-                    if !std::mem::replace(&mut self.failing, true) {
-                        tracing::warn!(output = %self.name, error = %message, "output cannot deliver; keeping data and retrying");
-                        result = Err(SinkError::Retryable(message));
-                    }
-                }
-                Attempt::Rejected(message) => {
-                    self.pop_front();
-                    self.stats.add_dropped(points);
-                    tracing::warn!(output = %self.name, error = %message, "output refused data; dropped it");
-                    result = Err(SinkError::Rejected(message));
-                }
-                Attempt::Fatal(message) => {
-                    self.drop_pending();
-                    self.fatal = true;
-                    return Err(SinkError::Fatal(message));
-                }
-            }
-        }
-        result
+        let target = self.target();
+        self.queue
+            .flush(budget, |b| target.clone().attempt(b))
+            .await
     }
 
     /// The final delivery within `budget`; what is left is dropped and counted.
     pub async fn finish(&mut self, budget: Duration) -> Result<(), SinkError> {
-        self.not_before = None;
-        let result = self.flush(budget).await;
-        let left = self.pending_points;
-        self.drop_pending();
-        match result {
-            Err(e) => Err(e),
-            Ok(()) if left > 0 => Err(SinkError::Retryable(format!(
-                "{left} points could not be delivered within {:.1}s at the end",
-                budget.as_secs_f64()
-            ))),
-            Ok(()) => Ok(()),
-        }
+        let target = self.target();
+        self.queue
+            .finish(budget, |b| target.clone().attempt(b))
+            .await
     }
 
     pub fn url(&self) -> &str {
         &self.url
     }
 
-    fn pop_front(&mut self) {
-        if let Some(b) = self.pending.pop_front() {
-            self.pending_points -= b.points;
-        }
-        self.stats.set_pending(self.pending_points);
-    }
-
-    fn drop_pending(&mut self) {
-        for b in self.pending.drain(..) {
-            self.stats.add_dropped(b.points);
-        }
-        self.pending_points = 0;
-        self.stats.set_pending(0);
-    }
-
-    async fn attempt(
-        &mut self,
-        request: opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest,
-    ) -> Attempt {
+    /// The client (connected lazily on first use; clones share the
+    /// channel) and what every request carries.
+    fn target(&mut self) -> Target {
         let client = self
             .client
-            .get_or_insert_with(|| MetricsServiceClient::new(self.endpoint.connect_lazy()));
-        let mut request = tonic::Request::new(request);
-        *request.metadata_mut() = self.metadata.clone();
+            .get_or_insert_with(|| MetricsServiceClient::new(self.endpoint.connect_lazy()))
+            .clone();
+        Target {
+            client,
+            metadata: self.metadata.clone(),
+            timeout: self.timeout,
+            name: self.name.clone(),
+        }
+    }
+}
+
+/// What one export request needs, owned so each attempt can take a copy.
+#[derive(Clone)]
+struct Target {
+    client: MetricsServiceClient<Channel>,
+    metadata: MetadataMap,
+    timeout: Duration,
+    name: String,
+}
+
+impl Target {
+    async fn attempt(mut self, batch: Batch) -> Attempt {
+        let mut request = tonic::Request::new(batch.request);
+        *request.metadata_mut() = self.metadata;
         request.set_timeout(self.timeout);
-        match client.export(request).await {
+        match self.client.export(request).await {
             Ok(response) => {
                 let partial = response.into_inner().partial_success.unwrap_or_default();
                 Attempt::Sent {
-                    rejected: u64::try_from(partial.rejected_data_points).unwrap_or(0),
+                    refused: u64::try_from(partial.rejected_data_points).unwrap_or(0),
                     message: partial.error_message,
                 }
             }
@@ -266,7 +180,10 @@ fn classify(status: &tonic::Status, name: &str) -> Attempt {
         | Code::Cancelled
         | Code::Aborted
         | Code::OutOfRange
-        | Code::DataLoss => Attempt::Retry(message),
+        | Code::DataLoss => Attempt::Retry {
+            message,
+            after: None,
+        },
         Code::Unauthenticated | Code::PermissionDenied => Attempt::Fatal(format!(
             "gRPC {:?}: check the credentials for output {name}: {}",
             status.code(),
@@ -328,7 +245,7 @@ mod tests {
     #[test]
     fn status_codes_are_classified_like_the_otlp_spec() {
         let kind = |code| match classify(&tonic::Status::new(code, "x"), "otlp (h)") {
-            Attempt::Retry(_) => "retry",
+            Attempt::Retry { .. } => "retry",
             Attempt::Fatal(m) => {
                 assert!(
                     m.contains("check the credentials for output otlp (h)"),
