@@ -138,28 +138,7 @@ impl Validator<'_> {
         .filter_map(|(k, set)| set.then_some(k))
         .collect();
         let ops = self.operators(def, path);
-        let subject = match subjects.as_slice() {
-            [one] => *one,
-            [] => {
-                self.problem(
-                    path,
-                    "a condition needs a subject",
-                    Some(format!("use one of {SUBJECTS}")),
-                );
-                return None;
-            }
-            many => {
-                self.problem(
-                    path,
-                    format!(
-                        "a condition has exactly one subject, found {}",
-                        many.join(" and ")
-                    ),
-                    Some("write one list item per check".into()),
-                );
-                return None;
-            }
-        };
+        let subject = self.one_subject(&subjects, path, "a condition", "a condition", SUBJECTS)?;
         let value_subject = matches!(subject, "json" | "header" | "cookie");
         let ops = ops?;
         if !value_subject && !ops.is_empty() {
@@ -457,5 +436,41 @@ fn kind_word(kind: MetricKind) -> &'static str {
         MetricKind::Gauge => "gauge",
         MetricKind::Rate => "rate",
         MetricKind::Trend => "trend",
+    }
+}
+
+impl Validator<'_> {
+    /// The one subject a check names (`status`, `json`, `events`, ...), or a
+    /// problem: `missing` needs a subject, `kind` has exactly one, found ...
+    pub(super) fn one_subject<'s>(
+        &mut self,
+        subjects: &[&'s str],
+        path: &FieldPath,
+        missing: &str,
+        kind: &str,
+        known: &str,
+    ) -> Option<&'s str> {
+        match subjects {
+            [one] => Some(*one),
+            [] => {
+                self.problem(
+                    path,
+                    format!("{missing} needs a subject"),
+                    Some(format!("use one of {known}")),
+                );
+                None
+            }
+            many => {
+                self.problem(
+                    path,
+                    format!(
+                        "{kind} has exactly one subject, found {}",
+                        many.join(" and ")
+                    ),
+                    Some("write one list item per check".into()),
+                );
+                None
+            }
+        }
     }
 }

@@ -115,28 +115,7 @@ impl Validator<'_> {
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))
         .collect();
-        let subject = match subjects.as_slice() {
-            [one] => *one,
-            [] => {
-                self.problem(
-                    path,
-                    "a stream check needs a subject",
-                    Some(format!("use one of {SUBJECTS}")),
-                );
-                return None;
-            }
-            many => {
-                self.problem(
-                    path,
-                    format!(
-                        "a check has exactly one subject, found {}",
-                        many.join(" and ")
-                    ),
-                    Some("write one list item per check".into()),
-                );
-                return None;
-            }
-        };
+        let subject = self.one_subject(&subjects, path, "a stream check", "a check", SUBJECTS)?;
         let has_operators = def.exists.is_some()
             || def.equals.is_some()
             || def.not_equals.is_some()
