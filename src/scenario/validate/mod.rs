@@ -13,6 +13,7 @@ mod shape;
 mod sse;
 mod steps;
 mod top;
+mod websocket;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
