@@ -12,7 +12,8 @@ use super::model_types::{OrderedMap, Scalar, StatusSpec, Text};
 pub struct WebSocketDef {
     /// The `name` tag. Default: the URL as written (placeholders kept, query removed).
     pub name: Option<String>,
-    /// Absolute URL (templated); must start with ws:// or wss://.
+    /// Absolute URL (templated): ws:// or wss://; http:// and https:// mean
+    /// the same (so `{{ BASE_URL }}/ws` works).
     pub url: String,
     /// Upgrade request headers (values templated). `http.headers` apply too.
     #[serde(default)]

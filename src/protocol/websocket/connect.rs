@@ -9,6 +9,7 @@ use http::header::SEC_WEBSOCKET_PROTOCOL;
 use http::{HeaderMap, HeaderValue};
 use tokio_tungstenite::client_async_with_config;
 use tokio_tungstenite::tungstenite::Error as TungsteniteError;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::buffers::session_config;
@@ -19,7 +20,7 @@ use crate::protocol::http::{ByteCounters, ClientShared, Timings, open_raw};
 /// What to connect to.
 #[derive(Debug)]
 pub struct WsConnectRequest {
-    /// `ws://` or `wss://` URL.
+    /// `ws://` or `wss://` URL (`http://` and `https://` stand for them).
     pub url: String,
     /// Added to the upgrade request (never the handshake's own headers).
     pub headers: HeaderMap,
@@ -79,11 +80,13 @@ async fn open(
     handshake: &mut WsHandshake,
     counters: &mut Option<ByteCounters>,
 ) -> Result<WsSession, WsError> {
-    let url = url::Url::parse(&request.url)
+    let mut url = url::Url::parse(&request.url)
         .map_err(|e| WsError::new(WsErrorCode::Connect, format!("invalid URL: {e}")))?;
+    // http(s):// names the same server as ws(s)://, so a scenario can build
+    // the URL from the BASE_URL its requests use.
     let tls = match url.scheme() {
-        "ws" => false,
-        "wss" => true,
+        "ws" | "http" => false,
+        "wss" | "https" => true,
         other => {
             return Err(WsError::new(
                 WsErrorCode::Connect,
@@ -91,6 +94,10 @@ async fn open(
             ));
         }
     };
+    let scheme = if tls { "wss" } else { "ws" };
+    if url.scheme() != scheme && url.set_scheme(scheme).is_err() {
+        return Err(WsError::new(WsErrorCode::Connect, "invalid URL scheme"));
+    }
     let host = url
         .host_str()
         .ok_or_else(|| WsError::new(WsErrorCode::Connect, "URL has no host"))?;
@@ -143,6 +150,25 @@ async fn open(
                 format!("upgrade refused with status {}", response.status()),
             ))
         }
-        Err(err) => Err(WsError::from_handshake(err)),
+        Err(err) => {
+            if answered_101(&err) {
+                handshake.status = 101;
+            }
+            Err(WsError::from_handshake(err))
+        }
     }
+}
+
+/// Whether a failed upgrade had a `101` answer: tungstenite checks the
+/// status first, so these are complaints about a `101`'s headers.
+fn answered_101(err: &TungsteniteError) -> bool {
+    matches!(
+        err,
+        TungsteniteError::Protocol(
+            ProtocolError::MissingUpgradeWebSocketHeader
+                | ProtocolError::MissingConnectionUpgradeHeader
+                | ProtocolError::SecWebSocketAcceptKeyMismatch
+                | ProtocolError::SecWebSocketSubProtocolError(_)
+        )
+    )
 }

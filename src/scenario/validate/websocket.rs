@@ -103,9 +103,10 @@ impl Validator<'_> {
     fn ws_url(&mut self, text: &str, path: &FieldPath) -> Option<Template> {
         let template = self.template(text, path)?;
         let lower = template.leading_literal().to_ascii_lowercase();
-        let scheme_ok = lower.starts_with("ws://")
-            || lower.starts_with("wss://")
-            || (template.is_dynamic() && ("wss://".starts_with(&lower) || "ws://".starts_with(&lower)));
+        // http(s):// stands for ws(s)://, so `{{ BASE_URL }}/ws` works.
+        let schemes = ["ws://", "wss://", "http://", "https://"];
+        let scheme_ok = schemes.iter().any(|s| lower.starts_with(s))
+            || (template.is_dynamic() && schemes.iter().any(|s| s.starts_with(&lower)));
         if !scheme_ok {
             self.problem(
                 path,
@@ -113,7 +114,7 @@ impl Validator<'_> {
                     "URL must start with ws:// or wss://, got {:?}",
                     template.leading_literal()
                 ),
-                Some("e.g. \"ws://{{ HOST }}/ws\" with HOST set under env:".into()),
+                Some("e.g. \"ws://{{ HOST }}/ws\", or \"{{ BASE_URL }}/ws\" (http:// means ws://)".into()),
             );
             return None;
         }
