@@ -100,7 +100,10 @@ async fn round_trips_are_counted_exactly_and_timed_against_the_server_delay() {
     assert_eq!(n, 5);
     let (n, _, min, _) = trend_where(s, "ws_session_duration", &[("name", "agent")]);
     assert_eq!(n, 5);
-    assert!(min >= 200.0, "four replies 50 ms each take 200 ms, got {min}");
+    assert!(
+        min >= 200.0,
+        "four replies 50 ms each take 200 ms, got {min}"
+    );
     // The mean is within ±10 ms of the server's delay; single samples get
     // more slack, since this machine's scheduler is shared with other tests.
     for (name, count) in [("tool_call", 10), ("echo", 10)] {
@@ -121,7 +124,10 @@ async fn round_trips_are_counted_exactly_and_timed_against_the_server_delay() {
         ),
         5.0
     );
-    assert_eq!(rate_where(s, "http_req_failed", &[("name", "agent")]), (0, 5));
+    assert_eq!(
+        rate_where(s, "http_req_failed", &[("name", "agent")]),
+        (0, 5)
+    );
     for check in [
         "answers the call",
         "data contains calculator",
@@ -166,7 +172,10 @@ async fn a_hold_pings_at_every_interval_before_its_end() {
     let (n, _, min, max) = trend_where(s, "ws_session_duration", &[("name", "idle")]);
     assert_eq!(n, 2);
     assert!(min >= 1000.0 && max < 1500.0, "sessions {min}..{max}");
-    assert_eq!(rate_where(s, "http_req_failed", &[("name", "idle")]), (0, 2));
+    assert_eq!(
+        rate_where(s, "http_req_failed", &[("name", "idle")]),
+        (0, 2)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -193,7 +202,11 @@ async fn a_server_close_mid_session_is_ws_closed() {
     let result = run_yaml(&yaml, &demo.base_url()).await;
     let s = &result.summary;
     assert_eq!(counter(s, "ws_sessions"), 4.0);
-    assert_eq!(counter(s, "ws_msgs_received"), 8.0, "2 replies before each close");
+    assert_eq!(
+        counter(s, "ws_msgs_received"),
+        8.0,
+        "2 replies before each close"
+    );
     assert_eq!(
         rate_where(
             s,
@@ -260,7 +273,10 @@ async fn refused_upgrades_are_ws_handshake() {
         ),
         (2, 2)
     );
-    assert_eq!(rate_where(s, "checks", &[("check", "status is 401")]), (2, 2));
+    assert_eq!(
+        rate_where(s, "checks", &[("check", "status is 401")]),
+        (2, 2)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -286,7 +302,11 @@ async fn an_unmatched_expect_is_ws_timeout_and_skipped_messages_count() {
     // The first reply (result 2) is skipped by the first expect, the error
     // reply matches it; nothing else arrives for the second.
     assert_eq!(counter(s, "ws_msgs_received"), 4.0);
-    assert_eq!(counter(s, "ws_msgs_sent"), 4.0, "the step after the timeout is not run");
+    assert_eq!(
+        counter(s, "ws_msgs_sent"),
+        4.0,
+        "the step after the timeout is not run"
+    );
     let (n, _, _, _) = trend_where(s, "ws_reply_time", &[("name", "unknown tool")]);
     assert_eq!(n, 2);
     let (n, _, _, _) = trend_where(s, "ws_reply_time", &[("name", "never")]);
@@ -326,7 +346,11 @@ flow:
         rate_where(
             s,
             "http_req_failed",
-            &[("name", "nowhere"), ("status", "0"), ("error_code", "ws_connect")]
+            &[
+                ("name", "nowhere"),
+                ("status", "0"),
+                ("error_code", "ws_connect")
+            ]
         ),
         (2, 2)
     );

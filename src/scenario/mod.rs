@@ -28,6 +28,4 @@ pub use plan::*;
 pub use sse_plan::{CountOp, EventPick, SseCheck, SseCondition, SseExtract, SseStep};
 pub use template::{RenderError, Template, TemplateScope};
 pub use validate::RESERVED_TAGS;
-pub use ws_plan::{
-    WebSocketStep, WsAction, WsCheck, WsCondition, WsExpect, WsHold, WsPayload,
-};
+pub use ws_plan::{WebSocketStep, WsAction, WsCheck, WsCondition, WsExpect, WsHold, WsPayload};

@@ -172,13 +172,25 @@ mod tests {
             1,
         )
         .unwrap();
-        assert_eq!(reply.to_string(), r#"{"id":"c1","tool":"calculator","result":5}"#);
+        assert_eq!(
+            reply.to_string(),
+            r#"{"id":"c1","tool":"calculator","result":5}"#
+        );
         assert_eq!(delay, Some(Duration::from_millis(5)));
-        let (reply, _) = tool_call(r#"{"tool":"calculator","args":{"op":"div","a":1,"b":4}}"#, 7)
-            .unwrap();
-        assert_eq!(reply.to_string(), r#"{"id":7,"tool":"calculator","result":0.25}"#);
+        let (reply, _) = tool_call(
+            r#"{"tool":"calculator","args":{"op":"div","a":1,"b":4}}"#,
+            7,
+        )
+        .unwrap();
+        assert_eq!(
+            reply.to_string(),
+            r#"{"id":7,"tool":"calculator","result":0.25}"#
+        );
         let (reply, _) = tool_call(r#"{"tool":"echo","args":{"x":[1]}}"#, 2).unwrap();
-        assert_eq!(reply.to_string(), r#"{"id":2,"tool":"echo","result":{"x":[1]}}"#);
+        assert_eq!(
+            reply.to_string(),
+            r#"{"id":2,"tool":"echo","result":{"x":[1]}}"#
+        );
         let (reply, _) = tool_call(r#"{"tool":"search"}"#, 3).unwrap();
         assert_eq!(
             reply.to_string(),

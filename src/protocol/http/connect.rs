@@ -72,7 +72,10 @@ pub(super) async fn open(
     }
 }
 
-pub(super) async fn resolve(shared: &ClientShared, origin: Origin<'_>) -> Result<Vec<SocketAddr>, HttpError> {
+pub(super) async fn resolve(
+    shared: &ClientShared,
+    origin: Origin<'_>,
+) -> Result<Vec<SocketAddr>, HttpError> {
     if let Ok(ip) = origin.host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, origin.port)]);
     }

@@ -9,8 +9,8 @@ use http::header::SEC_WEBSOCKET_PROTOCOL;
 use http::{HeaderMap, HeaderValue};
 use tokio_tungstenite::client_async_with_config;
 use tokio_tungstenite::tungstenite::Error as TungsteniteError;
-use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 
 use super::buffers::session_config;
 use super::error::{WsError, WsErrorCode};
@@ -123,7 +123,10 @@ async fn open(
     }
     if !request.subprotocols.is_empty() {
         let offered = HeaderValue::from_str(&request.subprotocols.join(", ")).map_err(|_| {
-            WsError::new(WsErrorCode::Handshake, "subprotocols are not valid header text")
+            WsError::new(
+                WsErrorCode::Handshake,
+                "subprotocols are not valid header text",
+            )
         })?;
         headers.insert(SEC_WEBSOCKET_PROTOCOL, offered);
     }

@@ -94,9 +94,7 @@ impl WsSession {
         if self.stream.close(Some(frame)).await.is_err() {
             return;
         }
-        let drain = async {
-            while let Some(Ok(_)) = self.stream.next().await {}
-        };
+        let drain = async { while let Some(Ok(_)) = self.stream.next().await {} };
         let _ = tokio::time::timeout(wait, drain).await;
     }
 

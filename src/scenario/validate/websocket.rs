@@ -114,7 +114,10 @@ impl Validator<'_> {
                     "URL must start with ws:// or wss://, got {:?}",
                     template.leading_literal()
                 ),
-                Some("e.g. \"ws://{{ HOST }}/ws\", or \"{{ BASE_URL }}/ws\" (http:// means ws://)".into()),
+                Some(
+                    "e.g. \"ws://{{ HOST }}/ws\"; http:// and https:// mean ws:// and wss://"
+                        .into(),
+                ),
             );
             return None;
         }
@@ -172,7 +175,11 @@ impl Validator<'_> {
         match present.as_slice() {
             [_] => {}
             [] => {
-                self.problem(path, "empty step; a session step is one of send, expect or hold", None);
+                self.problem(
+                    path,
+                    "empty step; a session step is one of send, expect or hold",
+                    None,
+                );
                 return None;
             }
             many => {
