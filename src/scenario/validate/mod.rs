@@ -14,6 +14,7 @@ mod sse;
 mod steps;
 mod top;
 mod websocket;
+mod ws_checks;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
