@@ -169,7 +169,7 @@ bad.yaml:6:5: scenarios.a.iterations: `iterations` is not used by constant-vus (
 bad.yaml:8:9: scenarios.a.flow[0].sleep: invalid duration \"2 seconds\" (hint: use e.g. 30s, 5m, 500ms)
 bad.yaml:9:20: scenarios.a.flow[1].request.url: URL must start with http:// or https://, got \"ftp://x\" (hint: e.g. \"{{ BASE_URL }}/items\" with BASE_URL set under env:)
 bad.yaml:10:21: scenarios.a.flow[2].choose[0].weight: must be a number greater than 0, got 0
-bad.yaml:11:9: scenarios.a.flow[3]: a step has exactly one of request, group, sleep, batch, choose, repeat or sse, found request and sleep (hint: start each step with its own '-' list item)
+bad.yaml:11:9: scenarios.a.flow[3]: a step has exactly one of request, group, sleep, batch, choose, repeat, sse or websocket, found request and sleep (hint: start each step with its own '-' list item)
 bad.yaml:15:17: scenarios.a.flow[4].request.record[0].metric: metric \"hits\" is not declared under `metrics:` (hint: declare it under `metrics:`, e.g. `metrics: { my_metric: counter }`)"
     );
 }

@@ -17,10 +17,11 @@ pub enum Endpoint {
     GetExecution,
     ChatStream,
     Subscribe,
+    WebSocket,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 10] = [
+    pub const ALL: [Endpoint; 11] = [
         Endpoint::Login,
         Endpoint::Health,
         Endpoint::Credits,
@@ -31,6 +32,7 @@ impl Endpoint {
         Endpoint::GetExecution,
         Endpoint::ChatStream,
         Endpoint::Subscribe,
+        Endpoint::WebSocket,
     ];
 
     /// Method and route template, the key in [`DemoStats::per_endpoint`].
@@ -46,6 +48,7 @@ impl Endpoint {
             Endpoint::GetExecution => "GET /api/executions/{id}",
             Endpoint::ChatStream => "POST /api/chat/stream",
             Endpoint::Subscribe => "GET /api/messages/subscribe",
+            Endpoint::WebSocket => "GET /ws",
         }
     }
 

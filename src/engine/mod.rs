@@ -15,6 +15,7 @@ mod sse_step;
 mod steps;
 mod stop;
 mod vu;
+mod ws_step;
 
 pub use progress::Progress;
 pub use run::{EngineError, RunOptions, RunResult, SINK_FINISH_TIMEOUT, run};

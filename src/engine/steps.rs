@@ -1,4 +1,4 @@
-//! Running flow steps: request, group, sleep, batch, choose, repeat, sse.
+//! Running flow steps: request, group, sleep, batch, choose, repeat, sse, websocket.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -36,6 +36,8 @@ impl Vu {
                 Step::Repeat(repeat) => self.repeat(repeat).await?,
                 // Boxed like a request's exchange: only in flight while streaming.
                 Step::Sse(sse) => Box::pin(self.sse(sse)).await?,
+                // Boxed too: the session's future lives only while it is open.
+                Step::WebSocket(ws) => Box::pin(self.websocket(ws)).await?,
             }
         }
         Ok(())

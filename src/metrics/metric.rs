@@ -76,6 +76,21 @@ pub mod builtin {
     pub const SSE_EVENTS_PER_STREAM: MetricId = MetricId(22);
     /// SSE: request start to the end of the stream.
     pub const SSE_STREAM_DURATION: MetricId = MetricId(23);
+    /// WebSocket: connect start (DNS, TCP, TLS) to the `101` of the upgrade.
+    pub const WS_CONNECTING: MetricId = MetricId(24);
+    /// WebSocket: sessions opened (the upgrade succeeded).
+    pub const WS_SESSIONS: MetricId = MetricId(25);
+    /// WebSocket: connect start to the end of the session (closed or failed).
+    pub const WS_SESSION_DURATION: MetricId = MetricId(26);
+    /// WebSocket: data messages sent (text and binary; not pings).
+    pub const WS_MSGS_SENT: MetricId = MetricId(27);
+    /// WebSocket: data messages received (text and binary; not pongs).
+    pub const WS_MSGS_RECEIVED: MetricId = MetricId(28);
+    /// WebSocket: ping sent to its pong received.
+    pub const WS_PING: MetricId = MetricId(29);
+    /// WebSocket: the last send before an `expect` to its matching reply,
+    /// tagged with the expect's `name`.
+    pub const WS_REPLY_TIME: MetricId = MetricId(30);
 
     /// (name, kind, contains) for every built-in, indexed by `MetricId.0`.
     pub const ALL: &[(&str, MetricKind, ValueType)] = &[
@@ -123,6 +138,13 @@ pub mod builtin {
             ValueType::Default,
         ),
         ("sse_stream_duration", MetricKind::Trend, ValueType::Time),
+        ("ws_connecting", MetricKind::Trend, ValueType::Time),
+        ("ws_sessions", MetricKind::Counter, ValueType::Default),
+        ("ws_session_duration", MetricKind::Trend, ValueType::Time),
+        ("ws_msgs_sent", MetricKind::Counter, ValueType::Default),
+        ("ws_msgs_received", MetricKind::Counter, ValueType::Default),
+        ("ws_ping", MetricKind::Trend, ValueType::Time),
+        ("ws_reply_time", MetricKind::Trend, ValueType::Time),
     ];
 }
 
@@ -227,6 +249,9 @@ mod tests {
         );
         assert_eq!(r.lookup("checks"), Some(builtin::CHECKS));
         assert_eq!(r.get(builtin::VUS_MAX).name.as_ref(), "vus_max");
+        assert_eq!(r.lookup("ws_connecting"), Some(builtin::WS_CONNECTING));
+        assert_eq!(r.lookup("ws_reply_time"), Some(builtin::WS_REPLY_TIME));
+        assert_eq!(r.len(), builtin::ALL.len());
     }
 
     #[test]

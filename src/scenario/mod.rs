@@ -15,6 +15,8 @@ pub mod sse_plan;
 mod suggest;
 pub mod template;
 mod validate;
+pub mod ws_model;
+pub mod ws_plan;
 
 pub use adhoc::{AdhocRequest, adhoc_plan};
 pub use condition::{Condition, Extractor, ResponseView};
@@ -26,3 +28,4 @@ pub use plan::*;
 pub use sse_plan::{CountOp, EventPick, SseCheck, SseCondition, SseExtract, SseStep};
 pub use template::{RenderError, Template, TemplateScope};
 pub use validate::RESERVED_TAGS;
+pub use ws_plan::{WebSocketStep, WsAction, WsCheck, WsCondition, WsExpect, WsHold, WsPayload};

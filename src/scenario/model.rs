@@ -219,6 +219,8 @@ pub struct StepDef {
     pub repeat: Option<RepeatDef>,
     /// Open a Server-Sent Events stream and read it event by event.
     pub sse: Option<SseDef>,
+    /// Open a WebSocket session and run its steps (send, expect, hold).
+    pub websocket: Option<super::ws_model::WebSocketDef>,
 }
 
 /// An HTTP request.

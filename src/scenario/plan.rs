@@ -225,6 +225,8 @@ pub enum Step {
     Repeat(RepeatStep),
     /// A Server-Sent Events stream (see `sse_plan`).
     Sse(Arc<super::sse_plan::SseStep>),
+    /// A WebSocket session (see `ws_plan`).
+    WebSocket(Arc<super::ws_plan::WebSocketStep>),
 }
 
 #[derive(Debug)]

@@ -72,7 +72,10 @@ pub(super) async fn open(
     }
 }
 
-async fn resolve(shared: &ClientShared, origin: Origin<'_>) -> Result<Vec<SocketAddr>, HttpError> {
+pub(super) async fn resolve(
+    shared: &ClientShared,
+    origin: Origin<'_>,
+) -> Result<Vec<SocketAddr>, HttpError> {
     if let Ok(ip) = origin.host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, origin.port)]);
     }
@@ -84,7 +87,7 @@ async fn resolve(shared: &ClientShared, origin: Origin<'_>) -> Result<Vec<Socket
 }
 
 /// Tries each resolved address in order; the last failure is reported.
-async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream, HttpError> {
+pub(super) async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream, HttpError> {
     let mut last = None;
     for addr in addrs {
         match TcpStream::connect(addr).await {

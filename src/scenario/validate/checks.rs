@@ -57,7 +57,7 @@ impl Validator<'_> {
         out
     }
 
-    fn regex(&mut self, text: &str, path: &FieldPath) -> Option<Regex> {
+    pub(super) fn regex(&mut self, text: &str, path: &FieldPath) -> Option<Regex> {
         match Regex::new(text) {
             Ok(re) => Some(re),
             Err(e) => {

@@ -87,6 +87,15 @@ impl Validator<'_> {
                     self.declare_variable(name, &at.key("sse").key("extract").key(name));
                 }
             }
+            if let Some(ws) = &step.websocket {
+                let steps = at.key("websocket").key("steps");
+                for (i, ws_step) in ws.steps.iter().enumerate() {
+                    for (name, _) in ws_step.expect.iter().flat_map(|e| &e.extract.0) {
+                        let path = steps.index(i).key("expect").key("extract").key(name);
+                        self.declare_variable(name, &path);
+                    }
+                }
+            }
             if let Some(g) = &step.group {
                 self.collect_from(&g.steps, &at.key("group").key("steps"));
             }

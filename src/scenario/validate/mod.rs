@@ -13,6 +13,8 @@ mod shape;
 mod sse;
 mod steps;
 mod top;
+mod websocket;
+mod ws_checks;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -160,7 +160,7 @@ impl Validator<'_> {
     /// Writes `value` as JSON into `builder`; strings are templates rendered
     /// with JSON escaping (a string stays a string even when it is exactly
     /// one placeholder). `source` gets the JSON with placeholders as written.
-    fn json_value(
+    pub(super) fn json_value(
         &mut self,
         value: &serde_norway::Value,
         path: &FieldPath,

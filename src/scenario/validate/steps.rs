@@ -1,4 +1,4 @@
-//! Steps: request, group, sleep, batch, choose, repeat, sse.
+//! Steps: request, group, sleep, batch, choose, repeat, sse, websocket.
 
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use crate::scenario::plan::{
 /// Largest number of requests one batch may expand to (copies included).
 const MAX_BATCH_REQUESTS: u64 = 100_000;
 
-const STEP_KINDS: &str = "request, group, sleep, batch, choose, repeat or sse";
+const STEP_KINDS: &str = "request, group, sleep, batch, choose, repeat, sse or websocket";
 
 /// Where steps sit: their scenario, enclosing groups, tags, and whether an
 /// enclosing `repeat` reads response bodies.
@@ -105,6 +105,7 @@ impl Validator<'_> {
             ("choose", step.choose.is_some()),
             ("repeat", step.repeat.is_some()),
             ("sse", step.sse.is_some()),
+            ("websocket", step.websocket.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))
@@ -160,6 +161,11 @@ impl Validator<'_> {
             return self
                 .sse(s, &path.key("sse"), ctx)
                 .map(|s| Step::Sse(Arc::new(s)));
+        }
+        if let Some(w) = &step.websocket {
+            return self
+                .websocket(w, &path.key("websocket"), ctx)
+                .map(|w| Step::WebSocket(Arc::new(w)));
         }
         let r = step.repeat.as_ref()?;
         self.repeat(r, &path.key("repeat"), ctx).map(Step::Repeat)

@@ -1,0 +1,136 @@
+//! A bare connection for protocols that take the socket over after an HTTP
+//! upgrade (WebSocket): the run's DNS cache, TCP connect and rustls
+//! configuration (so no second TLS stack), byte counting, and the time of
+//! each phase. ALPN offers only `http/1.1`: an upgrade is an HTTP/1.1
+//! exchange, and a server that picked h2 could not answer it.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::config::ClientShared;
+use super::connect::{connect_any, resolve};
+use super::error::{self, http_error};
+use super::h1::Io;
+use super::io::{ConnStats, Meter, MeteredIo};
+use super::pool::Origin;
+use super::types::{ErrorCode, HttpError};
+
+/// An open TCP (or TLS) connection and how long opening it took.
+pub struct RawConnection {
+    pub stream: RawStream,
+    /// DNS lookup (zero for an IP literal or a cached name).
+    pub blocked: Duration,
+    /// TCP connect.
+    pub connecting: Duration,
+    /// TLS handshake (zero without TLS).
+    pub tls_handshaking: Duration,
+}
+
+/// The byte stream of a [`RawConnection`]; counts wire bytes (TLS records
+/// included) as the HTTP client does.
+pub struct RawStream {
+    io: Io,
+    stats: Arc<ConnStats>,
+}
+
+impl RawStream {
+    /// A handle on the byte counts that outlives the stream (an upgrade
+    /// library takes the stream and may drop it on failure).
+    pub fn counters(&self) -> ByteCounters {
+        ByteCounters(self.stats.clone())
+    }
+}
+
+/// Wire bytes of one [`RawStream`] so far.
+#[derive(Clone)]
+pub struct ByteCounters(Arc<ConnStats>);
+
+impl ByteCounters {
+    pub fn written(&self) -> u64 {
+        self.0.bytes_written()
+    }
+
+    pub fn read(&self) -> u64 {
+        self.0.bytes_read()
+    }
+}
+
+/// Opens a connection to `host:port` (no IPv6 brackets), with TLS when `tls`.
+pub async fn open_raw(
+    shared: &ClientShared,
+    tls: bool,
+    host: &str,
+    port: u16,
+) -> Result<RawConnection, HttpError> {
+    let origin = Origin {
+        https: tls,
+        host,
+        port,
+    };
+    let started = Instant::now();
+    let addrs = resolve(shared, origin).await?;
+    let resolved = Instant::now();
+    let tcp = connect_any(&addrs).await?;
+    let connected = Instant::now();
+    // Messages are small writes awaited by the peer: Nagle would add delay.
+    tcp.set_nodelay(true)
+        .map_err(|err| http_error(ErrorCode::Other, format!("set TCP_NODELAY: {err}")))?;
+    let stats = Arc::new(ConnStats::new());
+    let (io, tls_handshaking) = if tls {
+        let server_name = ServerName::try_from(host.to_owned()).map_err(|_| {
+            http_error(ErrorCode::InvalidUrl, "host is not a valid TLS server name")
+        })?;
+        let tcp = MeteredIo::new(tcp, stats.clone(), Meter::Bytes);
+        let stream = shared
+            .tls
+            .with_alpn(vec![b"http/1.1".to_vec()])
+            .connect(server_name, tcp)
+            .await
+            .map_err(|err| error::tls(&err))?;
+        let io = MeteredIo::new(stream, stats.clone(), Meter::Instants);
+        (Io::Tls(Box::new(io)), connected.elapsed())
+    } else {
+        let io = MeteredIo::new(tcp, stats.clone(), Meter::Both);
+        (Io::Plain(io), Duration::ZERO)
+    };
+    Ok(RawConnection {
+        stream: RawStream { io, stats },
+        blocked: resolved - started,
+        connecting: connected - resolved,
+        tls_handshaking,
+    })
+}
+
+impl AsyncRead for RawStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for RawStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
