@@ -17,10 +17,11 @@ pub enum Endpoint {
     GetExecution,
     ChatStream,
     Subscribe,
+    ExecuteTool,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 10] = [
+    pub const ALL: [Endpoint; 11] = [
         Endpoint::Login,
         Endpoint::Health,
         Endpoint::Credits,
@@ -31,6 +32,7 @@ impl Endpoint {
         Endpoint::GetExecution,
         Endpoint::ChatStream,
         Endpoint::Subscribe,
+        Endpoint::ExecuteTool,
     ];
 
     /// Method and route template, the key in [`DemoStats::per_endpoint`].
@@ -46,6 +48,7 @@ impl Endpoint {
             Endpoint::GetExecution => "GET /api/executions/{id}",
             Endpoint::ChatStream => "POST /api/chat/stream",
             Endpoint::Subscribe => "GET /api/messages/subscribe",
+            Endpoint::ExecuteTool => "POST /api/tools/{name}/execute",
         }
     }
 
@@ -62,8 +65,12 @@ pub struct DemoStats {
     pub logins: u64,
     /// Requests answered 401.
     pub unauthorized: u64,
-    /// Requests answered 429.
+    /// Requests answered 429 (the API-wide and the tools rate limits).
     pub rate_limited: u64,
+    /// Tool executions refused for an exhausted quota (403).
+    pub quota_exceeded: u64,
+    /// TCP connections accepted (HTTP/1.1 and HTTP/2 alike).
+    pub connections: u64,
     /// Requests per route, keyed like `"GET /api/credits"`; routes never hit are absent.
     pub per_endpoint: BTreeMap<String, u64>,
     /// Every request received, including those to unknown routes.
@@ -77,6 +84,8 @@ pub struct Stats {
     logins: AtomicU64,
     unauthorized: AtomicU64,
     rate_limited: AtomicU64,
+    quota_exceeded: AtomicU64,
+    connections: AtomicU64,
     per_endpoint: [AtomicU64; Endpoint::ALL.len()],
 }
 
@@ -103,6 +112,14 @@ impl Stats {
         self.rate_limited.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub fn count_quota_exceeded(&self) {
+        self.quota_exceeded.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_connection(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn snapshot(&self) -> DemoStats {
         let per_endpoint = Endpoint::ALL
             .iter()
@@ -115,6 +132,8 @@ impl Stats {
             logins: self.logins.load(Ordering::Relaxed),
             unauthorized: self.unauthorized.load(Ordering::Relaxed),
             rate_limited: self.rate_limited.load(Ordering::Relaxed),
+            quota_exceeded: self.quota_exceeded.load(Ordering::Relaxed),
+            connections: self.connections.load(Ordering::Relaxed),
             per_endpoint,
             total: self.total.load(Ordering::Relaxed),
         }

@@ -4,6 +4,7 @@ mod auth;
 mod graphs;
 mod misc;
 mod streams;
+mod tools;
 
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/executions/{id}", get(graphs::get_execution))
         .route("/api/chat/stream", post(streams::chat_stream))
         .route("/api/messages/subscribe", get(streams::subscribe))
+        .route("/api/tools/{name}/execute", post(tools::execute_tool))
         .fallback(misc::not_found)
         .method_not_allowed_fallback(misc::method_not_allowed);
     if stalls {
