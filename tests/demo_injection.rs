@@ -151,6 +151,9 @@ async fn stats_count_exactly() {
         logins: 1,
         unauthorized: 1,
         rate_limited: 1,
+        quota_exceeded: 0,
+        // One keep-alive connection carried every request.
+        connections: 1,
         per_endpoint: endpoints(&[
             ("GET /health", 1),
             ("GET /api/graphs", 2),

@@ -16,7 +16,7 @@ use http_client_support::*;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use stampede::protocol::http::{ClientConfig, ErrorCode, Proto};
+use stampede::protocol::http::{ClientConfig, ErrorCode, Proto, ProtoChoice};
 use tokio::net::TcpListener;
 
 fn h2c_config() -> ClientConfig {
@@ -329,4 +329,88 @@ async fn many_clients_share_one_config_across_threads() {
             );
         }
     }
+}
+
+fn with_proto(url: &str, proto: ProtoChoice) -> stampede::protocol::http::HttpRequest {
+    let mut request = get(url);
+    request.proto = proto;
+    request
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cold_concurrent_http2_sends_open_one_connection() {
+    let (base, accepts) = h2c_server().await;
+    // No client-wide prior knowledge: the requests ask for HTTP/2 themselves.
+    let client = client(ClientConfig::default());
+    let outcomes = futures_util::future::join_all(
+        (0..10).map(|i| client.send(with_proto(&format!("{base}/{i}"), ProtoChoice::Http2))),
+    )
+    .await;
+    let mut opened = 0;
+    for (i, outcome) in outcomes.iter().enumerate() {
+        let r = &outcome.response;
+        assert!(r.error.is_none(), "{i}: {:?}", r.error);
+        assert_eq!(r.body, format!("HTTP/2.0:GET:/{i}").as_bytes());
+        opened += usize::from(r.timings.connecting > Duration::ZERO);
+    }
+    assert_eq!(accepts.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        opened, 1,
+        "one exchange opened the connection, nine waited for it"
+    );
+}
+
+#[tokio::test]
+async fn tls_http1_choice_offers_only_http1_in_alpn() {
+    let Some((base, accepts)) = tls_server(&[b"h2", b"http/1.1"]).await else {
+        return;
+    };
+    let client = client(insecure());
+    let r = client
+        .send(with_proto(&format!("{base}/one"), ProtoChoice::Http1))
+        .await
+        .response;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.proto, Proto::Http1);
+    assert_eq!(&r.body[..], b"HTTP/1.1:GET:/one");
+    // Auto takes what the pool holds: the idle HTTP/1.1 connection.
+    let r = client.send(get(&format!("{base}/two"))).await.response;
+    assert!(r.error.is_none(), "{:?}", r.error);
+    assert_eq!(r.proto, Proto::Http1);
+    let r = client
+        .send(with_proto(&format!("{base}/three"), ProtoChoice::Http2))
+        .await
+        .response;
+    assert_eq!(r.proto, Proto::Http2);
+    assert_eq!(&r.body[..], b"HTTP/2.0:GET:/three");
+    // Auto now finds the HTTP/2 connection first; HTTP/1.1 keeps its own.
+    let r = client.send(get(&format!("{base}/four"))).await.response;
+    assert_eq!(r.proto, Proto::Http2);
+    let r = client
+        .send(with_proto(&format!("{base}/five"), ProtoChoice::Http1))
+        .await
+        .response;
+    assert_eq!(r.proto, Proto::Http1);
+    assert_eq!(accepts.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn tls_http2_choice_fails_when_the_server_picks_http1() {
+    let Some((base, accepts)) = tls_server(&[b"http/1.1"]).await else {
+        return;
+    };
+    let client = client(insecure());
+    let r = client
+        .send(with_proto(&format!("{base}/x"), ProtoChoice::Http2))
+        .await
+        .response;
+    let error = r.error.expect("HTTP/2 could not be had");
+    assert_eq!(error.code, ErrorCode::Protocol);
+    assert_eq!(
+        error.message,
+        "HTTP/2 was required but the server chose http/1.1 in ALPN"
+    );
+    assert_eq!(r.status, 0);
+    assert!(r.timings.tls_handshaking > Duration::ZERO);
+    assert_eq!(accepts.load(Ordering::SeqCst), 1);
 }

@@ -91,7 +91,7 @@ fn bad_out_flags_are_one_line_errors_with_exit_2() {
         ),
         (
             &["--tag", "scenario=x"],
-            "error: --tag scenario=x: tag \"scenario\" is set by stampede (reserved: scenario, name, method, status, expected_response, error_code, group, check, testid, instance, url)",
+            "error: --tag scenario=x: tag \"scenario\" is set by stampede (reserved: scenario, name, method, status, expected_response, error_code, group, check, testid, instance, url, proto)",
         ),
         (
             &["--tag", "my-team=x"],
@@ -352,7 +352,7 @@ fn run_tags_are_checked_by_the_scenario_loader_too() {
     let errors = scenario::load_str(FLOW, Path::new("t.yaml"), &opts).unwrap_err();
     assert_eq!(
         errors.to_string(),
-        "t.yaml: --tag: tag \"testid\" is set by stampede (hint: reserved tags: scenario, name, method, status, expected_response, error_code, group, check, testid, instance, url)"
+        "t.yaml: --tag: tag \"testid\" is set by stampede (hint: reserved tags: scenario, name, method, status, expected_response, error_code, group, check, testid, instance, url, proto)"
     );
 }
 

@@ -115,12 +115,17 @@ async fn round_trips_are_counted_exactly_and_timed_against_the_server_delay() {
             "{name} replies {min}..{max}"
         );
     }
-    // The upgrade is recorded as a request: 101, not failed.
+    // The upgrade is recorded as a request: 101 over HTTP/1.1, not failed.
     assert_eq!(
         counter_where(
             s,
             "http_reqs",
-            &[("name", "agent"), ("method", "GET"), ("status", "101")]
+            &[
+                ("name", "agent"),
+                ("method", "GET"),
+                ("status", "101"),
+                ("proto", "HTTP/1.1")
+            ]
         ),
         5.0
     );

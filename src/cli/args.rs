@@ -35,7 +35,7 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Serve the built-in demo API (an imitation agent platform) for trying scenarios.
     #[command(
-        after_help = "Examples:\n  stampede demo\n  stampede demo --listen 127.0.0.1:9000 --execution-time 5s --delay 20ms --fail-rate 0.01\n  stampede demo --rate-limit 100 --burst 20"
+        after_help = "Examples:\n  stampede demo\n  stampede demo --listen 127.0.0.1:9000 --execution-time 5s --delay 20ms --fail-rate 0.01\n  stampede demo --rate-limit 100 --burst 20\n  stampede demo --tools-rate-limit 5 --tools-burst 5 --tools-quota off"
     )]
     Demo(DemoArgs),
 }
@@ -179,6 +179,36 @@ pub struct DemoArgs {
     /// Hold every response for PAUSE once every PERIOD, e.g. 1s/5s (a server stall).
     #[arg(long, value_name = "PAUSE/PERIOD", value_parser = parse_stall)]
     pub stall: Option<Stall>,
+    /// Tool executions per second allowed per token (429 beyond), or `off`.
+    #[arg(long, default_value = "10", value_name = "PER_SECOND|off", value_parser = parse_rate_or_off)]
+    pub tools_rate_limit: OrOff<f64>,
+    /// Burst size of the tools rate limit.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub tools_burst: u32,
+    /// Tool executions allowed per token in all (403 beyond), or `off`.
+    #[arg(long, default_value = "100", value_name = "COUNT|off", value_parser = parse_count_or_off)]
+    pub tools_quota: OrOff<u64>,
+}
+
+/// A limit that `off` turns off.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OrOff<T>(pub Option<T>);
+
+fn parse_rate_or_off(text: &str) -> Result<OrOff<f64>, String> {
+    if text.trim().eq_ignore_ascii_case("off") {
+        return Ok(OrOff(None));
+    }
+    parse_factor(text).map(|rate| OrOff(Some(rate)))
+}
+
+fn parse_count_or_off(text: &str) -> Result<OrOff<u64>, String> {
+    if text.trim().eq_ignore_ascii_case("off") {
+        return Ok(OrOff(None));
+    }
+    match text.trim().parse::<u64>() {
+        Ok(n) => Ok(OrOff(Some(n))),
+        Err(_) => Err(format!("expected a whole number or off, got {text:?}")),
+    }
 }
 
 fn parse_duration_arg(text: &str) -> Result<Duration, String> {

@@ -14,6 +14,11 @@ pub fn config(args: &DemoArgs) -> DemoConfig {
             burst: args.burst,
         }),
         stall: args.stall,
+        tools_rate_limit: args.tools_rate_limit.0.map(|per_second| RateLimit {
+            per_second,
+            burst: args.tools_burst,
+        }),
+        tools_quota: args.tools_quota.0,
         ..DemoConfig::default()
     }
 }

@@ -24,6 +24,13 @@ pub struct DemoConfig {
     pub blocks_size_bytes: usize,
     /// Hold every response periodically (`--stall 1s/5s`); `None`: never.
     pub stall: Option<Stall>,
+    /// Token bucket per bearer token for `POST /api/tools/{name}/execute`,
+    /// on top of `rate_limit`; refusals are 429 `{"error":"rate_limited"}`.
+    /// `None` means unlimited.
+    pub tools_rate_limit: Option<RateLimit>,
+    /// Tool executions allowed per bearer token over its lifetime; beyond
+    /// it, 403 `{"error":"quota_exceeded"}`. `None` means unlimited.
+    pub tools_quota: Option<u64>,
 }
 
 /// A token bucket: `burst` requests at once, refilled at `per_second`.
@@ -39,6 +46,14 @@ pub struct RateLimit {
 pub const DEFAULT_EXECUTION_TIME: Duration = Duration::from_secs(2);
 /// Default catalogue size: 1 MiB, a "large JSON payload" for the client to parse.
 pub const DEFAULT_BLOCKS_SIZE_BYTES: usize = 1024 * 1024;
+/// Default tools limit: on, so that a tool-execution scenario meets 429s
+/// out of the box (`scenarios/tool-execution.yaml`).
+pub const DEFAULT_TOOLS_RATE_LIMIT: RateLimit = RateLimit {
+    per_second: 10.0,
+    burst: 10,
+};
+/// Default tools quota per token: reached within seconds at the default limit.
+pub const DEFAULT_TOOLS_QUOTA: u64 = 100;
 
 impl Default for DemoConfig {
     fn default() -> Self {
@@ -49,6 +64,8 @@ impl Default for DemoConfig {
             rate_limit: None,
             blocks_size_bytes: DEFAULT_BLOCKS_SIZE_BYTES,
             stall: None,
+            tools_rate_limit: Some(DEFAULT_TOOLS_RATE_LIMIT),
+            tools_quota: Some(DEFAULT_TOOLS_QUOTA),
         }
     }
 }
@@ -77,7 +94,10 @@ impl DemoConfig {
         if let Some(stall) = &self.stall {
             stall.validate()?;
         }
-        if let Some(limit) = &self.rate_limit {
+        for limit in [&self.rate_limit, &self.tools_rate_limit]
+            .into_iter()
+            .flatten()
+        {
             if !(limit.per_second.is_finite() && limit.per_second > 0.0) {
                 return Err(ConfigError::RatePerSecond(limit.per_second));
             }
@@ -107,6 +127,14 @@ mod tests {
         assert_eq!(config.fail_rate, 0.0);
         assert_eq!(config.rate_limit, None);
         assert_eq!(config.blocks_size_bytes, 1_048_576);
+        assert_eq!(
+            config.tools_rate_limit,
+            Some(RateLimit {
+                per_second: 10.0,
+                burst: 10
+            })
+        );
+        assert_eq!(config.tools_quota, Some(100));
         assert_eq!(config.validate(), Ok(()));
     }
 
@@ -130,5 +158,14 @@ mod tests {
             burst: 0,
         });
         assert_eq!(config.validate(), Err(ConfigError::ZeroBurst));
+        config.rate_limit = None;
+        config.tools_rate_limit = Some(RateLimit {
+            per_second: f64::INFINITY,
+            burst: 1,
+        });
+        assert!(matches!(
+            config.validate(),
+            Err(ConfigError::RatePerSecond(_))
+        ));
     }
 }

@@ -8,7 +8,9 @@
 //! Routes (all JSON; `/api/*` needs `Authorization: Bearer <token>`):
 //! `GET /health`, `POST /auth/login`, `GET /api/credits`, `GET /api/blocks`,
 //! `GET|POST /api/graphs`, `POST /api/graphs/{id}/execute`,
-//! `GET /api/executions/{id}`. Any route takes `?delay=50ms` and `?fail=0.05`;
+//! `GET /api/executions/{id}`, `POST /api/tools/{name}/execute` (with its own
+//! per-token rate limit and quota). HTTP/1.1 and h2c (prior knowledge) are
+//! both served on the one port. Any route takes `?delay=50ms` and `?fail=0.05`;
 //! `DemoConfig::stall` holds every response for a while, periodically.
 
 mod admission;
@@ -28,6 +30,7 @@ mod state;
 mod stats;
 mod timefmt;
 mod tokens;
+mod tools;
 
 pub use config::{ConfigError, DemoConfig, RateLimit};
 pub use graph_catalogue::CATALOGUE_GRAPHS;

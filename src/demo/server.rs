@@ -33,8 +33,9 @@ impl DemoServer {
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let app = router(Arc::clone(&state));
+        let counted = Arc::clone(&state);
         let task = tokio::spawn(async move {
-            axum::serve(listener.tap_io(set_nodelay), app)
+            axum::serve(listener.tap_io(move |tcp| accepted(&counted, tcp)), app)
                 .with_graceful_shutdown(async {
                     // Resolves on an explicit stop and when the handle is dropped.
                     let _ = stopped.await;
@@ -58,7 +59,8 @@ impl DemoServer {
         format!("http://{}", self.addr)
     }
 
-    /// Counts of requests per endpoint, logins, 401s and 429s so far.
+    /// Counts of requests per endpoint, logins, 401s, 429s, quota refusals
+    /// and connections so far.
     pub fn stats(&self) -> DemoStats {
         self.state.stats.snapshot()
     }
@@ -87,16 +89,20 @@ pub async fn serve_forever(addr: SocketAddr, config: DemoConfig) -> std::io::Res
     let (listener, state) = bind(addr, config).await?;
     let local = listener.local_addr()?;
     tracing::info!(url = %format!("http://{local}"), "demo server listening");
-    axum::serve(listener.tap_io(set_nodelay), router(state))
-        .with_graceful_shutdown(async {
-            if let Err(err) = tokio::signal::ctrl_c().await {
-                // Without a signal handler we cannot be stopped politely; keep serving.
-                tracing::warn!(error = %err, "cannot listen for ctrl-c");
-                std::future::pending::<()>().await;
-            }
-            tracing::info!("demo server shutting down");
-        })
-        .await
+    let counted = Arc::clone(&state);
+    axum::serve(
+        listener.tap_io(move |tcp| accepted(&counted, tcp)),
+        router(state),
+    )
+    .with_graceful_shutdown(async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            // Without a signal handler we cannot be stopped politely; keep serving.
+            tracing::warn!(error = %err, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+        tracing::info!("demo server shutting down");
+    })
+    .await
 }
 
 async fn bind(
@@ -112,8 +118,11 @@ async fn bind(
     Ok((listener, Arc::new(state)))
 }
 
-/// Responses are written whole; Nagle's algorithm would only add latency.
-fn set_nodelay(stream: &mut tokio::net::TcpStream) {
+/// Counts the connection (tests tell HTTP/2 multiplexing from one
+/// connection per request by it) and disables Nagle's algorithm: responses
+/// are written whole, it would only add latency.
+fn accepted(state: &AppState, stream: &mut tokio::net::TcpStream) {
+    state.stats.count_connection();
     if let Err(err) = stream.set_nodelay(true) {
         tracing::trace!(error = %err, "cannot set TCP_NODELAY");
     }

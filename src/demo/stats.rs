@@ -18,10 +18,11 @@ pub enum Endpoint {
     ChatStream,
     Subscribe,
     WebSocket,
+    ExecuteTool,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 11] = [
+    pub const ALL: [Endpoint; 12] = [
         Endpoint::Login,
         Endpoint::Health,
         Endpoint::Credits,
@@ -33,6 +34,7 @@ impl Endpoint {
         Endpoint::ChatStream,
         Endpoint::Subscribe,
         Endpoint::WebSocket,
+        Endpoint::ExecuteTool,
     ];
 
     /// Method and route template, the key in [`DemoStats::per_endpoint`].
@@ -49,6 +51,7 @@ impl Endpoint {
             Endpoint::ChatStream => "POST /api/chat/stream",
             Endpoint::Subscribe => "GET /api/messages/subscribe",
             Endpoint::WebSocket => "GET /ws",
+            Endpoint::ExecuteTool => "POST /api/tools/{name}/execute",
         }
     }
 
@@ -65,8 +68,12 @@ pub struct DemoStats {
     pub logins: u64,
     /// Requests answered 401.
     pub unauthorized: u64,
-    /// Requests answered 429.
+    /// Requests answered 429 (the API-wide and the tools rate limits).
     pub rate_limited: u64,
+    /// Tool executions refused for an exhausted quota (403).
+    pub quota_exceeded: u64,
+    /// TCP connections accepted (HTTP/1.1 and HTTP/2 alike).
+    pub connections: u64,
     /// Requests per route, keyed like `"GET /api/credits"`; routes never hit are absent.
     pub per_endpoint: BTreeMap<String, u64>,
     /// Every request received, including those to unknown routes.
@@ -80,6 +87,8 @@ pub struct Stats {
     logins: AtomicU64,
     unauthorized: AtomicU64,
     rate_limited: AtomicU64,
+    quota_exceeded: AtomicU64,
+    connections: AtomicU64,
     per_endpoint: [AtomicU64; Endpoint::ALL.len()],
 }
 
@@ -106,6 +115,14 @@ impl Stats {
         self.rate_limited.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub fn count_quota_exceeded(&self) {
+        self.quota_exceeded.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn count_connection(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn snapshot(&self) -> DemoStats {
         let per_endpoint = Endpoint::ALL
             .iter()
@@ -118,6 +135,8 @@ impl Stats {
             logins: self.logins.load(Ordering::Relaxed),
             unauthorized: self.unauthorized.load(Ordering::Relaxed),
             rate_limited: self.rate_limited.load(Ordering::Relaxed),
+            quota_exceeded: self.quota_exceeded.load(Ordering::Relaxed),
+            connections: self.connections.load(Ordering::Relaxed),
             per_endpoint,
             total: self.total.load(Ordering::Relaxed),
         }

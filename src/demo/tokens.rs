@@ -24,7 +24,11 @@ pub struct Session {
     expires_at_nanos: u64,
     /// `None` when the server has no rate limit.
     pub bucket: Option<TokenBucket>,
+    /// The tools endpoint's own limit; `None` when it has none.
+    pub tools_bucket: Option<TokenBucket>,
     executions: AtomicU64,
+    /// Tool executions charged against the quota.
+    tool_calls: AtomicU64,
 }
 
 impl Session {
@@ -35,6 +39,28 @@ impl Session {
     pub fn credits(&self) -> u64 {
         STARTING_CREDITS.saturating_sub(self.executions.load(Ordering::Relaxed))
     }
+
+    /// Charges one tool execution against `quota` (`None`: unlimited) and
+    /// returns the executions charged so far, this one included; `Err` when
+    /// the quota is used up (nothing is charged then). Exact under
+    /// concurrency: a quota of N admits exactly N executions.
+    pub fn charge_tool_call(&self, quota: Option<u64>) -> Result<u64, ()> {
+        let charged = self
+            .tool_calls
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                quota.is_none_or(|q| used < q).then_some(used + 1)
+            });
+        charged.map(|before| before + 1).map_err(|_| ())
+    }
+}
+
+/// The limits a new session gets.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SessionLimits {
+    /// Every `/api` route (`DemoConfig::rate_limit`).
+    pub api: Option<RateLimit>,
+    /// The tools endpoint (`DemoConfig::tools_rate_limit`).
+    pub tools: Option<RateLimit>,
 }
 
 /// All live tokens.
@@ -45,13 +71,15 @@ pub struct TokenStore {
 
 impl TokenStore {
     /// Issues a new token for `user_id`; returns its text.
-    pub fn issue(&self, user_id: u128, now_nanos: u64, limit: Option<RateLimit>) -> String {
+    pub fn issue(&self, user_id: u128, now_nanos: u64, limits: SessionLimits) -> String {
         let key: u128 = rand::random();
         let session = Session {
             user_id,
             expires_at_nanos: now_nanos.saturating_add(TOKEN_LIFETIME.as_nanos() as u64),
-            bucket: limit.map(TokenBucket::new),
+            bucket: limits.api.map(TokenBucket::new),
+            tools_bucket: limits.tools.map(TokenBucket::new),
             executions: AtomicU64::new(0),
+            tool_calls: AtomicU64::new(0),
         };
         self.sessions.insert(key, Arc::new(session));
         format_token(key)
@@ -117,7 +145,7 @@ mod tests {
     #[test]
     fn issued_token_authenticates() {
         let store = TokenStore::default();
-        let token = store.issue(42, 0, None);
+        let token = store.issue(42, 0, SessionLimits::default());
         assert!(token.starts_with("stp_") && token.len() == 36, "{token}");
         let header = format!("Bearer {token}");
         let session = store
@@ -133,7 +161,7 @@ mod tests {
     #[test]
     fn rejects_foreign_malformed_and_expired_tokens() {
         let store = TokenStore::default();
-        let token = store.issue(1, 0, None);
+        let token = store.issue(1, 0, SessionLimits::default());
         let upper = format!("Bearer stp_{}", token[4..].to_uppercase());
         assert!(store.authenticate(upper.as_bytes(), 1).is_none());
         assert!(store.authenticate(b"Bearer stp_0123", 1).is_none());
@@ -158,12 +186,30 @@ mod tests {
     #[test]
     fn credits_fall_with_executions() {
         let store = TokenStore::default();
-        let token = store.issue(1, 0, None);
+        let token = store.issue(1, 0, SessionLimits::default());
         let session = store
             .authenticate(format!("Bearer {token}").as_bytes(), 0)
             .expect("valid token");
         session.record_execution();
         session.record_execution();
         assert_eq!(session.credits(), STARTING_CREDITS - 2);
+    }
+
+    #[test]
+    fn tool_quota_admits_exactly_its_size() {
+        let store = TokenStore::default();
+        let token = store.issue(1, 0, SessionLimits::default());
+        let session = store
+            .authenticate(format!("Bearer {token}").as_bytes(), 0)
+            .expect("valid token");
+        assert_eq!(session.charge_tool_call(Some(2)), Ok(1));
+        assert_eq!(session.charge_tool_call(Some(2)), Ok(2));
+        assert_eq!(session.charge_tool_call(Some(2)), Err(()));
+        assert_eq!(
+            session.charge_tool_call(Some(2)),
+            Err(()),
+            "a refusal charges nothing"
+        );
+        assert_eq!(session.charge_tool_call(None), Ok(3));
     }
 }

@@ -82,6 +82,7 @@ impl Vu {
             keep_body: step.needs_body || self.ctx.http_debug,
             // Inside a `repeat`, `until` may read this response's headers.
             keep_headers: self.ctx.http_debug || self.repeat_depth > 0 || reads_headers(step),
+            proto: step.proto,
         })
     }
 
@@ -165,7 +166,7 @@ impl Vu {
             status: hop.status,
             expected: error_code.is_none() && step.expected_statuses.contains(hop.status),
             error_code,
-            proto: None,
+            proto: proto_tag(hop),
             timings: hop.timings,
             bytes_sent: hop.bytes_sent,
             bytes_received: hop.bytes_received,
@@ -255,6 +256,13 @@ fn extractor_reads_headers(extractor: &Extractor) -> bool {
         Extractor::Json(_) | Extractor::Regex(_) => false,
         Extractor::Header(_) | Extractor::Cookie(_) => true,
     }
+}
+
+/// The `proto` tag: the protocol the response came in (`HTTP/1.1`,
+/// `HTTP/2.0`, as k6 writes them), absent when no response arrived (the
+/// request failed before one: nothing was spoken that the tag could name).
+pub(super) fn proto_tag(response: &HttpResponse) -> Option<&'static str> {
+    (response.status != 0).then(|| response.proto.as_str())
 }
 
 fn set_default_content_type(headers: &mut HeaderMap, value: &'static str) {

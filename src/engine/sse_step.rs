@@ -100,7 +100,7 @@ impl Vu {
             expected: error_code.is_none()
                 && step.request.expected_statuses.contains(response.status),
             error_code,
-            proto: None,
+            proto: super::request::proto_tag(&response),
             timings: response.timings,
             bytes_sent: response.bytes_sent,
             bytes_received: response.bytes_received,

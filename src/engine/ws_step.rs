@@ -13,6 +13,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::vu::{IterationError, Vu};
 use crate::metrics::{HttpSample, builtin};
+use crate::protocol::http::Proto;
 use crate::protocol::websocket::{
     self, Incoming, WsConnectRequest, WsError, WsErrorCode, WsSession,
 };
@@ -105,7 +106,8 @@ impl Vu {
             status: handshake.status,
             expected: error_code.is_none() && handshake.status == SWITCHING_PROTOCOLS,
             error_code,
-            proto: None,
+            // The upgrade is always HTTP/1.1 (h2 cannot carry it).
+            proto: (handshake.status != 0).then(|| Proto::Http1.as_str()),
             timings: handshake.timings,
             bytes_sent: bytes.0,
             bytes_received: bytes.1,

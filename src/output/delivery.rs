@@ -19,7 +19,7 @@ use super::retry::{is_retryable_status, parse_retry_after};
 use super::retry_queue::{Attempt, RetryQueue, Weighted};
 use super::spec::{CommonOptions, OutputConfigError, OutputSpec};
 use crate::metrics::{DeliveryStats, SinkError};
-use crate::protocol::http::{ClientConfig, ClientShared, HttpClient, HttpRequest};
+use crate::protocol::http::{ClientConfig, ClientShared, HttpClient, HttpRequest, ProtoChoice};
 
 /// One request's worth of encoded data.
 #[derive(Clone, Debug)]
@@ -170,6 +170,7 @@ impl Target<'_> {
             keep_body: true,
             // `retry-after` decides when to try again.
             keep_headers: true,
+            proto: ProtoChoice::Auto,
         };
         let response = self.client.send(request).await.response;
         if let Some(error) = &response.error {

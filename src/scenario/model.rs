@@ -93,6 +93,11 @@ pub struct HttpDef {
     pub user_agent: Option<String>,
     /// Keep a cookie jar per VU. Default true.
     pub cookies: Option<bool>,
+    /// Default HTTP version of every request: `true` HTTP/2 only (h2c with
+    /// prior knowledge for http://), `false` HTTP/1.1 only. Unset: ALPN
+    /// decides for https://, HTTP/1.1 for http://. Scenarios and requests
+    /// override it.
+    pub http2: Option<bool>,
 }
 
 /// One data feed.
@@ -182,6 +187,9 @@ pub struct ScenarioDef {
     /// Tags added to every sample of this scenario.
     #[serde(default)]
     pub tags: OrderedMap<Scalar>,
+    /// HTTP version of this scenario's requests (see `http.http2`); a
+    /// request's own `http2` overrides it.
+    pub http2: Option<bool>,
     /// Steps each VU runs once, before its first iteration.
     #[serde(default)]
     pub setup: Vec<StepDef>,
@@ -261,6 +269,10 @@ pub struct RequestDef {
     pub record: Vec<RecordDef>,
     /// Copies of this request in a batch. Default 1. Only inside `batch`.
     pub copies: Option<u64>,
+    /// `true`: HTTP/2 only (h2c with prior knowledge for http://; https://
+    /// fails unless ALPN picks h2). `false`: HTTP/1.1 only. Default: the
+    /// scenario's `http2`, then `http.http2`.
+    pub http2: Option<bool>,
 }
 
 /// A condition on a response: exactly one subject, with operators.
@@ -429,6 +441,8 @@ pub struct SseDef {
     pub timeout: Option<Text>,
     /// Statuses that count as success: numbers and `"200-299"` ranges. Default 200-399.
     pub expect_status: Option<StatusSpec>,
+    /// HTTP version, as a request's `http2`.
+    pub http2: Option<bool>,
     /// Checks on the stream, recorded in the `checks` metric.
     #[serde(default)]
     pub checks: Vec<SseCheckDef>,

@@ -12,6 +12,7 @@ use super::condition::{Condition, Extractor};
 use super::feed::DataFeed;
 use super::template::Template;
 use crate::metrics::{MetricId, MetricRegistry, TagSetId, Threshold};
+use crate::protocol::http::ProtoChoice;
 
 #[derive(Debug)]
 pub struct TestPlan {
@@ -300,6 +301,8 @@ pub struct RequestStep {
     pub record: Vec<RecordSpec>,
     /// True when checks, extract, record or `until` read the body, so it is kept.
     pub needs_body: bool,
+    /// HTTP version: the request's `http2`, else its scenario's, else `http.http2`.
+    pub proto: ProtoChoice,
 }
 
 #[derive(Debug)]

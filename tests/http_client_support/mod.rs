@@ -13,7 +13,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use stampede::protocol::http::{ClientConfig, ClientShared, HttpClient, HttpRequest};
+use stampede::protocol::http::{ClientConfig, ClientShared, HttpClient, HttpRequest, ProtoChoice};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -231,6 +231,7 @@ pub fn get(url: &str) -> HttpRequest {
         timeout: Duration::from_secs(5),
         keep_body: true,
         keep_headers: true,
+        proto: ProtoChoice::Auto,
     }
 }
 

@@ -347,6 +347,21 @@ pub fn full_run() -> Summary {
             ValueType::Time,
             SeriesValue::Trend(trend(&first_event)),
         ),
+        custom(
+            25,
+            "ws_sessions",
+            MetricKind::Counter,
+            ValueType::Default,
+            SeriesValue::Counter { sum: 60.0 },
+        ),
+        // A custom metric that only looks like a stream metric.
+        custom(
+            40,
+            "ws_custom_retries",
+            MetricKind::Counter,
+            ValueType::Default,
+            SeriesValue::Counter { sum: 2.0 },
+        ),
     ];
     let total_duration = value_trend(&metrics[1].total);
     let credits = merge_values(

@@ -12,7 +12,7 @@ use crate::demo::admission::admit_public;
 use crate::demo::response::{ApiError, UuidJson, json};
 use crate::demo::state::AppState;
 use crate::demo::stats::Endpoint;
-use crate::demo::tokens::{TOKEN_LIFETIME, user_id_for};
+use crate::demo::tokens::{SessionLimits, TOKEN_LIFETIME, user_id_for};
 
 #[derive(Deserialize)]
 struct LoginRequest {
@@ -44,9 +44,11 @@ pub async fn login(State(app): State<Arc<AppState>>, req: Request) -> Result<Res
     let email = non_empty(credentials.email, "email")?;
     non_empty(credentials.password, "password")?;
     let user_id = user_id_for(email.trim());
-    let token = app
-        .tokens
-        .issue(user_id, app.now_nanos(), app.config.rate_limit);
+    let limits = SessionLimits {
+        api: app.config.rate_limit,
+        tools: app.config.tools_rate_limit,
+    };
+    let token = app.tokens.issue(user_id, app.now_nanos(), limits);
     app.stats.count_login();
     Ok(json(
         StatusCode::OK,

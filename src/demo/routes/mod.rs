@@ -4,6 +4,7 @@ mod auth;
 mod graphs;
 mod misc;
 mod streams;
+mod tools;
 mod ws;
 
 use std::sync::Arc;
@@ -36,6 +37,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/chat/stream", post(streams::chat_stream))
         .route("/api/messages/subscribe", get(streams::subscribe))
         .route("/ws", get(ws::upgrade))
+        .route("/api/tools/{name}/execute", post(tools::execute_tool))
         .fallback(misc::not_found)
         .method_not_allowed_fallback(misc::method_not_allowed);
     if stalls {

@@ -22,7 +22,7 @@ use super::error::http_error;
 use super::exchange::{self, HopRequest};
 use super::pool::Pool;
 use super::target::TargetCache;
-use super::types::{ErrorCode, HttpOutcome, HttpRequest, HttpResponse};
+use super::types::{ErrorCode, HttpOutcome, HttpRequest, HttpResponse, ProtoChoice};
 
 /// One per VU: that VU's keep-alive connections, cookie jar, parsed URLs and
 /// deadline timer. Creating one allocates nothing and opens nothing;
@@ -56,6 +56,8 @@ struct HopState {
     own_cookie: Option<HeaderValue>,
     /// `headers` holds a `cookie` header the jar put there for the last hop.
     jar_cookie: bool,
+    /// The same on every hop: a redirect keeps the protocol asked for.
+    proto: ProtoChoice,
 }
 
 impl HttpClient {
@@ -100,6 +102,7 @@ impl HttpClient {
             timeout,
             keep_body,
             keep_headers,
+            proto,
         } = request;
         // `user-agent` and `accept-encoding` are added on the wire when the
         // request has none (`h1::codec`, `exchange::build_request`).
@@ -113,6 +116,7 @@ impl HttpClient {
             body,
             own_cookie,
             jar_cookie: false,
+            proto,
         };
         let max_redirects = self.shared.config.max_redirects;
         let keep = Keep {
@@ -197,6 +201,7 @@ impl HttpClient {
             body: &state.body,
             keep_body: keep.body,
             keep_headers: keep.headers,
+            proto: state.proto,
         };
         let result = {
             // Polled in place: the exchange future is not moved into a
@@ -401,6 +406,7 @@ mod tests {
                 timeout: Duration::from_secs(10),
                 keep_body,
                 keep_headers: false,
+                proto: ProtoChoice::Auto,
             };
             let r = client.send(request).await.response;
             assert!(r.error.is_none(), "{:?}", r.error);
@@ -426,6 +432,7 @@ mod tests {
             body: Bytes::from_static(b"{}"),
             own_cookie: Some(HeaderValue::from_static("a=1")),
             jar_cookie: false,
+            proto: ProtoChoice::Auto,
         }
     }
 

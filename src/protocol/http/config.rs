@@ -64,7 +64,11 @@ pub enum ClientConfigError {
 /// allocates nothing.
 pub struct ClientShared {
     pub(super) config: ClientConfig,
+    /// ALPN offers `h2` then `http/1.1`.
     pub(super) tls: TlsConnector,
+    /// ALPN offers only `http/1.1` (requests that ask for HTTP/1.1). Same
+    /// roots and session cache as `tls`.
+    pub(super) tls_http1: TlsConnector,
     pub(super) user_agent: HeaderValue,
     pub(super) dns: DnsCache,
 }
@@ -76,13 +80,14 @@ impl ClientShared {
             config.user_agent.clone().into_bytes(),
         ))
         .map_err(|_| ClientConfigError::InvalidUserAgent)?;
-        let tls = TlsConnector::from(Arc::new(build_tls_config(
-            config.insecure_skip_tls_verify,
-            &config.ca_certificates,
-        )?));
+        let tls_config =
+            build_tls_config(config.insecure_skip_tls_verify, &config.ca_certificates)?;
+        let mut http1_only = tls_config.clone();
+        http1_only.alpn_protocols = vec![b"http/1.1".to_vec()];
         Ok(Arc::new(ClientShared {
             config,
-            tls,
+            tls: TlsConnector::from(Arc::new(tls_config)),
+            tls_http1: TlsConnector::from(Arc::new(http1_only)),
             user_agent,
             dns: DnsCache::default(),
         }))

@@ -16,12 +16,17 @@ use super::config::ClientShared;
 use super::error::{self, http_error};
 use super::h1::{H1Conn, Io};
 use super::io::{ConnStats, Meter, MeteredIo};
-use super::pool::{Http2Conn, Origin, OriginKey, Pooled};
+use super::pool::{Http2Conn, Origin, OriginKey, Pooled, Want};
 use super::types::{ErrorCode, HttpError};
 
+/// Opens a connection speaking what `want` allows: over TLS, ALPN offers
+/// only `http/1.1` for [`Want::Http1`] and fails the connection unless the
+/// server picks `h2` for [`Want::Http2`]; over plain TCP, [`Want::Http2`] is
+/// h2c with prior knowledge.
 pub(super) async fn open(
     shared: &ClientShared,
     origin: Origin<'_>,
+    want: Want,
     clock: &mut HopClock,
 ) -> Result<Pooled, HttpError> {
     let addrs = resolve(shared, origin).await?;
@@ -39,13 +44,27 @@ pub(super) async fn open(
         })?;
         clock.tls_started();
         let tcp = MeteredIo::new(tcp, stats.clone(), Meter::Bytes);
-        let tls = shared
-            .tls
+        let connector = match want {
+            Want::Http1 => &shared.tls_http1,
+            Want::Any | Want::Http2 => &shared.tls,
+        };
+        let tls = connector
             .connect(server_name, tcp)
             .await
             .map_err(|err| error::tls(&err))?;
         clock.tls_done();
-        let h2 = tls.get_ref().1.alpn_protocol() == Some(b"h2");
+        let alpn = tls.get_ref().1.alpn_protocol();
+        let h2 = alpn == Some(b"h2");
+        if want == Want::Http2 && !h2 {
+            let chosen = alpn.map_or_else(
+                || "no protocol".to_string(),
+                |p| String::from_utf8_lossy(p).into_owned(),
+            );
+            return Err(http_error(
+                ErrorCode::Protocol,
+                format!("HTTP/2 was required but the server chose {chosen} in ALPN"),
+            ));
+        }
         let io = MeteredIo::new(tls, stats.clone(), Meter::Instants);
         if h2 {
             handshake_http2(io, stats).await
@@ -59,7 +78,7 @@ pub(super) async fn open(
         }
     } else {
         let io = MeteredIo::new(tcp, stats.clone(), Meter::Both);
-        if shared.config.http2_prior_knowledge {
+        if want == Want::Http2 {
             handshake_http2(io, stats).await
         } else {
             let io = Io::Plain(io);

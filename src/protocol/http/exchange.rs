@@ -14,9 +14,9 @@ use super::config::ClientShared;
 use super::connect;
 use super::error::{self, http_error};
 use super::h1::H1Conn;
-use super::pool::{Http2Conn, Origin, Pool, Pooled};
+use super::pool::{Found, Http2Conn, Origin, Pool, Pooled, Want};
 use super::target::Target;
-use super::types::{ErrorCode, HttpError, HttpResponse, Proto};
+use super::types::{ErrorCode, HttpError, HttpResponse, Proto, ProtoChoice};
 
 /// Sent when the request sets no `accept-encoding`.
 pub(super) const ACCEPT_ENCODING_DEFAULT: HeaderValue = HeaderValue::from_static("gzip, deflate");
@@ -37,6 +37,7 @@ pub(super) struct HopRequest<'a> {
     /// See [`HttpRequest::keep_headers`](super::types::HttpRequest::keep_headers);
     /// HTTP/2 responses come with their map built.
     pub keep_headers: bool,
+    pub proto: ProtoChoice,
 }
 
 impl HopRequest<'_> {
@@ -71,7 +72,7 @@ pub(super) async fn run_hop(
 ) -> Result<(), HttpError> {
     let mut retried = false;
     loop {
-        let (conn, reused) = acquire(shared, pool, req.origin(), clock, retried).await?;
+        let (conn, reused) = acquire(shared, pool, req.origin(), req.proto, clock, retried).await?;
         let result = match conn {
             Pooled::Http1(conn) => send_http1(pool, req, conn, reused, clock, hop).await,
             Pooled::Http2(conn) => send_http2(pool, req, conn, reused, clock, hop).await,
@@ -90,36 +91,46 @@ pub(super) async fn run_hop(
     }
 }
 
-/// A pooled connection that is ready, or a new one (`force_new` after a
-/// pooled one failed). Returns whether the connection was reused.
+/// A pooled connection of the protocol `choice` allows that is ready, or a
+/// new one (`force_new` after a pooled one failed). Returns whether the
+/// connection was reused. Time spent waiting for a concurrent send's
+/// HTTP/2 connection is `blocked` time, as waiting for a pool slot is.
 pub(super) async fn acquire(
     shared: &ClientShared,
     pool: &Pool,
     origin: Origin<'_>,
+    choice: ProtoChoice,
     clock: &mut HopClock,
     force_new: bool,
 ) -> Result<(Pooled, bool), HttpError> {
-    if !force_new {
-        while let Some(conn) = pool.take(origin) {
-            match conn {
+    let want = Want::resolve(choice, origin.https, shared.config.http2_prior_knowledge);
+    let opening = if force_new {
+        None
+    } else {
+        loop {
+            match pool.take(origin, want) {
                 // Checked for a close while idle when taken.
-                Pooled::Http1(conn) => return Ok((Pooled::Http1(conn), true)),
-                Pooled::Http2(mut conn) => {
+                Found::Conn(Pooled::Http1(conn)) => return Ok((Pooled::Http1(conn), true)),
+                Found::Conn(Pooled::Http2(mut conn)) => {
                     if conn.sender.ready().await.is_ok() {
                         return Ok((Pooled::Http2(conn), true));
                     }
                     pool.remove_http2(&conn.stats);
                 }
+                Found::Wait(lock) => drop(lock.lock().await),
+                Found::Open(opening) => break opening,
             }
         }
-    }
+    };
     // Boxed: opening (DNS, TCP, TLS handshake) needs an ~8 KB future but
     // happens once per connection; inline it would make every request's
     // future that large, and each request moves its future into a box.
-    let conn = Box::pin(connect::open(shared, origin, clock)).await?;
+    let conn = Box::pin(connect::open(shared, origin, want, clock)).await?;
     if let Pooled::Http2(conn) = &conn {
         pool.put_http2(origin, conn);
     }
+    // Shared (or failed): sends waiting for this connection look again.
+    drop(opening);
     Ok((conn, false))
 }
 

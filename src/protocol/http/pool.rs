@@ -1,14 +1,21 @@
 //! One VU's keep-alive connections. Small by design: a VU talks to one or two
 //! origins, so plain vectors searched linearly beat maps, and an idle client
 //! holds two empty vectors.
+//!
+//! Connections are found by origin and protocol: an HTTP/1.1 request never
+//! gets an h2c connection to the same origin and vice versa. Concurrent
+//! sends of one VU (a batch) that want HTTP/2 share one connection: the
+//! first opens it, the others wait for it instead of each opening their own.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use hyper::client::conn::http2;
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use super::body::RequestBody;
 use super::h1::H1Conn;
 use super::io::ConnStats;
+use super::types::ProtoChoice;
 
 /// Where a connection goes, borrowed from the request URL.
 #[derive(Clone, Copy, Debug)]
@@ -17,6 +24,30 @@ pub(super) struct Origin<'a> {
     /// Without IPv6 brackets.
     pub host: &'a str,
     pub port: u16,
+}
+
+/// The connections a request can use: its [`ProtoChoice`] resolved for the
+/// URL's scheme.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Want {
+    /// Whatever ALPN negotiates (TLS only).
+    Any,
+    Http1,
+    Http2,
+}
+
+impl Want {
+    /// Over plain TCP there is nothing to negotiate: `Auto` is HTTP/1.1
+    /// unless the client is set to h2c prior knowledge.
+    pub(super) fn resolve(choice: ProtoChoice, https: bool, prior_knowledge: bool) -> Want {
+        match choice {
+            ProtoChoice::Http1 => Want::Http1,
+            ProtoChoice::Http2 => Want::Http2,
+            ProtoChoice::Auto if https => Want::Any,
+            ProtoChoice::Auto if prior_knowledge => Want::Http2,
+            ProtoChoice::Auto => Want::Http1,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -55,8 +86,52 @@ pub(super) enum Pooled {
 struct Idle {
     /// Most recently returned last: taken from the back (warmest first).
     http1: Vec<H1Conn>,
-    /// One multiplexed connection per origin, kept while in use.
-    http2: Vec<(OriginKey, Http2Conn)>,
+    /// One multiplexed connection per origin, kept while in use, and the
+    /// marks of those being opened.
+    http2: Vec<(OriginKey, Http2Entry)>,
+}
+
+enum Http2Entry {
+    Ready(Http2Conn),
+    /// Being opened; locked by the opener until it is done (shared, failed
+    /// or cancelled).
+    Opening(Arc<AsyncMutex<()>>),
+}
+
+impl Http2Entry {
+    fn is_closed(&self) -> bool {
+        matches!(self, Http2Entry::Ready(conn) if conn.sender.is_closed())
+    }
+}
+
+/// What the pool has for a request.
+pub(super) enum Found<'p> {
+    Conn(Pooled),
+    /// A concurrent send is opening an HTTP/2 connection to this origin:
+    /// lock this (it is released when that send is done), then look again.
+    Wait(Arc<AsyncMutex<()>>),
+    /// Nothing usable: open a connection. For HTTP/2 the guard marks it as
+    /// being opened until dropped, so concurrent sends wait for it.
+    Open(Option<Opening<'p>>),
+}
+
+/// An HTTP/2 connection being opened. Dropping it (after the connection
+/// was shared, or on failure or cancellation) forgets the mark and then
+/// wakes the sends waiting for it.
+pub(super) struct Opening<'p> {
+    pool: &'p Pool,
+    held: OwnedMutexGuard<()>,
+}
+
+impl Drop for Opening<'_> {
+    fn drop(&mut self) {
+        let lock = tokio::sync::OwnedMutexGuard::mutex(&self.held);
+        self.pool.lock().http2.retain(|(_, entry)| match entry {
+            Http2Entry::Opening(l) => !Arc::ptr_eq(l, lock),
+            Http2Entry::Ready(_) => true,
+        });
+        // `held` is released after this: waiters find the mark gone.
+    }
 }
 
 #[derive(Default)]
@@ -72,25 +147,53 @@ impl Pool {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// A connection to `origin` that is not known to be closed. HTTP/1
-    /// connections the server closed while idle are dropped here; HTTP/2
-    /// ones still need the caller to wait for readiness.
-    pub(super) fn take(&self, origin: Origin<'_>) -> Option<Pooled> {
+    /// A connection to `origin` of a protocol `want` allows that is not
+    /// known to be closed. HTTP/1 connections the server closed while idle
+    /// are dropped here; HTTP/2 ones still need the caller to wait for
+    /// readiness.
+    pub(super) fn take(&self, origin: Origin<'_>, want: Want) -> Found<'_> {
         let mut idle = self.lock();
-        while let Some(i) = idle.http2.iter().position(|(key, _)| key.matches(origin)) {
-            if idle.http2[i].1.sender.is_closed() {
-                idle.http2.swap_remove(i);
-            } else {
-                return Some(Pooled::Http2(idle.http2[i].1.clone()));
+        let mut opening = None;
+        if want != Want::Http1 {
+            idle.http2
+                .retain(|(key, entry)| !(key.matches(origin) && entry.is_closed()));
+            for (key, entry) in &idle.http2 {
+                if key.matches(origin) {
+                    match entry {
+                        Http2Entry::Ready(conn) => return Found::Conn(Pooled::Http2(conn.clone())),
+                        Http2Entry::Opening(lock) => opening = Some(lock.clone()),
+                    }
+                }
             }
         }
-        while let Some(i) = idle.http1.iter().rposition(|c| c.key.matches(origin)) {
-            let mut conn = idle.http1.remove(i);
-            if conn.is_idle_alive() {
-                return Some(Pooled::Http1(conn));
+        if want != Want::Http2 {
+            while let Some(i) = idle.http1.iter().rposition(|c| c.key.matches(origin)) {
+                let mut conn = idle.http1.remove(i);
+                if conn.is_idle_alive() {
+                    return Found::Conn(Pooled::Http1(conn));
+                }
             }
         }
-        None
+        if want == Want::Http1 {
+            return Found::Open(None);
+        }
+        if let Some(lock) = opening {
+            return Found::Wait(lock);
+        }
+        if want == Want::Any {
+            // ALPN may yet pick HTTP/1.1: nothing to share before it has.
+            return Found::Open(None);
+        }
+        let lock = Arc::new(AsyncMutex::new(()));
+        match lock.clone().try_lock_owned() {
+            Ok(held) => {
+                idle.http2
+                    .push((OriginKey::new(origin), Http2Entry::Opening(lock)));
+                Found::Open(Some(Opening { pool: self, held }))
+            }
+            // A new mutex is unlocked; were it not, opening unshared is correct too.
+            Err(_) => Found::Open(None),
+        }
     }
 
     /// Returns an HTTP/1 connection whose response was fully read and that
@@ -103,17 +206,23 @@ impl Pool {
     /// shared one for this origin (then the caller's is used once and dropped).
     pub(super) fn put_http2(&self, origin: Origin<'_>, conn: &Http2Conn) {
         let mut idle = self.lock();
-        idle.http2.retain(|(_, c)| !c.sender.is_closed());
-        if !idle.http2.iter().any(|(key, _)| key.matches(origin)) {
-            idle.http2.push((OriginKey::new(origin), conn.clone()));
+        idle.http2.retain(|(_, entry)| !entry.is_closed());
+        let shared = idle
+            .http2
+            .iter()
+            .any(|(key, entry)| key.matches(origin) && matches!(entry, Http2Entry::Ready(_)));
+        if !shared {
+            idle.http2
+                .push((OriginKey::new(origin), Http2Entry::Ready(conn.clone())));
         }
     }
 
     /// Forgets an HTTP/2 connection that failed.
     pub(super) fn remove_http2(&self, stats: &Arc<ConnStats>) {
-        self.lock()
-            .http2
-            .retain(|(_, c)| !Arc::ptr_eq(&c.stats, stats));
+        self.lock().http2.retain(|(_, entry)| match entry {
+            Http2Entry::Ready(conn) => !Arc::ptr_eq(&conn.stats, stats),
+            Http2Entry::Opening(_) => true,
+        });
     }
 
     /// Bytes held by idle HTTP/1 connections (structs and buffers).
@@ -123,8 +232,79 @@ impl Pool {
     }
 
     #[cfg(test)]
+    pub(super) fn opening_count(&self) -> usize {
+        let idle = self.lock();
+        let opening =
+            |(_, entry): &&(OriginKey, Http2Entry)| matches!(entry, Http2Entry::Opening(_));
+        idle.http2.iter().filter(opening).count()
+    }
+
+    #[cfg(test)]
     pub(super) fn idle_counts(&self) -> (usize, usize) {
         let idle = self.lock();
-        (idle.http1.len(), idle.http2.len())
+        let ready = |(_, entry): &&(OriginKey, Http2Entry)| matches!(entry, Http2Entry::Ready(_));
+        (idle.http1.len(), idle.http2.iter().filter(ready).count())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn choices_resolve_per_scheme() {
+        use ProtoChoice::*;
+        let cases = [
+            // (choice, https, prior knowledge) -> want
+            ((Auto, true, false), Want::Any),
+            ((Auto, true, true), Want::Any),
+            ((Auto, false, false), Want::Http1),
+            ((Auto, false, true), Want::Http2),
+            ((Http1, false, true), Want::Http1),
+            ((Http1, true, false), Want::Http1),
+            ((Http2, false, false), Want::Http2),
+            ((Http2, true, false), Want::Http2),
+        ];
+        for ((choice, https, prior), want) in cases {
+            assert_eq!(
+                Want::resolve(choice, https, prior),
+                want,
+                "{choice:?} {https} {prior}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn one_http2_connection_is_opened_at_a_time_per_origin() {
+        let pool = Pool::default();
+        let origin = Origin {
+            https: false,
+            host: "127.0.0.1",
+            port: 8080,
+        };
+        let other = Origin {
+            port: 8081,
+            ..origin
+        };
+        let Found::Open(Some(opening)) = pool.take(origin, Want::Http2) else {
+            panic!("the first send opens and marks the connection");
+        };
+        let Found::Wait(lock) = pool.take(origin, Want::Http2) else {
+            panic!("a concurrent send waits");
+        };
+        // HTTP/1.1 never waits for HTTP/2; another origin is not affected.
+        assert!(matches!(pool.take(origin, Want::Http1), Found::Open(None)));
+        assert!(matches!(
+            pool.take(other, Want::Http2),
+            Found::Open(Some(_))
+        ));
+        assert!(lock.try_lock().is_err(), "held while opening");
+        drop(opening);
+        assert!(lock.try_lock().is_ok(), "released when done");
+        assert_eq!(pool.opening_count(), 0, "both marks are gone");
+        assert!(matches!(
+            pool.take(origin, Want::Http2),
+            Found::Open(Some(_))
+        ));
     }
 }

@@ -87,9 +87,9 @@ pub async fn open_raw(
             http_error(ErrorCode::InvalidUrl, "host is not a valid TLS server name")
         })?;
         let tcp = MeteredIo::new(tcp, stats.clone(), Meter::Bytes);
+        // HTTP/1.1 only: an upgrade cannot go over h2.
         let stream = shared
-            .tls
-            .with_alpn(vec![b"http/1.1".to_vec()])
+            .tls_http1
             .connect(server_name, tcp)
             .await
             .map_err(|err| error::tls(&err))?;

@@ -23,7 +23,7 @@ use super::error::{self, http_error};
 use super::exchange::{self, HopRequest};
 use super::h1::{H1BodyReader, H1Conn};
 use super::pool::Pooled;
-use super::types::{ErrorCode, HttpError, HttpRequest, HttpResponse, Proto};
+use super::types::{ErrorCode, HttpError, HttpRequest, HttpResponse, Proto, ProtoChoice};
 
 /// A streamed exchange in progress. Dropping it mid-body closes the HTTP/1
 /// connection (or resets the HTTP/2 stream); [`HttpStream::finish`] returns
@@ -68,6 +68,7 @@ impl HttpClient {
             timeout,
             keep_body: _,
             keep_headers: _,
+            proto,
         } = request;
         let started = Instant::now();
         let mut timer = self.take_timer(deadline_after(started, timeout));
@@ -89,7 +90,8 @@ impl HttpClient {
                 &mut response,
                 &method,
                 headers,
-                &body
+                &body,
+                proto
             ));
             until_deadline(open, timer.as_mut()).await
         };
@@ -122,6 +124,7 @@ async fn open(
     method: &Method,
     mut headers: HeaderMap,
     body: &Bytes,
+    proto: ProtoChoice,
 ) -> Result<StreamBody, HttpError> {
     let target = client.targets.get(&response.url)?;
     if let Some(jar) = &client.jar {
@@ -144,9 +147,11 @@ async fn open(
         body,
         keep_body: false,
         keep_headers: true,
+        proto,
     };
     let pool = &client.pool;
-    let (conn, reused) = exchange::acquire(shared, pool, target.origin(), clock, false).await?;
+    let (conn, reused) =
+        exchange::acquire(shared, pool, target.origin(), proto, clock, false).await?;
     match conn {
         Pooled::Http1(mut conn) => {
             response.proto = Proto::Http1;

@@ -23,6 +23,26 @@ pub struct HttpRequest {
     /// `location`, `content-encoding`) and, over HTTP/1.1, no map is built
     /// for the others: nothing would read them.
     pub keep_headers: bool,
+    /// Which HTTP version this request may use; see [`ProtoChoice`].
+    pub proto: ProtoChoice,
+}
+
+/// The HTTP version a request asks for. Connections are pooled by origin
+/// *and* protocol, so requests of different choices to one origin never
+/// share a connection they did not ask for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ProtoChoice {
+    /// `https://`: ALPN offers `h2` then `http/1.1` and the server picks.
+    /// `http://`: HTTP/1.1, or h2c when the client's
+    /// [`ClientConfig::http2_prior_knowledge`](super::ClientConfig) is set.
+    #[default]
+    Auto,
+    /// HTTP/1.1 only; over TLS, ALPN offers only `http/1.1`.
+    Http1,
+    /// HTTP/2 only: h2c with prior knowledge over `http://`; over TLS the
+    /// server must pick `h2` in ALPN, else the request fails with
+    /// [`ErrorCode::Protocol`].
+    Http2,
 }
 
 /// Timing phases, named as k6 names them. Each is zero when it did not happen

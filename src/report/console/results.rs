@@ -1,9 +1,10 @@
 //! The TOTAL RESULTS block: check totals and the check tree, then every
-//! metric in its section (HTTP, EXECUTION, NETWORK, CUSTOM), aligned in columns.
+//! metric in its section (HTTP, STREAMS, EXECUTION, NETWORK, CUSTOM), aligned
+//! in columns.
 
 use std::io::{self, Write};
 
-use crate::metrics::{MetricSummary, SeriesValue, Summary, TrendValue, ValueType};
+use crate::metrics::{MetricSummary, SeriesValue, Summary, TrendValue, ValueType, builtin};
 
 use super::super::checks::{CHECKS_METRIC, CheckResult, GroupChecks};
 use super::super::format::{format_counter_rate, format_per_second, format_percent, format_value};
@@ -111,7 +112,7 @@ fn check_rows(checks: &MetricSummary, seconds: f64) -> Vec<Row> {
 }
 
 fn metric_sections(summary: &Summary, seconds: f64) -> Vec<Section> {
-    let titles = ["HTTP", "EXECUTION", "NETWORK", "CUSTOM"];
+    let titles = ["HTTP", "STREAMS", "EXECUTION", "NETWORK", "CUSTOM"];
     let mut buckets: Vec<Vec<&MetricSummary>> = vec![Vec::new(); titles.len()];
     for metric in &summary.metrics {
         let name = metric.name.as_str();
@@ -119,12 +120,14 @@ fn metric_sections(summary: &Summary, seconds: f64) -> Vec<Section> {
             continue;
         } else if name.starts_with("http_") {
             0
-        } else if EXECUTION_METRICS.contains(&name) {
+        } else if is_stream_metric(name) {
             1
-        } else if name.starts_with("data_") {
+        } else if EXECUTION_METRICS.contains(&name) {
             2
-        } else {
+        } else if name.starts_with("data_") {
             3
+        } else {
+            4
         };
         buckets[bucket].push(metric);
     }
@@ -144,6 +147,13 @@ fn metric_sections(summary: &Summary, seconds: f64) -> Vec<Section> {
             }
         })
         .collect()
+}
+
+/// The built-in SSE and WebSocket metrics (a custom metric named `sse_x`
+/// stays under CUSTOM).
+fn is_stream_metric(name: &str) -> bool {
+    (name.starts_with("sse_") || name.starts_with("ws_"))
+        && builtin::ALL.iter().any(|(builtin, ..)| *builtin == name)
 }
 
 /// A metric's line, plus k6's `{ expected_response:true }` line under

@@ -148,7 +148,8 @@ impl Validator<'_> {
                 tags.push((key.clone(), value.text.clone()));
             }
         }
-        let ctx = StepCtx::scenario(name, tags.clone(), self.options);
+        let mut ctx = StepCtx::scenario(name, tags.clone(), self.options);
+        ctx.http2 = def.http2;
         let tag_set = super::intern(ctx.tags());
         let vu_setup = self.steps(&def.setup, &path.key(setup_key), &ctx);
         let flow_path = path.key("flow");

@@ -54,6 +54,7 @@ pub const RESERVED_TAGS: &[&str] = &[
     "testid",
     "instance",
     "url",
+    "proto",
 ];
 
 pub(crate) const DURATION_HINT: &str = "use e.g. 30s, 5m, 500ms";
@@ -70,6 +71,8 @@ pub(crate) struct Validator<'o> {
     pub(crate) feeds: Vec<Arc<DataFeed>>,
     pub(crate) registry: MetricRegistry,
     pub(crate) default_timeout: Duration,
+    /// `http.http2`, the last fallback of every request's HTTP version.
+    pub(crate) default_http2: Option<bool>,
 }
 
 /// Validates a parsed file into a plan.
@@ -89,6 +92,7 @@ pub fn validate(
         feeds: Vec::new(),
         registry: MetricRegistry::with_builtins(),
         default_timeout: Duration::from_secs(60),
+        default_http2: None,
     };
     v.resolve_env(file);
     v.load_feeds(file);

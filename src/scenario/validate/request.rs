@@ -4,6 +4,7 @@ use http::Method;
 
 use super::Validator;
 use super::steps::StepCtx;
+use crate::protocol::http::ProtoChoice;
 use crate::scenario::locate::FieldPath;
 use crate::scenario::model::RequestDef;
 use crate::scenario::model_types::{OrderedMap, Scalar, StatusSpec};
@@ -73,6 +74,11 @@ impl Validator<'_> {
             extract,
             record,
             needs_body,
+            proto: match def.http2.or(ctx.http2).or(self.default_http2) {
+                Some(true) => ProtoChoice::Http2,
+                Some(false) => ProtoChoice::Http1,
+                None => ProtoChoice::Auto,
+            },
         })
     }
 

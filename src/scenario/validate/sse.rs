@@ -26,6 +26,7 @@ impl Validator<'_> {
             body: def.body.clone(),
             timeout: def.timeout.clone(),
             expect_status: def.expect_status.clone(),
+            http2: def.http2,
             ..RequestDef::default()
         };
         let request = self.request(&request_def, path, ctx);

@@ -29,6 +29,8 @@ pub(crate) struct StepCtx {
     /// `--tag` tags of the whole run.
     pub run_tags: Vec<(String, String)>,
     pub body_repeat: bool,
+    /// The scenario's `http2`; `None` at test level and when unset.
+    pub http2: Option<bool>,
 }
 
 impl StepCtx {
@@ -41,6 +43,7 @@ impl StepCtx {
             instance: options.instance.clone(),
             run_tags: options.tags.clone(),
             body_repeat: false,
+            http2: None,
         }
     }
 
@@ -52,6 +55,7 @@ impl StepCtx {
             instance: options.instance.clone(),
             run_tags: options.tags.clone(),
             body_repeat: false,
+            http2: None,
         }
     }
 

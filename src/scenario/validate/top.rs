@@ -98,6 +98,7 @@ impl Validator<'_> {
             self.default_timeout = d;
         }
         let default_headers = self.headers(&def.headers, &path.key("headers"));
+        self.default_http2 = def.http2;
         HttpSettings {
             max_redirects: def.max_redirects.unwrap_or(10),
             insecure_skip_tls_verify: def.insecure_skip_tls_verify.unwrap_or(false),

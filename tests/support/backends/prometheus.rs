@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{HeaderMap, Method};
-use stampede::protocol::http::{ClientConfig, ClientShared, HttpClient, HttpRequest};
+use stampede::protocol::http::{ClientConfig, ClientShared, HttpClient, HttpRequest, ProtoChoice};
 
 pub const BINARY: &str = "/usr/bin/prometheus";
 
@@ -126,6 +126,7 @@ pub async fn get(url: &str) -> (u16, Bytes) {
             timeout: Duration::from_secs(5),
             keep_body: true,
             keep_headers: false,
+            proto: ProtoChoice::Auto,
         })
         .await
         .response;
