@@ -50,10 +50,17 @@ pub fn micros_to_display(micros: u64) -> f64 {
 /// microseconds, rounded) — the two forms a time trend keeps.
 #[inline]
 pub fn duration_parts(d: Duration) -> (f64, u64) {
-    let nanos = d.as_nanos();
+    // In u64 (584 years of nanoseconds): `as_nanos` is a u128, and its
+    // conversions cost more than the rest of recording a sample.
+    let nanos = d
+        .as_secs()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::from(d.subsec_nanos()));
     let ms = nanos as f64 / 1_000_000.0;
-    let micros = u64::try_from(nanos.saturating_add(500) / 1000)
-        .unwrap_or(u64::MAX)
+    let micros = d
+        .as_secs()
+        .saturating_mul(1_000_000)
+        .saturating_add(u64::from(d.subsec_nanos() + 500) / 1000)
         .min(MAX_MICROS);
     (ms, micros)
 }
@@ -125,6 +132,11 @@ mod tests {
             duration_parts(Duration::from_nanos(1_234_567)),
             (1.234567, 1235)
         );
+        assert_eq!(
+            duration_parts(Duration::new(3_600, 499)),
+            (3_600_000.000499, 3_600_000_000)
+        );
+        assert_eq!(duration_parts(Duration::MAX).1, MAX_MICROS);
     }
 
     #[test]

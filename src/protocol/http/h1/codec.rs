@@ -201,10 +201,14 @@ impl FramingHeaders {
                 self.transfer_encoding = Some(last_coding_is_chunked(value));
             }
             Known::ContentLength => self.see_content_length(value),
-            Known::Connection => {
-                self.close |= has_token(value, "close");
-                self.keep_alive |= has_token(value, "keep-alive");
+            Known::Connection if is_visible_ascii(value) => {
+                // One pass over the list for both options.
+                for option in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+                    self.close |= option.eq_ignore_ascii_case(b"close");
+                    self.keep_alive |= option.eq_ignore_ascii_case(b"keep-alive");
+                }
             }
+            Known::Connection => {}
             Known::ClientUse | Known::Other => {}
         }
     }
@@ -216,11 +220,7 @@ impl FramingHeaders {
             return;
         }
         for part in value.split(|&b| b == b',') {
-            let part = part.trim_ascii();
-            let parsed = (!part.is_empty() && part.iter().all(u8::is_ascii_digit))
-                .then(|| std::str::from_utf8(part).ok()?.parse::<u64>().ok())
-                .flatten();
-            match parsed {
+            match parse_decimal(part.trim_ascii()) {
                 Some(n) if self.content_length.is_none_or(|seen| seen == n) => {
                     self.content_length = Some(n);
                 }
@@ -228,6 +228,19 @@ impl FramingHeaders {
             }
         }
     }
+}
+
+/// A non-empty run of ASCII digits as a u64; `None` for anything else or
+/// on overflow.
+fn parse_decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &d| {
+        let digit = d.wrapping_sub(b'0');
+        (digit < 10).then_some(())?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
 }
 
 /// Response header names this module reads, told apart by their raw bytes.
@@ -378,6 +391,28 @@ mod tests {
         };
         let head = encode_head(&mut out, &method, &path, headers, &defaults, body_len);
         (String::from_utf8(out).unwrap(), head.encoding)
+    }
+
+    #[test]
+    fn decimal_lengths_are_digits_only_and_fit_in_u64() {
+        assert_eq!(parse_decimal(b"0"), Some(0));
+        assert_eq!(parse_decimal(b"18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            &b""[..],
+            b"18446744073709551616",
+            b"+1",
+            b"-1",
+            b"1a",
+            b"1 2",
+            b"0x10",
+        ] {
+            assert_eq!(
+                parse_decimal(bad),
+                None,
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
     }
 
     #[test]
