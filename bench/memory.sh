@@ -16,7 +16,9 @@
 # hard limit is lower, the BIG run with requests is still attempted (its exit
 # code and errors are reported) and a second BIG run uses
 # bench/scenarios/idle-vus-sleep-only.yaml (no sockets) to show what the VUs
-# themselves cost.
+# themselves cost, and a third sends the same requests with `connection:
+# close` (bench/scenarios/idle-vus-close.yaml): a socket only while a request
+# is in flight, so BIG VUs with real requests fit under the limit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -53,6 +55,8 @@ run_case() {
              bench/scenarios/idle-vus.yaml --env "BASE_URL=$base" --vus "$n" --duration "$duration") ;;
     stampede-sleep-only) cmd=("$STAMPEDE" run --quiet --no-color --summary-export "$out.json"
              bench/scenarios/idle-vus-sleep-only.yaml --vus "$n" --duration "$duration") ;;
+    stampede-close) cmd=("$STAMPEDE" run --quiet --no-color --summary-export "$out.json"
+             bench/scenarios/idle-vus-close.yaml --env "BASE_URL=$base" --vus "$n" --duration "$duration") ;;
   esac
   taskset -c 1 /usr/bin/time -v "${cmd[@]}" >"$out.out" 2>"$out.time" || rc=$?
   local rss reqs
@@ -82,6 +86,8 @@ run_case stampede "$big" | tee -a "$results"
 if [ "$big" -ge "$nofile" ]; then
   run_case stampede-sleep-only 1 | tee -a "$results"
   run_case stampede-sleep-only "$big" | tee -a "$results"
+  run_case stampede-close 1 | tee -a "$results"
+  run_case stampede-close "$big" | tee -a "$results"
 fi
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -106,6 +112,7 @@ for (t, n), r in rows.items():
 if "stampede" in per and "k6" in per and per["stampede"] > 0:
     lines += ["", f"At {vus} VUs k6 needs {per['k6'] / per['stampede']:.1f}x the memory per VU that stampede needs."]
 lines += ["", "stampede-sleep-only: the same VUs without the request (no sockets); used when BIG exceeds the open-file limit.",
+          "stampede-close: the same VUs and requests with `connection: close` (a socket only while a request is in flight); used when BIG exceeds the open-file limit.",
           "", f"Command: `bench/memory.sh {vus} {duration} {big}`"]
 open(out, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))

@@ -153,7 +153,7 @@ lines += ["## WebSocket", "",
           f"| ws_connecting p(95) / max (ms) | {trend(m, 'ws_connecting', 'p(95)'):.1f} / {trend(m, 'ws_connecting', 'max'):.1f} | |",
           f"| ws_ping p(95) / max (ms) | {trend(m, 'ws_ping', 'p(95)'):.2f} / {trend(m, 'ws_ping', 'max'):.2f} | |",
           f"| ws_session_duration med (s) | {trend(m, 'ws_session_duration', 'med') / 1000:.2f} | |",
-          f"| stampede peak RSS | {rss / 1024:.1f} MB ({rss / ws:.1f} KB per session) | |",
+          f"| stampede peak RSS (whole process) | {rss / 1024:.1f} MB ({rss / ws:.1f} KB per session, all included) | |",
           f"| wall time, exit code | {wall}, {rc} | |", ""]
 m, rc, rss, wall = load("sse-streams")
 lines += ["## Server-Sent Events", "",
@@ -164,7 +164,7 @@ lines += ["## Server-Sent Events", "",
           f"| http_req_failed | {m['http_req_failed']['value'] * 100:.2f}% | 0% |",
           f"| sse_time_to_first_event p(95) (ms) | {trend(m, 'sse_time_to_first_event', 'p(95)'):.1f} | ≈100 |",
           f"| sse_event_gap p(50) / p(99) (ms) | {trend(m, 'sse_event_gap', 'med'):.1f} / {trend(m, 'sse_event_gap', 'p(99)'):.1f} | 100 |",
-          f"| stampede peak RSS | {rss / 1024:.1f} MB ({rss / sse:.1f} KB per stream) | |",
+          f"| stampede peak RSS (whole process) | {rss / 1024:.1f} MB ({rss / sse:.1f} KB per stream, all included) | |",
           f"| wall time, exit code | {wall}, {rc} | |", "",
           f"Demo server peak RSS over both runs: {int(demo_hwm) / 1024:.1f} MB.", "",
           f"Command: `bench/streams.sh {ws} {hold} {sse} {tokens}`"]
