@@ -3,9 +3,9 @@
 //! TLS tests are skipped with a message.
 
 mod http_client_support;
+#[path = "support/tls_cert.rs"]
+mod tls_cert;
 
-use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -15,7 +15,6 @@ use http::Method;
 use http_client_support::*;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use stampede::protocol::http::{ClientConfig, ErrorCode, Proto, ProtoChoice};
 use tokio::net::TcpListener;
 
@@ -88,66 +87,13 @@ async fn h2_concurrent_sends_share_one_connection() {
     assert_eq!(accepts.load(Ordering::SeqCst), 1);
 }
 
-/// A self-signed certificate for 127.0.0.1 and localhost, as DER.
-fn self_signed(dir: &Path) -> Option<(CertificateDer<'static>, PrivateKeyDer<'static>)> {
-    let run = |args: &[&str]| {
-        Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .map(|out| out.status.success())
-            .unwrap_or(false)
-    };
-    let made = run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        "key.pem",
-        "-out",
-        "cert.der",
-        "-outform",
-        "DER",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=localhost",
-        "-addext",
-        "subjectAltName=DNS:localhost,IP:127.0.0.1",
-    ]) && run(&[
-        "pkcs8", "-topk8", "-nocrypt", "-in", "key.pem", "-outform", "DER", "-out", "key.der",
-    ]);
-    if !made {
-        return None;
-    }
-    let cert = std::fs::read(dir.join("cert.der")).ok()?;
-    let key = std::fs::read(dir.join("key.der")).ok()?;
-    Some((
-        CertificateDer::from(cert),
-        PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key)),
-    ))
-}
-
 /// An HTTPS server (HTTP/1.1 and HTTP/2 by ALPN) answering like `echo_path`.
 /// Returns None (and the test skips) when openssl is not available.
 async fn tls_server(alpn: &[&[u8]]) -> Option<(String, Arc<AtomicUsize>)> {
-    let dir = tempfile::tempdir().unwrap();
-    let Some((cert, key)) = self_signed(dir.path()) else {
+    let Some(config) = tls_cert::server_config(alpn) else {
         eprintln!("SKIPPED: the openssl CLI could not generate a certificate");
         return None;
     };
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], key)
-        .unwrap();
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
