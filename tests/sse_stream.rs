@@ -35,36 +35,6 @@ fn trend(summary: &Summary, name: &str) -> (u64, f64, f64) {
     }
 }
 
-/// (count, mean, min, max) of a trend over the series matching `filter`.
-fn trend_where(summary: &Summary, name: &str, filter: &[(&str, &str)]) -> (u64, f64, f64, f64) {
-    let Some(metric) = summary.metric(name) else {
-        return (0, 0.0, 0.0, 0.0);
-    };
-    let mut out = (0, 0.0, f64::INFINITY, f64::NEG_INFINITY);
-    for (tags, value) in &metric.series {
-        if !filter.iter().all(|(k, v)| tags.get(k) == Some(*v)) {
-            continue;
-        }
-        let SeriesValue::Trend(t) = value else {
-            panic!("{name} is not a trend")
-        };
-        out = (
-            out.0 + t.count,
-            out.1 + t.sum,
-            out.2.min(t.min),
-            out.3.max(t.max),
-        );
-    }
-    if out.0 > 0 {
-        out.1 /= out.0 as f64;
-    }
-    out
-}
-
-fn within(value: f64, target: f64, tolerance: f64) -> bool {
-    (value - target).abs() <= tolerance
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_stream_counts_tokens_and_measures_the_server_pacing() {
     let demo = demo(DemoConfig::default()).await;

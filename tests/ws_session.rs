@@ -6,7 +6,6 @@ mod common;
 
 use common::*;
 use stampede::demo::DemoConfig;
-use stampede::metrics::{SeriesValue, Summary};
 
 const LOGIN: &str = r#"
     setup:
@@ -23,36 +22,6 @@ fn scenario(vus: u64, iterations: u64, flow: &str) -> String {
     format!(
         "http:\n  headers: {{ Authorization: \"Bearer {{{{ token }}}}\" }}\nscenarios:\n  s:\n    executor: per-vu-iterations\n    vus: {vus}\n    iterations: {iterations}\n{LOGIN}    flow:\n{flow}"
     )
-}
-
-/// (count, mean, min, max) of a trend over the series matching `filter`.
-fn trend_where(summary: &Summary, name: &str, filter: &[(&str, &str)]) -> (u64, f64, f64, f64) {
-    let Some(metric) = summary.metric(name) else {
-        return (0, 0.0, 0.0, 0.0);
-    };
-    let mut out = (0, 0.0, f64::INFINITY, f64::NEG_INFINITY);
-    for (tags, value) in &metric.series {
-        if !filter.iter().all(|(k, v)| tags.get(k) == Some(*v)) {
-            continue;
-        }
-        let SeriesValue::Trend(t) = value else {
-            panic!("{name} is not a trend")
-        };
-        out = (
-            out.0 + t.count,
-            out.1 + t.sum,
-            out.2.min(t.min),
-            out.3.max(t.max),
-        );
-    }
-    if out.0 > 0 {
-        out.1 /= out.0 as f64;
-    }
-    out
-}
-
-fn within(value: f64, target: f64, tolerance: f64) -> bool {
-    (value - target).abs() <= tolerance
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

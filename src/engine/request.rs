@@ -14,6 +14,22 @@ use crate::scenario::{
     Condition, Extractor, RecordAction, RequestBody, RequestStep, ResponseView, Template,
 };
 
+/// A step whose templates are rendered here: its kind and name go into
+/// rendering errors (`request "login": ...`).
+pub(super) trait NamedStep {
+    fn kind(&self) -> &'static str;
+    fn name(&self) -> &str;
+}
+
+impl NamedStep for RequestStep {
+    fn kind(&self) -> &'static str {
+        "request"
+    }
+    fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 impl Vu {
     pub async fn request(&mut self, step: &RequestStep) -> Result<(), IterationError> {
         let request = self.render(step)?;
@@ -86,29 +102,36 @@ impl Vu {
         })
     }
 
-    fn text(&self, template: &Template, step: &RequestStep) -> Result<String, IterationError> {
+    /// Renders a template of `step`; errors name the step.
+    pub(super) fn text(
+        &self,
+        template: &Template,
+        step: &impl NamedStep,
+    ) -> Result<String, IterationError> {
         if let Some(fixed) = template.as_static() {
             return Ok(fixed.to_string());
         }
         let mut out = String::new();
         template
             .render(&self.scope, &mut out)
-            .map_err(|e| IterationError(format!("request {:?}: {}", step.name, e.0)))?;
+            .map_err(|e| IterationError(format!("{} {:?}: {}", step.kind(), step.name(), e.0)))?;
         Ok(out)
     }
 
-    fn header_value(
+    /// Renders a header value of `step`.
+    pub(super) fn header_value(
         &self,
         name: &HeaderName,
         template: &Template,
-        step: &RequestStep,
+        step: &impl NamedStep,
     ) -> Result<HeaderValue, IterationError> {
         let text = self.text(template, step)?;
         // The value may hold a token: name the header, never print the value.
         HeaderValue::try_from(text).map_err(|_| {
             IterationError(format!(
-                "request {:?}: header {name} rendered to a value that is not valid in HTTP",
-                step.name
+                "{} {:?}: header {name} rendered to a value that is not valid in HTTP",
+                step.kind(),
+                step.name()
             ))
         })
     }

@@ -8,9 +8,10 @@
 use std::time::{Duration, Instant};
 
 use http::header::USER_AGENT;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderValue};
 use tokio_tungstenite::tungstenite::Message;
 
+use super::request::NamedStep;
 use super::vu::{IterationError, Vu};
 use crate::metrics::{HttpSample, builtin};
 use crate::protocol::http::Proto;
@@ -18,7 +19,7 @@ use crate::protocol::websocket::{
     self, Incoming, WsConnectRequest, WsError, WsErrorCode, WsSession,
 };
 use crate::scenario::{
-    ResponseView, Template, WebSocketStep, WsAction, WsCondition, WsExpect, WsHold, WsPayload,
+    ResponseView, WebSocketStep, WsAction, WsCondition, WsExpect, WsHold, WsPayload,
 };
 
 /// How long a clean close waits for the server's close reply.
@@ -285,15 +286,15 @@ impl Vu {
     }
 
     fn ws_request(&self, step: &WebSocketStep) -> Result<WsConnectRequest, IterationError> {
-        let url = self.ws_text(&step.url, step)?;
+        let url = self.text(&step.url, step)?;
         let mut headers = HeaderMap::new();
         for (name, value) in &step.headers {
-            headers.append(name.clone(), self.ws_header(name, value, step)?);
+            headers.append(name.clone(), self.header_value(name, value, step)?);
         }
         // As for requests: a default header that cannot be rendered yet is left out.
         for (name, value) in &self.ctx.plan.http.default_headers {
             if !headers.contains_key(name)
-                && let Ok(value) = self.ws_header(name, value, step)
+                && let Ok(value) = self.header_value(name, value, step)
             {
                 headers.insert(name.clone(), value);
             }
@@ -317,35 +318,17 @@ impl Vu {
         step: &WebSocketStep,
     ) -> Result<Message, IterationError> {
         Ok(match payload {
-            WsPayload::Text(t) | WsPayload::Json(t) => Message::text(self.ws_text(t, step)?),
+            WsPayload::Text(t) | WsPayload::Json(t) => Message::text(self.text(t, step)?),
             WsPayload::Binary(data) => Message::Binary(data.clone()),
         })
     }
+}
 
-    fn ws_text(&self, template: &Template, step: &WebSocketStep) -> Result<String, IterationError> {
-        if let Some(fixed) = template.as_static() {
-            return Ok(fixed.to_string());
-        }
-        let mut out = String::new();
-        template
-            .render(&self.scope, &mut out)
-            .map_err(|e| IterationError(format!("websocket {:?}: {}", step.name, e.0)))?;
-        Ok(out)
+impl NamedStep for WebSocketStep {
+    fn kind(&self) -> &'static str {
+        "websocket"
     }
-
-    fn ws_header(
-        &self,
-        name: &HeaderName,
-        template: &Template,
-        step: &WebSocketStep,
-    ) -> Result<HeaderValue, IterationError> {
-        let text = self.ws_text(template, step)?;
-        // The value may hold a token: name the header, never print the value.
-        HeaderValue::try_from(text).map_err(|_| {
-            IterationError(format!(
-                "websocket {:?}: header {name} rendered to a value that is not valid in HTTP",
-                step.name
-            ))
-        })
+    fn name(&self) -> &str {
+        &self.name
     }
 }

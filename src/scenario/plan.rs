@@ -363,3 +363,13 @@ pub enum RecordAction {
         when: Option<Condition>,
     },
 }
+
+/// A named check of a stream step (SSE stream, WebSocket session) on a
+/// condition of its own kind.
+#[derive(Debug)]
+pub struct NamedCheck<C> {
+    pub name: String,
+    /// Tags for this check's `checks` samples: scenario, group, check.
+    pub tag_set: TagSetId,
+    pub condition: C,
+}

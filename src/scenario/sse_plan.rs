@@ -4,8 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::condition::{Condition, Extractor};
-use super::plan::{RequestStep, StatusSet, VarSlot};
-use crate::metrics::TagSetId;
+use super::plan::{NamedCheck, RequestStep, StatusSet, VarSlot};
 
 /// Open an event stream and read it until it ends.
 #[derive(Debug)]
@@ -55,13 +54,8 @@ impl EventPick {
     }
 }
 
-#[derive(Debug)]
-pub struct SseCheck {
-    pub name: String,
-    /// Tags for this check's `checks` samples: scenario, group, check.
-    pub tag_set: TagSetId,
-    pub condition: SseCondition,
-}
+/// A check on a whole stream.
+pub type SseCheck = NamedCheck<SseCondition>;
 
 #[derive(Debug)]
 pub enum SseCondition {

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::HeaderName;
 
 use super::condition::{Condition, Extractor};
-use super::plan::{CheckSpec, StatusSet, VarSlot};
+use super::plan::{CheckSpec, NamedCheck, StatusSet, VarSlot};
 use super::sse_plan::CountOp;
 use super::template::Template;
 use crate::metrics::TagSetId;
@@ -67,13 +67,8 @@ pub struct WsHold {
     pub ping_interval: Option<Duration>,
 }
 
-#[derive(Debug)]
-pub struct WsCheck {
-    pub name: String,
-    /// Tags for this check's `checks` samples: scenario, group, check.
-    pub tag_set: TagSetId,
-    pub condition: WsCondition,
-}
+/// A check on a whole session.
+pub type WsCheck = NamedCheck<WsCondition>;
 
 #[derive(Debug)]
 pub enum WsCondition {

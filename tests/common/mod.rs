@@ -88,3 +88,34 @@ pub fn gauge_max(summary: &Summary, name: &str) -> f64 {
         other => panic!("{name} is not a gauge: {other:?}"),
     }
 }
+
+/// (count, mean, min, max) of a trend over the series matching `filter`.
+pub fn trend_where(summary: &Summary, name: &str, filter: &[(&str, &str)]) -> (u64, f64, f64, f64) {
+    let Some(metric) = summary.metric(name) else {
+        return (0, 0.0, 0.0, 0.0);
+    };
+    let mut out = (0, 0.0, f64::INFINITY, f64::NEG_INFINITY);
+    for (tags, value) in &metric.series {
+        if !filter.iter().all(|(k, v)| tags.get(k) == Some(*v)) {
+            continue;
+        }
+        let SeriesValue::Trend(t) = value else {
+            panic!("{name} is not a trend")
+        };
+        out = (
+            out.0 + t.count,
+            out.1 + t.sum,
+            out.2.min(t.min),
+            out.3.max(t.max),
+        );
+    }
+    if out.0 > 0 {
+        out.1 /= out.0 as f64;
+    }
+    out
+}
+
+/// Whether `value` is within `tolerance` of `target`.
+pub fn within(value: f64, target: f64, tolerance: f64) -> bool {
+    (value - target).abs() <= tolerance
+}

@@ -13,7 +13,7 @@ use crate::scenario::jsonpath::JsonPath;
 use crate::scenario::locate::FieldPath;
 use crate::scenario::model::{ConditionDef, ExtractDef, RecordDef};
 use crate::scenario::model_types::{OrderedMap, Scalar};
-use crate::scenario::plan::{CheckSpec, RecordAction, RecordSpec, VarSlot};
+use crate::scenario::plan::{CheckSpec, NamedCheck, RecordAction, RecordSpec, VarSlot};
 use crate::scenario::template::Template;
 
 /// (key, value, constructor) of an operator that takes a templated value.
@@ -34,6 +34,37 @@ pub(crate) fn record_needs_body(record: &RecordSpec) -> bool {
 }
 
 impl Validator<'_> {
+    /// The checks of a stream step: each definition's condition and default
+    /// name from `one`, named by the definition's `name` if it has one, and
+    /// tagged with `check`. None if any definition is wrong (each reported).
+    pub(super) fn named_checks<D, C>(
+        &mut self,
+        defs: &[D],
+        path: &FieldPath,
+        ctx: &StepCtx,
+        name_of: impl Fn(&D) -> Option<&str>,
+        mut one: impl FnMut(&mut Self, &D, &FieldPath) -> Option<(C, String)>,
+    ) -> Option<Vec<NamedCheck<C>>> {
+        let mut out = Vec::new();
+        let mut ok = true;
+        for (i, def) in defs.iter().enumerate() {
+            match one(self, def, &path.index(i)) {
+                Some((condition, described)) => {
+                    let name = name_of(def).map_or(described, str::to_string);
+                    let mut tags = ctx.tags();
+                    tags.push(("check".into(), name.clone()));
+                    out.push(NamedCheck {
+                        name,
+                        tag_set: super::intern(tags),
+                        condition,
+                    });
+                }
+                None => ok = false,
+            }
+        }
+        ok.then_some(out)
+    }
+
     pub(crate) fn checks(
         &mut self,
         defs: &[ConditionDef],

@@ -85,24 +85,7 @@ impl Validator<'_> {
         path: &FieldPath,
         ctx: &StepCtx,
     ) -> Option<Vec<SseCheck>> {
-        let mut out = Vec::new();
-        let mut ok = true;
-        for (i, def) in defs.iter().enumerate() {
-            match self.sse_check(def, &path.index(i)) {
-                Some((condition, described)) => {
-                    let name = def.name.clone().unwrap_or(described);
-                    let mut tags = ctx.tags();
-                    tags.push(("check".into(), name.clone()));
-                    out.push(SseCheck {
-                        name,
-                        tag_set: super::intern(tags),
-                        condition,
-                    });
-                }
-                None => ok = false,
-            }
-        }
-        ok.then_some(out)
+        self.named_checks(defs, path, ctx, |d| d.name.as_deref(), Self::sse_check)
     }
 
     /// One check and its default name.

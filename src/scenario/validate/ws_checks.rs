@@ -86,24 +86,7 @@ impl Validator<'_> {
         path: &FieldPath,
         ctx: &StepCtx,
     ) -> Option<Vec<WsCheck>> {
-        let mut out = Vec::new();
-        let mut ok = true;
-        for (i, def) in defs.iter().enumerate() {
-            match self.ws_check(def, &path.index(i)) {
-                Some((condition, described)) => {
-                    let name = def.name.clone().unwrap_or(described);
-                    let mut tags = ctx.tags();
-                    tags.push(("check".into(), name.clone()));
-                    out.push(WsCheck {
-                        name,
-                        tag_set: super::intern(tags),
-                        condition,
-                    });
-                }
-                None => ok = false,
-            }
-        }
-        ok.then_some(out)
+        self.named_checks(defs, path, ctx, |d| d.name.as_deref(), Self::ws_check)
     }
 
     /// One session check and its default name.
