@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use crate::metrics::{MetricId, MetricRegistry, SampleBatch, Sink, TagInterner, TagSetId};
-use crate::output::sample_file::{Rfc3339Clock, SampleFileSink, SampleFormat, check_options};
+use crate::output::sample_file::{Rfc3339Clock, SampleFileSink, SampleFormat};
 use crate::output::{OutputConfigError, OutputContext, OutputSpec};
 
 /// The header line's columns, in order.
@@ -67,7 +67,7 @@ impl TimeFormat {
 
 /// Builds the CSV file sink for `spec` (`--out csv=FILE`).
 pub fn build(spec: &OutputSpec, ctx: &OutputContext) -> Result<Box<dyn Sink>, OutputConfigError> {
-    check_options(spec, &["time_format"])?;
+    spec.check_options(&["time_format"])?;
     let time_format = match spec.extra.get("time_format") {
         None => TimeFormat::Unix,
         Some(text) => TimeFormat::parse(text).ok_or_else(|| OutputConfigError::BadOption {

@@ -13,12 +13,12 @@ use crate::metrics::{
     MetricDef, MetricId, MetricKind, MetricRegistry, SampleBatch, Sink, TagInterner, TagSetId,
     ValueType,
 };
-use crate::output::sample_file::{Rfc3339Clock, SampleFileSink, SampleFormat, check_options};
+use crate::output::sample_file::{Rfc3339Clock, SampleFileSink, SampleFormat};
 use crate::output::{OutputConfigError, OutputContext, OutputSpec};
 
 /// Builds the JSON-lines file sink for `spec` (`--out json=FILE`).
 pub fn build(spec: &OutputSpec, ctx: &OutputContext) -> Result<Box<dyn Sink>, OutputConfigError> {
-    check_options(spec, &[])?;
+    spec.check_options(&[])?;
     let format = JsonLines::new(ctx.registry.clone(), &ctx.testid);
     Ok(Box::new(SampleFileSink::new(spec, format)?))
 }

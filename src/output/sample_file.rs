@@ -221,23 +221,6 @@ impl<F: SampleFormat> Sink for SampleFileSink<F> {
     }
 }
 
-/// Refuses any kind-specific option not in `known`.
-pub fn check_options(spec: &OutputSpec, known: &[&str]) -> Result<(), OutputConfigError> {
-    match spec.extra.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(key) => Err(OutputConfigError::UnknownOption {
-            origin: spec.origin.clone(),
-            kind: spec.kind,
-            key: key.clone(),
-            known: if known.is_empty() {
-                "none".to_string()
-            } else {
-                known.join(", ")
-            },
-        }),
-        None => Ok(()),
-    }
-}
-
 /// Appends `time_ns` (since the Unix epoch) as RFC 3339 UTC with
 /// nanoseconds: `2024-05-01T12:00:00.123456789Z`.
 pub fn push_rfc3339_nanos(out: &mut Vec<u8>, time_ns: u64) {

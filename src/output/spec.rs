@@ -164,6 +164,23 @@ impl OutputSpec {
         }
     }
 
+    /// Refuses any kind-specific option not in `known`.
+    pub fn check_options(&self, known: &[&str]) -> Result<(), OutputConfigError> {
+        match self.extra.keys().find(|k| !known.contains(&k.as_str())) {
+            Some(key) => Err(OutputConfigError::UnknownOption {
+                origin: self.origin.clone(),
+                kind: self.kind,
+                key: key.clone(),
+                known: if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                },
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The name shown in messages and the summary: `prometheus-rw`, or
     /// `prometheus-rw#2` when a run has two of the same kind is up to the
     /// caller; this is the kind and target without credentials or query.

@@ -5,7 +5,7 @@
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderValue};
 
-use crate::output::spec::{OutputConfigError, OutputKind, OutputSpec};
+use crate::output::spec::{OutputConfigError, OutputSpec};
 
 /// The environment variable holding the v2 API token, unless `token_env`
 /// names another.
@@ -62,18 +62,7 @@ impl InfluxConfig {
             key: key.to_string(),
             message,
         };
-        if let Some(key) = spec
-            .extra
-            .keys()
-            .find(|k| !KNOWN_OPTIONS.contains(&k.as_str()))
-        {
-            return Err(OutputConfigError::UnknownOption {
-                origin: spec.origin.clone(),
-                kind: OutputKind::InfluxDb,
-                key: key.clone(),
-                known: KNOWN_OPTIONS.join(", "),
-            });
-        }
+        spec.check_options(KNOWN_OPTIONS)?;
         let mode = match spec.extra.get("mode").map(String::as_str) {
             None | Some("points") => Mode::Points,
             Some("aggregate") => Mode::Aggregate,
@@ -258,6 +247,7 @@ fn percent_decode(segment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::spec::OutputKind;
 
     fn spec(target: &str, extra: &[(&str, &str)]) -> OutputSpec {
         let mut spec = OutputSpec::new(OutputKind::InfluxDb, target);

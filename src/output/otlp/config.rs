@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::output::spec::{OutputConfigError, OutputKind, OutputSpec, Secret};
+use crate::output::spec::{OutputConfigError, OutputSpec, Secret};
 
 /// Default explicit bucket boundaries, in the instrument's unit (seconds
 /// for time trends): 1 ms to 60 s, about three per decade, where HTTP
@@ -62,18 +62,7 @@ pub fn parse(
         key: key.to_string(),
         message,
     };
-    if let Some(key) = spec
-        .extra
-        .keys()
-        .find(|k| !KNOWN_OPTIONS.contains(&k.as_str()))
-    {
-        return Err(OutputConfigError::UnknownOption {
-            origin: spec.origin.clone(),
-            kind: OutputKind::Otlp,
-            key: key.clone(),
-            known: KNOWN_OPTIONS.join(", "),
-        });
-    }
+    spec.check_options(KNOWN_OPTIONS)?;
 
     let protocol_choice = match spec.extra.get("protocol") {
         Some(p) => Some(parse_protocol(p).ok_or_else(|| {

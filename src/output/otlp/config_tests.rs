@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
+use crate::output::spec::OutputKind;
 
 fn spec(target: &str, extra: &[(&str, &str)]) -> OutputSpec {
     let mut spec = OutputSpec::new(OutputKind::Otlp, target);
