@@ -2,6 +2,33 @@
 //! path) instead of stopping at the first; `load` then turns paths into line
 //! numbers. Helpers return `Option`: `None` means "reported, keep going".
 
+/// A request-check `ConditionDef` with the given subject fields and the
+/// comparison operators (`exists`, `equals`, ... `in`) copied from `$def`:
+/// SSE checks, WebSocket expects and WebSocket reply checks have the request
+/// checks' operators under the same names and are validated as request
+/// checks. One list, so an operator added to `ConditionDef` is added here
+/// once for all of them.
+macro_rules! condition_with_operators {
+    ($def:expr, { $($subject:ident: $value:expr),* $(,)? }) => {{
+        let def = $def;
+        crate::scenario::model::ConditionDef {
+            $($subject: $value,)*
+            exists: def.exists,
+            equals: def.equals.clone(),
+            not_equals: def.not_equals.clone(),
+            contains: def.contains.clone(),
+            not_contains: def.not_contains.clone(),
+            matches: def.matches.clone(),
+            lt: def.lt.clone(),
+            lte: def.lte.clone(),
+            gt: def.gt.clone(),
+            gte: def.gte.clone(),
+            one_of: def.one_of.clone(),
+            ..crate::scenario::model::ConditionDef::default()
+        }
+    }};
+}
+
 mod arrival;
 mod checks;
 mod env;

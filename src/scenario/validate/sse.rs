@@ -6,9 +6,7 @@ use super::steps::StepCtx;
 use crate::protocol::sse::DEFAULT_MAX_EVENT_BYTES;
 use crate::scenario::condition::Condition;
 use crate::scenario::locate::FieldPath;
-use crate::scenario::model::{
-    ConditionDef, ExtractDef, RequestDef, SseCheckDef, SseDef, SseExtractDef,
-};
+use crate::scenario::model::{ExtractDef, RequestDef, SseCheckDef, SseDef, SseExtractDef};
 use crate::scenario::sse_plan::{CountOp, EventPick, SseCheck, SseCondition, SseExtract, SseStep};
 
 const SUBJECTS: &str = "status, events, data_contains or json";
@@ -158,21 +156,7 @@ impl Validator<'_> {
             _ => {
                 let pick = self.event_pick(def.on.as_deref(), &path.key("on"));
                 // The operators are those of request checks: validate them there.
-                let as_request = ConditionDef {
-                    json: def.json.clone(),
-                    exists: def.exists,
-                    equals: def.equals.clone(),
-                    not_equals: def.not_equals.clone(),
-                    contains: def.contains.clone(),
-                    not_contains: def.not_contains.clone(),
-                    matches: def.matches.clone(),
-                    lt: def.lt.clone(),
-                    lte: def.lte.clone(),
-                    gt: def.gt.clone(),
-                    gte: def.gte.clone(),
-                    one_of: def.one_of.clone(),
-                    ..ConditionDef::default()
-                };
+                let as_request = condition_with_operators!(def, { json: def.json.clone() });
                 let condition = self.condition(&as_request, path, true)?;
                 let pick = pick?;
                 let described = format!("{} event {}", pick.as_str(), condition.describe());

@@ -10,7 +10,7 @@ use super::request::default_name;
 use super::steps::StepCtx;
 use crate::scenario::condition::Condition;
 use crate::scenario::locate::FieldPath;
-use crate::scenario::model::{ConditionDef, ExtractDef};
+use crate::scenario::model::ExtractDef;
 use crate::scenario::template::{Template, TemplateBuilder};
 use crate::scenario::ws_model::{WebSocketDef, WsExpectDef, WsHoldDef, WsSendDef, WsStepDef};
 use crate::scenario::ws_plan::{WebSocketStep, WsAction, WsExpect, WsHold, WsPayload};
@@ -328,21 +328,7 @@ impl Validator<'_> {
     /// What a message must satisfy: `Some(None)` accepts any message.
     fn ws_matcher(&mut self, def: &WsExpectDef, path: &FieldPath) -> Option<Option<Condition>> {
         if let Some(json) = &def.json {
-            let mut as_request = ConditionDef {
-                json: Some(json.clone()),
-                exists: def.exists,
-                equals: def.equals.clone(),
-                not_equals: def.not_equals.clone(),
-                contains: def.contains.clone(),
-                not_contains: def.not_contains.clone(),
-                matches: def.matches.clone(),
-                lt: def.lt.clone(),
-                lte: def.lte.clone(),
-                gt: def.gt.clone(),
-                gte: def.gte.clone(),
-                one_of: def.one_of.clone(),
-                ..ConditionDef::default()
-            };
+            let mut as_request = condition_with_operators!(def, { json: Some(json.clone()) });
             let no_operator = as_request.exists.is_none()
                 && [
                     &as_request.equals,

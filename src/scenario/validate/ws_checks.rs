@@ -6,7 +6,6 @@ use super::Validator;
 use super::steps::StepCtx;
 use crate::scenario::condition::Condition;
 use crate::scenario::locate::FieldPath;
-use crate::scenario::model::ConditionDef;
 use crate::scenario::plan::CheckSpec;
 use crate::scenario::sse_plan::CountOp;
 use crate::scenario::ws_model::{WsCheckDef, WsReplyCheckDef};
@@ -42,23 +41,11 @@ impl Validator<'_> {
                 continue;
             };
             // The subjects and operators are those of request checks.
-            let as_request = ConditionDef {
+            let as_request = condition_with_operators!(def, {
                 json: def.json.clone(),
                 body_contains: def.data_contains.clone(),
                 body_matches: def.data_matches.clone(),
-                exists: def.exists,
-                equals: def.equals.clone(),
-                not_equals: def.not_equals.clone(),
-                contains: def.contains.clone(),
-                not_contains: def.not_contains.clone(),
-                matches: def.matches.clone(),
-                lt: def.lt.clone(),
-                lte: def.lte.clone(),
-                gt: def.gt.clone(),
-                gte: def.gte.clone(),
-                one_of: def.one_of.clone(),
-                ..ConditionDef::default()
-            };
+            });
             let Some(condition) = self.condition(&as_request, &at, true) else {
                 ok = false;
                 continue;
