@@ -57,20 +57,7 @@ impl Vu {
             url.push_str(&pairs.finish());
         }
 
-        let mut headers = HeaderMap::new();
-        for (name, value) in &step.headers {
-            headers.append(name.clone(), self.header_value(name, value, step)?);
-        }
-        // A default header that cannot be rendered yet is left out: the usual
-        // case is `Authorization: Bearer {{ token }}` on the login request
-        // that sets `token`.
-        for (name, value) in &self.ctx.plan.http.default_headers {
-            if !headers.contains_key(name)
-                && let Ok(value) = self.header_value(name, value, step)
-            {
-                headers.insert(name.clone(), value);
-            }
-        }
+        let mut headers = self.headers(&step.headers, step)?;
 
         let body = match &step.body {
             RequestBody::Empty => Bytes::new(),
@@ -116,6 +103,29 @@ impl Vu {
             .render(&self.scope, &mut out)
             .map_err(|e| IterationError(format!("{} {:?}: {}", step.kind(), step.name(), e.0)))?;
         Ok(out)
+    }
+
+    /// The step's own headers, then the run's default headers it does not
+    /// set. A default header that cannot be rendered yet is left out: the
+    /// usual case is `Authorization: Bearer {{ token }}` on the login
+    /// request that sets `token`.
+    pub(super) fn headers(
+        &self,
+        own: &[(HeaderName, Template)],
+        step: &impl NamedStep,
+    ) -> Result<HeaderMap, IterationError> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in own {
+            headers.append(name.clone(), self.header_value(name, value, step)?);
+        }
+        for (name, value) in &self.ctx.plan.http.default_headers {
+            if !headers.contains_key(name)
+                && let Ok(value) = self.header_value(name, value, step)
+            {
+                headers.insert(name.clone(), value);
+            }
+        }
+        Ok(headers)
     }
 
     /// Renders a header value of `step`.

@@ -287,18 +287,7 @@ impl Vu {
 
     fn ws_request(&self, step: &WebSocketStep) -> Result<WsConnectRequest, IterationError> {
         let url = self.text(&step.url, step)?;
-        let mut headers = HeaderMap::new();
-        for (name, value) in &step.headers {
-            headers.append(name.clone(), self.header_value(name, value, step)?);
-        }
-        // As for requests: a default header that cannot be rendered yet is left out.
-        for (name, value) in &self.ctx.plan.http.default_headers {
-            if !headers.contains_key(name)
-                && let Ok(value) = self.header_value(name, value, step)
-            {
-                headers.insert(name.clone(), value);
-            }
-        }
+        let mut headers = self.headers(&step.headers, step)?;
         if !headers.contains_key(USER_AGENT)
             && let Ok(agent) = HeaderValue::from_str(&self.ctx.plan.http.user_agent)
         {
