@@ -47,9 +47,8 @@ taskset -c 0 "$STAMPEDE" demo --listen "127.0.0.1:$port" >"$work/demo.log" 2>&1 
 demo_pid=$!
 wait_http "$base/health"
 
-cat >"$work/ws-hold.yaml" <<EOF
-env:
-  BASE_URL: $base
+# Both scenarios log in once, in the test-level setup.
+login_setup=$(cat <<'EOF'
 setup:
   - request:
       name: login
@@ -58,6 +57,13 @@ setup:
       json: { email: "bench@example.com", password: "pw" }
       checks: [ { status: 200 } ]
       extract: { token: { json: access_token } }
+EOF
+)
+
+cat >"$work/ws-hold.yaml" <<EOF
+env:
+  BASE_URL: $base
+$login_setup
 scenarios:
   held:
     executor: per-vu-iterations
@@ -82,14 +88,7 @@ EOF
 cat >"$work/sse-streams.yaml" <<EOF
 env:
   BASE_URL: $base
-setup:
-  - request:
-      name: login
-      method: POST
-      url: "{{ BASE_URL }}/auth/login"
-      json: { email: "bench@example.com", password: "pw" }
-      checks: [ { status: 200 } ]
-      extract: { token: { json: access_token } }
+$login_setup
 scenarios:
   streams:
     executor: per-vu-iterations

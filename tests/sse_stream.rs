@@ -9,21 +9,10 @@ use common::*;
 use stampede::demo::DemoConfig;
 use stampede::metrics::{SeriesValue, Summary};
 
-const LOGIN: &str = r#"
-    setup:
-      - request:
-          name: login
-          method: POST
-          url: "{{ BASE_URL }}/auth/login"
-          json: { email: "sse-{{ __VU }}@example.com", password: pw }
-          extract:
-            token: { json: access_token }
-"#;
-
+/// The per-VU-iterations scenario of these tests: every VU logs in, then
+/// runs `flow` with its token.
 fn scenario(vus: u64, iterations: u64, flow: &str) -> String {
-    format!(
-        "http:\n  headers: {{ Authorization: \"Bearer {{{{ token }}}}\" }}\nscenarios:\n  s:\n    executor: per-vu-iterations\n    vus: {vus}\n    iterations: {iterations}\n{LOGIN}    flow:\n{flow}"
-    )
+    logged_in_scenario("sse", vus, iterations, flow)
 }
 
 /// (count, min, max) of a trend over all series.

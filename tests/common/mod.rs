@@ -119,3 +119,29 @@ pub fn trend_where(summary: &Summary, name: &str, filter: &[(&str, &str)]) -> (u
 pub fn within(value: f64, target: f64, tolerance: f64) -> bool {
     (value - target).abs() <= tolerance
 }
+
+/// One per-vu-iterations scenario `s` against the demo target: each VU logs
+/// in once as `<user>-<VU>@example.com` and sends the token on every
+/// request (`http.headers`), then runs `flow` (YAML list items indented six
+/// spaces).
+pub fn logged_in_scenario(user: &str, vus: u64, iterations: u64, flow: &str) -> String {
+    format!(
+        r#"http:
+  headers: {{ Authorization: "Bearer {{{{ token }}}}" }}
+scenarios:
+  s:
+    executor: per-vu-iterations
+    vus: {vus}
+    iterations: {iterations}
+    setup:
+      - request:
+          name: login
+          method: POST
+          url: "{{{{ BASE_URL }}}}/auth/login"
+          json: {{ email: "{user}-{{{{ __VU }}}}@example.com", password: pw }}
+          extract:
+            token: {{ json: access_token }}
+    flow:
+{flow}"#
+    )
+}
