@@ -136,7 +136,11 @@ def load(name):
     m = json.load(open(f"{work}/{name}.json"))["metrics"]
     return m, int(open(f"{work}/{name}.rc").read()), int(open(f"{work}/{name}.rss").read()), open(f"{work}/{name}.wall").read().strip()
 def count(m, k): return int(m.get(k, {}).get("count", 0))
-def trend(m, k, q): return m.get(k, {}).get(q)
+def trend(m, k, q, digits=1, scale=1):
+    """A trend statistic formatted, or – when the trend has no samples
+    (e.g. no pings when HOLD is shorter than the ping interval)."""
+    v = m.get(k, {}).get(q)
+    return "–" if v is None else f"{v / scale:.{digits}f}"
 lines = [f"# Streams at scale: {ws:,} WebSocket sessions held {hold}, {sse:,} SSE streams", "", machine, "", f"Version: {version}", "",
          "Demo target in its own process on CPU 0, stampede on CPU 1, both on 127.0.0.1.", ""]
 m, rc, rss, wall = load("ws-hold")
@@ -149,9 +153,9 @@ lines += ["## WebSocket", "",
           f"| ws_ping samples | {count(m, 'ws_ping'):,} | {ws * pings_each:,} |",
           f"| http_req_failed (upgrades) | {m['http_req_failed']['value'] * 100:.2f}% | 0% |",
           f"| checks failed | {m['checks']['fails'] if 'fails' in m['checks'] else '-'} | 0 |",
-          f"| ws_connecting p(95) / max (ms) | {trend(m, 'ws_connecting', 'p(95)'):.1f} / {trend(m, 'ws_connecting', 'max'):.1f} | |",
-          f"| ws_ping p(95) / max (ms) | {trend(m, 'ws_ping', 'p(95)'):.2f} / {trend(m, 'ws_ping', 'max'):.2f} | |",
-          f"| ws_session_duration med (s) | {trend(m, 'ws_session_duration', 'med') / 1000:.2f} | |",
+          f"| ws_connecting p(95) / max (ms) | {trend(m, 'ws_connecting', 'p(95)')} / {trend(m, 'ws_connecting', 'max')} | |",
+          f"| ws_ping p(95) / max (ms) | {trend(m, 'ws_ping', 'p(95)', 2)} / {trend(m, 'ws_ping', 'max', 2)} | |",
+          f"| ws_session_duration med (s) | {trend(m, 'ws_session_duration', 'med', 2, 1000)} | |",
           f"| stampede peak RSS (whole process) | {rss / 1024:.1f} MB ({rss / ws:.1f} KB per session, all included) | |",
           f"| wall time, exit code | {wall}, {rc} | |", ""]
 m, rc, rss, wall = load("sse-streams")
@@ -161,8 +165,8 @@ lines += ["## Server-Sent Events", "",
           f"| streams (sse_events_per_stream samples) | {count(m, 'sse_events_per_stream'):,} | {sse:,} |",
           f"| sse_events | {count(m, 'sse_events'):,} | {sse * tokens:,} |",
           f"| http_req_failed | {m['http_req_failed']['value'] * 100:.2f}% | 0% |",
-          f"| sse_time_to_first_event p(95) (ms) | {trend(m, 'sse_time_to_first_event', 'p(95)'):.1f} | ≈100 |",
-          f"| sse_event_gap p(50) / p(99) (ms) | {trend(m, 'sse_event_gap', 'med'):.1f} / {trend(m, 'sse_event_gap', 'p(99)'):.1f} | 100 |",
+          f"| sse_time_to_first_event p(95) (ms) | {trend(m, 'sse_time_to_first_event', 'p(95)')} | ≈100 |",
+          f"| sse_event_gap p(50) / p(99) (ms) | {trend(m, 'sse_event_gap', 'med')} / {trend(m, 'sse_event_gap', 'p(99)')} | 100 |",
           f"| stampede peak RSS (whole process) | {rss / 1024:.1f} MB ({rss / sse:.1f} KB per stream, all included) | |",
           f"| wall time, exit code | {wall}, {rc} | |", "",
           f"Demo server peak RSS over both runs: {int(demo_hwm) / 1024:.1f} MB.", "",
