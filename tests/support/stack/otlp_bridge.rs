@@ -63,6 +63,8 @@ struct Shared {
     errors: Mutex<Vec<String>>,
     requests: Mutex<u64>,
     series_written: Mutex<u64>,
+    /// The coarsest exponential-histogram scale seen.
+    min_scale: Mutex<Option<i32>>,
 }
 
 /// A running bridge; stops when dropped.
@@ -132,6 +134,12 @@ impl OtlpBridge {
         self.shared.errors.lock().unwrap().clone()
     }
 
+    /// The coarsest exponential-histogram scale stampede sent (it bounds
+    /// the resolution of the percentiles read back).
+    pub fn min_scale(&self) -> Option<i32> {
+        *self.shared.min_scale.lock().unwrap()
+    }
+
     /// OTLP requests translated and written.
     pub fn requests(&self) -> u64 {
         *self.shared.requests.lock().unwrap()
@@ -178,9 +186,15 @@ fn translate_and_write(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Res
     let request =
         ExportMetricsServiceRequest::decode(raw.as_slice()).map_err(|e| format!("decode: {e}"))?;
     let series = translate(&request)?;
+    for s in &series {
+        for h in &s.histograms {
+            let mut min = shared.min_scale.lock().unwrap();
+            *min = Some(min.map_or(h.schema, |m| m.min(h.schema)));
+        }
+    }
     let count = series.len() as u64;
-    let compressed = encode_request(&WriteRequest { timeseries: series })
-        .map_err(|e| format!("snappy: {e}"))?;
+    let compressed =
+        encode_request(&WriteRequest { timeseries: series }).map_err(|e| format!("snappy: {e}"))?;
     let resp = http::post_bytes(
         shared.remote_write_port,
         "/api/v1/write",
@@ -293,12 +307,7 @@ fn labels(name: &str, resource: &[KeyValue], attributes: &[KeyValue]) -> Vec<Lab
     for kv in attributes {
         map.insert(label_name(&kv.key), string_value(kv));
     }
-    let get = |key: &str| {
-        resource
-            .iter()
-            .find(|kv| kv.key == key)
-            .map(string_value)
-    };
+    let get = |key: &str| resource.iter().find(|kv| kv.key == key).map(string_value);
     if let Some(service) = get("service.name") {
         let job = match get("service.namespace") {
             Some(ns) => format!("{ns}/{service}"),
