@@ -240,3 +240,74 @@ async fn an_unscraped_endpoint_stops_at_the_linger_limit() {
     );
     demo.shutdown().await;
 }
+
+fn stampede_cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .env_remove("BASE_URL")
+        .env("STAMPEDE_LOG", "warn")
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+#[test]
+fn port_zero_prints_the_port_actually_bound() {
+    let out = stampede_cli(&[
+        "run",
+        "--demo",
+        "--quiet",
+        "--url",
+        "{{ BASE_URL }}/health",
+        "--iterations",
+        "2",
+        "--metrics-listen",
+        "127.0.0.1:0",
+        "--metrics-linger",
+        "0s",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let prefix = "metrics endpoint (http://127.0.0.1:";
+    let at = stderr
+        .find(prefix)
+        .unwrap_or_else(|| panic!("endpoint in the run header: {stderr}"));
+    let port: u16 = stderr[at + prefix.len()..]
+        .split('/')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("a port number: {stderr}"));
+    assert_ne!(port, 0, "{stderr}");
+    assert!(
+        !stderr.contains("serving the final values"),
+        "no linger with 0s: {stderr}"
+    );
+}
+
+#[test]
+fn linger_flag_errors_name_the_flag() {
+    let out = stampede_cli(&[
+        "run",
+        "--url",
+        "http://127.0.0.1:9/",
+        "--metrics-listen",
+        "127.0.0.1:0",
+        "--metrics-linger",
+        "11m",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("invalid value '11m' for '--metrics-linger <DURATION>': at most 10m"),
+        "{stderr}"
+    );
+    let out = stampede_cli(&[
+        "run",
+        "--url",
+        "http://127.0.0.1:9/",
+        "--metrics-linger",
+        "5s",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--metrics-listen <ADDR>"), "{stderr}");
+}
