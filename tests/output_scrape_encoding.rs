@@ -65,9 +65,8 @@ fn point(metric: stampede::metrics::MetricId, tags: TagSet, total: SeriesValue) 
     }
 }
 
-fn state(with_outcome: bool) -> ScrapeState {
-    let mut state = ScrapeState::new(Arc::new(MetricRegistry::with_builtins()), "t-1".into());
-    let snapshot = Snapshot {
+fn snapshot() -> Snapshot {
+    Snapshot {
         time: SystemTime::UNIX_EPOCH + Duration::from_millis(TS_MS),
         elapsed: Duration::from_secs(5),
         interval: Duration::from_secs(1),
@@ -103,7 +102,12 @@ fn state(with_outcome: bool) -> ScrapeState {
             ),
         ],
         samples: None,
-    };
+    }
+}
+
+fn state(with_outcome: bool) -> ScrapeState {
+    let mut state = ScrapeState::new(Arc::new(MetricRegistry::with_builtins()), "t-1".into());
+    let snapshot = snapshot();
     state.markers.observe(&snapshot);
     for p in &snapshot.series {
         state.set(p.metric, &p.tags, &p.total);
@@ -389,4 +393,80 @@ stampede_vus{{{run}}} 5
         !text.contains("stampede_http_req_duration_seconds"),
         "the histogram's name is left to protobuf scrapers"
     );
+}
+
+/// (name, labels as `k=v` joined, value or histogram) of one series.
+type Flat = (String, String, Result<f64, Histogram>);
+
+fn join(labels: impl Iterator<Item = (String, String)>) -> String {
+    labels
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The endpoint serves exactly the series remote-write sends (without
+/// trend statistics, which are per push interval and not served, and
+/// without `job`, which the scraper sets): same names, labels, values and
+/// native histograms. That is what lets the dashboards, tested against
+/// remote-write, read a scraped run.
+#[test]
+fn protobuf_series_equal_the_remote_write_series() {
+    use stampede::output::prometheus_rw::RemoteWriteEncoder;
+    use stampede::output::prometheus_rw::RemoteWriteOptions;
+
+    let without_stats = std::collections::BTreeMap::from([(
+        "trend_stats".to_string(),
+        String::new(),
+    )]);
+    let options = RemoteWriteOptions::parse(&without_stats, "test").unwrap();
+    let registry = Arc::new(MetricRegistry::with_builtins());
+    let mut encoder = RemoteWriteEncoder::new(options, registry, "t-1".into());
+    // The snapshot the state was built from.
+    encoder.observe(&snapshot());
+    let families = state(false).families(Exposition::Protobuf);
+    let mut pushed: Vec<Flat> = encoder
+        .series_at(1)
+        .into_iter()
+        .map(|s| {
+            let name = s
+                .labels
+                .iter()
+                .find(|l| l.name == "__name__")
+                .unwrap()
+                .value
+                .clone();
+            let labels = join(
+                s.labels
+                    .iter()
+                    .filter(|l| l.name != "__name__" && l.name != "job")
+                    .map(|l| (l.name.clone(), l.value.clone())),
+            );
+            let value = match s.histograms.first() {
+                Some(h) => Err(Histogram::from_remote_write(h)),
+                None => Ok(s.samples[0].value),
+            };
+            (name, labels, value)
+        })
+        .collect();
+    let mut served: Vec<Flat> = families
+        .iter()
+        .filter(|f| !f.name.starts_with("stampede_test_"))
+        .flat_map(|f| {
+            f.metric.iter().map(|m| {
+                let labels = join(m.label.iter().map(|l| (l.name.clone(), l.value.clone())));
+                let value = match (&m.counter, &m.gauge, &m.histogram) {
+                    (Some(c), _, _) => Ok(c.value),
+                    (_, Some(g), _) => Ok(g.value),
+                    (_, _, Some(h)) => Err(h.clone()),
+                    _ => panic!("a value in {m:?}"),
+                };
+                (f.name.clone(), labels, value)
+            })
+        })
+        .collect();
+    pushed.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    served.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    assert_eq!(served.len(), 7, "{served:?}");
+    assert_eq!(served, pushed);
 }
