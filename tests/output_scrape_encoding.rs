@@ -415,10 +415,8 @@ fn protobuf_series_equal_the_remote_write_series() {
     use stampede::output::prometheus_rw::RemoteWriteEncoder;
     use stampede::output::prometheus_rw::RemoteWriteOptions;
 
-    let without_stats = std::collections::BTreeMap::from([(
-        "trend_stats".to_string(),
-        String::new(),
-    )]);
+    let without_stats =
+        std::collections::BTreeMap::from([("trend_stats".to_string(), String::new())]);
     let options = RemoteWriteOptions::parse(&without_stats, "test").unwrap();
     let registry = Arc::new(MetricRegistry::with_builtins());
     let mut encoder = RemoteWriteEncoder::new(options, registry, "t-1".into());
