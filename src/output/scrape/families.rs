@@ -96,6 +96,7 @@ impl ScrapeState {
                 }
                 SeriesValue::Trend(trend) => match format {
                     Exposition::Protobuf => {
+                        // No timestamp: a scraped sample takes the scrape's.
                         let native = self.layout.convert_trend(def.contains, trend, 0);
                         out.add(
                             names.histogram(),

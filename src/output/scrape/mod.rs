@@ -64,6 +64,8 @@ pub struct ScrapeOptions {
 
 impl ScrapeOptions {
     /// The time the sink may take to finish: the linger and the shutdown.
+    /// The engine's `sink_finish_timeout` must be at least this, or the
+    /// linger is cut short (the CLI adds it to the finish budget).
     pub fn finish_budget(&self) -> Duration {
         self.linger + SHUTDOWN_TIMEOUT
     }
