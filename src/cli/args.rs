@@ -142,9 +142,12 @@ pub struct RunArgs {
     /// A tag (label) added to every series; repeatable.
     #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub tags: Vec<(String, String)>,
-    /// Serve live Prometheus metrics at http://ADDR/metrics while the test runs.
+    /// Serve live Prometheus metrics at http://ADDR/metrics while the test runs (port 0: a free port, printed).
     #[arg(long, value_name = "ADDR")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// After the run, keep serving the final values until a scrape reads them, at most this long (0s: stop with the run).
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_linger, requires = "metrics_listen")]
+    pub metrics_linger: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -218,6 +221,16 @@ fn parse_duration_arg(text: &str) -> Result<Duration, String> {
 fn parse_positive_duration(text: &str) -> Result<Duration, String> {
     match parse_duration(text)? {
         d if d.is_zero() => Err("must be longer than 0s".into()),
+        d => Ok(d),
+    }
+}
+
+/// `--metrics-linger`: a duration up to 10 minutes, so a run without a
+/// scraper still ends in bounded time.
+fn parse_linger(text: &str) -> Result<Duration, String> {
+    const MAX: Duration = Duration::from_secs(600);
+    match parse_duration(text)? {
+        d if d > MAX => Err("at most 10m".into()),
         d => Ok(d),
     }
 }

@@ -142,13 +142,19 @@ pub async fn start_outputs(
     cli_outputs: Vec<OutputSpec>,
     args: &RunArgs,
 ) -> Result<StartedOutputs, i32> {
+    let scrape_options = args.metrics_listen.map(|addr| scrape::ScrapeOptions {
+        addr,
+        linger: args.metrics_linger,
+    });
+    // The endpoint's linger counts too: the run waits for it.
     let finish_timeout = plan
         .outputs
         .iter()
         .chain(&cli_outputs)
         .map(|s| s.common.flush_timeout + FINISH_MARGIN)
+        .chain(scrape_options.map(|o| o.finish_budget() + FINISH_MARGIN))
         .fold(SINK_FINISH_TIMEOUT, Duration::max);
-    if plan.outputs.is_empty() && cli_outputs.is_empty() && args.metrics_listen.is_none() {
+    if plan.outputs.is_empty() && cli_outputs.is_empty() && scrape_options.is_none() {
         return Ok(StartedOutputs {
             sinks: Vec::new(),
             finish_timeout,
@@ -185,11 +191,14 @@ pub async fn start_outputs(
     if let Some(code) = failed {
         return Err(code);
     }
-    if let Some(addr) = args.metrics_listen {
-        match scrape::serve(addr, &ctx).await {
-            Ok(sink) => {
-                names.push(format!("metrics endpoint (http://{addr}/metrics)"));
-                sinks.push(sink);
+    if let Some(options) = scrape_options {
+        let addr = options.addr;
+        match scrape::serve(options, &ctx, |line| eprintln!("{line}")).await {
+            Ok(endpoint) => {
+                // The bound address: with port 0 the one the system picked.
+                let url = format!("http://{}/metrics", endpoint.local_addr);
+                names.push(format!("metrics endpoint ({url})"));
+                sinks.push(endpoint.sink);
             }
             Err(e) => {
                 eprintln!("error: --metrics-listen {addr}: {e}");

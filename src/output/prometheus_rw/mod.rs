@@ -22,7 +22,7 @@ use http::{HeaderMap, HeaderName, HeaderValue};
 
 pub use encoder::RemoteWriteEncoder;
 pub use options::{HistogramMode, Naming, RemoteWriteOptions, TrendStat};
-pub use sink::RemoteWriteSink;
+pub use sink::{RemoteWriteSink, TEST_END_METRIC, TEST_START_METRIC, THRESHOLD_METRIC};
 
 use crate::metrics::Sink;
 use crate::output::{Delivery, OutputConfigError, OutputContext, OutputSpec};

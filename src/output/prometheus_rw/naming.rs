@@ -93,6 +93,13 @@ impl MetricNames {
         self.with_unit(self.prefix.clone())
     }
 
+    /// A trend exposed as a summary (the scrape endpoint's text format):
+    /// `stampede_<m>_summary_seconds`, never the histogram's own name, so
+    /// no scraper sees one family name with two types.
+    pub fn summary(&self) -> String {
+        self.with_unit(format!("{}_summary", self.prefix))
+    }
+
     pub fn trend_stat(&self, stat: &TrendStat) -> String {
         let base = format!("{}_{}", self.prefix, stat.suffix());
         match (self.naming, stat) {
@@ -202,6 +209,7 @@ mod tests {
         let d = builtin::HTTP_REQ_DURATION;
         assert_eq!(s(d).histogram(), "stampede_http_req_duration_seconds");
         assert_eq!(k(d).histogram(), "k6_http_req_duration_seconds");
+        assert_eq!(s(d).summary(), "stampede_http_req_duration_summary_seconds");
         assert_eq!(
             s(d).trend_stat(&p99),
             "stampede_http_req_duration_p99_seconds"

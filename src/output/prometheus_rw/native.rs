@@ -11,6 +11,8 @@
 
 use hdrhistogram::Histogram;
 
+use crate::metrics::{TrendValue, ValueType};
+
 use super::proto::{
     self, BucketSpan, histogram::Count, histogram::ResetHint, histogram::ZeroCount,
 };
@@ -110,6 +112,23 @@ impl NativeLayout {
             timestamp,
             ..Default::default()
         }
+    }
+
+    /// The native histogram of a whole trend, in the unit remote-write
+    /// exports: seconds for time trends (the HDR holds µs, the sum ms), the
+    /// trend's own values otherwise (the HDR holds thousandths). The scrape
+    /// endpoint serves these, so both paths carry the same histogram.
+    pub fn convert_trend(
+        &self,
+        contains: ValueType,
+        trend: &TrendValue,
+        timestamp: i64,
+    ) -> proto::Histogram {
+        let (scale, sum) = match contains {
+            ValueType::Time => (1e6, trend.sum / 1000.0),
+            ValueType::Default | ValueType::Data => (1e3, trend.sum),
+        };
+        self.convert(&trend.histogram, scale, sum, timestamp)
     }
 }
 

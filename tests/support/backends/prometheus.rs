@@ -39,13 +39,19 @@ impl Prometheus {
 
     /// Starts Prometheus on `port` and waits (at most 30 s) until it is ready.
     pub async fn start_on(port: u16) -> Prometheus {
+        Self::start_with_config(port, "global: {}\n").await
+    }
+
+    /// Starts Prometheus on `port` with `config` as its prometheus.yml
+    /// (e.g. a scrape job) and waits (at most 30 s) until it is ready.
+    pub async fn start_with_config(port: u16, config_text: &str) -> Prometheus {
         assert!(
             std::path::Path::new(BINARY).exists(),
             "{BINARY} is missing: install the Debian package `prometheus` (./scripts/test.sh installs it)"
         );
         let dir = tempfile::tempdir().expect("tempdir");
         let config = dir.path().join("prometheus.yml");
-        std::fs::write(&config, "global: {}\n").expect("write config");
+        std::fs::write(&config, config_text).expect("write config");
         let child = Command::new(BINARY)
             .arg(format!("--config.file={}", config.display()))
             .arg(format!(
