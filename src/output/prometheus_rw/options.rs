@@ -6,8 +6,9 @@ use super::native::{MAX_SCHEMA, MIN_SCHEMA};
 use crate::output::spec::{OutputConfigError, OutputKind, OutputSpec};
 
 /// Every option this output understands, for the unknown-option message.
-pub const KNOWN_OPTIONS: [&str; 5] = [
+pub const KNOWN_OPTIONS: [&str; 6] = [
     "trend_stats",
+    "trend_stats_window",
     "histograms",
     "naming",
     "stale_markers",
@@ -44,7 +45,29 @@ pub enum Naming {
     K6,
 }
 
-/// One statistic of a trend, computed over each push interval.
+/// Which samples the `trend_stats` gauges summarize.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrendStatsWindow {
+    /// The samples of the push interval only: a gauge shows how latency
+    /// moves during the run (stampede's default).
+    Interval,
+    /// Every sample since the run started, recomputed at each push: the
+    /// last value equals the summary's (k6's behaviour, the default with
+    /// `naming=k6`, so k6 dashboards read what k6 users expect).
+    Cumulative,
+}
+
+impl TrendStatsWindow {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "interval" => Some(TrendStatsWindow::Interval),
+            "cumulative" => Some(TrendStatsWindow::Cumulative),
+            _ => None,
+        }
+    }
+}
+
+/// One statistic of a trend (over the window `trend_stats_window` picks).
 #[derive(Clone, Debug, PartialEq)]
 pub enum TrendStat {
     /// `p(N)`, 0 ≤ N ≤ 100; `suffix` is k6's series suffix (`p99`, `p999`).
@@ -111,6 +134,7 @@ impl TrendStat {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RemoteWriteOptions {
     pub trend_stats: Vec<TrendStat>,
+    pub trend_stats_window: TrendStatsWindow,
     pub histograms: HistogramMode,
     pub naming: Naming,
     pub stale_markers: bool,
@@ -121,6 +145,7 @@ impl Default for RemoteWriteOptions {
     fn default() -> Self {
         RemoteWriteOptions {
             trend_stats: parse_stats(DEFAULT_TREND_STATS).expect("the default parses"),
+            trend_stats_window: TrendStatsWindow::Interval,
             histograms: HistogramMode::Native,
             naming: Naming::Stampede,
             stale_markers: true,
@@ -140,6 +165,7 @@ impl RemoteWriteOptions {
         origin: &str,
     ) -> Result<Self, OutputConfigError> {
         let mut options = RemoteWriteOptions::default();
+        let mut window = None;
         for (key, value) in extra {
             let bad = |message: String| OutputConfigError::BadOption {
                 origin: origin.to_string(),
@@ -149,6 +175,11 @@ impl RemoteWriteOptions {
             let value = value.trim();
             match key.as_str() {
                 "trend_stats" => options.trend_stats = parse_stats(value).map_err(bad)?,
+                "trend_stats_window" => {
+                    window = Some(TrendStatsWindow::parse(value).ok_or_else(|| {
+                        bad(format!("expected interval or cumulative, got {value:?}"))
+                    })?);
+                }
                 "histograms" => {
                     options.histograms = match value {
                         "native" => HistogramMode::Native,
@@ -189,13 +220,18 @@ impl RemoteWriteOptions {
                 }
             }
         }
+        // Unless told otherwise, k6 naming behaves like k6 all the way.
+        options.trend_stats_window = window.unwrap_or(match options.naming {
+            Naming::Stampede => TrendStatsWindow::Interval,
+            Naming::K6 => TrendStatsWindow::Cumulative,
+        });
         Ok(options)
     }
 }
 
 /// A comma-separated list of statistics; empty means none. Duplicates are
 /// kept once.
-fn parse_stats(text: &str) -> Result<Vec<TrendStat>, String> {
+pub fn parse_stats(text: &str) -> Result<Vec<TrendStat>, String> {
     let mut stats: Vec<TrendStat> = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let stat = TrendStat::parse(part)?;
@@ -228,6 +264,7 @@ mod tests {
                 suffix: "p99".into()
             }]
         );
+        assert_eq!(o.trend_stats_window, TrendStatsWindow::Interval);
         assert_eq!(o.histograms, HistogramMode::Native);
         assert_eq!(o.naming, Naming::Stampede);
         assert!(o.stale_markers);
@@ -265,7 +302,7 @@ mod tests {
     fn bad_and_unknown_options_are_rejected() {
         assert_eq!(
             parse(&[("trendStats", "p(99)")]).unwrap_err().to_string(),
-            "--out #1: unknown option \"trendStats\" for prometheus-rw (known: trend_stats, histograms, naming, stale_markers, histogram_schema)"
+            "--out #1: unknown option \"trendStats\" for prometheus-rw (known: trend_stats, trend_stats_window, histograms, naming, stale_markers, histogram_schema)"
         );
         assert_eq!(
             parse(&[("trend_stats", "p(101)")]).unwrap_err().to_string(),
@@ -278,5 +315,29 @@ mod tests {
         assert!(parse(&[("histogram_schema", "9")]).is_err());
         assert!(parse(&[("stale_markers", "yes")]).is_err());
         assert!(parse(&[("naming", "otel")]).is_err());
+        assert_eq!(
+            parse(&[("trend_stats_window", "run")])
+                .unwrap_err()
+                .to_string(),
+            "--out #1: option trend_stats_window: expected interval or cumulative, got \"run\""
+        );
+    }
+
+    #[test]
+    fn k6_naming_defaults_to_cumulative_statistics_unless_told() {
+        let window = |pairs: &[(&str, &str)]| parse(pairs).unwrap().trend_stats_window;
+        assert_eq!(window(&[("naming", "k6")]), TrendStatsWindow::Cumulative);
+        assert_eq!(
+            window(&[("naming", "k6"), ("trend_stats_window", "interval")]),
+            TrendStatsWindow::Interval
+        );
+        assert_eq!(
+            window(&[("trend_stats_window", "cumulative")]),
+            TrendStatsWindow::Cumulative
+        );
+        assert_eq!(
+            window(&[("naming", "stampede")]),
+            TrendStatsWindow::Interval
+        );
     }
 }
