@@ -166,6 +166,7 @@ impl RemoteWriteOptions {
     ) -> Result<Self, OutputConfigError> {
         let mut options = RemoteWriteOptions::default();
         let mut window = None;
+        let mut stale_markers = None;
         for (key, value) in extra {
             let bad = |message: String| OutputConfigError::BadOption {
                 origin: origin.to_string(),
@@ -195,11 +196,11 @@ impl RemoteWriteOptions {
                     }
                 }
                 "stale_markers" => {
-                    options.stale_markers = match value {
+                    stale_markers = Some(match value {
                         "true" => true,
                         "false" => false,
                         _ => return Err(bad(format!("expected true or false, got {value:?}"))),
-                    }
+                    });
                 }
                 "histogram_schema" => options.histogram_schema = value
                     .parse()
@@ -220,11 +221,18 @@ impl RemoteWriteOptions {
                 }
             }
         }
-        // Unless told otherwise, k6 naming behaves like k6 all the way.
-        options.trend_stats_window = window.unwrap_or(match options.naming {
-            Naming::Stampede => TrendStatsWindow::Interval,
-            Naming::K6 => TrendStatsWindow::Cumulative,
+        // Unless told otherwise, k6 naming behaves like k6 all the way:
+        // whole-run trend statistics, and no stale markers, so the last
+        // push stays the value a dashboard's range query shows at the end
+        // (a marker 1 ms after it hides it from every step but one in a
+        // thousand).
+        let k6 = options.naming == Naming::K6;
+        options.trend_stats_window = window.unwrap_or(if k6 {
+            TrendStatsWindow::Cumulative
+        } else {
+            TrendStatsWindow::Interval
         });
+        options.stale_markers = stale_markers.unwrap_or(!k6);
         Ok(options)
     }
 }
@@ -324,7 +332,11 @@ mod tests {
     }
 
     #[test]
-    fn k6_naming_defaults_to_cumulative_statistics_unless_told() {
+    fn k6_naming_defaults_to_k6_behaviour_unless_told() {
+        let stale = |pairs: &[(&str, &str)]| parse(pairs).unwrap().stale_markers;
+        assert!(!stale(&[("naming", "k6")]));
+        assert!(stale(&[("naming", "k6"), ("stale_markers", "true")]));
+        assert!(stale(&[("naming", "stampede")]));
         let window = |pairs: &[(&str, &str)]| parse(pairs).unwrap().trend_stats_window;
         assert_eq!(window(&[("naming", "k6")]), TrendStatsWindow::Cumulative);
         assert_eq!(
