@@ -105,7 +105,7 @@ async fn otel_variables_set_endpoint_service_name_and_resource_attributes() {
     let receiver = otlp_receiver::start_http(0).await;
     let dir = tempfile::tempdir().unwrap();
     let testid = "otel-env";
-    let env = vec![
+    let env = [
         ("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.http_target()),
         ("OTEL_SERVICE_NAME", "checkout-load".to_string()),
         (
@@ -116,12 +116,9 @@ async fn otel_variables_set_endpoint_service_name_and_resource_attributes() {
         ("OTEL_EXPORTER_OTLP_COMPRESSION", "none".to_string()),
     ];
     let path = dir.path().to_path_buf();
-    let (_, summary) = tokio::task::spawn_blocking(move || {
-        let env: Vec<(&str, String)> = env.iter().map(|(k, v)| (*k, v.clone())).collect();
-        run(&path, testid, "otlp", &env)
-    })
-    .await
-    .unwrap();
+    let (_, summary) = tokio::task::spawn_blocking(move || run(&path, testid, "otlp", &env))
+        .await
+        .unwrap();
     assert_eq!(summary["metrics"]["http_reqs"]["count"], 120);
 
     let metrics = receiver.metrics();
