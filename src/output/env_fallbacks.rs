@@ -259,7 +259,8 @@ impl Filler<'_, '_> {
             "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
             "OTEL_EXPORTER_OTLP_COMPRESSION",
         ];
-        if let Some((var, text)) = self.first_of("compression", &vars) {
+        // No option of stampede's answers to it: the variable is only checked.
+        if let Some((var, text)) = vars.iter().find_map(|v| (self.env)(v).map(|t| (*v, t))) {
             match text.trim() {
                 "none" => {}
                 "gzip" => {
