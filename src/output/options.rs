@@ -270,11 +270,10 @@ impl SpecBuilder {
         }
     }
 
-    /// Reads the credentials from the environment (`env` looks a variable
-    /// up; the CLI passes the process environment, tests their own) and
-    /// returns the finished spec.
-    /// k6's and OpenTelemetry's variables fill what was left unset
-    /// ([`env_fallbacks`]).
+    /// Fills what was left unset from k6's and OpenTelemetry's variables
+    /// ([`env_fallbacks`]), reads the credentials from the environment
+    /// (`env` looks a variable up; the CLI passes the process environment,
+    /// tests their own) and returns the finished spec.
     pub fn finish(
         mut self,
         env: impl Fn(&str) -> Option<String>,
