@@ -148,3 +148,30 @@ async fn otel_variables_set_endpoint_service_name_and_resource_attributes() {
     let total: f64 = sum.data_points.iter().map(otlp_receiver::number).sum();
     assert_eq!(total, 120.0);
 }
+
+#[test]
+fn a_bad_k6_variable_stops_the_run_with_one_line_and_no_secret() {
+    let out = Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .env_remove("K6_PROMETHEUS_RW_SERVER_URL")
+        .env("K6_PROMETHEUS_RW_USERNAME", "123456")
+        .env("K6_PROMETHEUS_RW_PASSWORD", "glc_do_not_print")
+        .env("K6_PROMETHEUS_RW_TREND_STATS", "p95")
+        .args([
+            "run",
+            "--demo",
+            "--quiet",
+            "--out",
+            "prometheus-rw=http://127.0.0.1:9/api/v1/write",
+        ])
+        .arg("--url")
+        .arg("http://127.0.0.1:9/never-requested")
+        .output()
+        .expect("stampede runs");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr,
+        "error: --out #1: environment variable K6_PROMETHEUS_RW_TREND_STATS: unknown statistic \"p95\"; use p(N), avg, min, max, med, count or sum\n"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("glc_do_not_print"));
+}
