@@ -353,6 +353,7 @@ fn k6_layout_uses_k6_names_and_seconds() {
     let series = encode(options(&[
         ("naming", "k6"),
         ("trend_stats", "p(99),p(99.9),med"),
+        ("trend_stats_window", "interval"),
     ]));
     let names: Vec<(&str, Option<f64>)> = series
         .iter()

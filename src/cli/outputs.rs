@@ -38,14 +38,22 @@ pub fn parse_out(
         origin: origin.clone(),
         kind: kind_text.to_string(),
     })?;
-    let target = match target {
-        Some("") | None if kind != OutputKind::Otlp => {
-            let example = if kind.is_network() { "URL" } else { "FILE" };
-            return Err(OutputConfigError::BadTarget {
-                origin,
-                message: format!("expected {kind}={example}, got {text:?}"),
-            });
+    let missing_target = || {
+        let example = match kind {
+            OutputKind::PrometheusRw => "URL (or K6_PROMETHEUS_RW_SERVER_URL)",
+            OutputKind::InfluxDb => "URL (or K6_INFLUXDB_BUCKET)",
+            _ if kind.is_network() => "URL",
+            _ => "FILE",
+        };
+        OutputConfigError::BadTarget {
+            origin: origin.clone(),
+            message: format!("expected {kind}={example}, got {text:?}"),
         }
+    };
+    // Without a target, the OTLP output reads OTEL_EXPORTER_OTLP_ENDPOINT and
+    // prometheus-rw / influxdb k6's variables (`SpecBuilder::finish`).
+    let target = match target {
+        Some("") | None if !kind.is_network() => return Err(missing_target()),
         Some(t) => t,
         None => "",
     };
@@ -64,7 +72,11 @@ pub fn parse_out(
         };
         builder.set(key.trim(), value)?;
     }
-    builder.finish(env).map_err(|p| p.error)
+    let spec = builder.finish(env).map_err(|p| p.error)?;
+    if spec.target.is_empty() && kind != OutputKind::Otlp {
+        return Err(missing_target());
+    }
+    Ok(spec)
 }
 
 /// Checks a `--tag K=V`: the key becomes a label name in every output, so
@@ -272,7 +284,7 @@ mod tests {
         );
         assert_eq!(
             err("prometheus-rw"),
-            "--out #1: expected prometheus-rw=URL, got \"prometheus-rw\""
+            "--out #1: expected prometheus-rw=URL (or K6_PROMETHEUS_RW_SERVER_URL), got \"prometheus-rw\""
         );
         assert_eq!(err("json="), "--out #1: expected json=FILE, got \"json=\"");
         assert_eq!(

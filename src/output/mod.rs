@@ -12,6 +12,7 @@ pub mod build;
 pub mod context;
 pub mod csv_file;
 pub mod delivery;
+pub mod env_fallbacks;
 pub mod health;
 pub mod influxdb;
 pub mod json_file;

@@ -9,12 +9,13 @@
 //! each kind has default variables (`STAMPEDE_<KIND>_USERNAME`, `_PASSWORD`,
 //! `_BEARER_TOKEN`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use http::{HeaderName, HeaderValue};
 
+use super::env_fallbacks::{self, Unset, credential_fallbacks};
 use super::spec::{BasicAuth, CommonOptions, OutputConfigError, OutputKind, OutputSpec, Secret};
 use crate::util::duration::parse_duration;
 
@@ -69,6 +70,8 @@ pub struct SpecBuilder {
     headers: Vec<(String, String)>,
     /// `(field that named it, header name, variable)`.
     headers_env: Vec<(String, String, String)>,
+    /// Option keys given, which environment fallbacks never override.
+    given: BTreeSet<String>,
 }
 
 impl SpecBuilder {
@@ -85,6 +88,7 @@ impl SpecBuilder {
             bearer_token_env: None,
             headers: Vec::new(),
             headers_env: Vec::new(),
+            given: BTreeSet::new(),
         }
     }
 
@@ -105,6 +109,7 @@ impl SpecBuilder {
     /// other keys go to `extra`, where the kind's constructor checks them.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), OutputConfigError> {
         let value = value.trim();
+        self.given.insert(key.to_string());
         match key {
             "push_interval" => self.common.push_interval = self.positive_duration(key, value)?,
             "timeout" => self.common.timeout = self.positive_duration(key, value)?,
@@ -201,6 +206,7 @@ impl SpecBuilder {
 
     /// Sets the basic-auth user name (not a secret: Grafana Cloud's instance id).
     pub fn username(&mut self, username: &str) {
+        self.given.insert("username".into());
         self.username = Some(username.to_string());
     }
 
@@ -264,10 +270,29 @@ impl SpecBuilder {
         }
     }
 
-    /// Reads the credentials from the environment (`env` looks a variable
-    /// up; the CLI passes the process environment, tests their own) and
-    /// returns the finished spec.
-    pub fn finish(self, env: impl Fn(&str) -> Option<String>) -> Result<OutputSpec, OptionProblem> {
+    /// Fills what was left unset from k6's and OpenTelemetry's variables
+    /// ([`env_fallbacks`]), reads the credentials from the environment
+    /// (`env` looks a variable up; the CLI passes the process environment,
+    /// tests their own) and returns the finished spec.
+    pub fn finish(
+        mut self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<OutputSpec, OptionProblem> {
+        env_fallbacks::apply(
+            Unset {
+                kind: self.kind,
+                origin: &self.origin,
+                target: &mut self.target,
+                common: &mut self.common,
+                extra: &mut self.extra,
+                given: &self.given,
+            },
+            &env,
+        )
+        .map_err(|error| OptionProblem {
+            field: String::new(),
+            error,
+        })?;
         let prefix = env_prefix(self.kind);
         let name = display_name(self.kind, &self.target);
         let missing = |field: &str, var: &str, what: String| OptionProblem {
@@ -287,16 +312,28 @@ impl SpecBuilder {
                 })?)),
                 None => lookup(&format!("{prefix}_BEARER_TOKEN")).map(Secret::new),
             };
-        let username = self
+        let mut username = self
             .username
             .clone()
             .or_else(|| lookup(&format!("{prefix}_USERNAME")));
         let default_password = format!("{prefix}_PASSWORD");
-        let (password_field, password_var) = match &self.password_env {
+        let (password_field, mut password_var) = match &self.password_env {
             Some((field, var)) => (field.clone(), var.clone()),
             None => ("username".to_string(), default_password.clone()),
         };
-        let password = lookup(&password_var);
+        let mut password = lookup(&password_var);
+        // k6's variables, when neither stampede's options nor its variables
+        // give credentials; both come from k6's pair then, so a missing
+        // half is reported under k6's name.
+        if let Some((k6_user, k6_password)) = credential_fallbacks(self.kind)
+            && self.password_env.is_none()
+            && username.is_none()
+            && password.is_none()
+        {
+            username = lookup(k6_user);
+            password = lookup(k6_password);
+            password_var = k6_password.to_string();
+        }
         let basic_auth = match (username, password) {
             (Some(username), Some(password)) => Some(BasicAuth {
                 username,
@@ -397,6 +434,7 @@ pub fn message_without_origin(error: &OutputConfigError) -> String {
         | OutputConfigError::UnknownOption { origin, .. }
         | OutputConfigError::BadOption { origin, .. }
         | OutputConfigError::BadTarget { origin, .. }
+        | OutputConfigError::BadEnv { origin, .. }
         | OutputConfigError::MissingEnv { origin, .. } => origin,
     };
     let text = error.to_string();

@@ -220,6 +220,14 @@ pub enum OutputConfigError {
     },
     #[error("{origin}: {message}")]
     BadTarget { origin: String, message: String },
+    /// A k6 or OpenTelemetry variable read as a fallback holds a value
+    /// stampede cannot use. The message never repeats a secret's value.
+    #[error("{origin}: environment variable {var}: {message}")]
+    BadEnv {
+        origin: String,
+        var: String,
+        message: String,
+    },
     #[error("{origin}: environment variable {var} is not set ({what})")]
     MissingEnv {
         origin: String,

@@ -11,6 +11,10 @@ use crate::output::spec::{OutputConfigError, OutputSpec};
 /// names another.
 pub const DEFAULT_TOKEN_ENV: &str = "STAMPEDE_INFLUXDB_TOKEN";
 
+/// k6's (xk6-output-influxdb) token variable, read when neither `token_env`
+/// nor [`DEFAULT_TOKEN_ENV`] gives one.
+pub const K6_TOKEN_ENV: &str = "K6_INFLUXDB_TOKEN";
+
 /// The options this kind understands in `spec.extra`.
 pub const KNOWN_OPTIONS: &[&str] = &["mode", "token_env", "precision", "gzip"];
 
@@ -98,7 +102,13 @@ impl InfluxConfig {
         match &api {
             Api::V2 { .. } => {
                 let var = token_env.unwrap_or(DEFAULT_TOKEN_ENV);
-                let token = env(var).filter(|t| !t.is_empty());
+                let mut source = var;
+                let mut token = env(var).filter(|t| !t.is_empty());
+                // k6's variable, when stampede's options and variable are silent.
+                if token.is_none() && token_env.is_none() {
+                    source = K6_TOKEN_ENV;
+                    token = env(source).filter(|t| !t.is_empty());
+                }
                 // Credentials given another way (an `Authorization` header
                 // from the environment, basic auth or a bearer token, e.g.
                 // for a proxy or VictoriaMetrics) stand in for the token.
@@ -115,7 +125,7 @@ impl InfluxConfig {
                         let value = token_header(&token).map_err(|()| {
                             bad_option(
                                 "token_env",
-                                format!("{var} holds characters not allowed in a header"),
+                                format!("{source} holds characters not allowed in a header"),
                             )
                         })?;
                         headers.insert(AUTHORIZATION, value);

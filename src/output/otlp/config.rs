@@ -48,6 +48,9 @@ pub struct OtlpConfig {
     pub headers: Vec<(String, Secret)>,
     pub temporality: Temporality,
     pub histograms: HistogramMode,
+    /// From `OTEL_SERVICE_NAME` (first, as `service.name`) and
+    /// `OTEL_RESOURCE_ATTRIBUTES`, in that order.
+    pub resource_attributes: Vec<(String, String)>,
 }
 
 /// Reads the configuration from the spec and the environment (`env` looks
@@ -150,12 +153,20 @@ pub fn parse(
         }
     };
 
+    let resource_attributes =
+        resource_attributes(&env).map_err(|(var, m)| OutputConfigError::BadEnv {
+            origin: spec.origin.clone(),
+            var: var.to_string(),
+            message: m,
+        })?;
+
     Ok(OtlpConfig {
         protocol,
         endpoint,
         headers,
         temporality,
         histograms,
+        resource_attributes,
     })
 }
 
@@ -265,6 +276,47 @@ pub fn parse_headers(list: &str) -> Result<Vec<(String, Secret)>, String> {
         headers.push((name, Secret::new(decode(value))));
     }
     Ok(headers)
+}
+
+/// The OTel SDK's resource variables: `OTEL_RESOURCE_ATTRIBUTES` is
+/// `key=value,...` with percent-encoded values; `OTEL_SERVICE_NAME` wins
+/// over a `service.name` among them (OTel SDK configuration spec).
+fn resource_attributes(
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<(String, String)>, (&'static str, String)> {
+    const VAR: &str = "OTEL_RESOURCE_ATTRIBUTES";
+    let mut attributes: Vec<(String, String)> = Vec::new();
+    if let Some(service) = env("OTEL_SERVICE_NAME") {
+        attributes.push(("service.name".into(), service.trim().to_string()));
+    }
+    if let Some(list) = env(VAR) {
+        for (n, item) in list
+            .split(',')
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .enumerate()
+        {
+            let Some((key, value)) = item.split_once('=') else {
+                return Err((VAR, format!("attribute #{} is not key=value", n + 1)));
+            };
+            let key = key.trim();
+            if key.is_empty() {
+                return Err((VAR, format!("attribute #{} has an empty key", n + 1)));
+            }
+            if !attributes.iter().any(|(k, _)| k == key) {
+                attributes.push((key.to_string(), percent_decode(value.trim())));
+            }
+        }
+    }
+    Ok(attributes)
+}
+
+/// `%XX` sequences decoded (a literal `+` stays a `+`, unlike in forms).
+fn percent_decode(text: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", text.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 fn parse_buckets(list: &str) -> Result<Arc<[f64]>, String> {

@@ -59,6 +59,8 @@ pub struct Encoder {
     histograms: HistogramMode,
     batch_size: usize,
     layouts: HashMap<MetricId, Arc<[Instrument]>>,
+    /// `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES`, added to every resource.
+    resource_attributes: Vec<(String, String)>,
 }
 
 enum PointData {
@@ -97,7 +99,16 @@ impl Encoder {
             histograms,
             batch_size: batch_size.max(1),
             layouts: HashMap::new(),
+            resource_attributes: Vec::new(),
         }
+    }
+
+    /// Adds the user's resource attributes; `service.name` among them
+    /// replaces stampede's. `service.instance.id` and `stampede.testid`
+    /// stay stampede's: they keep instances and runs apart.
+    pub fn with_resource_attributes(mut self, attributes: Vec<(String, String)>) -> Self {
+        self.resource_attributes = attributes;
+        self
     }
 
     /// The requests of one push. Cumulative: every series known so far,
@@ -334,9 +345,22 @@ impl Encoder {
     }
 
     fn resource(&self, instance: Option<&str>) -> Resource {
-        let mut attributes = vec![string_attribute("service.name", "stampede")];
+        let user = &self.resource_attributes;
+        let service = user
+            .iter()
+            .find(|(k, _)| k == "service.name")
+            .map_or("stampede", |(_, v)| v.as_str());
+        let mut attributes = vec![string_attribute("service.name", service)];
         if let Some(instance) = instance {
             attributes.push(string_attribute("service.instance.id", instance));
+        }
+        for (key, value) in user {
+            if !matches!(
+                key.as_str(),
+                "service.name" | "service.instance.id" | "stampede.testid"
+            ) {
+                attributes.push(string_attribute(key, value));
+            }
         }
         attributes.push(string_attribute("stampede.testid", &self.testid));
         Resource {

@@ -80,7 +80,8 @@ pub fn build_with_env(
         config.temporality,
         config.histograms,
         spec.common.batch_size,
-    );
+    )
+    .with_resource_attributes(config.resource_attributes);
     let timing = SinkTiming {
         push_interval: spec.common.push_interval,
         timeout: spec.common.timeout,

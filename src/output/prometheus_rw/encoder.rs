@@ -4,8 +4,9 @@
 //! Counters, rates and native histograms are cumulative (from each series'
 //! `total`) and every series seen so far is sent at every push, like a
 //! scrape would. Gauges send their last value. Trend statistics are
-//! computed over the push interval only, from the interval histograms of
-//! the snapshots merged since the last push.
+//! computed over the push interval (`trend_stats_window=interval`), from
+//! the interval histograms of the snapshots merged since the last push, or
+//! over the whole run (`cumulative`, k6's way), from each series' `total`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use bytes::Bytes;
 
 use super::naming::{MetricNames, RatePart, base_labels, with_name};
 use super::native::NativeLayout;
-use super::options::{HistogramMode, RemoteWriteOptions, TrendStat};
+use super::options::{HistogramMode, RemoteWriteOptions, TrendStat, TrendStatsWindow};
 use super::proto::{self, Label, Sample, TimeSeries, WriteRequest, stale_nan};
 use crate::metrics::{
     MetricId, MetricRegistry, SeriesValue, Snapshot, TagSet, TrendValue, ValueType,
@@ -147,11 +148,18 @@ impl RemoteWriteEncoder {
                             )],
                         });
                     }
-                    if let Some(SeriesValue::Trend(interval)) = &since_push
-                        && interval.count > 0
+                    let summarized = match (self.options.trend_stats_window, &since_push) {
+                        (TrendStatsWindow::Cumulative, _) => Some(total),
+                        (TrendStatsWindow::Interval, Some(SeriesValue::Trend(interval))) => {
+                            Some(interval)
+                        }
+                        (TrendStatsWindow::Interval, _) => None,
+                    };
+                    if let Some(trend) = summarized
+                        && trend.count > 0
                     {
                         for stat in &self.options.trend_stats {
-                            let value = trend_stat(interval, stat, contains);
+                            let value = trend_stat(trend, stat, contains);
                             out.push(sample(&names.trend_stat(stat), value));
                         }
                     }

@@ -6,7 +6,7 @@
 //! - [`proto`]: the wire messages, derived by hand with prost.
 //! - [`native`]: HDR histogram → native (exponential) histogram.
 //! - [`naming`]: series names and labels (`naming=stampede|k6`).
-//! - [`options`]: `trend_stats`, `histograms`, `naming`, `stale_markers`,
+//! - [`options`]: `trend_stats`, `trend_stats_window`, `histograms`, `naming`, `stale_markers`,
 //!   `histogram_schema`.
 //! - [`encoder`]: snapshots → time series → request bodies (pure).
 //! - [`sink`]: push interval, stale markers, delivery.
@@ -21,7 +21,7 @@ mod sink;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
 pub use encoder::RemoteWriteEncoder;
-pub use options::{HistogramMode, Naming, RemoteWriteOptions, TrendStat};
+pub use options::{HistogramMode, Naming, RemoteWriteOptions, TrendStat, TrendStatsWindow};
 pub use sink::{RemoteWriteSink, TEST_END_METRIC, TEST_START_METRIC, THRESHOLD_METRIC};
 
 use crate::metrics::Sink;

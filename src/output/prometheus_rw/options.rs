@@ -6,8 +6,9 @@ use super::native::{MAX_SCHEMA, MIN_SCHEMA};
 use crate::output::spec::{OutputConfigError, OutputKind, OutputSpec};
 
 /// Every option this output understands, for the unknown-option message.
-pub const KNOWN_OPTIONS: [&str; 5] = [
+pub const KNOWN_OPTIONS: [&str; 6] = [
     "trend_stats",
+    "trend_stats_window",
     "histograms",
     "naming",
     "stale_markers",
@@ -44,7 +45,29 @@ pub enum Naming {
     K6,
 }
 
-/// One statistic of a trend, computed over each push interval.
+/// Which samples the `trend_stats` gauges summarize.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrendStatsWindow {
+    /// The samples of the push interval only: a gauge shows how latency
+    /// moves during the run (stampede's default).
+    Interval,
+    /// Every sample since the run started, recomputed at each push: the
+    /// last value equals the summary's (k6's behaviour, the default with
+    /// `naming=k6`, so k6 dashboards read what k6 users expect).
+    Cumulative,
+}
+
+impl TrendStatsWindow {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "interval" => Some(TrendStatsWindow::Interval),
+            "cumulative" => Some(TrendStatsWindow::Cumulative),
+            _ => None,
+        }
+    }
+}
+
+/// One statistic of a trend (over the window `trend_stats_window` picks).
 #[derive(Clone, Debug, PartialEq)]
 pub enum TrendStat {
     /// `p(N)`, 0 ≤ N ≤ 100; `suffix` is k6's series suffix (`p99`, `p999`).
@@ -111,6 +134,7 @@ impl TrendStat {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RemoteWriteOptions {
     pub trend_stats: Vec<TrendStat>,
+    pub trend_stats_window: TrendStatsWindow,
     pub histograms: HistogramMode,
     pub naming: Naming,
     pub stale_markers: bool,
@@ -121,6 +145,7 @@ impl Default for RemoteWriteOptions {
     fn default() -> Self {
         RemoteWriteOptions {
             trend_stats: parse_stats(DEFAULT_TREND_STATS).expect("the default parses"),
+            trend_stats_window: TrendStatsWindow::Interval,
             histograms: HistogramMode::Native,
             naming: Naming::Stampede,
             stale_markers: true,
@@ -140,6 +165,8 @@ impl RemoteWriteOptions {
         origin: &str,
     ) -> Result<Self, OutputConfigError> {
         let mut options = RemoteWriteOptions::default();
+        let mut window = None;
+        let mut stale_markers = None;
         for (key, value) in extra {
             let bad = |message: String| OutputConfigError::BadOption {
                 origin: origin.to_string(),
@@ -149,6 +176,11 @@ impl RemoteWriteOptions {
             let value = value.trim();
             match key.as_str() {
                 "trend_stats" => options.trend_stats = parse_stats(value).map_err(bad)?,
+                "trend_stats_window" => {
+                    window = Some(TrendStatsWindow::parse(value).ok_or_else(|| {
+                        bad(format!("expected interval or cumulative, got {value:?}"))
+                    })?);
+                }
                 "histograms" => {
                     options.histograms = match value {
                         "native" => HistogramMode::Native,
@@ -164,11 +196,11 @@ impl RemoteWriteOptions {
                     }
                 }
                 "stale_markers" => {
-                    options.stale_markers = match value {
+                    stale_markers = Some(match value {
                         "true" => true,
                         "false" => false,
                         _ => return Err(bad(format!("expected true or false, got {value:?}"))),
-                    }
+                    });
                 }
                 "histogram_schema" => options.histogram_schema = value
                     .parse()
@@ -189,13 +221,25 @@ impl RemoteWriteOptions {
                 }
             }
         }
+        // Unless told otherwise, k6 naming behaves like k6 all the way:
+        // whole-run trend statistics, and no stale markers, so the last
+        // push stays the value a dashboard's range query shows at the end
+        // (a marker 1 ms after it hides it from every step but one in a
+        // thousand).
+        let k6 = options.naming == Naming::K6;
+        options.trend_stats_window = window.unwrap_or(if k6 {
+            TrendStatsWindow::Cumulative
+        } else {
+            TrendStatsWindow::Interval
+        });
+        options.stale_markers = stale_markers.unwrap_or(!k6);
         Ok(options)
     }
 }
 
 /// A comma-separated list of statistics; empty means none. Duplicates are
 /// kept once.
-fn parse_stats(text: &str) -> Result<Vec<TrendStat>, String> {
+pub fn parse_stats(text: &str) -> Result<Vec<TrendStat>, String> {
     let mut stats: Vec<TrendStat> = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let stat = TrendStat::parse(part)?;
@@ -228,6 +272,7 @@ mod tests {
                 suffix: "p99".into()
             }]
         );
+        assert_eq!(o.trend_stats_window, TrendStatsWindow::Interval);
         assert_eq!(o.histograms, HistogramMode::Native);
         assert_eq!(o.naming, Naming::Stampede);
         assert!(o.stale_markers);
@@ -265,7 +310,7 @@ mod tests {
     fn bad_and_unknown_options_are_rejected() {
         assert_eq!(
             parse(&[("trendStats", "p(99)")]).unwrap_err().to_string(),
-            "--out #1: unknown option \"trendStats\" for prometheus-rw (known: trend_stats, histograms, naming, stale_markers, histogram_schema)"
+            "--out #1: unknown option \"trendStats\" for prometheus-rw (known: trend_stats, trend_stats_window, histograms, naming, stale_markers, histogram_schema)"
         );
         assert_eq!(
             parse(&[("trend_stats", "p(101)")]).unwrap_err().to_string(),
@@ -278,5 +323,33 @@ mod tests {
         assert!(parse(&[("histogram_schema", "9")]).is_err());
         assert!(parse(&[("stale_markers", "yes")]).is_err());
         assert!(parse(&[("naming", "otel")]).is_err());
+        assert_eq!(
+            parse(&[("trend_stats_window", "run")])
+                .unwrap_err()
+                .to_string(),
+            "--out #1: option trend_stats_window: expected interval or cumulative, got \"run\""
+        );
+    }
+
+    #[test]
+    fn k6_naming_defaults_to_k6_behaviour_unless_told() {
+        let stale = |pairs: &[(&str, &str)]| parse(pairs).unwrap().stale_markers;
+        assert!(!stale(&[("naming", "k6")]));
+        assert!(stale(&[("naming", "k6"), ("stale_markers", "true")]));
+        assert!(stale(&[("naming", "stampede")]));
+        let window = |pairs: &[(&str, &str)]| parse(pairs).unwrap().trend_stats_window;
+        assert_eq!(window(&[("naming", "k6")]), TrendStatsWindow::Cumulative);
+        assert_eq!(
+            window(&[("naming", "k6"), ("trend_stats_window", "interval")]),
+            TrendStatsWindow::Interval
+        );
+        assert_eq!(
+            window(&[("trend_stats_window", "cumulative")]),
+            TrendStatsWindow::Cumulative
+        );
+        assert_eq!(
+            window(&[("naming", "stampede")]),
+            TrendStatsWindow::Interval
+        );
     }
 }
