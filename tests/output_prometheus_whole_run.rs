@@ -209,6 +209,14 @@ async fn whole_run_counts_over_the_run_range_equal_the_summary() {
         assert_eq!(got, requests, "{form}");
     }
 
+    // The whole-run duration histogram at the last push holds every
+    // request of its status (an instant query: after that push the stale
+    // markers end the series).
+    let histogram_at_end = format!("histogram_count(sum by (status) ({h}))");
+    let got = by_status(&prom, &histogram_at_end, last_push as f64 / 1000.0).await;
+    eprintln!("exact at the last push  {histogram_at_end} = {got:?}");
+    assert_eq!(got, requests);
+
     // Prometheus 2.42 ignores native histograms in last_over_time (as in
     // every function whose documentation does not name them); newer ones
     // return the last histogram, which is the whole-run total. Here the
