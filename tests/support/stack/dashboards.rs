@@ -43,8 +43,23 @@ pub struct Query {
     pub panel: String,
     /// The collapsed row the panel sits in, if any.
     pub row: Option<String>,
+    /// The target's refId (`Anno` for annotations). On the InfluxDB
+    /// dashboard a refId ending in [`AGGREGATE_SUFFIX`] reads the fields of
+    /// `mode=aggregate` points and finds nothing in per-request data.
+    pub ref_id: String,
+    /// The variable the panel is repeated for (one copy per chosen value).
+    pub repeat: Option<String>,
     pub text: String,
     pub instant: bool,
+}
+
+/// See [`Query::ref_id`].
+pub const AGGREGATE_SUFFIX: &str = "_aggregate";
+
+impl Query {
+    pub fn reads_aggregates(&self) -> bool {
+        self.ref_id.ends_with(AGGREGATE_SUFFIX)
+    }
 }
 
 /// Every `*.json` under grafana/dashboards/, sorted by file name.
@@ -123,8 +138,11 @@ impl Dashboard {
                     .unwrap_or("")
                     .to_string();
                 let title = p["title"].as_str().unwrap_or("");
+                let ref_id = t["refId"].as_str().unwrap_or("?").to_string();
                 out.push(Query {
-                    place: format!("panel {title:?} / {}", t["refId"].as_str().unwrap_or("?")),
+                    place: format!("panel {title:?} / {ref_id}"),
+                    ref_id,
+                    repeat: p["repeat"].as_str().map(str::to_string),
                     panel: title.to_string(),
                     row: row.clone(),
                     text,
@@ -146,6 +164,8 @@ impl Dashboard {
             .map(|a| Query {
                 place: format!("annotation {:?}", a["name"].as_str().unwrap_or("")),
                 panel: a["name"].as_str().unwrap_or("").to_string(),
+                ref_id: "Anno".to_string(),
+                repeat: None,
                 row: None,
                 text: a["expr"]
                     .as_str()

@@ -19,10 +19,23 @@ pub fn get(port: u16, path_and_query: &str) -> Result<Response, String> {
 
 /// `POST` with an `application/x-www-form-urlencoded` body.
 pub fn post_form(port: u16, path: &str, form: &str) -> Result<Response, String> {
-    request(port, "POST", path, Some(form))
+    let headers = [("Content-Type", "application/x-www-form-urlencoded")];
+    request(port, "POST", path, Some((&headers, form.as_bytes())))
 }
 
-fn request(port: u16, method: &str, target: &str, form: Option<&str>) -> Result<Response, String> {
+/// `POST` of a binary body with the given headers (Content-Length added).
+pub fn post_bytes(
+    port: u16,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<Response, String> {
+    request(port, "POST", path, Some((headers, body)))
+}
+
+type Body<'a> = (&'a [(&'a str, &'a str)], &'a [u8]);
+
+fn request(port: u16, method: &str, target: &str, body: Option<Body>) -> Result<Response, String> {
     let mut stream =
         TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect :{port}: {e}"))?;
     stream
@@ -34,18 +47,18 @@ fn request(port: u16, method: &str, target: &str, form: Option<&str>) -> Result<
     let mut head = format!(
         "{method} {target} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\n"
     );
-    let body = form.unwrap_or("");
-    if form.is_some() {
-        head.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+    let (headers, body): Body = body.unwrap_or((&[], &[]));
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if method == "POST" {
         head.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     head.push_str("\r\n");
     stream
         .write_all(head.as_bytes())
         .map_err(|e| e.to_string())?;
-    stream
-        .write_all(body.as_bytes())
-        .map_err(|e| e.to_string())?;
+    stream.write_all(body).map_err(|e| e.to_string())?;
     let mut raw = Vec::new();
     stream
         .read_to_end(&mut raw)
