@@ -179,8 +179,8 @@ fn translate_and_write(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Res
         ExportMetricsServiceRequest::decode(raw.as_slice()).map_err(|e| format!("decode: {e}"))?;
     let series = translate(&request)?;
     let count = series.len() as u64;
-    let compressed = encode_request(&WriteRequest { timeseries: series })
-        .map_err(|e| format!("snappy: {e}"))?;
+    let compressed =
+        encode_request(&WriteRequest { timeseries: series }).map_err(|e| format!("snappy: {e}"))?;
     let resp = http::post_bytes(
         shared.remote_write_port,
         "/api/v1/write",
@@ -293,12 +293,7 @@ fn labels(name: &str, resource: &[KeyValue], attributes: &[KeyValue]) -> Vec<Lab
     for kv in attributes {
         map.insert(label_name(&kv.key), string_value(kv));
     }
-    let get = |key: &str| {
-        resource
-            .iter()
-            .find(|kv| kv.key == key)
-            .map(string_value)
-    };
+    let get = |key: &str| resource.iter().find(|kv| kv.key == key).map(string_value);
     if let Some(service) = get("service.name") {
         let job = match get("service.namespace") {
             Some(ns) => format!("{ns}/{service}"),
