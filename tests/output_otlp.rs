@@ -1,7 +1,8 @@
 //! The otlp output in whole runs against the in-process demo target, into
 //! an in-test receiver (tests/support/backends/otlp_receiver.rs) that
 //! decodes every request: exact counts over HTTP and gRPC, delta and
-//! cumulative temporality, exponential histograms, retries and drops.
+//! cumulative temporality (with zero starts), exponential (default) and
+//! explicit histograms, retries and drops.
 
 mod common;
 #[path = "support/backends/otlp_receiver.rs"]
@@ -213,14 +214,37 @@ async fn http_cumulative_run_delivers_exact_totals() {
         assert!(p.attributes.contains(&("name".into(), "health".into())));
         assert!(!p.attributes.iter().any(|(k, _)| k == "instance"));
     }
-    // Cumulative points all start at the test start.
+    // Cumulative points all start at the test start. The series were in
+    // the first push, so their one zero start is at the test start too.
     let start = reqs[0].start;
-    assert!(reqs.iter().all(|p| p.start == start && p.time > start));
+    assert!(reqs.iter().all(|p| p.start == start && p.time >= start));
+    let zeros: Vec<(f64, u64)> = reqs
+        .iter()
+        .filter(|p| p.time == start)
+        .map(|p| (p.value, p.time))
+        .collect();
+    assert_eq!(zeros, [(0.0, start)]);
 
+    // Exponential histograms by default, with the same zero start.
     let durations = seen(&receiver, "stampede_http_req_duration", "s");
     let (count, sum) = final_cumulative(&durations);
     assert_eq!(count, REQUESTS as f64);
     assert_duration_sum(&result, sum);
+    assert_eq!(
+        durations
+            .iter()
+            .filter(|p| p.time == start)
+            .map(|p| p.value)
+            .collect::<Vec<_>>(),
+        [0.0]
+    );
+    assert!(
+        receiver
+            .metrics()
+            .iter()
+            .any(|(_, m)| m.name == "stampede_http_req_duration"
+                && matches!(m.data, Some(Data::ExponentialHistogram(_))))
+    );
 
     // Pushes follow push_interval (300 ms), not the 100 ms snapshots.
     let requests = receiver.requests().len() as f64;
@@ -243,6 +267,7 @@ async fn http_cumulative_run_delivers_exact_totals() {
             Data::Sum(s) => s.data_points.len(),
             Data::Gauge(g) => g.data_points.len(),
             Data::Histogram(h) => h.data_points.len(),
+            Data::ExponentialHistogram(h) => h.data_points.len(),
             _ => 0,
         } as u64)
         .sum();
@@ -292,6 +317,7 @@ async fn grpc_delta_run_deltas_add_up_exactly_in_small_batches() {
                 Data::Sum(s) => s.data_points.len(),
                 Data::Gauge(g) => g.data_points.len(),
                 Data::Histogram(h) => h.data_points.len(),
+                Data::ExponentialHistogram(h) => h.data_points.len(),
                 _ => 0,
             })
             .sum();
@@ -301,15 +327,23 @@ async fn grpc_delta_run_deltas_add_up_exactly_in_small_batches() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn exponential_histograms_count_every_request() {
+async fn explicit_histograms_count_every_request() {
     let receiver = start_grpc(0).await;
     let (result, _) = run(&spec(
         &receiver.grpc_target(),
-        &[("histograms", "exponential")],
+        &[("histograms", "explicit")],
     ))
     .await;
     let durations = seen(&receiver, "stampede_http_req_duration", "s");
-    assert!(!durations.is_empty());
+    assert!(
+        receiver
+            .metrics()
+            .iter()
+            .any(|(_, m)| m.name == "stampede_http_req_duration"
+                && matches!(m.data, Some(Data::Histogram(_))))
+    );
+    // One zero start (an empty histogram), then cumulative values.
+    assert_eq!(durations.iter().filter(|p| p.value == 0.0).count(), 1);
     let (count, sum) = final_cumulative(&durations);
     assert_eq!(count, REQUESTS as f64);
     assert_duration_sum(&result, sum);

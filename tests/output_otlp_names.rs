@@ -5,6 +5,8 @@
 
 use stampede::metrics::{MetricKind, MetricRegistry, ValueType};
 use stampede::output::otlp::layout::{Shape, instruments};
+use stampede::output::prometheus_rw::Naming;
+use stampede::output::prometheus_rw::naming::MetricNames;
 
 /// Prometheus 3's default OTLP name translation
 /// (`otlp.translation_strategy: UnderscoreEscapingWithSuffixes`, from
@@ -17,7 +19,8 @@ use stampede::output::otlp::layout::{Shape, instruments};
 /// 4. a Gauge of unit `1` gets `_ratio`.
 ///
 /// Histograms keep the base name (native histograms) or get
-/// `_bucket`/`_sum`/`_count` (classic); only the base name is compared.
+/// `_bucket`/`_sum`/`_count` (classic): see
+/// [`prometheus3_histogram_series`].
 fn prometheus3_name(name: &str, unit: &str, shape: Shape) -> String {
     let mut out = String::new();
     for c in name.chars() {
@@ -273,6 +276,87 @@ fn every_builtin_kind_maps_to_the_remote_write_name() {
             );
         }
     }
+}
+
+/// How Prometheus 3 stores an OTLP histogram, by data type and setting.
+#[derive(Clone, Copy, Debug)]
+enum OtlpHistogram {
+    /// `ExponentialHistogram`: a native histogram (with
+    /// `--enable-feature=native-histograms` before 3.8).
+    Exponential,
+    /// Explicit-bucket `Histogram`, default settings: a classic histogram.
+    Explicit,
+    /// Explicit-bucket `Histogram` with `otlp.convert_histograms_to_nhcb`:
+    /// a native histogram with custom buckets.
+    ExplicitAsNhcb,
+}
+
+/// The series names Prometheus 3 stores for a histogram instrument.
+fn prometheus3_histogram_series(name: &str, unit: &str, kind: OtlpHistogram) -> Vec<String> {
+    let base = prometheus3_name(name, unit, Shape::Histogram);
+    match kind {
+        OtlpHistogram::Exponential | OtlpHistogram::ExplicitAsNhcb => vec![base],
+        OtlpHistogram::Explicit => ["_bucket", "_sum", "_count"]
+            .iter()
+            .map(|suffix| format!("{base}{suffix}"))
+            .collect(),
+    }
+}
+
+#[test]
+fn histograms_arrive_as_native_histograms_under_the_remote_write_name() {
+    let mut registry = MetricRegistry::with_builtins();
+    registry
+        .register("payload_size", MetricKind::Trend, ValueType::Data)
+        .unwrap();
+    registry
+        .register("payload_score", MetricKind::Trend, ValueType::Default)
+        .unwrap();
+    let mut checked = 0;
+    for (_, def) in registry.iter() {
+        for i in instruments(def) {
+            if i.shape != Shape::Histogram {
+                continue;
+            }
+            // The remote-write output's native histogram of this metric.
+            let remote_write = MetricNames::new(Naming::Stampede, def).histogram();
+            // The default (exponential) and explicit with NHCB: one native
+            // histogram series with exactly that name, no `_bucket`.
+            for kind in [OtlpHistogram::Exponential, OtlpHistogram::ExplicitAsNhcb] {
+                assert_eq!(
+                    prometheus3_histogram_series(&i.name, i.unit, kind),
+                    std::slice::from_ref(&remote_write),
+                    "{} {kind:?}",
+                    def.name
+                );
+            }
+            // Explicit without the setting: classic series the dashboards
+            // do not read.
+            assert_eq!(
+                prometheus3_histogram_series(&i.name, i.unit, OtlpHistogram::Explicit),
+                [
+                    format!("{remote_write}_bucket"),
+                    format!("{remote_write}_sum"),
+                    format!("{remote_write}_count"),
+                ]
+            );
+            checked += 1;
+        }
+    }
+    // Every trend: the built-in ones plus the two registered here.
+    let trends = registry
+        .iter()
+        .filter(|(_, d)| d.kind == MetricKind::Trend)
+        .count();
+    assert_eq!(checked, trends);
+    assert_eq!(
+        MetricNames::new(
+            Naming::Stampede,
+            registry.get(registry.lookup("payload_size").unwrap())
+        )
+        .histogram(),
+        "stampede_payload_size_bytes"
+    );
 }
 
 #[test]

@@ -87,13 +87,15 @@ async fn rotel_receives_over_grpc_and_http() {
             sent,
             "{target}: data points in rotel's log:\n{new}"
         );
+        // One push (the run is shorter than the push interval): the zero
+        // start, then the value.
         assert_eq!(
-            first_after(new, "-> Name: stampede_http_reqs", "Value: "),
-            Some("20")
+            first_after(new, "-> Name: stampede_http_reqs", "Value: ", 2),
+            ["0", "20"]
         );
         assert_eq!(
-            first_after(new, "-> Name: stampede_http_req_duration", "Count: "),
-            Some("20")
+            first_after(new, "-> Name: stampede_http_req_duration", "Count: ", 2),
+            ["0", "20"]
         );
     }
 }
@@ -111,12 +113,16 @@ fn data_points(log: &str) -> u64 {
         .count() as u64
 }
 
-/// The rest of the first line starting with `prefix` after the line
+/// The rest of the first `n` lines starting with `prefix` after the line
 /// containing `marker`.
-fn first_after<'a>(log: &'a str, marker: &str, prefix: &str) -> Option<&'a str> {
-    let at = log.find(marker)?;
+fn first_after<'a>(log: &'a str, marker: &str, prefix: &str, n: usize) -> Vec<&'a str> {
+    let Some(at) = log.find(marker) else {
+        return Vec::new();
+    };
     log[at..]
         .lines()
-        .find_map(|l| l.trim_start().strip_prefix(prefix))
+        .filter_map(|l| l.trim_start().strip_prefix(prefix))
         .map(str::trim)
+        .take(n)
+        .collect()
 }

@@ -178,7 +178,7 @@ fn stampede_layout_decodes_to_exact_series_labels_and_values() {
             (
                 name(s).to_string(),
                 without_name.join(","),
-                s.samples.first().map(|x| {
+                s.samples.last().map(|x| {
                     assert_eq!(x.timestamp, TS);
                     x.value
                 }),
@@ -254,7 +254,9 @@ fn native_histogram_buckets_spans_and_deltas_are_exact() {
         .iter()
         .find(|s| name(s) == "stampede_http_req_duration_seconds")
         .unwrap()
-        .histograms[0];
+        .histograms
+        .last()
+        .unwrap();
     assert_eq!(h.count, Some(histogram::Count::CountInt(15)));
     assert_eq!(h.sum, trend(DURATIONS).sum / 1000.0);
     assert!((h.sum - 4.009519).abs() < 1e-12);
@@ -322,7 +324,9 @@ fn coarser_schema_merges_buckets() {
         .iter()
         .find(|s| name(s) == "stampede_http_req_duration_seconds")
         .unwrap()
-        .histograms[0];
+        .histograms
+        .last()
+        .unwrap();
     // Schema 0: (2^(i-1), 2^i]. 500µs → -10; 1000, 1020, 1500µs → -9;
     // 1999µs (above 2^-9 s = 1953.125µs) → -8; 0.250048 s → -1; 2.999296 s → 2.
     assert_eq!(h.schema, 0);
@@ -357,7 +361,7 @@ fn k6_layout_uses_k6_names_and_seconds() {
     ]));
     let names: Vec<(&str, Option<f64>)> = series
         .iter()
-        .map(|s| (name(s), s.samples.first().map(|x| x.value)))
+        .map(|s| (name(s), s.samples.last().map(|x| x.value)))
         .collect();
     assert_eq!(
         names,
@@ -423,7 +427,8 @@ fn statistics_cover_the_push_interval_and_counters_stay_cumulative() {
         series
             .iter()
             .find(|s| name(s) == n)
-            .map(|s| s.samples[0].value)
+            .and_then(|s| s.samples.last())
+            .map(|s| s.value)
     };
     assert_eq!(value(&first, "stampede_http_req_duration_count"), Some(4.0));
     assert_eq!(

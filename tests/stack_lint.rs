@@ -548,6 +548,8 @@ fn prometheus_config_scrapes_the_host_metrics_endpoint() {
         doc["otlp"]["translation_strategy"],
         "UnderscoreEscapingWithSuffixes"
     );
+    // Explicit-bucket OTLP histograms become native ones the dashboards read.
+    assert_eq!(doc["otlp"]["convert_histograms_to_nhcb"], true);
 }
 
 #[test]

@@ -115,7 +115,7 @@ fn dashboards_show_the_summary_figures_on_every_ingest_path() {
     let otlp = start_run(
         OTLP,
         &[
-            format!("otlp={};histograms=exponential", bridge.url()),
+            format!("otlp={}", bridge.url()),
             format!("influxdb={influx_url};mode=aggregate"),
         ],
         &otlp_export,

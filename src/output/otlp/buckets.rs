@@ -11,8 +11,14 @@
 use hdrhistogram::Histogram;
 
 /// Finest exponential scale sent: Prometheus native histograms stop at
-/// schema 8, and HDR's 3 significant digits are finer than that anyway.
+/// schema 8 (Prometheus 3 reduces finer OTLP scales to 8, losing nothing
+/// but bytes), and HDR's 3 significant digits are finer than that anyway.
 pub const MAX_SCALE: i32 = 8;
+/// Coarsest scale sent: Prometheus refuses OTLP exponential histograms
+/// below schema -4. Never reached in practice: at scale 0 (one bucket per
+/// power of two) the 64 doublings a `u64` HDR histogram can span take 64
+/// of the [`MAX_BUCKETS`].
+pub const MIN_SCALE: i32 = -4;
 /// Most buckets in one exponential histogram, the OpenTelemetry SDK's
 /// default `max_size`.
 pub const MAX_BUCKETS: i64 = 160;
@@ -67,7 +73,8 @@ pub fn exponential(h: &Histogram<u64>, divisor: f64) -> Exponential {
     // bucket boundaries merge pairwise; find how far down the span fits.
     let (lo, hi) = (first.0, last.0);
     let mut shift = 0u32;
-    while (hi >> shift) - (lo >> shift) + 1 > MAX_BUCKETS {
+    while (hi >> shift) - (lo >> shift) + 1 > MAX_BUCKETS && MAX_SCALE - (shift as i32) > MIN_SCALE
+    {
         shift += 1;
     }
     let offset = lo >> shift;
@@ -168,6 +175,16 @@ mod tests {
         assert!(e.scale <= MAX_SCALE);
         // Spanning ~1 ms .. 2 s (11 doublings) needs scale 3 to fit 160.
         assert_eq!(e.scale, 3);
+
+        // The widest span a trend can hold (1 µs to days) still fits at a
+        // scale Prometheus takes.
+        let mut wide = new_histogram();
+        wide.record(1).unwrap();
+        wide.record(1_000_000_000_000).unwrap();
+        let e = exponential(&wide, 1e6);
+        assert!((MIN_SCALE..=MAX_SCALE).contains(&e.scale), "{}", e.scale);
+        assert!(e.counts.len() as i64 <= MAX_BUCKETS);
+        assert_eq!(e.counts.iter().sum::<u64>(), 2);
 
         let mut narrow = new_histogram();
         narrow.record(1000).unwrap();

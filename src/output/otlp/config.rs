@@ -134,9 +134,14 @@ pub fn parse(
         Some(list) => parse_buckets(list).map_err(|m| bad("buckets", m))?,
         None => DEFAULT_BUCKETS.into(),
     };
+    // Exponential by default: Prometheus 3 stores those as native
+    // histograms, which the dashboards read; explicit ones become classic
+    // `_bucket` series unless the receiver converts them
+    // (`convert_histograms_to_nhcb`). `buckets` alone implies explicit.
     let histograms = match spec.extra.get("histograms").map(String::as_str) {
-        None | Some("explicit") => HistogramMode::Explicit(buckets),
-        Some("exponential") => {
+        Some("explicit") => HistogramMode::Explicit(buckets),
+        None if spec.extra.contains_key("buckets") => HistogramMode::Explicit(buckets),
+        None | Some("exponential") => {
             if spec.extra.contains_key("buckets") {
                 return Err(bad(
                     "buckets",

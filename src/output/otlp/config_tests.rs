@@ -172,3 +172,27 @@ fn options_are_validated() {
         );
     }
 }
+
+#[test]
+fn histograms_default_to_exponential_unless_buckets_are_given() {
+    let c = parse_with(&spec("http://h:4318", &[]), &[]).unwrap();
+    assert_eq!(c.histograms, HistogramMode::Exponential);
+    let c = parse_with(&spec("http://h:4318", &[("histograms", "explicit")]), &[]).unwrap();
+    assert_eq!(
+        c.histograms,
+        HistogramMode::Explicit(DEFAULT_BUCKETS.into())
+    );
+    let c = parse_with(&spec("http://h:4318", &[("buckets", "0.5,2")]), &[]).unwrap();
+    assert_eq!(c.histograms, HistogramMode::Explicit(vec![0.5, 2.0].into()));
+    let both = parse_with(
+        &spec(
+            "http://h:4318",
+            &[("histograms", "exponential"), ("buckets", "0.5,2")],
+        ),
+        &[],
+    );
+    assert!(matches!(
+        both,
+        Err(OutputConfigError::BadOption { ref key, .. }) if key == "buckets"
+    ));
+}

@@ -1,7 +1,22 @@
-//! Series values → OTLP export requests: a pure function of the series,
-//! the push's timestamps and the options, batched by data points.
+//! Series values → OTLP export requests, batched by data points: a
+//! function of the series, the push's timestamps and the options, plus
+//! which series were sent before (for their zero start).
+//!
+//! Cumulative temporality: every point's `start_time_unix_nano` is the run
+//! start, and every cumulative series (sums, rate parts, histograms) starts
+//! from zero: the push in which it first appears carries a zero point
+//! (an empty histogram with the same bounds or scale) before its first
+//! value, timestamped one push earlier: at the previous push's time, or at
+//! the run start for series of the first push. Whole-run figures over the
+//! run's range then include the first push's values, and a windowed rate of
+//! a series that appears mid-run sees its first increment. Not at the run
+//! start for every series: a series first seen an hour or two into a run
+//! would get a sample older than Prometheus' head block accepts, and the
+//! receiver refuses the whole request for one out-of-bounds sample. Delta
+//! temporality needs no zero: each point is its own window.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -61,6 +76,8 @@ pub struct Encoder {
     layouts: HashMap<MetricId, Arc<[Instrument]>>,
     /// `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES`, added to every resource.
     resource_attributes: Vec<(String, String)>,
+    /// Per series, a bit per instrument whose zero start was sent.
+    started: HashMap<(MetricId, TagSet), u8>,
 }
 
 enum PointData {
@@ -100,6 +117,7 @@ impl Encoder {
             batch_size: batch_size.max(1),
             layouts: HashMap::new(),
             resource_attributes: Vec::new(),
+            started: HashMap::new(),
         }
     }
 
@@ -130,6 +148,17 @@ impl Encoder {
             for (index, instrument) in layout.iter().enumerate() {
                 if let Some(data) = self.point(instrument, value, &entry.total, &attributes, times)
                 {
+                    if self.first_value(entry, index, instrument.role) {
+                        points.push(Point {
+                            instance: instance.clone(),
+                            metric: entry.metric,
+                            instrument: index,
+                            data: zero_start(
+                                &data,
+                                times.window_start.min(times.time.saturating_sub(1)),
+                            ),
+                        });
+                    }
                     points.push(Point {
                         instance: instance.clone(),
                         metric: entry.metric,
@@ -147,6 +176,26 @@ impl Encoder {
             rest = tail;
         }
         batches
+    }
+
+    /// Whether this is the first value of a cumulative series' instrument
+    /// (then its zero start goes first); marks it sent.
+    fn first_value(&mut self, entry: &SeriesEntry, instrument: usize, role: Role) -> bool {
+        if self.temporality != Temporality::Cumulative || matches!(role, Role::GaugeLast) {
+            return false;
+        }
+        let bit = 1u8 << instrument;
+        match self.started.entry((entry.metric, entry.tags.clone())) {
+            Entry::Occupied(mut sent) if *sent.get() & bit == 0 => {
+                *sent.get_mut() |= bit;
+                true
+            }
+            Entry::Occupied(_) => false,
+            Entry::Vacant(new) => {
+                new.insert(bit);
+                true
+            }
+        }
     }
 
     fn layout(&mut self, metric: MetricId) -> Arc<[Instrument]> {
@@ -367,6 +416,41 @@ impl Encoder {
             attributes,
             ..Default::default()
         }
+    }
+}
+
+/// The zero start of a series at `time`: its first point with no
+/// observations, same attributes, start time, bounds and scale.
+fn zero_start(first: &PointData, time: u64) -> PointData {
+    match first {
+        PointData::Number(p) => PointData::Number(NumberDataPoint {
+            time_unix_nano: time,
+            value: Some(number_data_point::Value::AsDouble(0.0)),
+            ..p.clone()
+        }),
+        PointData::Histogram(p) => PointData::Histogram(HistogramDataPoint {
+            time_unix_nano: time,
+            count: 0,
+            sum: Some(0.0),
+            bucket_counts: vec![0; p.bucket_counts.len()],
+            min: None,
+            max: None,
+            ..p.clone()
+        }),
+        PointData::Exponential(p) => PointData::Exponential(ExponentialHistogramDataPoint {
+            time_unix_nano: time,
+            count: 0,
+            sum: Some(0.0),
+            zero_count: 0,
+            positive: Some(Buckets {
+                offset: 0,
+                bucket_counts: Vec::new(),
+            }),
+            negative: None,
+            min: None,
+            max: None,
+            ..p.clone()
+        }),
     }
 }
 

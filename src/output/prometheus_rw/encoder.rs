@@ -7,6 +7,19 @@
 //! computed over the push interval (`trend_stats_window=interval`), from
 //! the interval histograms of the snapshots merged since the last push, or
 //! over the whole run (`cumulative`, k6's way), from each series' `total`.
+//!
+//! Every cumulative series (counters, the three rate parts, native
+//! histograms) starts from zero: the push in which a series first appears
+//! also carries a zero sample (an empty native histogram of the same
+//! schema) for it, one push earlier than its first real value, i.e. at the
+//! previous push's timestamp, or at the run start for the first push. Then
+//! `increase()` or `last - first` over the run counts the first push's
+//! values too, and a windowed rate of a series that appears mid-run sees
+//! its first increment. Not at the run start for every series: a series
+//! first seen an hour or two into a run would get a sample older than
+//! Prometheus' head block accepts, and the receiver refuses the whole
+//! request for one out-of-bounds sample; one push back keeps every series'
+//! samples in order and recent.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -31,6 +44,8 @@ struct SeriesEntry {
     total: SeriesValue,
     /// Merged interval values since the last push (trend statistics).
     since_push: Option<SeriesValue>,
+    /// Whether its zero start was sent (with its first push).
+    started: bool,
 }
 
 /// Keeps the latest state of every series and turns it into time series.
@@ -47,6 +62,11 @@ pub struct RemoteWriteEncoder {
     sent: BTreeSet<(Vec<Label>, bool)>,
     /// Whether snapshots arrived since the last push.
     changed: bool,
+    /// The run start (ms), from the first snapshot's time minus its elapsed.
+    run_start: Option<i64>,
+    /// Timestamp (ms) of the previous push: where zero starts of series
+    /// first seen in the next push go.
+    previous_push: Option<i64>,
 }
 
 impl RemoteWriteEncoder {
@@ -60,6 +80,8 @@ impl RemoteWriteEncoder {
             series: BTreeMap::new(),
             sent: BTreeSet::new(),
             changed: false,
+            run_start: None,
+            previous_push: None,
         }
     }
 
@@ -78,6 +100,13 @@ impl RemoteWriteEncoder {
     /// not copied).
     pub fn observe(&mut self, snapshot: &Snapshot) {
         self.changed = true;
+        if self.run_start.is_none() {
+            let start = snapshot
+                .time
+                .checked_sub(snapshot.elapsed)
+                .unwrap_or(snapshot.time);
+            self.run_start = Some(unix_ms(start));
+        }
         for point in &snapshot.series {
             let key = (point.metric, point.tags.clone());
             let testid = &self.testid;
@@ -85,6 +114,7 @@ impl RemoteWriteEncoder {
                 labels: base_labels(&point.tags, testid),
                 total: point.total.clone(),
                 since_push: None,
+                started: false,
             });
             entry.total = point.total.clone();
             match &mut entry.since_push {
@@ -97,10 +127,18 @@ impl RemoteWriteEncoder {
     }
 
     /// Every series' current value at `timestamp` (ms), in a stable order
-    /// (metric id, then tags). Starts a new push interval for the trend
-    /// statistics.
+    /// (metric id, then tags), each cumulative series seen for the first
+    /// time preceded by its zero start (see the module comment). Starts a
+    /// new push interval for the trend statistics.
     pub fn series_at(&mut self, timestamp: i64) -> Vec<TimeSeries> {
         self.changed = false;
+        // Strictly before this push's samples, so never a duplicate of them.
+        let zero_at = self
+            .previous_push
+            .or(self.run_start)
+            .unwrap_or(timestamp)
+            .min(timestamp.saturating_sub(1));
+        self.previous_push = Some(timestamp);
         let mut out = Vec::with_capacity(self.series.len());
         let keys: Vec<(MetricId, TagSet)> = self.series.keys().cloned().collect();
         for key in keys {
@@ -114,14 +152,29 @@ impl RemoteWriteEncoder {
                 continue;
             };
             let since_push = entry.since_push.take();
+            let zero_start = !std::mem::replace(&mut entry.started, true);
             let labels = &entry.labels;
             let sample = |name: &str, value: f64| TimeSeries {
                 labels: with_name(labels, name),
                 samples: vec![Sample { value, timestamp }],
                 histograms: Vec::new(),
             };
+            // A cumulative series: its zero start first when it is new.
+            let cumulative = |name: &str, value: f64| {
+                let mut series = sample(name, value);
+                if zero_start {
+                    series.samples.insert(
+                        0,
+                        Sample {
+                            value: 0.0,
+                            timestamp: zero_at,
+                        },
+                    );
+                }
+                series
+            };
             match &entry.total {
-                SeriesValue::Counter { sum } => out.push(sample(&names.counter(), *sum)),
+                SeriesValue::Counter { sum } => out.push(cumulative(&names.counter(), *sum)),
                 SeriesValue::Gauge { last, .. } => out.push(sample(&names.gauge(), *last)),
                 SeriesValue::Rate { trues, total } => {
                     for (name, part) in names.rate() {
@@ -131,21 +184,26 @@ impl RemoteWriteEncoder {
                             RatePart::Ratio if *total == 0 => 0.0,
                             RatePart::Ratio => *trues as f64 / *total as f64,
                         };
-                        out.push(sample(&name, value));
+                        out.push(cumulative(&name, value));
                     }
                 }
                 SeriesValue::Trend(total) => {
                     if self.options.histograms == HistogramMode::Native {
                         let (scale, sum) = histogram_units(contains, total);
+                        let mut histograms = Vec::with_capacity(2);
+                        if zero_start {
+                            histograms.push(self.layout.empty(zero_at));
+                        }
+                        histograms.push(self.layout.convert(
+                            &total.histogram,
+                            scale,
+                            sum,
+                            timestamp,
+                        ));
                         out.push(TimeSeries {
                             labels: with_name(labels, &names.histogram()),
                             samples: Vec::new(),
-                            histograms: vec![self.layout.convert(
-                                &total.histogram,
-                                scale,
-                                sum,
-                                timestamp,
-                            )],
+                            histograms,
                         });
                     }
                     let summarized = match (self.options.trend_stats_window, &since_push) {
@@ -233,6 +291,13 @@ pub fn into_payloads(series: Vec<TimeSeries>, batch_size: usize) -> (Vec<Payload
         rest = tail;
     }
     (payloads, unencodable)
+}
+
+/// Milliseconds since the Unix epoch (0 for times before it).
+fn unix_ms(time: std::time::SystemTime) -> i64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 /// Micro-units per exported unit, and the exact sum in the exported unit:

@@ -73,6 +73,21 @@ impl NativeLayout {
         }
     }
 
+    /// A native histogram with no observations, in this schema: the zero
+    /// start of a histogram series (see the encoder).
+    pub fn empty(&self, timestamp: i64) -> proto::Histogram {
+        proto::Histogram {
+            count: Some(Count::CountInt(0)),
+            sum: 0.0,
+            schema: self.schema,
+            zero_threshold: ZERO_THRESHOLD,
+            zero_count: Some(ZeroCount::ZeroCountInt(0)),
+            reset_hint: ResetHint::Unknown as i32,
+            timestamp,
+            ..Default::default()
+        }
+    }
+
     /// The native histogram of `hdr`, whose values are micro-units and are
     /// divided by `scale` to get the exported unit (1e6 for seconds from µs).
     /// `sum` is the exact sum in the exported unit.
