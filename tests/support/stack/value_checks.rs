@@ -168,6 +168,36 @@ impl<'a> Checker<'a> {
         Ok(vars)
     }
 
+    /// The start marker of each run, in ms since the epoch.
+    pub fn start_markers_ms(&self, testids: &[&str]) -> Vec<f64> {
+        testids
+            .iter()
+            .map(|id| {
+                let data = self
+                    .b
+                    .prometheus
+                    .api(
+                        "/api/v1/query",
+                        &super::http::form(&[
+                            (
+                                "query",
+                                &format!(
+                                    "max(last_over_time(stampede_test_start_timestamp_seconds{{testid=\"{id}\"}}[1h]))"
+                                ),
+                            ),
+                            ("time", &format!("{:.3}", self.to_ms as f64 / 1000.0)),
+                        ]),
+                    )
+                    .expect("start marker");
+                let secs: f64 = data["result"][0]["value"][1]
+                    .as_str()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or_else(|| panic!("no start marker for {id}: {data}"));
+                (secs * 1000.0).round()
+            })
+            .collect()
+    }
+
     /// What the target `ref_id` of panel `title` returns with `vars`.
     fn rows(
         &mut self,
