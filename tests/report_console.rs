@@ -147,6 +147,7 @@ fn empty_summary_prints_nothing() {
     let summary = Summary {
         metrics: Vec::new(),
         end: RunEnd::Completed,
+        generator: None,
         ..report_support::minimal_run()
     };
     assert_eq!(render(&summary, false), "");
