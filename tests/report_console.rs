@@ -180,7 +180,7 @@ fn generator_section_shows_peak_mean_memory_and_saturated_time() {
             "    GENERATOR",
             "    generator_cpu......................: peak=98.70% mean=41.25% of 1 core",
             "    generator_memory...................: peak=48 MB  resident",
-            "    generator_saturated................: 7s          2 episodes: CPU above 90% for 3s or more, latencies include stampede's own queueing",
+            "    generator_saturated................: 7s          2 episodes: its cores above 90% busy for 3s or more, latencies include stampede's own queueing",
         ]
     );
     summary.generator = Some(GeneratorHealth {
@@ -192,7 +192,7 @@ fn generator_section_shows_peak_mean_memory_and_saturated_time() {
     let text = render(&summary, false);
     assert_eq!(
         section(&text, "GENERATOR")[3],
-        "    generator_saturated................: 0s          CPU never above 90% for 3s in a row"
+        "    generator_saturated................: 0s          its cores never above 90% busy for 3s in a row"
     );
     assert_eq!(
         section(&text, "GENERATOR")[1],

@@ -9,9 +9,12 @@ mod saturation;
 use std::time::{Duration, Instant};
 
 pub use process::{
-    ProcessUsage, StatmError, available_cores, parse_statm_resident, read_process_usage,
+    CoreTicks, ProcStatError, ProcessUsage, StatmError, available_cores, parse_proc_stat_cores,
+    parse_statm_resident, read_process_usage,
 };
-pub use saturation::{SATURATION_HOLD, SATURATION_THRESHOLD, SaturationDetector, SaturationStart};
+pub use saturation::{
+    CoreLoad, SATURATION_HOLD, SATURATION_THRESHOLD, SaturationDetector, SaturationStart,
+};
 
 /// The run's generator figures, for the summary.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,7 +25,7 @@ pub struct GeneratorHealth {
     pub cpu_peak: f64,
     /// CPU time over the whole sampled time, per available core (0..=1).
     pub cpu_mean: f64,
-    /// Highest resident set size seen, in bytes.
+    /// Highest `generator_memory` of any interval, in bytes.
     pub memory_peak_bytes: u64,
     /// Time in saturation episodes ([`SaturationDetector::saturated`]).
     pub saturated: Duration,
@@ -36,6 +39,9 @@ pub struct GeneratorReading {
     pub cpu: f64,
     /// Resident set size in bytes.
     pub memory_bytes: u64,
+    /// How busy the process's CPUs were over the interval, whoever used
+    /// them (0..=1); `None` where `/proc/stat` cannot be read.
+    pub cores_busy: Option<f64>,
     /// Set when this interval confirmed a saturation episode.
     pub saturation: Option<SaturationStart>,
 }
@@ -44,7 +50,7 @@ pub struct GeneratorReading {
 #[derive(Clone, Debug)]
 pub struct GeneratorMonitor {
     cores: usize,
-    last: Option<(Duration, Instant)>,
+    last: Option<(ProcessUsage, Instant)>,
     detector: SaturationDetector,
     cpu_peak: f64,
     cpu_seconds: f64,
@@ -86,25 +92,39 @@ impl GeneratorMonitor {
     /// Takes a reading made at `at`. The first one only starts the clock
     /// (CPU use is a difference); later ones give the interval's figures.
     pub fn observe(&mut self, usage: ProcessUsage, at: Instant) -> Option<GeneratorReading> {
-        self.memory_peak_bytes = self.memory_peak_bytes.max(usage.resident_bytes);
-        let previous = self.last.replace((usage.cpu_time, at));
-        let (cpu_before, before) = previous?;
+        let (previous, before) = self.last.replace((usage, at))?;
         let wall = at.checked_duration_since(before)?;
         if wall.is_zero() {
             return None;
         }
-        let used = usage.cpu_time.saturating_sub(cpu_before).as_secs_f64();
+        let used = usage
+            .cpu_time
+            .saturating_sub(previous.cpu_time)
+            .as_secs_f64();
         // getrusage and Instant are read a few microseconds apart, so a fully
         // busy interval can come out a hair above 1; the process cannot use
         // more than its cores.
         let cpu = (used / wall.as_secs_f64() / self.cores as f64).clamp(0.0, 1.0);
+        let cores_busy = match (previous.cores, usage.cores) {
+            (Some(a), Some(b)) if b.total > a.total => {
+                Some(b.busy.saturating_sub(a.busy) as f64 / (b.total - a.total) as f64)
+            }
+            _ => None,
+        };
+        // Peaks over the readings only, so they equal the gauges' maxima.
         self.cpu_peak = self.cpu_peak.max(cpu);
+        self.memory_peak_bytes = self.memory_peak_bytes.max(usage.resident_bytes);
         self.cpu_seconds += cpu * wall.as_secs_f64();
         self.sampled += wall;
+        let load = CoreLoad {
+            own: cpu,
+            cores_busy,
+        };
         Some(GeneratorReading {
             cpu,
             memory_bytes: usage.resident_bytes,
-            saturation: self.detector.observe(cpu, wall),
+            cores_busy,
+            saturation: self.detector.observe(load, wall),
         })
     }
 
@@ -132,6 +152,7 @@ mod tests {
         ProcessUsage {
             cpu_time: Duration::from_millis(cpu_ms),
             resident_bytes,
+            cores: None,
         }
     }
 
@@ -140,12 +161,14 @@ mod tests {
         let second = Duration::from_secs(1);
         let mut m = GeneratorMonitor::new(2, second);
         let t0 = Instant::now();
-        assert_eq!(m.observe(usage(100, 10_000_000), t0), None);
+        // The first reading only starts the clock; its memory is no interval's.
+        assert_eq!(m.observe(usage(100, 90_000_000), t0), None);
         assert_eq!(m.health(), None);
         // 1 s of CPU over 1 s on 2 cores: half the cores.
         let r = m.observe(usage(1_100, 30_000_000), t0 + second).unwrap();
         assert_eq!(r.cpu, 0.5);
         assert_eq!(r.memory_bytes, 30_000_000);
+        assert_eq!(r.cores_busy, None);
         // 1.5 s over 2 s: 0.375.
         let r = m
             .observe(usage(2_600, 20_000_000), t0 + 3 * second)
@@ -184,5 +207,27 @@ mod tests {
         let health = m.health().unwrap();
         assert_eq!(health.saturated, 5 * second);
         assert_eq!(health.saturation_episodes, 1);
+    }
+
+    #[test]
+    fn busy_cores_come_from_tick_differences() {
+        let second = Duration::from_secs(1);
+        let mut m = GeneratorMonitor::new(1, second);
+        let t0 = Instant::now();
+        let at = |cpu_ms, busy, total| ProcessUsage {
+            cores: Some(CoreTicks { busy, total }),
+            ..usage(cpu_ms, 1)
+        };
+        m.observe(at(0, 1_000, 5_000), t0);
+        let busy: Vec<Option<f64>> = [
+            at(400, 1_099, 5_100),   // 99 of 100 ticks busy
+            at(800, 1_149, 5_200),   // 50 of 100
+            at(1_200, 1_149, 5_200), // no tick passed: unknown
+        ]
+        .into_iter()
+        .zip(1u32..)
+        .map(|(u, i)| m.observe(u, t0 + i * second).unwrap().cores_busy)
+        .collect();
+        assert_eq!(busy, [Some(0.99), Some(0.5), None]);
     }
 }

@@ -1,11 +1,13 @@
 //! What the operating system says about the stampede process itself: CPU
-//! time used so far, resident memory, and how many cores it may run on.
+//! time used so far, resident memory, how many cores it may run on, and how
+//! busy those cores are.
 //!
 //! Linux only. CPU time comes from `getrusage(RUSAGE_SELF)` (microseconds,
 //! all threads, where `/proc/self/stat` counts 10 ms ticks and would make a
 //! one-second figure jump by whole percents); the resident set size from
 //! `/proc/self/statm`, which `getrusage` cannot give (its `ru_maxrss` is the
-//! peak, not the current size).
+//! peak, not the current size); how busy the process's cores are from the
+//! per-CPU lines of `/proc/stat`, for the CPUs of its affinity mask.
 
 use std::time::Duration;
 
@@ -16,6 +18,9 @@ pub struct ProcessUsage {
     pub cpu_time: Duration,
     /// Resident set size in bytes.
     pub resident_bytes: u64,
+    /// The CPUs of the affinity mask, busy or not, whoever used them;
+    /// `None` when `/proc/stat` or the mask cannot be read.
+    pub cores: Option<CoreTicks>,
 }
 
 /// `/proc/self/statm` could not be understood.
@@ -38,6 +43,72 @@ pub fn parse_statm_resident(text: &str, page_size: u64) -> Result<u64, StatmErro
         .parse()
         .map_err(|_| StatmError::NotANumber((*resident).to_string()))?;
     Ok(pages.saturating_mul(page_size))
+}
+
+/// Time a set of CPUs spent busy and in all, in clock ticks, summed over
+/// the CPUs (only differences between two readings mean anything).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CoreTicks {
+    /// user + nice + system + irq + softirq + steal: time the CPUs could not
+    /// run anything else (steal is time the hypervisor took the CPU away).
+    pub busy: u64,
+    /// busy + idle + iowait.
+    pub total: u64,
+}
+
+/// `/proc/stat` could not be understood.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ProcStatError {
+    #[error("/proc/stat line {line}: expected at least 8 numbers after {cpu:?}")]
+    ShortLine { line: usize, cpu: String },
+    #[error("/proc/stat line {line}: {field:?} is not a number")]
+    NotANumber { line: usize, field: String },
+    #[error("/proc/stat has no line for cpu{0}")]
+    MissingCpu(usize),
+}
+
+/// The busy and total ticks of `cpus` from the text of `/proc/stat`
+/// (`cpuN user nice system idle iowait irq softirq steal guest guest_nice`;
+/// guest time is already inside user, so it is not added; proc(5)).
+pub fn parse_proc_stat_cores(text: &str, cpus: &[usize]) -> Result<CoreTicks, ProcStatError> {
+    let mut ticks = CoreTicks::default();
+    let mut found = vec![false; cpus.len()];
+    for (index, line) in text.lines().enumerate() {
+        let mut fields = line.split_ascii_whitespace();
+        let Some(name) = fields.next() else { continue };
+        let Some(cpu) = name
+            .strip_prefix("cpu")
+            .and_then(|n| n.parse::<usize>().ok())
+        else {
+            continue;
+        };
+        let Some(slot) = cpus.iter().position(|c| *c == cpu) else {
+            continue;
+        };
+        let numbers = fields
+            .take(8)
+            .map(|f| {
+                f.parse::<u64>().map_err(|_| ProcStatError::NotANumber {
+                    line: index + 1,
+                    field: f.to_string(),
+                })
+            })
+            .collect::<Result<Vec<u64>, _>>()?;
+        let [user, nice, system, idle, iowait, irq, softirq, steal] = numbers[..] else {
+            return Err(ProcStatError::ShortLine {
+                line: index + 1,
+                cpu: name.to_string(),
+            });
+        };
+        let busy = user + nice + system + irq + softirq + steal;
+        ticks.busy += busy;
+        ticks.total += busy + idle + iowait;
+        found[slot] = true;
+    }
+    match found.iter().position(|f| !f) {
+        Some(missing) => Err(ProcStatError::MissingCpu(cpus[missing])),
+        None => Ok(ticks),
+    }
 }
 
 /// The cores this process may run on: its CPU affinity mask and cgroup
@@ -65,10 +136,32 @@ pub fn read_process_usage() -> Option<ProcessUsage> {
     let micros = |t: libc::timeval| {
         u64::try_from(t.tv_sec).unwrap_or(0) * 1_000_000 + u64::try_from(t.tv_usec).unwrap_or(0)
     };
+    let cores = affinity_cpus().and_then(|cpus| {
+        let text = std::fs::read_to_string("/proc/stat").ok()?;
+        parse_proc_stat_cores(&text, &cpus).ok()
+    });
     Some(ProcessUsage {
         cpu_time: Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime)),
         resident_bytes,
+        cores,
     })
+}
+
+/// The CPU numbers of this process's affinity mask (`taskset -c 0` gives `[0]`).
+#[cfg(target_os = "linux")]
+fn affinity_cpus() -> Option<Vec<usize>> {
+    // SAFETY: sched_getaffinity writes at most `size_of::<cpu_set_t>()`
+    // bytes into the zeroed set; CPU_ISSET reads it within bounds.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return None;
+        }
+        let cpus: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+            .filter(|cpu| libc::CPU_ISSET(*cpu, &set))
+            .collect();
+        (!cpus.is_empty()).then_some(cpus)
+    }
 }
 
 /// Elsewhere the generator gauges are left out (docs/metrics.md).
@@ -106,6 +199,55 @@ mod tests {
         );
     }
 
+    /// The start of a real /proc/stat of a two-CPU machine.
+    const PROC_STAT: &str = "\
+cpu  130180 0 19523 34093 2294 0 425 100 0 0
+cpu0 65197 0 9523 17117 1217 0 221 49 0 0
+cpu1 64982 3 9999 16975 1077 7 203 50 12 0
+intr 1234 0 0
+ctxt 99
+";
+
+    #[test]
+    fn proc_stat_sums_the_affinity_cpus_only() {
+        let cpu0 = CoreTicks {
+            busy: 65197 + 9523 + 221 + 49,
+            total: 65197 + 9523 + 221 + 49 + 17117 + 1217,
+        };
+        assert_eq!(parse_proc_stat_cores(PROC_STAT, &[0]), Ok(cpu0));
+        // Guest time (12) is inside user already and is not added again.
+        let cpu1 = CoreTicks {
+            busy: 64982 + 3 + 9999 + 7 + 203 + 50,
+            total: 64982 + 3 + 9999 + 7 + 203 + 50 + 16975 + 1077,
+        };
+        assert_eq!(parse_proc_stat_cores(PROC_STAT, &[1]), Ok(cpu1));
+        assert_eq!(
+            parse_proc_stat_cores(PROC_STAT, &[0, 1]),
+            Ok(CoreTicks {
+                busy: cpu0.busy + cpu1.busy,
+                total: cpu0.total + cpu1.total
+            })
+        );
+    }
+
+    #[test]
+    fn proc_stat_errors_name_the_line() {
+        assert_eq!(
+            parse_proc_stat_cores(PROC_STAT, &[2]),
+            Err(ProcStatError::MissingCpu(2))
+        );
+        let short = "cpu0 1 2 3 4 5\n";
+        assert_eq!(
+            parse_proc_stat_cores(short, &[0]).unwrap_err().to_string(),
+            "/proc/stat line 1: expected at least 8 numbers after \"cpu0\""
+        );
+        let bad = "cpu  1 1 1 1 1 1 1 1\ncpu0 1 2 x 4 5 6 7 8\n";
+        assert_eq!(
+            parse_proc_stat_cores(bad, &[0]).unwrap_err().to_string(),
+            "/proc/stat line 2: \"x\" is not a number"
+        );
+    }
+
     #[cfg(target_os = "linux")]
     #[test]
     fn this_process_reads_plausible_usage() {
@@ -113,7 +255,7 @@ mod tests {
         // Burn a little CPU so the second reading must be later.
         let spin = std::time::Instant::now();
         let mut x = 0u64;
-        while spin.elapsed() < Duration::from_millis(30) {
+        while spin.elapsed() < Duration::from_millis(50) {
             x = std::hint::black_box(x.wrapping_add(1));
         }
         let after = read_process_usage().unwrap();
@@ -124,5 +266,10 @@ mod tests {
             "{after:?}"
         );
         assert!(available_cores() >= 1);
+        let cores = after.cores.expect("/proc/stat has the affinity CPUs");
+        let before_cores = before.cores.unwrap();
+        // Spinning 50 ms on one of these CPUs made them busier.
+        assert!(cores.busy > before_cores.busy, "{before_cores:?} {cores:?}");
+        assert!(cores.busy <= cores.total, "{cores:?}");
     }
 }

@@ -185,10 +185,10 @@ fn generator_rows(health: &GeneratorHealth) -> Vec<Row> {
     let threshold = format!("{:.0}%", SATURATION_THRESHOLD * 100.0);
     let hold = SATURATION_HOLD.as_secs();
     let saturated = if health.saturation_episodes == 0 {
-        format!("CPU never above {threshold} for {hold}s in a row")
+        format!("its cores never above {threshold} busy for {hold}s in a row")
     } else {
         format!(
-            "{}: CPU above {threshold} for {hold}s or more, latencies include stampede's own queueing",
+            "{}: its cores above {threshold} busy for {hold}s or more, latencies include stampede's own queueing",
             plural(u64::from(health.saturation_episodes), "episode")
         )
     };
