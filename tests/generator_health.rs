@@ -180,7 +180,7 @@ async fn real_prometheus_stores_the_gauges_under_their_remote_write_names() {
     load.instance = Some("gen-b".into());
     let plan = scenario::load_str(LIGHT_RUN, Path::new("light.yaml"), &load).unwrap();
     let testid = "gen-rw";
-    let mut spec = OutputSpec::new(OutputKind::PrometheusRw, &prom.write_url());
+    let mut spec = OutputSpec::new(OutputKind::PrometheusRw, prom.write_url());
     spec.common.push_interval = Duration::from_secs(1);
     spec.common.flush_timeout = Duration::from_secs(5);
     let ctx = OutputContext {
