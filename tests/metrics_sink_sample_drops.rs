@@ -103,6 +103,7 @@ async fn missed_and_abandoned_samples_are_dropped_points() {
         metrics: Vec::new(),
         thresholds: Vec::new(),
         end: RunEnd::Completed,
+        generator: None,
     });
     let reports = sinks.finish(summary, Duration::from_millis(300)).await;
     // Stopped: the queued snapshots and the 7 points it held are lost too.

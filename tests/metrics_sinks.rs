@@ -92,6 +92,7 @@ fn summary() -> Arc<Summary> {
         metrics: Vec::new(),
         thresholds: Vec::new(),
         end: RunEnd::Completed,
+        generator: None,
     })
 }
 

@@ -260,6 +260,7 @@ fn summary() -> Arc<Summary> {
         metrics: Vec::new(),
         thresholds: Vec::new(),
         end: stampede::metrics::RunEnd::Completed,
+        generator: None,
     })
 }
 

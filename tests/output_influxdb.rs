@@ -98,6 +98,7 @@ fn empty_summary() -> Arc<Summary> {
         metrics: Vec::new(),
         thresholds: Vec::new(),
         end: stampede::metrics::RunEnd::Completed,
+        generator: None,
     })
 }
 

@@ -149,6 +149,24 @@ fn every_builtin_kind_maps_to_the_remote_write_name() {
             vec![(s("stampede_vus_max"), s(""), "gauge", s("stampede_vus_max"))],
         ),
         (
+            "generator_cpu",
+            vec![(
+                s("stampede_generator_cpu"),
+                s(""),
+                "gauge",
+                s("stampede_generator_cpu"),
+            )],
+        ),
+        (
+            "generator_memory",
+            vec![(
+                s("stampede_generator_memory"),
+                s("By"),
+                "gauge",
+                s("stampede_generator_memory_bytes"),
+            )],
+        ),
+        (
             "queue_depth",
             vec![(
                 s("stampede_queue_depth"),
@@ -357,6 +375,39 @@ fn histograms_arrive_as_native_histograms_under_the_remote_write_name() {
         .histogram(),
         "stampede_payload_size_bytes"
     );
+}
+
+/// Gauges of every value type (`generator_memory` is the built-in one in
+/// bytes): the OTLP path and remote-write's own names agree.
+#[test]
+fn every_gauge_translates_to_its_remote_write_name() {
+    let mut registry = MetricRegistry::with_builtins();
+    for (name, contains) in [
+        ("heap_size", ValueType::Data),
+        ("wait_hint", ValueType::Time),
+        ("queue_depth", ValueType::Default),
+    ] {
+        registry
+            .register(name, MetricKind::Gauge, contains)
+            .unwrap();
+    }
+    let gauges: Vec<_> = registry
+        .iter()
+        .filter(|(_, def)| def.kind == MetricKind::Gauge)
+        .collect();
+    assert_eq!(
+        gauges.len(),
+        7,
+        "vus, vus_max, generator_cpu, generator_memory and 3 custom"
+    );
+    for (_, def) in gauges {
+        let remote_write = MetricNames::new(Naming::Stampede, def).gauge();
+        let otlp: Vec<String> = mapping(&registry, &def.name)
+            .into_iter()
+            .map(|m| m.3)
+            .collect();
+        assert_eq!(otlp, [remote_write], "{}", def.name);
+    }
 }
 
 #[test]

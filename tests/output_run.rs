@@ -363,6 +363,7 @@ fn empty_summary() -> Summary {
         metrics: Vec::new(),
         thresholds: Vec::new(),
         end: stampede::metrics::RunEnd::Completed,
+        generator: None,
     }
 }
 

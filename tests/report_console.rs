@@ -5,7 +5,9 @@ mod report_support;
 
 use std::path::PathBuf;
 
-use stampede::metrics::{RunEnd, Summary};
+use std::time::Duration;
+
+use stampede::metrics::{GeneratorHealth, RunEnd, Summary};
 use stampede::report::{ConsoleOptions, render_console};
 
 fn render(summary: &Summary, color: bool) -> String {
@@ -150,4 +152,50 @@ fn empty_summary_prints_nothing() {
         ..report_support::minimal_run()
     };
     assert_eq!(render(&summary, false), "");
+}
+
+/// The lines of one section of TOTAL RESULTS, title included, up to its blank line.
+fn section<'a>(text: &'a str, title: &str) -> Vec<&'a str> {
+    text.lines()
+        .skip_while(|l| l.trim() != title)
+        .take_while(|l| !l.is_empty())
+        .collect()
+}
+
+#[test]
+fn generator_section_shows_peak_mean_memory_and_saturated_time() {
+    let mut summary = report_support::minimal_run();
+    summary.generator = Some(GeneratorHealth {
+        cores: 1,
+        cpu_peak: 0.987,
+        cpu_mean: 0.4125,
+        memory_peak_bytes: 48_300_000,
+        saturated: Duration::from_millis(7_004),
+        saturation_episodes: 2,
+    });
+    let text = render(&summary, false);
+    assert_eq!(
+        section(&text, "GENERATOR"),
+        [
+            "    GENERATOR",
+            "    generator_cpu......................: peak=98.70% mean=41.25% of 1 core",
+            "    generator_memory...................: peak=48 MB  resident",
+            "    generator_saturated................: 7s          2 episodes: its cores above 90% busy for 3s or more, latencies include stampede's own queueing",
+        ]
+    );
+    summary.generator = Some(GeneratorHealth {
+        cores: 4,
+        saturated: Duration::ZERO,
+        saturation_episodes: 0,
+        ..summary.generator.unwrap()
+    });
+    let text = render(&summary, false);
+    assert_eq!(
+        section(&text, "GENERATOR")[3],
+        "    generator_saturated................: 0s          its cores never above 90% busy for 3s in a row"
+    );
+    assert_eq!(
+        section(&text, "GENERATOR")[1],
+        "    generator_cpu......................: peak=98.70% mean=41.25% of 4 cores"
+    );
 }

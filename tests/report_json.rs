@@ -4,7 +4,9 @@
 mod report_support;
 
 use serde_json::{Value, json};
-use stampede::metrics::{RunEnd, SeriesValue, Summary, TrendValue};
+use std::time::Duration;
+
+use stampede::metrics::{GeneratorHealth, RunEnd, SeriesValue, Summary, TrendValue};
 use stampede::report::{parse_hdr, percentile, summary_json, write_summary_json};
 
 use report_support::{CREDITS, LOGIN};
@@ -273,4 +275,43 @@ fn written_file_holds_the_same_document() {
     assert_eq!(text, expected + "\n");
     let missing_dir = dir.path().join("no/such/dir/summary.json");
     assert!(write_summary_json(&summary, &missing_dir).is_err());
+}
+
+#[test]
+fn generator_figures_are_exact_and_follow_the_schema() {
+    let mut summary = report_support::full_run();
+    assert_eq!(summary_json(&summary).get("generator"), None);
+    summary.generator = Some(GeneratorHealth {
+        cores: 2,
+        cpu_peak: 0.9375,
+        cpu_mean: 0.5,
+        memory_peak_bytes: 52_428_800,
+        saturated: Duration::from_millis(4_250),
+        saturation_episodes: 1,
+    });
+    let doc = summary_json(&summary);
+    assert_eq!(
+        doc["generator"],
+        json!({
+            "cores": 2,
+            "cpu_peak": 0.9375,
+            "cpu_mean": 0.5,
+            "memory_peak_bytes": 52_428_800,
+            "saturated_seconds": 4.25,
+            "saturation_episodes": 1,
+        })
+    );
+    assert_eq!(schema_errors(&doc), Vec::<String>::new());
+    let mut above_one = doc.clone();
+    above_one["generator"]["cpu_peak"] = json!(1.5);
+    let mut missing = doc.clone();
+    missing["generator"]
+        .as_object_mut()
+        .unwrap()
+        .remove("memory_peak_bytes");
+    let mut unknown = doc.clone();
+    unknown["generator"]["threads"] = json!(8);
+    for bad in [above_one, missing, unknown] {
+        assert_eq!(schema_errors(&bad).len(), 1, "{}", bad["generator"]);
+    }
 }

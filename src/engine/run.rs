@@ -14,8 +14,8 @@ use super::progress::Progress;
 use super::stop::{StopLevel, raise};
 use super::vu::Vu;
 use crate::metrics::{
-    Aggregator, DEFAULT_RAW_SAMPLE_LIMIT, Recorder, RunEnd, Sink, SinkReport, SinkSet, Summary,
-    builtin,
+    Aggregator, DEFAULT_RAW_SAMPLE_LIMIT, GeneratorMonitor, Recorder, RunEnd, Sink, SinkReport,
+    SinkSet, Summary, builtin,
 };
 use crate::protocol::http::{ClientConfig, ClientShared};
 use crate::scenario::TestPlan;
@@ -118,6 +118,7 @@ pub async fn run(
         scenarios.spawn(run_scenario(ctx.clone(), index, global_rx.clone()));
     }
     let started = Instant::now();
+    let mut generator = GeneratorMonitor::start(options.flush_interval);
     let mut ticker = tokio::time::interval_at(
         tokio::time::Instant::now() + options.flush_interval,
         options.flush_interval,
@@ -127,7 +128,7 @@ pub async fn run(
     loop {
         tokio::select! {
             _ = ticker.tick() => {
-                let snapshot = flush(&ctx, &mut aggregator);
+                let snapshot = flush(&ctx, &mut aggregator, &mut generator);
                 if let Some(p) = progress.as_mut() {
                     p.update(&snapshot, &ctx);
                 }
@@ -154,12 +155,13 @@ pub async fn run(
         }
     }
 
-    let last = flush(&ctx, &mut aggregator);
+    let last = flush(&ctx, &mut aggregator, &mut generator);
     if let Some(p) = progress.as_mut() {
         p.finish(&last, &ctx);
     }
     sinks.publish(last);
-    let summary = aggregator.summary(&plan.thresholds, end);
+    let mut summary = aggregator.summary(&plan.thresholds, end);
+    summary.generator = generator.health();
     let sink_reports = sinks
         .finish(Arc::new(summary.clone()), options.sink_finish_timeout)
         .await;
@@ -170,8 +172,13 @@ pub async fn run(
     })
 }
 
-/// Samples the VU gauges, then flushes every recorder shard into a snapshot.
-fn flush(ctx: &RunContext, aggregator: &mut Aggregator) -> Arc<crate::metrics::Snapshot> {
+/// Samples the VU and generator gauges, then flushes every recorder shard
+/// into a snapshot.
+fn flush(
+    ctx: &RunContext,
+    aggregator: &mut Aggregator,
+    generator: &mut GeneratorMonitor,
+) -> Arc<crate::metrics::Snapshot> {
     let recorder = &ctx.recorder;
     recorder.gauge(
         builtin::VUS,
@@ -183,5 +190,16 @@ fn flush(ctx: &RunContext, aggregator: &mut Aggregator) -> Arc<crate::metrics::S
         ctx.untagged,
         ctx.allocated_vus.load(Ordering::Relaxed) as f64,
     );
+    if let Some(reading) = generator.sample() {
+        recorder.gauge(builtin::GENERATOR_CPU, ctx.untagged, reading.cpu);
+        recorder.gauge(
+            builtin::GENERATOR_MEMORY,
+            ctx.untagged,
+            reading.memory_bytes as f64,
+        );
+        if let Some(saturation) = reading.saturation {
+            tracing::warn!("{saturation}");
+        }
+    }
     aggregator.flush()
 }

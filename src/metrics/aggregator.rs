@@ -229,6 +229,7 @@ impl Aggregator {
             metrics,
             thresholds,
             end,
+            generator: None,
         }
     }
 

@@ -91,6 +91,12 @@ pub mod builtin {
     /// WebSocket: the last send before an `expect` to its matching reply,
     /// tagged with the expect's `name`.
     pub const WS_REPLY_TIME: MetricId = MetricId(30);
+    /// stampede's own CPU use over the interval: CPU time (user + system)
+    /// divided by the interval and by the cores available to the process,
+    /// so 1 is every available core busy. Linux only.
+    pub const GENERATOR_CPU: MetricId = MetricId(31);
+    /// stampede's resident set size, in bytes. Linux only.
+    pub const GENERATOR_MEMORY: MetricId = MetricId(32);
 
     /// (name, kind, contains) for every built-in, indexed by `MetricId.0`.
     pub const ALL: &[(&str, MetricKind, ValueType)] = &[
@@ -145,6 +151,8 @@ pub mod builtin {
         ("ws_msgs_received", MetricKind::Counter, ValueType::Default),
         ("ws_ping", MetricKind::Trend, ValueType::Time),
         ("ws_reply_time", MetricKind::Trend, ValueType::Time),
+        ("generator_cpu", MetricKind::Gauge, ValueType::Default),
+        ("generator_memory", MetricKind::Gauge, ValueType::Data),
     ];
 }
 

@@ -7,6 +7,7 @@
 //! [`Aggregator::summary`] builds the [`Summary`] with thresholds judged.
 
 mod aggregator;
+pub mod generator;
 mod histogram;
 mod metric;
 mod recorder;
@@ -21,6 +22,7 @@ pub mod threshold;
 mod threshold_eval;
 
 pub use aggregator::Aggregator;
+pub use generator::{GeneratorHealth, GeneratorMonitor, GeneratorReading};
 pub use histogram::{
     MAX_MICROS, SIGNIFICANT_DIGITS, deserialize_histogram, display_to_micros, micros_to_display,
     new_histogram, serialize_histogram,

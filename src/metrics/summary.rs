@@ -4,6 +4,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use super::generator::GeneratorHealth;
 use super::metric::{MetricId, MetricKind, ValueType};
 use super::snapshot::SeriesValue;
 use super::tags::TagSet;
@@ -48,6 +49,9 @@ pub struct Summary {
     pub metrics: Vec<MetricSummary>,
     pub thresholds: Vec<ThresholdOutcome>,
     pub end: RunEnd,
+    /// stampede's own CPU and memory over the run; `None` where they cannot
+    /// be read (not Linux).
+    pub generator: Option<GeneratorHealth>,
 }
 
 impl Summary {

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::metrics::threshold::MetricSelector;
 use crate::metrics::{
-    MetricKind, MetricSummary, RunEnd, SeriesValue, SinkReport, Summary, ValueType,
+    GeneratorHealth, MetricKind, MetricSummary, RunEnd, SeriesValue, SinkReport, Summary, ValueType,
 };
 
 use super::checks::GroupChecks;
@@ -21,12 +21,28 @@ use super::stats::{SUMMARY_PERCENTILES, average, merge_matching, percentile, per
 
 /// The whole summary as JSON.
 pub fn summary_json(summary: &Summary) -> Value {
-    json!({
+    let mut doc = json!({
         "metrics": metrics_json(summary),
         "root_group": group_json(&GroupChecks::from_summary(summary)),
         "state": state_json(summary),
         "thresholds": thresholds_json(summary),
         "series": series_json(summary),
+    });
+    if let (Some(health), Value::Object(map)) = (&summary.generator, &mut doc) {
+        map.insert("generator".into(), generator_json(health));
+    }
+    doc
+}
+
+/// stampede's own CPU (per available core, 0..=1) and memory over the run.
+fn generator_json(health: &GeneratorHealth) -> Value {
+    json!({
+        "cores": health.cores,
+        "cpu_peak": num(health.cpu_peak),
+        "cpu_mean": num(health.cpu_mean),
+        "memory_peak_bytes": health.memory_peak_bytes,
+        "saturated_seconds": num(health.saturated.as_millis() as f64 / 1000.0),
+        "saturation_episodes": health.saturation_episodes,
     })
 }
 

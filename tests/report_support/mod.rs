@@ -394,6 +394,7 @@ pub fn full_run() -> Summary {
         metrics,
         thresholds,
         end: RunEnd::Completed,
+        generator: None,
     }
 }
 
@@ -449,5 +450,6 @@ pub fn minimal_run() -> Summary {
         metrics: vec![http_reqs, duration, vus],
         thresholds: Vec::new(),
         end: RunEnd::Interrupted,
+        generator: None,
     }
 }

@@ -479,6 +479,11 @@ pub struct MarkerGauge {
 }
 
 impl Encoder {
+    /// Most points in one request (the `batch_size` option).
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
     /// One request with the run marker gauges at `time` (ns), on the
     /// resource of `instance`, each with the `testid` attribute.
     pub fn markers(&self, instance: Option<&str>, gauges: &[MarkerGauge], time: u64) -> Batch {

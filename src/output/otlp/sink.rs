@@ -191,16 +191,17 @@ impl OtlpSink {
             let marker_batch = self
                 .encoder
                 .markers(self.instance.as_deref(), &markers, times.time);
-            // In the push's last request, not one of their own: a push stays
-            // the same number of requests with or without markers.
+            // In the push's last request when it has room, so a push rarely
+            // needs a request of its own for them; never beyond `batch_size`.
+            let room = self.encoder.batch_size() as u64;
             match batches.last_mut() {
-                Some(last) => {
+                Some(last) if last.points + marker_batch.points <= room => {
                     last.request
                         .resource_metrics
                         .extend(marker_batch.request.resource_metrics);
                     last.points += marker_batch.points;
                 }
-                None => batches.push(marker_batch),
+                _ => batches.push(marker_batch),
             }
         }
         for batch in batches {

@@ -4,7 +4,7 @@
 //! | kind | `naming=stampede` | `naming=k6` |
 //! |---|---|---|
 //! | counter | `stampede_<m>_total` (`_bytes_total` for data) | `k6_<m>_total` |
-//! | gauge | `stampede_<m>` | `k6_<m>` |
+//! | gauge | `stampede_<m>` (`_bytes` for data) | `k6_<m>` |
 //! | rate | `stampede_<m>_total`, `stampede_<m>_samples_total`, `stampede_<m>_ratio` | `k6_<m>_rate` |
 //! | trend histogram | `stampede_<m>_seconds` (time), `_bytes` (data), `stampede_<m>` | `k6_<m>_seconds`, `k6_<m>_bytes`, `k6_<m>` |
 //! | trend statistic | `stampede_<m>_<stat>_seconds` (time, not count), `stampede_<m>_<stat>` | `k6_<m>_<stat>` |
@@ -74,7 +74,12 @@ impl MetricNames {
     }
 
     pub fn gauge(&self) -> String {
-        self.prefix.clone()
+        match (self.naming, self.contains) {
+            // Prometheus 3 names an OTLP gauge of unit `By` `<name>_bytes`;
+            // the same name here keeps one dashboard for both ingest paths.
+            (Naming::Stampede, ValueType::Data) => self.with_unit(self.prefix.clone()),
+            _ => self.prefix.clone(),
+        }
     }
 
     /// The rate's series, in the order they are sent.
@@ -192,6 +197,12 @@ mod tests {
         assert_eq!(k(builtin::DATA_SENT).counter(), "k6_data_sent_total");
         assert_eq!(s(builtin::VUS).gauge(), "stampede_vus");
         assert_eq!(k(builtin::VUS).gauge(), "k6_vus");
+        assert_eq!(s(builtin::GENERATOR_CPU).gauge(), "stampede_generator_cpu");
+        assert_eq!(
+            s(builtin::GENERATOR_MEMORY).gauge(),
+            "stampede_generator_memory_bytes"
+        );
+        assert_eq!(k(builtin::GENERATOR_MEMORY).gauge(), "k6_generator_memory");
         let rate: Vec<String> = s(builtin::HTTP_REQ_FAILED)
             .rate()
             .into_iter()

@@ -1,16 +1,21 @@
 //! The TOTAL RESULTS block: check totals and the check tree, then every
-//! metric in its section (HTTP, STREAMS, EXECUTION, NETWORK, CUSTOM), aligned
-//! in columns.
+//! metric in its section (HTTP, STREAMS, EXECUTION, NETWORK, GENERATOR,
+//! CUSTOM), aligned in columns.
 
 use std::io::{self, Write};
 
-use crate::metrics::{MetricSummary, SeriesValue, Summary, TrendValue, ValueType, builtin};
+use crate::metrics::generator::{SATURATION_HOLD, SATURATION_THRESHOLD};
+use crate::metrics::{
+    GeneratorHealth, MetricSummary, SeriesValue, Summary, TrendValue, ValueType, builtin,
+};
 
 use super::super::checks::{CHECKS_METRIC, CheckResult, GroupChecks};
 use super::super::format::{format_counter_rate, format_per_second, format_percent, format_value};
 use super::super::stats::{SUMMARY_PERCENTILES, average, merge_matching, percentile};
 use super::{Palette, write_heading};
 
+/// The built-in gauges of stampede's own CPU and memory.
+const GENERATOR_METRICS: [&str; 2] = ["generator_cpu", "generator_memory"];
 /// Labels are padded with dots to at least this width, as k6 does.
 const MIN_LABEL_WIDTH: usize = 35;
 const EXECUTION_METRICS: [&str; 6] = [
@@ -112,7 +117,14 @@ fn check_rows(checks: &MetricSummary, seconds: f64) -> Vec<Row> {
 }
 
 fn metric_sections(summary: &Summary, seconds: f64) -> Vec<Section> {
-    let titles = ["HTTP", "STREAMS", "EXECUTION", "NETWORK", "CUSTOM"];
+    let titles = [
+        "HTTP",
+        "STREAMS",
+        "EXECUTION",
+        "NETWORK",
+        "GENERATOR",
+        "CUSTOM",
+    ];
     let mut buckets: Vec<Vec<&MetricSummary>> = vec![Vec::new(); titles.len()];
     for metric in &summary.metrics {
         let name = metric.name.as_str();
@@ -126,27 +138,84 @@ fn metric_sections(summary: &Summary, seconds: f64) -> Vec<Section> {
             2
         } else if name.starts_with("data_") {
             3
-        } else {
+        } else if GENERATOR_METRICS.contains(&name) {
             4
+        } else {
+            5
         };
         buckets[bucket].push(metric);
     }
     titles
         .into_iter()
         .zip(buckets)
-        .filter(|(_, metrics)| !metrics.is_empty())
-        .map(|(title, mut metrics)| {
+        .filter_map(|(title, mut metrics)| {
+            // The run's generator figures say more than the gauges' last values.
+            if title == "GENERATOR"
+                && let Some(health) = &summary.generator
+            {
+                return Some((title, generator_rows(health)));
+            }
+            if metrics.is_empty() {
+                return None;
+            }
             metrics.sort_by(|a, b| a.name.cmp(&b.name));
             let rows = metrics
                 .into_iter()
                 .flat_map(|m| metric_rows(m, seconds))
                 .collect();
-            Section {
-                title: Some(title),
-                rows,
-            }
+            Some((title, rows))
+        })
+        .map(|(title, rows)| Section {
+            title: Some(title),
+            rows,
         })
         .collect()
+}
+
+/// Peak and mean CPU per available core, peak memory, and how long the
+/// generator was saturated (its latencies then include its own queueing).
+fn generator_rows(health: &GeneratorHealth) -> Vec<Row> {
+    let plural = |n: u64, word: &str| {
+        if n == 1 {
+            format!("{n} {word}")
+        } else {
+            format!("{n} {word}s")
+        }
+    };
+    let threshold = format!("{:.0}%", SATURATION_THRESHOLD * 100.0);
+    let hold = SATURATION_HOLD.as_secs();
+    let saturated = if health.saturation_episodes == 0 {
+        format!("its cores never above {threshold} busy for {hold}s in a row")
+    } else {
+        format!(
+            "{}: its cores above {threshold} busy for {hold}s or more, latencies include stampede's own queueing",
+            plural(u64::from(health.saturation_episodes), "episode")
+        )
+    };
+    vec![
+        Row::Pair {
+            label: "generator_cpu".into(),
+            first: format!("peak={}", format_percent(health.cpu_peak)),
+            second: format!(
+                "mean={} of {}",
+                format_percent(health.cpu_mean),
+                plural(health.cores as u64, "core")
+            ),
+        },
+        Row::Pair {
+            label: "generator_memory".into(),
+            first: format!(
+                "peak={}",
+                format_value(ValueType::Data, health.memory_peak_bytes as f64)
+            ),
+            second: "resident".into(),
+        },
+        Row::Pair {
+            label: "generator_saturated".into(),
+            first: format!("{}s", health.saturated.as_secs_f64().round()),
+            second: saturated,
+        },
+    ]
 }
 
 /// The built-in SSE and WebSocket metrics (a custom metric named `sse_x`
