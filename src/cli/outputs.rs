@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::args::RunArgs;
-use crate::engine::SINK_FINISH_TIMEOUT;
 use crate::exit_code;
 use crate::metrics::Sink;
 use crate::output::{
@@ -142,12 +141,16 @@ pub async fn start_outputs(
     cli_outputs: Vec<OutputSpec>,
     args: &RunArgs,
 ) -> Result<StartedOutputs, i32> {
+    // The outputs' own budgets, not a floor above them: an output that
+    // cannot deliver must not hold the end of the run past its
+    // `flush_timeout` (the scrape endpoint alone needs only the margin).
     let finish_timeout = plan
         .outputs
         .iter()
         .chain(&cli_outputs)
-        .map(|s| s.common.flush_timeout + FINISH_MARGIN)
-        .fold(SINK_FINISH_TIMEOUT, Duration::max);
+        .map(|s| s.common.flush_timeout)
+        .fold(Duration::ZERO, Duration::max)
+        + FINISH_MARGIN;
     if plan.outputs.is_empty() && cli_outputs.is_empty() && args.metrics_listen.is_none() {
         return Ok(StartedOutputs {
             sinks: Vec::new(),

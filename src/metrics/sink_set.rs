@@ -79,6 +79,13 @@ impl SinkStats {
         }
     }
 
+    /// Whether the sink counts points it encodes from the series (remote
+    /// write, OTLP, InfluxDB aggregates) rather than raw samples: the set
+    /// cannot count those for it.
+    fn counts_series_points(&self) -> bool {
+        self.delivery.is_some() && !self.wants_samples
+    }
+
     /// Counts points the sink will never write as dropped.
     fn lose_points(&self, points: u64) {
         if let Some(d) = &self.delivery
@@ -231,8 +238,15 @@ async fn run_sink(
         let points = stats.sample_points(&snapshot);
         stats.queued_points.fetch_sub(points, Ordering::Relaxed);
         if stopped {
-            stats.lose_points(points);
             stats.dropped.fetch_add(1, Ordering::Relaxed);
+            if stats.counts_series_points() {
+                // Its points are made by encoding the series; the stopped
+                // delivery counts them as dropped, so the summary shows
+                // every point lost, not only those queued at the 401.
+                let _ = sink.write(snapshot).await;
+            } else {
+                stats.lose_points(points);
+            }
             continue;
         }
         match sink.write(snapshot).await {

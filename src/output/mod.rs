@@ -19,10 +19,12 @@ pub mod markers;
 pub mod options;
 pub mod otlp;
 pub mod prometheus_rw;
+pub mod push_schedule;
 pub mod retry;
 pub mod retry_queue;
 pub mod sample_file;
 pub mod scrape;
+pub mod sender;
 pub mod spec;
 pub mod testid;
 
