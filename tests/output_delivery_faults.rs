@@ -60,12 +60,12 @@ impl Kind {
     }
 
     /// The `--out` value for a receiver at `addr`.
-    fn out(self, addr: std::net::SocketAddr) -> String {
+    fn out(self, addr: std::net::SocketAddr, options: &str) -> String {
         match self {
-            Kind::PrometheusRw => format!("prometheus-rw=http://{addr}/api/v1/write;{OPTIONS}"),
-            Kind::OtlpHttp => format!("otlp=http://{addr};{OPTIONS}"),
-            Kind::OtlpGrpc => format!("otlp=otlp+grpc://{addr};{OPTIONS}"),
-            Kind::InfluxDb => format!("influxdb=http://{addr}?org=o&bucket=b;{OPTIONS}"),
+            Kind::PrometheusRw => format!("prometheus-rw=http://{addr}/api/v1/write;{options}"),
+            Kind::OtlpHttp => format!("otlp=http://{addr};{options}"),
+            Kind::OtlpGrpc => format!("otlp=otlp+grpc://{addr};{options}"),
+            Kind::InfluxDb => format!("influxdb=http://{addr}?org=o&bucket=b;{options}"),
         }
     }
 
@@ -130,6 +130,11 @@ impl Run {
 
 /// Runs the scenario with one output of `kind` at `addr`.
 fn run(kind: Kind, addr: std::net::SocketAddr) -> Run {
+    run_with(kind, addr, OPTIONS)
+}
+
+/// [`run`] with the output's options given.
+fn run_with(kind: Kind, addr: std::net::SocketAddr, options: &str) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("steady.yaml");
     std::fs::write(&file, SCENARIO).expect("scenario written");
@@ -143,7 +148,7 @@ fn run(kind: Kind, addr: std::net::SocketAddr) -> Run {
         .env("STAMPEDE_LOG", "error")
         .env("STAMPEDE_INFLUXDB_TOKEN", "test-token")
         .args(["run", "--demo", "--quiet", "--no-color", "--out"])
-        .arg(kind.out(addr))
+        .arg(kind.out(addr, options))
         .arg("--summary-export")
         .arg(&export)
         .arg(&file)
@@ -259,6 +264,29 @@ fn never_answering(kind: Kind) {
     run.assert_ends_within(PLANNED + FLUSH_TIMEOUT + SLACK);
 }
 
+fn never_answering_with_pushes_every_second(kind: Kind) {
+    let rt = runtime();
+    let (addr, accepted) = black_hole(&rt);
+    let run = run_with(kind, addr, "push_interval=1s;flush_timeout=2s;timeout=10s");
+    assert!(*accepted.lock().unwrap() >= 1, "{kind:?}: never connected");
+    // The push at 1 s hangs for the rest of the run: the sink still takes
+    // every snapshot, and everything it made is counted at the end.
+    assert_eq!(run.output["snapshots_dropped"], 0, "{}", run.output);
+    assert_eq!(run.output["snapshots_written"], 2, "{}", run.output);
+    let (sent, retried, dropped) = run.points();
+    assert_eq!((sent, retried), (0, 0), "{kind:?}");
+    assert!(dropped > REQUESTS, "{kind:?}: {dropped}");
+    assert_eq!(
+        run.errors(),
+        [format!(
+            "finish: {dropped} points could not be delivered within 2.0s at the end"
+        )]
+    );
+    run.assert_console_points();
+    assert!(run.took >= PLANNED + FLUSH_TIMEOUT, "took {:?}", run.took);
+    run.assert_ends_within(PLANNED + FLUSH_TIMEOUT + SLACK);
+}
+
 fn slow_within_the_budget(kind: Kind) {
     let produced = produced(kind);
     let rt = runtime();
@@ -355,6 +383,11 @@ macro_rules! fault_tests {
             #[test]
             fn a_receiver_that_never_answers_is_cut_at_the_flush_timeout() {
                 never_answering($kind);
+            }
+
+            #[test]
+            fn a_receiver_that_never_answers_holds_up_no_snapshot_during_the_run() {
+                never_answering_with_pushes_every_second($kind);
             }
 
             #[test]
