@@ -27,8 +27,10 @@ pub struct SinkReport {
     pub name: String,
     /// Snapshots the sink accepted (`write` returned `Ok`).
     pub snapshots_written: u64,
-    /// Snapshots the sink never saw: its queue was full, or it had stopped
-    /// after a fatal error.
+    /// Snapshots whose data the sink did not take: its queue was full, or it
+    /// had stopped after a fatal error (a sink that counts the points it
+    /// encodes from the series still encodes these, to count their points
+    /// as dropped).
     pub snapshots_dropped: u64,
     /// Failed writes and a failed finish, oldest first (at most 20, then a
     /// line saying how many more).

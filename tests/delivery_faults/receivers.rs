@@ -69,11 +69,17 @@ pub fn black_hole(rt: &Runtime) -> (SocketAddr, Arc<Mutex<u64>>) {
     let count = accepted.clone();
     rt.spawn(async move {
         let mut held = Vec::new();
-        // Bounded: the test process ends, and with it this task.
-        while let Ok((socket, _)) = listener.accept().await {
+        // A run opens a handful; past 64 the listener stops accepting, and
+        // connections wait in its backlog, unanswered just the same. The
+        // task ends with the test's runtime.
+        while held.len() < 64
+            && let Ok((socket, _)) = listener.accept().await
+        {
             *count.lock().unwrap() += 1;
             held.push(socket);
         }
+        std::future::pending::<()>().await;
+        drop((listener, held));
     });
     (addr, accepted)
 }
