@@ -143,13 +143,18 @@ pub async fn start_outputs(
 ) -> Result<StartedOutputs, i32> {
     // The outputs' own budgets, not a floor above them: an output that
     // cannot deliver must not hold the end of the run past its
-    // `flush_timeout` (the scrape endpoint alone needs only the margin).
+    // `flush_timeout`. The scrape endpoint's budget is its wait for open
+    // scrapes.
+    let scrape_budget = match args.metrics_listen {
+        Some(_) => scrape::SHUTDOWN_TIMEOUT,
+        None => Duration::ZERO,
+    };
     let finish_timeout = plan
         .outputs
         .iter()
         .chain(&cli_outputs)
         .map(|s| s.common.flush_timeout)
-        .fold(Duration::ZERO, Duration::max)
+        .fold(scrape_budget, Duration::max)
         + FINISH_MARGIN;
     if plan.outputs.is_empty() && cli_outputs.is_empty() && args.metrics_listen.is_none() {
         return Ok(StartedOutputs {

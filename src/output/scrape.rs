@@ -37,7 +37,7 @@ use crate::output::OutputContext;
 pub const QUANTILES: [f64; 4] = [0.5, 0.9, 0.95, 0.99];
 
 /// How long the server may take to close its connections at the end.
-const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The latest cumulative value of every series, shared with the server.
 #[derive(Debug)]
