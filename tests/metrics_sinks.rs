@@ -290,3 +290,50 @@ async fn after_a_fatal_error_a_sink_counting_series_points_still_sees_every_snap
         }]
     );
 }
+
+/// Holds 5 points in its delivery and 7 encoded for its next push, and
+/// never finishes.
+struct HoldingSink {
+    stats: Arc<DeliveryStats>,
+}
+
+impl Sink for HoldingSink {
+    fn name(&self) -> &str {
+        "holding"
+    }
+
+    fn write(&mut self, _snapshot: Arc<Snapshot>) -> SinkFuture<'_> {
+        Box::pin(async move {
+            self.stats.set_pending(5);
+            self.stats.set_staged(7);
+            Ok(())
+        })
+    }
+
+    fn finish(&mut self, _summary: Arc<Summary>) -> SinkFuture<'_> {
+        Box::pin(std::future::pending())
+    }
+
+    fn delivery_stats(&self) -> Option<Arc<DeliveryStats>> {
+        Some(self.stats.clone())
+    }
+}
+
+#[tokio::test]
+async fn a_sink_stopped_at_the_end_loses_what_it_held_and_what_it_staged() {
+    let sink = HoldingSink {
+        stats: Arc::new(DeliveryStats::default()),
+    };
+    let sinks = SinkSet::start(vec![Box::new(sink)]);
+    sinks.publish(snapshot(0));
+    let reports = sinks.finish(summary(), Duration::from_millis(100)).await;
+    assert_eq!(reports[0].errors, ["did not finish within 0.1s; stopped"]);
+    assert_eq!(
+        reports[0].points,
+        Some(PointCounts {
+            sent: 0,
+            retried: 0,
+            dropped: 12
+        })
+    );
+}

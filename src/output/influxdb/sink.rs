@@ -214,6 +214,7 @@ impl InfluxSink {
             self.held_points += payload.points;
             self.held.push(payload);
         }
+        self.stats.set_staged(self.held_points);
         Ok(())
     }
 
@@ -223,6 +224,7 @@ impl InfluxSink {
             self.delivery.enqueue(payload);
         }
         self.held_points = 0;
+        self.stats.set_staged(0);
     }
 
     fn enqueue_text(&mut self, text: &str, points: u64) {
