@@ -4,8 +4,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use stampede::metrics::{
-    RunEnd, SINK_QUEUE_CAPACITY, Sink, SinkError, SinkFuture, SinkReport, SinkSet, Snapshot,
-    Summary,
+    DeliveryStats, PointCounts, RunEnd, SINK_QUEUE_CAPACITY, Sink, SinkError, SinkFuture,
+    SinkReport, SinkSet, Snapshot, Summary,
 };
 use tokio::sync::{Semaphore, mpsc};
 
@@ -224,4 +224,117 @@ async fn wait_until(mut done: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(2)).await;
     }
     panic!("condition not reached within 2 s");
+}
+
+/// Encodes 10 points per snapshot, like a network output, and has them
+/// dropped once its delivery was refused for good (as the delivery does).
+struct SeriesSink {
+    stats: Arc<DeliveryStats>,
+    refused: bool,
+    writes: Arc<Mutex<u64>>,
+}
+
+impl Sink for SeriesSink {
+    fn name(&self) -> &str {
+        "remote"
+    }
+
+    fn write(&mut self, _snapshot: Arc<Snapshot>) -> SinkFuture<'_> {
+        Box::pin(async move {
+            *self.writes.lock().unwrap() += 1;
+            self.stats.add_dropped(10);
+            if std::mem::replace(&mut self.refused, true) {
+                return Ok(());
+            }
+            Err(SinkError::Fatal("HTTP 401: check the credentials".into()))
+        })
+    }
+
+    fn finish(&mut self, _summary: Arc<Summary>) -> SinkFuture<'_> {
+        Box::pin(async { Ok(()) })
+    }
+
+    fn delivery_stats(&self) -> Option<Arc<DeliveryStats>> {
+        Some(self.stats.clone())
+    }
+}
+
+#[tokio::test]
+async fn after_a_fatal_error_a_sink_counting_series_points_still_sees_every_snapshot() {
+    let writes = Arc::new(Mutex::new(0));
+    let sink = SeriesSink {
+        stats: Arc::new(DeliveryStats::default()),
+        refused: false,
+        writes: writes.clone(),
+    };
+    let sinks = SinkSet::start(vec![Box::new(sink)]);
+    for second in 0..4 {
+        sinks.publish(snapshot(second));
+    }
+    let reports = sinks.finish(summary(), Duration::from_secs(5)).await;
+    // Every snapshot is encoded, so all 40 points it made are counted as
+    // lost, not only the 10 of the refused request; the snapshots after
+    // the 401 still count as dropped ones.
+    assert_eq!(*writes.lock().unwrap(), 4);
+    assert_eq!(
+        reports,
+        [SinkReport {
+            name: "remote".into(),
+            snapshots_written: 0,
+            snapshots_dropped: 3,
+            errors: vec!["write: HTTP 401: check the credentials".into()],
+            points: Some(PointCounts {
+                sent: 0,
+                retried: 0,
+                dropped: 40
+            }),
+        }]
+    );
+}
+
+/// Holds 5 points in its delivery and 7 encoded for its next push, and
+/// never finishes.
+struct HoldingSink {
+    stats: Arc<DeliveryStats>,
+}
+
+impl Sink for HoldingSink {
+    fn name(&self) -> &str {
+        "holding"
+    }
+
+    fn write(&mut self, _snapshot: Arc<Snapshot>) -> SinkFuture<'_> {
+        Box::pin(async move {
+            self.stats.set_pending(5);
+            self.stats.set_staged(7);
+            Ok(())
+        })
+    }
+
+    fn finish(&mut self, _summary: Arc<Summary>) -> SinkFuture<'_> {
+        Box::pin(std::future::pending())
+    }
+
+    fn delivery_stats(&self) -> Option<Arc<DeliveryStats>> {
+        Some(self.stats.clone())
+    }
+}
+
+#[tokio::test]
+async fn a_sink_stopped_at_the_end_loses_what_it_held_and_what_it_staged() {
+    let sink = HoldingSink {
+        stats: Arc::new(DeliveryStats::default()),
+    };
+    let sinks = SinkSet::start(vec![Box::new(sink)]);
+    sinks.publish(snapshot(0));
+    let reports = sinks.finish(summary(), Duration::from_millis(100)).await;
+    assert_eq!(reports[0].errors, ["did not finish within 0.1s; stopped"]);
+    assert_eq!(
+        reports[0].points,
+        Some(PointCounts {
+            sent: 0,
+            retried: 0,
+            dropped: 12
+        })
+    );
 }

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::args::RunArgs;
-use crate::engine::SINK_FINISH_TIMEOUT;
 use crate::exit_code;
 use crate::metrics::Sink;
 use crate::output::{
@@ -158,14 +157,18 @@ pub async fn start_outputs(
         addr,
         linger: args.metrics_linger,
     });
-    // The endpoint's linger counts too: the run waits for it.
+    // The outputs' own budgets, not a floor above them: an output that
+    // cannot deliver must not hold the end of the run past its
+    // `flush_timeout`. The scrape endpoint's budget is its linger plus its
+    // wait for open scrapes: the run waits for it.
+    let scrape_budget = scrape_options.map_or(Duration::ZERO, |o| o.finish_budget());
     let finish_timeout = plan
         .outputs
         .iter()
         .chain(&cli_outputs)
-        .map(|s| s.common.flush_timeout + FINISH_MARGIN)
-        .chain(scrape_options.map(|o| o.finish_budget() + FINISH_MARGIN))
-        .fold(SINK_FINISH_TIMEOUT, Duration::max);
+        .map(|s| s.common.flush_timeout)
+        .fold(scrape_budget, Duration::max)
+        + FINISH_MARGIN;
     if plan.outputs.is_empty() && cli_outputs.is_empty() && scrape_options.is_none() {
         return Ok(StartedOutputs {
             sinks: Vec::new(),

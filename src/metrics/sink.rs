@@ -36,6 +36,9 @@ pub struct DeliveryStats {
     dropped: AtomicU64,
     /// Points held for delivery right now (lost if the sink is stopped).
     pending: AtomicU64,
+    /// Points the sink encoded and holds until its next push, not yet
+    /// handed to the delivery (lost too if the sink is stopped).
+    staged: AtomicU64,
 }
 
 impl DeliveryStats {
@@ -54,9 +57,13 @@ impl DeliveryStats {
     pub fn set_pending(&self, points: u64) {
         self.pending.store(points, Ordering::Relaxed);
     }
+    /// How many encoded points the sink holds until its next push.
+    pub fn set_staged(&self, points: u64) {
+        self.staged.store(points, Ordering::Relaxed);
+    }
     /// The sink was stopped: what it still held is lost.
     pub fn abandon_pending(&self) {
-        let left = self.pending.swap(0, Ordering::Relaxed);
+        let left = self.pending.swap(0, Ordering::Relaxed) + self.staged.swap(0, Ordering::Relaxed);
         self.add_dropped(left);
     }
     pub fn sent(&self) -> u64 {

@@ -27,8 +27,10 @@ pub struct SinkReport {
     pub name: String,
     /// Snapshots the sink accepted (`write` returned `Ok`).
     pub snapshots_written: u64,
-    /// Snapshots the sink never saw: its queue was full, or it had stopped
-    /// after a fatal error.
+    /// Snapshots whose data the sink did not take: its queue was full, or it
+    /// had stopped after a fatal error (a sink that counts the points it
+    /// encodes from the series still encodes these, to count their points
+    /// as dropped).
     pub snapshots_dropped: u64,
     /// Failed writes and a failed finish, oldest first (at most 20, then a
     /// line saying how many more).
@@ -77,6 +79,13 @@ impl SinkStats {
             Some(batch) if self.wants_samples => batch.point_count(),
             _ => 0,
         }
+    }
+
+    /// Whether the sink counts points it encodes from the series (remote
+    /// write, OTLP, InfluxDB aggregates) rather than raw samples: the set
+    /// cannot count those for it.
+    fn counts_series_points(&self) -> bool {
+        self.delivery.is_some() && !self.wants_samples
     }
 
     /// Counts points the sink will never write as dropped.
@@ -231,8 +240,15 @@ async fn run_sink(
         let points = stats.sample_points(&snapshot);
         stats.queued_points.fetch_sub(points, Ordering::Relaxed);
         if stopped {
-            stats.lose_points(points);
             stats.dropped.fetch_add(1, Ordering::Relaxed);
+            if stats.counts_series_points() {
+                // Its points are made by encoding the series; the stopped
+                // delivery counts them as dropped, so the summary shows
+                // every point lost, not only those queued at the 401.
+                let _ = sink.write(snapshot).await;
+            } else {
+                stats.lose_points(points);
+            }
             continue;
         }
         match sink.write(snapshot).await {

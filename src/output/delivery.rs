@@ -1,7 +1,7 @@
-//! Sends encoded payloads to one HTTP endpoint: a bounded FIFO buffer,
-//! retry with backoff on network errors, 408, 429 and 5xx (honouring
-//! `Retry-After`), no retry on other 4xx, and counts of points sent,
-//! retried and dropped.
+//! Sends encoded payloads to one HTTP endpoint on a task of its own: a
+//! bounded FIFO buffer, retry with backoff on network errors, 408, 429 and
+//! 5xx (honouring `Retry-After`), no retry on other 4xx, and counts of
+//! points sent, retried and dropped.
 //!
 //! It rides on the project's own HTTP client, so outputs and load share one
 //! HTTP stack and one TLS setup (no second client library with its own
@@ -14,9 +14,11 @@ use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use tokio::time::Instant;
 
 use super::retry::{is_retryable_status, parse_retry_after};
 use super::retry_queue::{Attempt, RetryQueue, Weighted};
+use super::sender::{AttemptFn, QueueSender};
 use super::spec::{CommonOptions, OutputConfigError, OutputSpec};
 use crate::metrics::{DeliveryStats, SinkError};
 use crate::protocol::http::{ClientConfig, ClientShared, HttpClient, HttpRequest, ProtoChoice};
@@ -35,21 +37,19 @@ impl Weighted for Payload {
     }
 }
 
-/// Delivers payloads to one URL. Owned by its sink's task.
+/// Delivers payloads to one URL: the sink queues them, a task of the
+/// delivery's own sends them ([`QueueSender`]).
 pub struct Delivery {
     name: String,
-    client: HttpClient,
     url: String,
-    headers: HeaderMap,
-    timeout: Duration,
-    queue: RetryQueue<Payload>,
+    sender: QueueSender<Payload>,
 }
 
 impl std::fmt::Debug for Delivery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Delivery")
             .field("name", &self.name)
-            .field("queue", &self.queue)
+            .field("sender", &self.sender)
             .finish_non_exhaustive()
     }
 }
@@ -92,54 +92,60 @@ impl Delivery {
         .map_err(|e| bad(e.to_string()))?;
         let headers = request_headers(spec, common, content_type, content_encoding, extra)?;
         let name = spec.display_name();
-        Ok(Delivery {
-            queue: RetryQueue::new(name.clone(), common.buffer_points),
-            name,
+        let target = Arc::new(Target {
             client: HttpClient::new(shared),
             url: url.to_string(),
             headers,
             timeout: common.timeout,
+            name: name.clone(),
+        });
+        let attempt: AttemptFn<Payload> = Arc::new(move |payload| {
+            let target = target.clone();
+            Box::pin(async move { target.attempt(payload).await })
+        });
+        Ok(Delivery {
+            sender: QueueSender::new(RetryQueue::new(name.clone(), common.buffer_points), attempt),
+            name,
+            url: url.to_string(),
         })
     }
 
     /// The counts this delivery keeps (shared with the summary).
     pub fn stats(&self) -> Arc<DeliveryStats> {
-        self.queue.stats()
+        self.sender.stats()
     }
 
-    /// Points waiting to be sent.
+    /// Points waiting to be sent or being sent.
     pub fn pending_points(&self) -> u64 {
-        self.queue.pending_points()
+        self.sender.pending_points()
     }
 
-    /// Queues a payload behind those waiting; see [`RetryQueue::enqueue`].
+    /// Queues a payload behind those waiting and returns at once; see
+    /// [`RetryQueue::enqueue`].
     pub fn enqueue(&mut self, payload: Payload) {
-        self.queue.enqueue(payload);
+        self.sender.enqueue(payload);
     }
 
-    /// Sends what is queued for at most `budget`; see [`RetryQueue::flush`].
-    pub async fn flush(&mut self, budget: Duration) -> Result<(), SinkError> {
-        let target = Target {
-            client: &self.client,
-            url: &self.url,
-            headers: &self.headers,
-            timeout: self.timeout,
-            name: &self.name,
-        };
-        self.queue.flush(budget, |p| target.attempt(p)).await
+    /// The oldest delivery failure not reported yet.
+    pub fn take_error(&self) -> Option<SinkError> {
+        self.sender.take_error()
     }
 
-    /// The final delivery within `budget`; what is left is dropped and
-    /// counted. See [`RetryQueue::finish`].
-    pub async fn finish(&mut self, budget: Duration) -> Result<(), SinkError> {
-        let target = Target {
-            client: &self.client,
-            url: &self.url,
-            headers: &self.headers,
-            timeout: self.timeout,
-            name: &self.name,
-        };
-        self.queue.finish(budget, |p| target.attempt(p)).await
+    /// Sends nothing before `other` has settled what it held (InfluxDB v1:
+    /// the database is created before the first write).
+    pub fn after(&mut self, other: &Delivery) {
+        self.sender.after(&other.sender);
+    }
+
+    /// Waits until nothing is pending or in flight, for at most `timeout`.
+    pub async fn settled_within(&self, timeout: Duration) -> bool {
+        self.sender.settled_within(timeout).await
+    }
+
+    /// The final delivery, until `deadline`; what is left is dropped and
+    /// counted. See [`QueueSender::finish`].
+    pub async fn finish(&mut self, deadline: Instant, budget: Duration) -> Result<(), SinkError> {
+        self.sender.finish(deadline, budget).await
     }
 
     /// Checks that the endpoint accepts connections (DNS and TCP, within
@@ -149,21 +155,20 @@ impl Delivery {
     }
 }
 
-/// Where and how one delivery sends, borrowed for a flush.
-#[derive(Clone, Copy)]
-struct Target<'a> {
-    client: &'a HttpClient,
-    url: &'a str,
-    headers: &'a HeaderMap,
+/// Where and how one delivery sends, shared by its attempts.
+struct Target {
+    client: HttpClient,
+    url: String,
+    headers: HeaderMap,
     timeout: Duration,
-    name: &'a str,
+    name: String,
 }
 
-impl Target<'_> {
-    async fn attempt(self, payload: Payload) -> Attempt {
+impl Target {
+    async fn attempt(&self, payload: Payload) -> Attempt {
         let request = HttpRequest {
             method: Method::POST,
-            url: self.url.to_string(),
+            url: self.url.clone(),
             headers: self.headers.clone(),
             body: payload.body,
             timeout: self.timeout,

@@ -2,10 +2,12 @@
 //!
 //! Every output is a [`Sink`](crate::metrics::Sink) built from an
 //! [`OutputSpec`] (from `--out` or the scenario's `outputs:` section).
-//! Network outputs share one delivery layer ([`delivery::Delivery`]): the
-//! project's own HTTP client (one HTTP stack, one TLS setup for load and
-//! outputs), a bounded buffer, batching, and retry with exponential backoff
-//! and jitter. Encoders are pure functions from a snapshot (or a batch of
+//! Network outputs share one push schedule ([`push_schedule::PushSchedule`])
+//! and one delivery layer ([`delivery::Delivery`]): the project's own HTTP
+//! client (one HTTP stack, one TLS setup for load and outputs), a bounded
+//! buffer, batching, retry with exponential backoff and jitter, sending on
+//! a task of its own and a flush deadline at the end
+//! ([`sender::QueueSender`]). Encoders are pure functions from a snapshot (or a batch of
 //! raw samples) to bytes, tested against exact expected output.
 
 pub mod build;
@@ -20,10 +22,12 @@ pub mod markers;
 pub mod options;
 pub mod otlp;
 pub mod prometheus_rw;
+pub mod push_schedule;
 pub mod retry;
 pub mod retry_queue;
 pub mod sample_file;
 pub mod scrape;
+pub mod sender;
 pub mod spec;
 pub mod testid;
 

@@ -1,6 +1,6 @@
 //! The InfluxDB sink: encodes (per sample or per interval), compresses,
-//! and hands payloads to the shared [`Delivery`]; for a v1 target it first
-//! makes sure the database exists.
+//! and hands payloads to the shared [`Delivery`] when the [`PushSchedule`]
+//! says so; for a v1 target the database is created before the first write.
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use crate::metrics::{
     DeliveryStats, MetricRegistry, Sink, SinkError, SinkFuture, Snapshot, Summary,
 };
 use crate::output::markers::{RunMarkers, end_time, threshold_marks, unix_nanos};
+use crate::output::push_schedule::PushSchedule;
 use crate::output::{Delivery, OutputConfigError, OutputContext, OutputSpec, Payload};
 
 const CONTENT_TYPE: &str = "text/plain; charset=utf-8";
@@ -31,7 +32,7 @@ pub struct InfluxSink {
     mode: Mode,
     gzip: bool,
     required: bool,
-    push_interval: Duration,
+    schedule: PushSchedule,
     timeout: Duration,
     flush_timeout: Duration,
     batch_size: usize,
@@ -43,15 +44,39 @@ pub struct InfluxSink {
     /// Per-sample encoder; `None` only while lent to a blocking thread.
     encoder: Option<Box<PointEncoder>>,
     interval: IntervalSeries,
-    last_push: Instant,
+    /// Per-request payloads encoded since the last push.
+    held: Vec<Payload>,
+    held_points: u64,
     markers: RunMarkers,
 }
 
-/// `CREATE DATABASE` for a v1 target, sent before the first write.
+/// `CREATE DATABASE` for a v1 target: queued before the first write, and
+/// the writes' delivery waits until it is settled (created, or refused: a
+/// user without admin rights may still write to an existing database).
 struct DatabaseCreation {
     name: String,
     delivery: Delivery,
-    done: bool,
+    queued: bool,
+}
+
+impl DatabaseCreation {
+    /// Queues the request once.
+    fn queue(&mut self) {
+        if !std::mem::replace(&mut self.queued, true) {
+            self.delivery.enqueue(Payload {
+                body: Bytes::new(),
+                points: 1,
+            });
+        }
+    }
+
+    /// Logs what went wrong creating the database; writes then go ahead
+    /// once it is refused, or wait while the server is unreachable.
+    fn log_errors(&self, output: &str) {
+        while let Some(error) = self.delivery.take_error() {
+            tracing::warn!(output, database = %self.name, %error, "could not create the database");
+        }
+    }
 }
 
 impl InfluxSink {
@@ -66,7 +91,7 @@ impl InfluxSink {
         config: InfluxConfig,
     ) -> Result<Self, OutputConfigError> {
         let encoding = config.gzip.then_some("gzip");
-        let delivery = Delivery::new(
+        let mut delivery = Delivery::new(
             spec,
             &config.write_url,
             CONTENT_TYPE,
@@ -77,17 +102,21 @@ impl InfluxSink {
             Api::V1 {
                 database,
                 query_url,
-            } => Some(DatabaseCreation {
-                name: database.clone(),
-                delivery: Delivery::new(
-                    spec,
-                    query_url,
-                    "application/x-www-form-urlencoded",
-                    None,
-                    HeaderMap::new(),
-                )?,
-                done: false,
-            }),
+            } => {
+                let creation = DatabaseCreation {
+                    name: database.clone(),
+                    delivery: Delivery::new(
+                        spec,
+                        query_url,
+                        "application/x-www-form-urlencoded",
+                        None,
+                        HeaderMap::new(),
+                    )?,
+                    queued: false,
+                };
+                delivery.after(&creation.delivery);
+                Some(creation)
+            }
             Api::V2 { .. } => None,
         };
         let common = &spec.common;
@@ -96,7 +125,7 @@ impl InfluxSink {
             mode: config.mode,
             gzip: config.gzip,
             required: common.required,
-            push_interval: common.push_interval,
+            schedule: PushSchedule::new(common.push_interval),
             timeout: common.timeout,
             flush_timeout: common.flush_timeout,
             batch_size: common.batch_size.max(1),
@@ -111,12 +140,17 @@ impl InfluxSink {
                 common.batch_size,
             ))),
             interval: IntervalSeries::default(),
-            last_push: Instant::now(),
+            held: Vec::new(),
+            held_points: 0,
             markers: RunMarkers::default(),
         })
     }
 
     async fn write_snapshot(&mut self, snapshot: Arc<Snapshot>) -> Result<(), SinkError> {
+        if let Some(db) = &mut self.database {
+            db.queue();
+            db.log_errors(&self.name);
+        }
         let first = self.markers.start().is_none();
         self.markers.observe(&snapshot);
         if first && let Some(start) = self.markers.start() {
@@ -134,20 +168,18 @@ impl InfluxSink {
             Mode::Points => self.encode_samples(&snapshot).await?,
             Mode::Aggregate => self.interval.merge(&snapshot),
         }
-        let due = self.last_push.elapsed() >= self.push_interval
-            || self.delivery.pending_points() >= self.batch_size as u64;
-        if due {
-            self.last_push = Instant::now();
+        // A full batch goes at once rather than waiting for the push.
+        let due = self.schedule.due(&snapshot);
+        if due || self.held_points >= self.batch_size as u64 {
+            self.release_held();
             self.enqueue_interval();
-            if self.ensure_database(self.timeout).await {
-                self.delivery.flush(self.push_interval).await?;
-            }
         }
-        Ok(())
+        // Sending happens on the delivery's task; this reports what it met.
+        self.delivery.take_error().map_or(Ok(()), Err)
     }
 
     /// Encodes the snapshot's raw samples on a blocking thread (the VUs'
-    /// runtime workers stay free) and queues the payloads.
+    /// runtime workers stay free) and holds the payloads for the push.
     async fn encode_samples(&mut self, snapshot: &Snapshot) -> Result<(), SinkError> {
         let Some(samples) = snapshot.samples.clone() else {
             return Ok(());
@@ -179,9 +211,20 @@ impl InfluxSink {
         self.encoder = Some(encoder);
         self.stats.add_dropped(skipped);
         for payload in payloads {
+            self.held_points += payload.points;
+            self.held.push(payload);
+        }
+        self.stats.set_staged(self.held_points);
+        Ok(())
+    }
+
+    /// Hands the held per-request payloads to the delivery.
+    fn release_held(&mut self) {
+        for payload in self.held.drain(..) {
             self.delivery.enqueue(payload);
         }
-        Ok(())
+        self.held_points = 0;
+        self.stats.set_staged(0);
     }
 
     fn enqueue_text(&mut self, text: &str, points: u64) {
@@ -219,38 +262,6 @@ impl InfluxSink {
             });
         }
     }
-
-    /// For a v1 target, creates the database once (InfluxDB answers 200
-    /// when it exists already). True when writes may go ahead: created, or
-    /// refused (a user without admin rights may still write to an existing
-    /// database; a missing one then shows in the write errors). False while
-    /// the server is unreachable: the data stays queued.
-    async fn ensure_database(&mut self, budget: Duration) -> bool {
-        let Some(db) = &mut self.database else {
-            return true;
-        };
-        if db.done {
-            return true;
-        }
-        if db.delivery.pending_points() == 0 {
-            db.delivery.enqueue(Payload {
-                body: Bytes::new(),
-                points: 1,
-            });
-        }
-        let result = db.delivery.flush(budget).await;
-        let stats = db.delivery.stats();
-        if stats.sent() > 0 {
-            db.done = true;
-            tracing::debug!(output = %self.name, database = %db.name, "database ready");
-        } else if stats.dropped() > 0 {
-            db.done = true;
-            let error = result.err().map(|e| e.to_string()).unwrap_or_default();
-            tracing::warn!(output = %self.name, database = %db.name, %error,
-                "could not create the database; writing anyway");
-        }
-        db.done
-    }
 }
 
 /// The request body: the text, gzip-compressed when asked (fast level: at
@@ -276,18 +287,20 @@ impl Sink for InfluxSink {
 
     fn finish(&mut self, summary: Arc<Summary>) -> SinkFuture<'_> {
         Box::pin(async move {
+            let deadline = Instant::now() + self.flush_timeout;
+            self.release_held();
             self.enqueue_interval();
             self.enqueue_final_markers(&summary);
-            let started = Instant::now();
-            if !self.ensure_database(self.flush_timeout).await {
-                self.delivery.finish(Duration::ZERO).await?;
-                return Err(SinkError::Retryable(format!(
-                    "the database could not be created within {:.1}s; data dropped",
-                    self.flush_timeout.as_secs_f64()
-                )));
+            if let Some(db) = &mut self.database {
+                db.queue();
+                // The writes wait for it; both end by the same deadline.
+                let created = db.delivery.finish(deadline, self.flush_timeout).await;
+                db.log_errors(&self.name);
+                if let Err(error) = created {
+                    tracing::warn!(output = %self.name, database = %db.name, %error, "could not create the database");
+                }
             }
-            let left = self.flush_timeout.saturating_sub(started.elapsed());
-            self.delivery.finish(left).await
+            self.delivery.finish(deadline, self.flush_timeout).await
         })
     }
 
@@ -297,7 +310,14 @@ impl Sink for InfluxSink {
                 .health_check(self.timeout)
                 .await
                 .map_err(SinkError::Retryable)?;
-            self.ensure_database(self.timeout).await;
+            if let Some(db) = &mut self.database {
+                // Created before the test starts when the server allows it.
+                db.queue();
+                if db.delivery.settled_within(self.timeout).await {
+                    tracing::debug!(output = %self.name, database = %db.name, "database ready");
+                }
+                db.log_errors(&self.name);
+            }
             Ok(())
         })
     }

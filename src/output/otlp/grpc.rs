@@ -1,12 +1,13 @@
-//! Sends export requests over OTLP/gRPC: the same bounded buffer, backoff
-//! and counts as the HTTP [`Delivery`](crate::output::Delivery), with gRPC's
+//! Sends export requests over OTLP/gRPC: the same bounded buffer, sending
+//! task, backoff and counts as the HTTP [`Delivery`](crate::output::Delivery), with gRPC's
 //! status codes classified as the OTLP spec asks.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use base64::Engine as _;
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
+use tokio::time::Instant;
 use tonic::Code;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
@@ -14,6 +15,7 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 use super::encode::Batch;
 use crate::metrics::{DeliveryStats, SinkError};
 use crate::output::retry_queue::{Attempt, RetryQueue, Weighted};
+use crate::output::sender::{AttemptFn, QueueSender};
 use crate::output::spec::{OutputConfigError, OutputSpec, Secret};
 
 impl Weighted for Batch {
@@ -22,17 +24,12 @@ impl Weighted for Batch {
     }
 }
 
-/// Delivers export requests to one gRPC endpoint. Owned by its sink's task.
+/// Delivers export requests to one gRPC endpoint: the sink queues them, a
+/// task of the delivery's own sends them ([`QueueSender`]).
 pub struct GrpcDelivery {
     name: String,
-    endpoint: Endpoint,
-    /// Connected on first use: a channel needs the runtime, `build` may not
-    /// run inside it.
-    client: Option<MetricsServiceClient<Channel>>,
     url: String,
-    metadata: MetadataMap,
-    timeout: Duration,
-    queue: RetryQueue<Batch>,
+    sender: QueueSender<Batch>,
 }
 
 impl std::fmt::Debug for GrpcDelivery {
@@ -40,7 +37,7 @@ impl std::fmt::Debug for GrpcDelivery {
         f.debug_struct("GrpcDelivery")
             .field("name", &self.name)
             .field("url", &self.url)
-            .field("queue", &self.queue)
+            .field("sender", &self.sender)
             .finish_non_exhaustive()
     }
 }
@@ -86,77 +83,70 @@ impl GrpcDelivery {
             ));
         }
         let name = spec.display_name();
-        Ok(GrpcDelivery {
-            queue: RetryQueue::new(name.clone(), common.buffer_points),
-            name,
+        let target = Arc::new(Target {
             endpoint,
-            client: None,
-            url: url.to_string(),
+            client: OnceLock::new(),
             metadata: metadata(spec, headers)?,
             timeout: common.timeout,
+            name: name.clone(),
+        });
+        let attempt: AttemptFn<Batch> = Arc::new(move |batch| {
+            let target = target.clone();
+            Box::pin(async move { target.attempt(batch).await })
+        });
+        Ok(GrpcDelivery {
+            sender: QueueSender::new(RetryQueue::new(name.clone(), common.buffer_points), attempt),
+            name,
+            url: url.to_string(),
         })
     }
 
     pub fn stats(&self) -> Arc<DeliveryStats> {
-        self.queue.stats()
+        self.sender.stats()
     }
 
-    /// Queues a request; see [`RetryQueue::enqueue`].
+    /// Queues a request and returns at once; see [`RetryQueue::enqueue`].
     pub fn enqueue(&mut self, batch: Batch) {
-        self.queue.enqueue(batch);
+        self.sender.enqueue(batch);
     }
 
-    /// Sends what is queued for at most `budget`; see [`RetryQueue::flush`].
-    pub async fn flush(&mut self, budget: Duration) -> Result<(), SinkError> {
-        let target = self.target();
-        self.queue
-            .flush(budget, |b| target.clone().attempt(b))
-            .await
+    /// The oldest delivery failure not reported yet.
+    pub fn take_error(&self) -> Option<SinkError> {
+        self.sender.take_error()
     }
 
-    /// The final delivery within `budget`; what is left is dropped and counted.
-    pub async fn finish(&mut self, budget: Duration) -> Result<(), SinkError> {
-        let target = self.target();
-        self.queue
-            .finish(budget, |b| target.clone().attempt(b))
-            .await
+    /// The final delivery, until `deadline`; what is left is dropped and
+    /// counted. See [`QueueSender::finish`].
+    pub async fn finish(&mut self, deadline: Instant, budget: Duration) -> Result<(), SinkError> {
+        self.sender.finish(deadline, budget).await
     }
 
     pub fn url(&self) -> &str {
         &self.url
     }
-
-    /// The client (connected lazily on first use; clones share the
-    /// channel) and what every request carries.
-    fn target(&mut self) -> Target {
-        let client = self
-            .client
-            .get_or_insert_with(|| MetricsServiceClient::new(self.endpoint.connect_lazy()))
-            .clone();
-        Target {
-            client,
-            metadata: self.metadata.clone(),
-            timeout: self.timeout,
-            name: self.name.clone(),
-        }
-    }
 }
 
-/// What one export request needs, owned so each attempt can take a copy.
-#[derive(Clone)]
+/// What every export request needs, shared by the attempts.
 struct Target {
-    client: MetricsServiceClient<Channel>,
+    endpoint: Endpoint,
+    /// Connected on first use: a channel needs the runtime, `build` may not
+    /// run inside it. Clones share the channel.
+    client: OnceLock<MetricsServiceClient<Channel>>,
     metadata: MetadataMap,
     timeout: Duration,
     name: String,
 }
 
 impl Target {
-    async fn attempt(mut self, batch: Batch) -> Attempt {
+    async fn attempt(&self, batch: Batch) -> Attempt {
+        let mut client = self
+            .client
+            .get_or_init(|| MetricsServiceClient::new(self.endpoint.connect_lazy()))
+            .clone();
         let mut request = tonic::Request::new(batch.request);
-        *request.metadata_mut() = self.metadata;
+        *request.metadata_mut() = self.metadata.clone();
         request.set_timeout(self.timeout);
-        match self.client.export(request).await {
+        match client.export(request).await {
             Ok(response) => {
                 let partial = response.into_inner().partial_success.unwrap_or_default();
                 Attempt::Sent {

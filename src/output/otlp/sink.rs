@@ -1,5 +1,6 @@
-//! The OTLP sink: merges snapshots between pushes, encodes each push and
-//! hands the requests to the HTTP or gRPC delivery.
+//! The OTLP sink: merges snapshots between pushes, encodes a push when the
+//! [`PushSchedule`] says so and hands the requests to the HTTP or gRPC
+//! delivery, which sends them on its own task.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -7,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use prost::Message as _;
+use tokio::time::Instant;
 
 use super::encode::{Batch, Encoder, MarkerGauge, PushTimes, SeriesEntry};
 use super::grpc::GrpcDelivery;
@@ -15,6 +17,7 @@ use crate::metrics::{
 };
 use crate::output::delivery::health_check_url;
 use crate::output::markers::{end_time, threshold_marks, unix_seconds};
+use crate::output::push_schedule::PushSchedule;
 use crate::output::{Delivery, Payload};
 
 /// Where pushes go.
@@ -39,17 +42,17 @@ impl Transport {
         }
     }
 
-    async fn flush(&mut self, budget: Duration) -> Result<(), SinkError> {
+    fn take_error(&self) -> Option<SinkError> {
         match self {
-            Transport::Http { delivery, .. } => delivery.flush(budget).await,
-            Transport::Grpc(grpc) => grpc.flush(budget).await,
+            Transport::Http { delivery, .. } => delivery.take_error(),
+            Transport::Grpc(grpc) => grpc.take_error(),
         }
     }
 
-    async fn finish(&mut self, budget: Duration) -> Result<(), SinkError> {
+    async fn finish(&mut self, deadline: Instant, budget: Duration) -> Result<(), SinkError> {
         match self {
-            Transport::Http { delivery, .. } => delivery.finish(budget).await,
-            Transport::Grpc(grpc) => grpc.finish(budget).await,
+            Transport::Http { delivery, .. } => delivery.finish(deadline, budget).await,
+            Transport::Grpc(grpc) => grpc.finish(deadline, budget).await,
         }
     }
 
@@ -74,7 +77,7 @@ pub struct OtlpSink {
     name: String,
     encoder: Encoder,
     transport: Transport,
-    push_interval: Duration,
+    schedule: PushSchedule,
     timeout: Duration,
     flush_timeout: Duration,
     required: bool,
@@ -83,7 +86,6 @@ pub struct OtlpSink {
     test_start: Option<SystemTime>,
     window_start: SystemTime,
     last_time: SystemTime,
-    last_push: Duration,
     /// Snapshots merged since the last push.
     unsent: bool,
     /// The run's `instance` tag (the resource of the run markers).
@@ -105,7 +107,7 @@ impl OtlpSink {
             name,
             encoder,
             transport,
-            push_interval: timing.push_interval,
+            schedule: PushSchedule::new(timing.push_interval),
             timeout: timing.timeout,
             flush_timeout: timing.flush_timeout,
             required: timing.required,
@@ -114,7 +116,6 @@ impl OtlpSink {
             test_start: None,
             window_start: UNIX_EPOCH,
             last_time: UNIX_EPOCH,
-            last_push: Duration::ZERO,
             unsent: false,
             instance: None,
         }
@@ -229,18 +230,17 @@ impl Sink for OtlpSink {
     fn write(&mut self, snapshot: Arc<Snapshot>) -> SinkFuture<'_> {
         Box::pin(async move {
             self.absorb(&snapshot);
-            if snapshot.elapsed.saturating_sub(self.last_push) < self.push_interval {
-                return Ok(());
+            if self.schedule.due(&snapshot) {
+                self.push(Vec::new());
             }
-            self.last_push = snapshot.elapsed;
-            self.push(Vec::new());
-            // Never hold the sink's task much past the next push.
-            self.transport.flush(self.push_interval).await
+            // Sending happens on the delivery's task; this reports what it met.
+            self.transport.take_error().map_or(Ok(()), Err)
         })
     }
 
     fn finish(&mut self, summary: Arc<Summary>) -> SinkFuture<'_> {
         Box::pin(async move {
+            let deadline = Instant::now() + self.flush_timeout;
             let end = end_time(&summary);
             let mut gauges = vec![MarkerGauge {
                 name: "stampede_test_end_timestamp",
@@ -268,7 +268,7 @@ impl Sink for OtlpSink {
                     .markers(self.instance.as_deref(), &gauges, time);
                 self.transport.enqueue(batch);
             }
-            self.transport.finish(self.flush_timeout).await
+            self.transport.finish(deadline, self.flush_timeout).await
         })
     }
 

@@ -1,8 +1,11 @@
 //! The remote-write sink: merges snapshots between pushes, encodes a push
-//! every `push_interval`, and hands the bodies to the shared [`Delivery`].
+//! when the [`PushSchedule`] says so, and hands the bodies to the shared
+//! [`Delivery`], which sends them on its own task.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
 
 use super::encoder::{RemoteWriteEncoder, into_payloads};
 use super::naming::{base_labels, with_name};
@@ -10,6 +13,7 @@ use super::proto::{Sample, TimeSeries};
 use crate::metrics::{DeliveryStats, Sink, SinkError, SinkFuture, Snapshot, Summary};
 use crate::output::Delivery;
 use crate::output::markers::{RunMarkers, end_time, threshold_marks, unix_seconds};
+use crate::output::push_schedule::PushSchedule;
 
 /// Gauge with the run's start as Unix seconds, in every push (dashboard
 /// annotations read it; a value, not a sample time, so staleness cannot
@@ -26,13 +30,11 @@ pub struct RemoteWriteSink {
     name: String,
     encoder: RemoteWriteEncoder,
     delivery: Delivery,
-    push_interval: Duration,
+    schedule: PushSchedule,
     batch_size: usize,
     flush_timeout: Duration,
     health_timeout: Duration,
     required: bool,
-    /// Run time (`Snapshot::elapsed`) of the last push.
-    last_push: Option<Duration>,
     /// Timestamp (ms) of the newest snapshot taken in.
     last_timestamp: i64,
     /// Timestamp of the last push, so no two pushes share one.
@@ -62,12 +64,11 @@ impl RemoteWriteSink {
             name,
             encoder,
             delivery,
-            push_interval: common.push_interval,
+            schedule: PushSchedule::new(common.push_interval),
             batch_size: common.batch_size,
             flush_timeout: common.flush_timeout,
             health_timeout: common.timeout,
             required: common.required,
-            last_push: None,
             last_timestamp: 0,
             last_pushed_timestamp: i64::MIN,
             markers: RunMarkers::default(),
@@ -100,17 +101,6 @@ impl RemoteWriteSink {
     fn start_marker(&self, timestamp: i64) -> Option<TimeSeries> {
         let start = self.markers.start()?;
         Some(self.run_gauge(TEST_START_METRIC, &[], unix_seconds(start), timestamp))
-    }
-
-    /// Whether `snapshot` closes a push interval. Snapshots come every
-    /// flush interval; half of one is allowed as slack so a 5 s push on 1 s
-    /// snapshots happens every fifth snapshot, not every sixth.
-    fn push_due(&self, snapshot: &Snapshot) -> bool {
-        let since = match self.last_push {
-            Some(at) => snapshot.elapsed.saturating_sub(at),
-            None => snapshot.elapsed,
-        };
-        since + snapshot.interval / 2 >= self.push_interval
     }
 
     /// Encodes the current state and queues it for delivery.
@@ -152,22 +142,17 @@ impl Sink for RemoteWriteSink {
             self.encoder.observe(&snapshot);
             self.markers.observe(&snapshot);
             self.last_timestamp = unix_ms(snapshot.time);
-            if self.push_due(&snapshot) {
-                self.last_push = Some(snapshot.elapsed);
+            if self.schedule.due(&snapshot) {
                 self.push();
             }
-            // A zero budget: send what is ready now, never wait out a
-            // backoff here. Snapshots keep coming every second, and each
-            // one gives queued data another chance once its backoff ends.
-            if self.delivery.pending_points() > 0 {
-                self.delivery.flush(Duration::ZERO).await?;
-            }
-            Ok(())
+            // Sending happens on the delivery's task; this reports what it met.
+            self.delivery.take_error().map_or(Ok(()), Err)
         })
     }
 
     fn finish(&mut self, summary: Arc<Summary>) -> SinkFuture<'_> {
         Box::pin(async move {
+            let deadline = Instant::now() + self.flush_timeout;
             if self.encoder.has_changes() || self.last_pushed_timestamp == i64::MIN {
                 self.push();
             }
@@ -192,7 +177,7 @@ impl Sink for RemoteWriteSink {
             // One request for the end marker, the threshold outcomes and
             // the stale markers.
             self.enqueue(final_marks);
-            self.delivery.finish(self.flush_timeout).await
+            self.delivery.finish(deadline, self.flush_timeout).await
         })
     }
 
