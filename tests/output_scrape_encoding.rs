@@ -440,9 +440,11 @@ fn protobuf_series_equal_the_remote_write_series() {
                     .filter(|l| l.name != "__name__" && l.name != "job")
                     .map(|l| (l.name.clone(), l.value.clone())),
             );
-            let value = match s.histograms.first() {
+            // The latest value: a series' first push also carries its zero
+            // start before it (the endpoint serves current values only).
+            let value = match s.histograms.last() {
                 Some(h) => Err(Histogram::from_remote_write(h)),
-                None => Ok(s.samples[0].value),
+                None => Ok(s.samples.last().expect("a sample").value),
             };
             (name, labels, value)
         })
