@@ -75,6 +75,7 @@ fn snapshot(second: u64, http: usize, values: usize) -> Arc<Snapshot> {
             samples,
             dropped: 0,
         })),
+        thresholds: Vec::new(),
     })
 }
 

@@ -82,6 +82,7 @@ fn snapshot(second: u64) -> Arc<Snapshot> {
         interval: Duration::from_secs(1),
         series: Vec::new(),
         samples: None,
+        thresholds: Vec::new(),
     })
 }
 

@@ -222,6 +222,52 @@ fn evaluate_threshold_works_on_a_summary_alone() {
 }
 
 #[test]
+fn snapshots_carry_every_threshold_judged_on_the_data_so_far() {
+    let rec = Recorder::new(Arc::new(MetricRegistry::with_builtins()));
+    let mut agg = Aggregator::new(&rec);
+    let list = [
+        threshold("http_req_failed", "rate<0.5"),
+        threshold("http_req_duration{name:missing}", "max<1"),
+        threshold("http_req_duration", "p(95)<150"),
+    ];
+    agg.judge_thresholds(&list);
+    let marks = |s: &stampede::metrics::Snapshot| -> Vec<(String, String, bool)> {
+        s.thresholds
+            .iter()
+            .map(|m| (m.metric.clone(), m.threshold.clone(), m.passed))
+            .collect()
+    };
+    // No request yet: nothing to judge, no state.
+    assert_eq!(marks(&agg.flush()), Vec::new());
+    // One fast success: both judged thresholds pass; the one without data
+    // stays out.
+    rec.record_http(&request("fast", 10, 200, true));
+    let first = agg.flush();
+    assert_eq!(
+        marks(&first),
+        [
+            ("http_req_failed".into(), "rate<0.5".into(), true),
+            ("http_req_duration".into(), "p(95)<150".into(), true),
+        ]
+    );
+    // Two slow failures: on the cumulative data (3 requests) both now fail.
+    rec.record_http(&request("slow", 300, 500, false));
+    rec.record_http(&request("slow", 300, 500, false));
+    let second = agg.flush();
+    assert_eq!(
+        marks(&second),
+        [
+            ("http_req_failed".into(), "rate<0.5".into(), false),
+            ("http_req_duration".into(), "p(95)<150".into(), false),
+        ]
+    );
+    // An aggregator not asked to judge thresholds sends none.
+    let mut plain = Aggregator::new(&rec);
+    rec.record_http(&request("fast", 10, 200, true));
+    assert_eq!(marks(&plain.flush()), Vec::new());
+}
+
+#[test]
 fn abort_thresholds_wait_for_their_delay() {
     let (_rec, agg) = recorded();
     let list = [

@@ -284,6 +284,7 @@ fn snapshot(batch: SampleBatch) -> Arc<Snapshot> {
         interval: Duration::from_secs(1),
         series: Vec::new(),
         samples: Some(Arc::new(batch)),
+        thresholds: Vec::new(),
     })
 }
 

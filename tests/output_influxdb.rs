@@ -88,6 +88,7 @@ fn snapshot_with_requests(n: u64, status: &str) -> Arc<Snapshot> {
             samples,
             dropped: 0,
         })),
+        thresholds: Vec::new(),
     })
 }
 

@@ -199,6 +199,7 @@ fn intervals_merge_until_drained() {
             },
         ],
         samples: None,
+        thresholds: Vec::new(),
     };
     let mut interval = IntervalSeries::default();
     interval.merge(&snapshot(1001, 3.0, &[1.0, 2.0, 3.0]));

@@ -116,6 +116,7 @@ fn snapshot() -> Snapshot {
             },
         ],
         samples: None,
+        thresholds: Vec::new(),
     }
 }
 

@@ -50,6 +50,7 @@ fn snapshot(at: i64, interval: &[u64], total: &[u64]) -> Snapshot {
             total: SeriesValue::Trend(trend(total)),
         }],
         samples: None,
+        thresholds: Vec::new(),
     }
 }
 

@@ -89,6 +89,7 @@ fn snapshot(at: i64, elapsed_s: u64, series: Vec<SeriesPoint>) -> Snapshot {
         interval: Duration::from_secs(1),
         series,
         samples: None,
+        thresholds: Vec::new(),
     }
 }
 

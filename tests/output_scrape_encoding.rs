@@ -102,6 +102,7 @@ fn snapshot() -> Snapshot {
             ),
         ],
         samples: None,
+        thresholds: Vec::new(),
     }
 }
 

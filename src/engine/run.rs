@@ -83,6 +83,7 @@ pub async fn run(
         Recorder::new(registry)
     };
     let mut aggregator = Aggregator::new(&recorder);
+    aggregator.judge_thresholds(&plan.thresholds);
     let sinks = SinkSet::start(options.sinks);
     let http = ClientShared::new(ClientConfig {
         max_redirects: plan.http.max_redirects,

@@ -8,7 +8,7 @@ use super::metric::{MetricDef, MetricId, MetricRegistry, builtin};
 use super::recorder::{Recorder, lock};
 use super::series_state::{SeriesState, merge_totals};
 use super::shard::{AccValue, Accumulators, FastMap, HTTP_TRENDS};
-use super::snapshot::{SampleBatch, SeriesPoint, Snapshot};
+use super::snapshot::{SampleBatch, SeriesPoint, Snapshot, ThresholdMark};
 use super::summary::{MetricSummary, RunEnd, Summary};
 use super::tags::{TagInterner, TagSetId};
 use super::threshold::Threshold;
@@ -32,6 +32,9 @@ pub struct Aggregator {
     /// States that received samples in the interval being collected.
     touched: Vec<usize>,
     gauges: Vec<usize>,
+    /// Thresholds judged at every flush for the snapshots (thresholds over
+    /// time); empty unless [`Aggregator::judge_thresholds`] was called.
+    thresholds: Vec<Threshold>,
 }
 
 impl std::fmt::Debug for Aggregator {
@@ -59,6 +62,7 @@ impl Aggregator {
             by_metric: vec![Vec::new(); recorder.registry().len()],
             touched: Vec::new(),
             gauges: Vec::new(),
+            thresholds: Vec::new(),
         }
     }
 
@@ -130,12 +134,14 @@ impl Aggregator {
         }
         self.touched.clear();
         series.sort_by(|a, b| (a.metric, &a.tags).cmp(&(b.metric, &b.tags)));
+        let elapsed = now.duration_since(self.started);
         let snapshot = Snapshot {
             time: SystemTime::now(),
-            elapsed: now.duration_since(self.started),
+            elapsed,
             interval: now.duration_since(self.last_flush),
             series,
             samples,
+            thresholds: self.threshold_marks(&self.thresholds, elapsed),
         };
         self.last_flush = now;
         Arc::new(snapshot)
@@ -253,11 +259,49 @@ impl Aggregator {
         })
     }
 
+    /// Judges `thresholds` in every snapshot from now on.
+    pub fn judge_thresholds(&mut self, thresholds: &[Threshold]) {
+        self.thresholds = thresholds.to_vec();
+    }
+
+    /// Every threshold's state on the cumulative data after `elapsed` of
+    /// test time; a threshold without matching samples yet is left out.
+    pub fn threshold_marks(
+        &self,
+        thresholds: &[Threshold],
+        elapsed: Duration,
+    ) -> Vec<ThresholdMark> {
+        thresholds
+            .iter()
+            .filter_map(|t| {
+                let passed = self.passes_so_far(t, elapsed)?;
+                Some(ThresholdMark {
+                    metric: t.selector.source.clone(),
+                    threshold: t.expr.source.clone(),
+                    passed,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether `t` holds on the cumulative state; `None` while its metric
+    /// has no matching samples (there is nothing to judge until data
+    /// arrives). `elapsed` is the test time so far (counter rates are per
+    /// second of it).
+    fn passes_so_far(&self, t: &Threshold, elapsed: Duration) -> Option<bool> {
+        let id = self.registry().lookup(&t.selector.metric)?;
+        let filter = &t.selector.filter;
+        let matching = self.by_metric[id.0 as usize]
+            .iter()
+            .map(|&i| &self.states[i])
+            .filter(|st| st.tags.matches(filter));
+        let observed = merge_totals(matching)
+            .and_then(|value| statistic(&value, t.expr.aggregation, elapsed))?;
+        Some(t.expr.comparison.holds(observed, t.expr.value))
+    }
+
     /// For `abort_on_fail`: the first threshold with `abort_on_fail` whose
     /// `delay_abort_eval` has passed and that fails on the cumulative state.
-    /// `elapsed` is the test time so far (counter rates are per second of it).
-    /// A threshold whose metric has no matching samples yet is not failing:
-    /// there is nothing to judge until data arrives.
     pub fn failing_abort_threshold<'t>(
         &self,
         thresholds: &'t [Threshold],
@@ -266,18 +310,6 @@ impl Aggregator {
         thresholds
             .iter()
             .filter(|t| t.abort_on_fail && elapsed >= t.delay_abort_eval)
-            .find(|t| {
-                let Some(id) = self.registry().lookup(&t.selector.metric) else {
-                    return false;
-                };
-                let filter = &t.selector.filter;
-                let matching = self.by_metric[id.0 as usize]
-                    .iter()
-                    .map(|&i| &self.states[i])
-                    .filter(|st| st.tags.matches(filter));
-                merge_totals(matching)
-                    .and_then(|value| statistic(&value, t.expr.aggregation, elapsed))
-                    .is_some_and(|observed| !t.expr.comparison.holds(observed, t.expr.value))
-            })
+            .find(|t| self.passes_so_far(t, elapsed) == Some(false))
     }
 }

@@ -34,7 +34,7 @@ pub use recorder::{DEFAULT_RAW_SAMPLE_LIMIT, HttpSample, Recorder};
 pub use sink::{DeliveryStats, Sink, SinkError, SinkFuture};
 pub use sink_set::{PointCounts, SINK_QUEUE_CAPACITY, SinkReport, SinkSet};
 pub use snapshot::{
-    RawSample, RawValue, SampleBatch, SeriesPoint, SeriesValue, Snapshot, TrendValue,
+    RawSample, RawValue, SampleBatch, SeriesPoint, SeriesValue, Snapshot, ThresholdMark, TrendValue,
 };
 pub use summary::{MetricSummary, RunEnd, Summary, ThresholdOutcome};
 pub use tags::{TagInterner, TagSet, TagSetId};

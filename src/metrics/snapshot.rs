@@ -56,6 +56,22 @@ pub struct Snapshot {
     /// Every sample of the interval, one by one, when an output asked for
     /// them (InfluxDB per-request points, JSON and CSV files); `None` otherwise.
     pub samples: Option<Arc<SampleBatch>>,
+    /// Every threshold judged on the data so far, in declaration order;
+    /// thresholds whose metric has no matching sample yet are left out
+    /// (nothing to judge). Outputs send them with each push, so dashboards
+    /// show thresholds over time, not only at the end.
+    pub thresholds: Vec<ThresholdMark>,
+}
+
+/// One threshold's state: as judged during the run (in a snapshot) or at
+/// its end (from the summary).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ThresholdMark {
+    /// The selector as written, e.g. `http_req_duration{name:credits}`.
+    pub metric: String,
+    /// The expression as written, e.g. `p(95)<500`.
+    pub threshold: String,
+    pub passed: bool,
 }
 
 /// The raw samples recorded during one interval, for outputs that write

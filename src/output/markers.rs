@@ -5,6 +5,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub use crate::metrics::ThresholdMark;
 use crate::metrics::{Snapshot, Summary};
 
 /// What is known of the run from its snapshots.
@@ -12,16 +13,6 @@ use crate::metrics::{Snapshot, Summary};
 pub struct RunMarkers {
     start: Option<SystemTime>,
     instance: Option<String>,
-}
-
-/// One threshold's outcome at the end of the run.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ThresholdMark {
-    /// The selector as written, e.g. `http_req_duration{name:credits}`.
-    pub metric: String,
-    /// The expression as written, e.g. `p(95)<500`.
-    pub threshold: String,
-    pub passed: bool,
 }
 
 impl RunMarkers {

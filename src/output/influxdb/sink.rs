@@ -174,6 +174,9 @@ impl InfluxSink {
             self.release_held();
             self.enqueue_interval();
         }
+        if due {
+            self.enqueue_threshold_states(&snapshot);
+        }
         // Sending happens on the delivery's task; this reports what it met.
         self.delivery.take_error().map_or(Ok(()), Err)
     }
@@ -232,6 +235,21 @@ impl InfluxSink {
             body: body(text.as_bytes(), self.gzip),
             points,
         });
+    }
+
+    /// The thresholds' states so far, stamped with the snapshot's time:
+    /// thresholds over time.
+    fn enqueue_threshold_states(&mut self, snapshot: &Snapshot) {
+        if snapshot.thresholds.is_empty() {
+            return;
+        }
+        let ns = unix_nanos(snapshot.time);
+        let instance = self.markers.instance();
+        let mut text = String::new();
+        for mark in &snapshot.thresholds {
+            threshold_line(&mut text, mark, instance, &self.testid, ns);
+        }
+        self.enqueue_text(&text, snapshot.thresholds.len() as u64);
     }
 
     /// The end event and every threshold's outcome, stamped with the end.

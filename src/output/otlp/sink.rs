@@ -16,7 +16,7 @@ use crate::metrics::{
     DeliveryStats, MetricId, Sink, SinkError, SinkFuture, Snapshot, Summary, TagSet,
 };
 use crate::output::delivery::health_check_url;
-use crate::output::markers::{end_time, threshold_marks, unix_seconds};
+use crate::output::markers::{ThresholdMark, end_time, threshold_marks, unix_seconds};
 use crate::output::push_schedule::PushSchedule;
 use crate::output::{Delivery, Payload};
 
@@ -216,6 +216,22 @@ impl OtlpSink {
     }
 }
 
+/// One `stampede_threshold_passed` gauge per threshold (1 passed, 0 failed).
+fn threshold_gauges(marks: &[ThresholdMark]) -> Vec<MarkerGauge> {
+    marks
+        .iter()
+        .map(|mark| MarkerGauge {
+            name: "stampede_threshold_passed",
+            unit: "",
+            attributes: vec![
+                ("metric".to_string(), mark.metric.clone()),
+                ("threshold".to_string(), mark.threshold.clone()),
+            ],
+            value: f64::from(u8::from(mark.passed)),
+        })
+        .collect()
+}
+
 fn unix_nanos(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
@@ -231,7 +247,8 @@ impl Sink for OtlpSink {
         Box::pin(async move {
             self.absorb(&snapshot);
             if self.schedule.due(&snapshot) {
-                self.push(Vec::new());
+                // The thresholds' states so far: thresholds over time.
+                self.push(threshold_gauges(&snapshot.thresholds));
             }
             // Sending happens on the delivery's task; this reports what it met.
             self.transport.take_error().map_or(Ok(()), Err)
@@ -248,21 +265,14 @@ impl Sink for OtlpSink {
                 attributes: Vec::new(),
                 value: unix_seconds(end),
             }];
-            for mark in threshold_marks(&summary) {
-                gauges.push(MarkerGauge {
-                    name: "stampede_threshold_passed",
-                    unit: "",
-                    attributes: vec![
-                        ("metric".to_string(), mark.metric),
-                        ("threshold".to_string(), mark.threshold),
-                    ],
-                    value: f64::from(u8::from(mark.passed)),
-                });
-            }
+            gauges.extend(threshold_gauges(&threshold_marks(&summary)));
             if self.unsent {
                 self.push(gauges);
             } else {
-                let time = unix_nanos(self.last_time.max(end));
+                // After the last push, whose running threshold states
+                // must not get a second value at the same time.
+                let after_push = self.last_time + std::time::Duration::from_millis(1);
+                let time = unix_nanos(after_push.max(end));
                 let batch = self
                     .encoder
                     .markers(self.instance.as_deref(), &gauges, time);

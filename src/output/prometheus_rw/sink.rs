@@ -12,7 +12,7 @@ use super::naming::{base_labels, with_name};
 use super::proto::{Sample, TimeSeries};
 use crate::metrics::{DeliveryStats, Sink, SinkError, SinkFuture, Snapshot, Summary};
 use crate::output::Delivery;
-use crate::output::markers::{RunMarkers, end_time, threshold_marks, unix_seconds};
+use crate::output::markers::{RunMarkers, ThresholdMark, end_time, threshold_marks, unix_seconds};
 use crate::output::push_schedule::PushSchedule;
 
 /// Gauge with the run's start as Unix seconds, in every push (dashboard
@@ -39,6 +39,10 @@ pub struct RemoteWriteSink {
     last_timestamp: i64,
     /// Timestamp of the last push, so no two pushes share one.
     last_pushed_timestamp: i64,
+    /// Timestamp of the last push that carried the thresholds' running
+    /// states: the end marks must not reuse it (a second value at one
+    /// timestamp is refused as a duplicate sample).
+    thresholds_pushed_at: Option<i64>,
     markers: RunMarkers,
     testid: String,
 }
@@ -71,6 +75,7 @@ impl RemoteWriteSink {
             required: common.required,
             last_timestamp: 0,
             last_pushed_timestamp: i64::MIN,
+            thresholds_pushed_at: None,
             markers: RunMarkers::default(),
             testid,
         }
@@ -98,19 +103,40 @@ impl RemoteWriteSink {
         }
     }
 
+    /// One `stampede_threshold_passed` gauge per threshold (1 passed, 0 failed).
+    fn threshold_series(&self, marks: &[ThresholdMark], timestamp: i64) -> Vec<TimeSeries> {
+        marks
+            .iter()
+            .map(|mark| {
+                self.run_gauge(
+                    THRESHOLD_METRIC,
+                    &[("metric", &mark.metric), ("threshold", &mark.threshold)],
+                    f64::from(u8::from(mark.passed)),
+                    timestamp,
+                )
+            })
+            .collect()
+    }
+
     fn start_marker(&self, timestamp: i64) -> Option<TimeSeries> {
         let start = self.markers.start()?;
         Some(self.run_gauge(TEST_START_METRIC, &[], unix_seconds(start), timestamp))
     }
 
-    /// Encodes the current state and queues it for delivery.
-    fn push(&mut self) {
+    /// Encodes the current state and queues it for delivery, with the
+    /// thresholds' states so far when given (during the run; the final
+    /// push leaves them to the end marks, which carry the same timestamp).
+    fn push(&mut self, thresholds: Option<&[ThresholdMark]>) {
         let timestamp = self
             .last_timestamp
             .max(self.last_pushed_timestamp.saturating_add(1));
         self.last_pushed_timestamp = timestamp;
         let mut series = self.encoder.series_at(timestamp);
         series.extend(self.start_marker(timestamp));
+        if let Some(marks) = thresholds.filter(|m| !m.is_empty()) {
+            series.extend(self.threshold_series(marks, timestamp));
+            self.thresholds_pushed_at = Some(timestamp);
+        }
         self.enqueue(series);
     }
 
@@ -143,7 +169,7 @@ impl Sink for RemoteWriteSink {
             self.markers.observe(&snapshot);
             self.last_timestamp = unix_ms(snapshot.time);
             if self.schedule.due(&snapshot) {
-                self.push();
+                self.push(Some(&snapshot.thresholds));
             }
             // Sending happens on the delivery's task; this reports what it met.
             self.delivery.take_error().map_or(Ok(()), Err)
@@ -154,19 +180,15 @@ impl Sink for RemoteWriteSink {
         Box::pin(async move {
             let deadline = Instant::now() + self.flush_timeout;
             if self.encoder.has_changes() || self.last_pushed_timestamp == i64::MIN {
-                self.push();
+                self.push(None);
             }
-            let at = self.last_pushed_timestamp;
+            let mut at = self.last_pushed_timestamp;
+            if self.thresholds_pushed_at == Some(at) {
+                at = at.saturating_add(1);
+            }
             let mut final_marks =
                 vec![self.run_gauge(TEST_END_METRIC, &[], unix_seconds(end_time(&summary)), at)];
-            for mark in threshold_marks(&summary) {
-                final_marks.push(self.run_gauge(
-                    THRESHOLD_METRIC,
-                    &[("metric", &mark.metric), ("threshold", &mark.threshold)],
-                    f64::from(u8::from(mark.passed)),
-                    at,
-                ));
-            }
+            final_marks.extend(self.threshold_series(&threshold_marks(&summary), at));
 
             if self.encoder.options().stale_markers {
                 // One millisecond after the last values, so the markers are

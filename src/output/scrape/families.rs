@@ -49,6 +49,9 @@ pub struct ScrapeState {
     layout: NativeLayout,
     series: BTreeMap<(MetricId, TagSet), SeriesValue>,
     pub markers: RunMarkers,
+    /// The thresholds' states so far (from the latest snapshot), served
+    /// until the run's outcome replaces them.
+    pub thresholds: Vec<ThresholdMark>,
     pub outcome: Option<RunOutcome>,
 }
 
@@ -61,6 +64,7 @@ impl ScrapeState {
             layout: NativeLayout::new(DEFAULT_HISTOGRAM_SCHEMA),
             series: BTreeMap::new(),
             markers: RunMarkers::default(),
+            thresholds: Vec::new(),
             outcome: None,
         }
     }
@@ -124,8 +128,8 @@ impl ScrapeState {
         out.0.into_values().collect()
     }
 
-    /// The run's start (from the first snapshot), and once it ended its
-    /// end and threshold outcomes: the gauges remote-write sends, with the
+    /// The run's start (from the first snapshot), the thresholds' states,
+    /// and once it ended its end: the gauges remote-write sends, with the
     /// run's labels (`testid`, `instance`).
     fn add_markers(&self, out: &mut Families) {
         let run_labels = |extra: &[(&str, &str)]| {
@@ -148,17 +152,22 @@ impl ScrapeState {
                 &run_labels(&[]),
                 outcome.end_seconds,
             );
-            for mark in &outcome.thresholds {
-                let labels = run_labels(&[
-                    ("metric", mark.metric.as_str()),
-                    ("threshold", mark.threshold.as_str()),
-                ]);
-                out.gauge(
-                    THRESHOLD_METRIC.into(),
-                    &labels,
-                    f64::from(u8::from(mark.passed)),
-                );
-            }
+        }
+        let thresholds = self
+            .outcome
+            .as_ref()
+            .map_or(&self.thresholds, |o| &o.thresholds);
+        // The outcome once the run ended, its states so far before.
+        for mark in thresholds {
+            let labels = run_labels(&[
+                ("metric", mark.metric.as_str()),
+                ("threshold", mark.threshold.as_str()),
+            ]);
+            out.gauge(
+                THRESHOLD_METRIC.into(),
+                &labels,
+                f64::from(u8::from(mark.passed)),
+            );
         }
     }
 }

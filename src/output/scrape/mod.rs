@@ -169,6 +169,7 @@ impl Sink for ScrapeSink {
     fn write(&mut self, snapshot: Arc<Snapshot>) -> SinkFuture<'_> {
         let mut state = lock(&self.shared.state);
         state.markers.observe(&snapshot);
+        state.thresholds.clone_from(&snapshot.thresholds);
         for point in &snapshot.series {
             state.set(point.metric, &point.tags, &point.total);
         }

@@ -55,14 +55,16 @@ impl Backends<'_> {
     }
 }
 
-/// The last push of each run: the timestamp of its end marker sample.
+/// The last push of each run: the timestamp of the last sample of its start
+/// marker, which every push carries (the end marks may come a millisecond
+/// later, after the staleness markers).
 pub fn run_ends_ms(prometheus: &Prometheus, range_s: i64) -> Vec<i64> {
     let data = prometheus
         .api(
             "/api/v1/query",
             &form(&[(
                 "query",
-                &format!("stampede_test_end_timestamp_seconds[{range_s}s]"),
+                &format!("stampede_test_start_timestamp_seconds[{range_s}s]"),
             )]),
         )
         .expect("end markers");

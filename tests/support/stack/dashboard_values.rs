@@ -125,6 +125,29 @@ impl Checker<'_> {
             &thresholds,
             exact,
         );
+        // Over time: each threshold has a state from every push of the run
+        // (a 16 s run with 5 s pushes: three during the run), all passing
+        // here, then its outcome at the end.
+        let over_time =
+            self.raw_samples(&format!("stampede_threshold_passed{{testid=\"{testid}\"}}"));
+        self.require(
+            over_time.len() == thresholds.len(),
+            format!(
+                "{testid}: {} threshold series, the summary has {} thresholds",
+                over_time.len(),
+                thresholds.len()
+            ),
+        );
+        let end = self.end_marker_s(testid);
+        for (series, samples) in &over_time {
+            let during = samples.iter().filter(|(t, _)| *t < end - 0.5).count();
+            self.require(
+                during >= 3 && samples.iter().all(|(_, v)| *v == 1.0),
+                format!(
+                    "{testid}: threshold {series}: {during} states before the end, samples {samples:?}"
+                ),
+            );
+        }
 
         for (metric, line, want) in custom_lines(s) {
             let mut one = vars.clone();

@@ -168,6 +168,63 @@ impl<'a> Checker<'a> {
         Ok(vars)
     }
 
+    /// The raw samples of `selector` over the last hour: per series (labels
+    /// as `k=v` joined by commas), (Unix seconds, value) in time order.
+    pub fn raw_samples(&self, selector: &str) -> BTreeMap<String, Vec<(f64, f64)>> {
+        let data = self
+            .b
+            .prometheus
+            .api(
+                "/api/v1/query",
+                &super::http::form(&[
+                    ("query", &format!("{selector}[1h]")),
+                    ("time", &format!("{:.3}", self.to_ms as f64 / 1000.0)),
+                ]),
+            )
+            .expect("range-vector query");
+        data["result"]
+            .as_array()
+            .unwrap_or(&Vec::new())
+            .iter()
+            .map(|s| {
+                let labels: Vec<String> = s["metric"]
+                    .as_object()
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let values = s["values"]
+                    .as_array()
+                    .unwrap_or(&Vec::new())
+                    .iter()
+                    .filter_map(|p| Some((p[0].as_f64()?, p[1].as_str()?.parse().ok()?)))
+                    .collect();
+                (labels.join(","), values)
+            })
+            .collect()
+    }
+
+    /// The end marker's value of run `testid` (Unix seconds).
+    pub fn end_marker_s(&self, testid: &str) -> f64 {
+        let samples = self.raw_samples(&format!(
+            "stampede_test_end_timestamp_seconds{{testid=\"{testid}\"}}"
+        ));
+        samples
+            .values()
+            .flat_map(|s| s.iter().map(|(_, v)| *v))
+            .fold(f64::NAN, f64::max)
+    }
+
+    /// Records a failure unless `ok`.
+    pub fn require(&mut self, ok: bool, what: String) {
+        self.checked += 1;
+        if !ok {
+            self.failures.push(what);
+        }
+    }
+
     /// The start marker of each run, in ms since the epoch.
     pub fn start_markers_ms(&self, testids: &[&str]) -> Vec<f64> {
         testids
