@@ -189,17 +189,11 @@ impl RemoteWriteEncoder {
                 }
                 SeriesValue::Trend(total) => {
                     if self.options.histograms == HistogramMode::Native {
-                        let (scale, sum) = histogram_units(contains, total);
                         let mut histograms = Vec::with_capacity(2);
                         if zero_start {
                             histograms.push(self.layout.empty(zero_at));
                         }
-                        histograms.push(self.layout.convert(
-                            &total.histogram,
-                            scale,
-                            sum,
-                            timestamp,
-                        ));
+                        histograms.push(self.layout.convert_trend(contains, total, timestamp));
                         out.push(TimeSeries {
                             labels: with_name(labels, &names.histogram()),
                             samples: Vec::new(),
@@ -298,15 +292,6 @@ fn unix_ms(time: std::time::SystemTime) -> i64 {
     time.duration_since(std::time::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
         .unwrap_or(0)
-}
-
-/// Micro-units per exported unit, and the exact sum in the exported unit:
-/// seconds for time trends (µs and ms inside), the display value otherwise.
-fn histogram_units(contains: ValueType, trend: &TrendValue) -> (f64, f64) {
-    match contains {
-        ValueType::Time => (1e6, trend.sum / 1000.0),
-        ValueType::Default | ValueType::Data => (1e3, trend.sum),
-    }
 }
 
 /// A statistic of the interval's trend, in seconds for time trends.
