@@ -40,7 +40,7 @@ impl Vu {
         // Boxed: the exchange future is ~2.5 KB and lives only while a request
         // is in flight; inline, every VU's task would carry it even asleep
         // (tried: no measurable throughput gain from inlining it).
-        let outcome = Box::pin(self.client.send(request)).await;
+        let outcome = Box::pin(self.client.send_limited(request, step.max_body_size)).await;
         self.after_response(step, outcome);
         Ok(())
     }

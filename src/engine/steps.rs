@@ -77,15 +77,18 @@ impl Vu {
         use futures_util::StreamExt;
         let mut requests = Vec::with_capacity(batch.requests.len());
         for step in &batch.requests {
-            requests.push(self.render(step)?);
+            requests.push((self.render(step)?, step.max_body_size));
         }
         self.requests_in_iteration += requests.len() as u64;
         let client = &self.client;
-        let outcomes: Vec<_> =
-            futures_util::stream::iter(requests.into_iter().map(|r| client.send(r)))
-                .buffered(batch.concurrency.max(1))
-                .collect()
-                .await;
+        let outcomes: Vec<_> = futures_util::stream::iter(
+            requests
+                .into_iter()
+                .map(|(r, max_body)| client.send_limited(r, max_body)),
+        )
+        .buffered(batch.concurrency.max(1))
+        .collect()
+        .await;
         for (step, outcome) in batch.requests.iter().zip(outcomes) {
             self.after_response(step, outcome);
         }
