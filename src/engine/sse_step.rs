@@ -176,12 +176,19 @@ impl EventReader<'_> {
         let mut last_at: Option<Instant> = None;
         loop {
             let chunk = match hold_end {
+                // Checked first: `timeout_at` polls the read before its
+                // timer, and a flooding server keeps the read ready.
+                Some(end) if tokio::time::Instant::now() >= end => return read,
                 Some(end) => match tokio::time::timeout_at(end, stream.next_chunk()).await {
                     Ok(chunk) => chunk,
                     Err(_held_long_enough) => return read,
                 },
                 None => stream.next_chunk().await,
             };
+            // A server that sends faster than events are parsed keeps every
+            // read ready: give the runtime its turn (the hard stop, the other
+            // VUs on this thread) once this task's budget is spent.
+            tokio::task::consume_budget().await;
             let now = Instant::now();
             let bytes = match chunk {
                 // The server ended the stream; an unfinished event is dropped.

@@ -281,11 +281,20 @@ impl HttpClient {
 }
 
 /// `future`'s output, or `None` if `timer` fires first.
+///
+/// The deadline is read before `future` is polled: a peer that keeps the
+/// socket ready (a flood of events, an endless body already buffered) makes
+/// `future` ready on every poll, and the timer, polled only when `future` is
+/// pending, would never get its turn; nor would it once tokio's cooperative
+/// budget is spent, which makes a timer answer pending too.
 pub(super) async fn until_deadline<F: Future>(
     mut future: Pin<&mut F>,
     mut timer: Pin<&mut Sleep>,
 ) -> Option<F::Output> {
     std::future::poll_fn(|cx| {
+        if timer.deadline() <= tokio::time::Instant::now() {
+            return Poll::Ready(None);
+        }
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
             return Poll::Ready(Some(output));
         }
