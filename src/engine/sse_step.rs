@@ -10,6 +10,7 @@ use http::HeaderMap;
 use http::header::{ACCEPT, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
 
 use super::http_debug;
+use super::in_flight::InFlight;
 use super::scope::VuScope;
 use super::vu::{IterationError, Vu};
 use crate::metrics::{HttpSample, Recorder, TagSetId, builtin};
@@ -62,6 +63,7 @@ impl Vu {
         }
         self.requests_in_iteration += 1;
         let started = Instant::now();
+        let in_flight = InFlight::new(&self.ctx.recorder, step.request.tag_set);
         let (response, read) = {
             let mut stream = self.client.open_stream(request).await;
             let reader = EventReader {
@@ -74,6 +76,7 @@ impl Vu {
             let read = reader.read(&mut stream).await;
             (stream.finish(), read)
         };
+        in_flight.done();
         if self.ctx.http_debug {
             http_debug::response(&response);
         }

@@ -11,6 +11,7 @@ use http::header::USER_AGENT;
 use http::{HeaderMap, HeaderValue};
 use tokio_tungstenite::tungstenite::Message;
 
+use super::in_flight::InFlight;
 use super::request::NamedStep;
 use super::vu::{IterationError, Vu};
 use crate::metrics::{HttpSample, builtin};
@@ -58,8 +59,9 @@ impl Vu {
         let request = self.ws_request(step)?;
         self.requests_in_iteration += 1;
         let started = Instant::now();
-        let (handshake, opened) = websocket::connect(&self.ctx.http, request).await;
         let ctx = self.ctx.clone();
+        let in_flight = InFlight::new(&ctx.recorder, step.upgrade_tag_set);
+        let (handshake, opened) = websocket::connect(&self.ctx.http, request).await;
         let recorder = &ctx.recorder;
         let (mut tally, mut bytes) = (
             SessionTally::default(),
@@ -104,6 +106,7 @@ impl Vu {
         if let Some(error) = &tally.error {
             tracing::debug!(name = %step.name, code = error.code.as_str(), message = %error.message, "websocket session failed");
         }
+        in_flight.done();
         let error_code = tally.error.as_ref().map(|e| e.code.as_str());
         recorder.record_http(&HttpSample {
             tags: step.upgrade_tag_set,

@@ -97,6 +97,9 @@ pub struct ChildRun {
 
 /// Runs `stampede run ARGS --quiet --summary-export ...` and waits for it,
 /// killing it after `kill_after` (the test then fails on the exit code).
+// The child is reaped by `wait4` below, not by std's `wait`, which cannot
+// return its resource usage.
+#[allow(clippy::zombie_processes)]
 pub fn run_child(dir: &Path, args: &[&str], kill_after: Duration) -> ChildRun {
     let export = dir.join("summary.json");
     let out_path = dir.join("stdout.txt");
