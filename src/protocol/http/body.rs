@@ -221,9 +221,10 @@ fn inflate(
     loop {
         let start = out.len();
         out.resize(start + PIECE, 0);
+        // The decoder reads from memory: no error is transient (not even
+        // `Interrupted`), so every one means a corrupt body.
         let n = match decoder.read(&mut out[start..]) {
             Ok(n) => n,
-            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => 0,
             Err(source) => return Err(DecodeError::Corrupt { encoding, source }),
         };
         out.truncate(start + n);
