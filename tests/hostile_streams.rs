@@ -20,7 +20,7 @@ fn hostile(mut tcp: TcpStream, until: Instant) {
             let _ = tcp.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n");
             write_forever(&mut tcp, &b"data: flood\n\n".repeat(1000), until);
         }
-        "/ws-ping-flood" => {
+        "/ws-ping-flood" | "/ws-huge-frame" => {
             let key = head
                 .lines()
                 .find_map(|l| {
@@ -35,6 +35,14 @@ fn hostile(mut tcp: TcpStream, until: Instant) {
                 "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-accept: {accept}\r\n\r\n"
             );
             let _ = tcp.write_all(answer.as_bytes());
+            if path == "/ws-huge-frame" {
+                // A binary frame announcing 100 MB (64-bit length), then zeros.
+                let mut frame = vec![0x82, 127];
+                frame.extend_from_slice(&100_000_000u64.to_be_bytes());
+                let _ = tcp.write_all(&frame);
+                write_forever(&mut tcp, &[0u8; 0x10000], until);
+                return;
+            }
             // Empty pings (FIN + opcode 9, no payload), never reading a byte.
             write_forever(&mut tcp, &[0x89, 0x00].repeat(4096), until);
         }
@@ -208,6 +216,45 @@ scenarios:
     );
     eprintln!(
         "slowloris: {:?}, peak RSS {} KiB",
+        run.elapsed, run.peak_rss_kb
+    );
+}
+
+#[test]
+fn a_frame_over_16_mib_is_refused_from_its_header() {
+    let base = serve(hostile);
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        r#"
+scenarios:
+  huge:
+    executor: per-vu-iterations
+    vus: 2
+    iterations: 2
+    flow:{OK}
+      - websocket:
+          name: huge
+          url: "BASE_URL/ws-huge-frame"
+          steps:
+            - expect: {{ timeout: 5s }}
+"#
+    );
+    let file = scenario(dir.path(), &yaml, &base);
+    let run = run_child(dir.path(), &[&file], Duration::from_secs(60));
+    assert_code(&run, 0);
+    assert_eq!(
+        error_codes(&run.summary),
+        vec![("".to_string(), 4), ("ws_message_too_large".to_string(), 4)]
+    );
+    // Refused at once, not after the 5 s expect timeout.
+    assert!(run.elapsed < Duration::from_secs(4), "{:?}", run.elapsed);
+    assert!(
+        run.peak_rss_kb < MAX_CHILD_RSS_KB,
+        "peak RSS {} KiB",
+        run.peak_rss_kb
+    );
+    eprintln!(
+        "WebSocket 100 MB frame: {:?}, peak RSS {} KiB",
         run.elapsed, run.peak_rss_kb
     );
 }
