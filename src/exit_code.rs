@@ -19,3 +19,6 @@ pub const SETUP_FAILED: i32 = 107;
 pub const ABORTED_BY_THRESHOLD: i32 = 108;
 /// An output marked `required` failed its health check, so the test did not start.
 pub const OUTPUT_UNAVAILABLE: i32 = 111;
+/// Requests were made and not one succeeded (a target that never answered
+/// must not look like a pass). Ranked after 105 and 108, before 99.
+pub const NO_REQUEST_SUCCEEDED: i32 = 112;

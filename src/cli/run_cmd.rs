@@ -120,6 +120,16 @@ pub async fn run(args: RunArgs) -> i32 {
             let _ = writeln!(stdout, "    {count:>8} × {message}");
         }
     }
+    let code = exit_code_for(&result.summary);
+    if code == exit_code::NO_REQUEST_SUCCEEDED
+        && let Some((failed, made)) = result.summary.no_request_succeeded()
+    {
+        let _ = writeln!(
+            stdout,
+            "\n  ✗ NO REQUEST SUCCEEDED: {failed} of {made} failed (see ERRORS); the run fails with exit code {}",
+            exit_code::NO_REQUEST_SUCCEEDED
+        );
+    }
     let _ = stdout.flush();
     if let Some(path) = &args.summary_export
         && let Err(e) = write_summary_export(&result.summary, &result.sink_reports, path)
@@ -127,13 +137,16 @@ pub async fn run(args: RunArgs) -> i32 {
         eprintln!("error: cannot write the summary to {}: {e}", path.display());
         return exit_code::RUNTIME_ERROR;
     }
-    exit_code_for(&result.summary)
+    code
 }
 
 pub fn exit_code_for(summary: &Summary) -> i32 {
     match summary.end {
         RunEnd::Interrupted => exit_code::INTERRUPTED,
         RunEnd::AbortedByThreshold(_) => exit_code::ABORTED_BY_THRESHOLD,
+        RunEnd::Completed if summary.no_request_succeeded().is_some() => {
+            exit_code::NO_REQUEST_SUCCEEDED
+        }
         RunEnd::Completed if summary.thresholds_passed() => exit_code::PASS,
         RunEnd::Completed => exit_code::THRESHOLDS_FAILED,
     }

@@ -7,6 +7,7 @@
 mod context;
 mod executors;
 mod http_debug;
+mod in_flight;
 mod progress;
 mod request;
 mod run;
@@ -17,6 +18,7 @@ mod stop;
 mod vu;
 mod ws_step;
 
+pub use in_flight::INTERRUPTED;
 pub use progress::Progress;
 pub use run::{EngineError, RunOptions, RunResult, SINK_FINISH_TIMEOUT, run};
 pub use sse_step::codes as sse_error_codes;

@@ -6,6 +6,7 @@ use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, HeaderName};
 
 use super::http_debug;
+use super::in_flight::InFlight;
 use super::vu::{IterationError, LastResponse, Vu};
 use crate::metrics::{HttpSample, MetricKind, builtin};
 use crate::protocol::http::{HttpOutcome, HttpRequest, HttpResponse};
@@ -40,7 +41,9 @@ impl Vu {
         // Boxed: the exchange future is ~2.5 KB and lives only while a request
         // is in flight; inline, every VU's task would carry it even asleep
         // (tried: no measurable throughput gain from inlining it).
-        let outcome = Box::pin(self.client.send(request)).await;
+        let in_flight = InFlight::new(&self.ctx.recorder, step.tag_set);
+        let outcome = Box::pin(self.client.send_limited(request, step.max_body_size)).await;
+        in_flight.done();
         self.after_response(step, outcome);
         Ok(())
     }

@@ -90,6 +90,7 @@ pub async fn run(
         insecure_skip_tls_verify: plan.http.insecure_skip_tls_verify,
         user_agent: plan.http.user_agent.clone(),
         cookies: plan.http.cookies,
+        max_decompression_ratio: plan.http.max_decompression_ratio,
         ..ClientConfig::default()
     })
     .map_err(|e| EngineError::Tls(e.to_string()))?;

@@ -10,6 +10,7 @@ use http::HeaderMap;
 use http::header::{ACCEPT, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
 
 use super::http_debug;
+use super::in_flight::InFlight;
 use super::scope::VuScope;
 use super::vu::{IterationError, Vu};
 use crate::metrics::{HttpSample, Recorder, TagSetId, builtin};
@@ -62,6 +63,7 @@ impl Vu {
         }
         self.requests_in_iteration += 1;
         let started = Instant::now();
+        let in_flight = InFlight::new(&self.ctx.recorder, step.request.tag_set);
         let (response, read) = {
             let mut stream = self.client.open_stream(request).await;
             let reader = EventReader {
@@ -74,6 +76,7 @@ impl Vu {
             let read = reader.read(&mut stream).await;
             (stream.finish(), read)
         };
+        in_flight.done();
         if self.ctx.http_debug {
             http_debug::response(&response);
         }
@@ -176,12 +179,19 @@ impl EventReader<'_> {
         let mut last_at: Option<Instant> = None;
         loop {
             let chunk = match hold_end {
+                // Checked first: `timeout_at` polls the read before its
+                // timer, and a flooding server keeps the read ready.
+                Some(end) if tokio::time::Instant::now() >= end => return read,
                 Some(end) => match tokio::time::timeout_at(end, stream.next_chunk()).await {
                     Ok(chunk) => chunk,
                     Err(_held_long_enough) => return read,
                 },
                 None => stream.next_chunk().await,
             };
+            // A server that sends faster than events are parsed keeps every
+            // read ready: give the runtime its turn (the hard stop, the other
+            // VUs on this thread) once this task's budget is spent.
+            tokio::task::consume_budget().await;
             let now = Instant::now();
             let bytes = match chunk {
                 // The server ended the stream; an unfinished event is dropped.

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 
+use super::in_flight::InFlight;
 use super::vu::{IterationError, Vu};
 use crate::metrics::builtin;
 use crate::scenario::{BatchStep, ChooseStep, RepeatStep, ResponseView, SleepSpec, Step};
@@ -77,15 +78,24 @@ impl Vu {
         use futures_util::StreamExt;
         let mut requests = Vec::with_capacity(batch.requests.len());
         for step in &batch.requests {
-            requests.push(self.render(step)?);
+            requests.push((self.render(step)?, step.max_body_size));
         }
         self.requests_in_iteration += requests.len() as u64;
+        let in_flight: Vec<_> = batch
+            .requests
+            .iter()
+            .map(|step| InFlight::new(&self.ctx.recorder, step.tag_set))
+            .collect();
         let client = &self.client;
-        let outcomes: Vec<_> =
-            futures_util::stream::iter(requests.into_iter().map(|r| client.send(r)))
-                .buffered(batch.concurrency.max(1))
-                .collect()
-                .await;
+        let outcomes: Vec<_> = futures_util::stream::iter(
+            requests
+                .into_iter()
+                .map(|(r, max_body)| client.send_limited(r, max_body)),
+        )
+        .buffered(batch.concurrency.max(1))
+        .collect()
+        .await;
+        in_flight.into_iter().for_each(InFlight::done);
         for (step, outcome) in batch.requests.iter().zip(outcomes) {
             self.after_response(step, outcome);
         }

@@ -11,6 +11,7 @@ use http::header::USER_AGENT;
 use http::{HeaderMap, HeaderValue};
 use tokio_tungstenite::tungstenite::Message;
 
+use super::in_flight::InFlight;
 use super::request::NamedStep;
 use super::vu::{IterationError, Vu};
 use crate::metrics::{HttpSample, builtin};
@@ -24,6 +25,9 @@ use crate::scenario::{
 
 /// How long a clean close waits for the server's close reply.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+/// How long a `send` may wait for the server to take the message.
+const SEND_WAIT: Duration = Duration::from_secs(10);
 
 /// The status conditions on a reply see: the session's `101`.
 const SWITCHING_PROTOCOLS: u16 = 101;
@@ -55,8 +59,9 @@ impl Vu {
         let request = self.ws_request(step)?;
         self.requests_in_iteration += 1;
         let started = Instant::now();
-        let (handshake, opened) = websocket::connect(&self.ctx.http, request).await;
         let ctx = self.ctx.clone();
+        let in_flight = InFlight::new(&ctx.recorder, step.upgrade_tag_set);
+        let (handshake, opened) = websocket::connect(&self.ctx.http, request).await;
         let recorder = &ctx.recorder;
         let (mut tally, mut bytes) = (
             SessionTally::default(),
@@ -101,6 +106,7 @@ impl Vu {
         if let Some(error) = &tally.error {
             tracing::debug!(name = %step.name, code = error.code.as_str(), message = %error.message, "websocket session failed");
         }
+        in_flight.done();
         let error_code = tally.error.as_ref().map(|e| e.code.as_str());
         recorder.record_http(&HttpSample {
             tags: step.upgrade_tag_set,
@@ -156,7 +162,8 @@ impl Vu {
         step: &WebSocketStep,
         message: Message,
     ) -> Result<(), WsError> {
-        live.ws.send(message).await?;
+        let deadline = tokio::time::Instant::now() + SEND_WAIT;
+        live.ws.send_until(message, deadline).await?;
         live.last_send = Instant::now();
         tally.sent += 1;
         self.ctx
@@ -176,17 +183,23 @@ impl Vu {
         let deadline = tokio::time::Instant::now() + expect.timeout;
         let no_headers = HeaderMap::new();
         loop {
+            // Checked before each read: `timeout_at` polls the read first,
+            // and a server flooding unmatched messages keeps it ready.
+            let timed_out = || {
+                WsError::new(
+                    WsErrorCode::Timeout,
+                    format!(
+                        "no matching reply for {:?} within {:?}",
+                        expect.name, expect.timeout
+                    ),
+                )
+            };
+            if tokio::time::Instant::now() >= deadline {
+                return Err(timed_out());
+            }
             let incoming = tokio::time::timeout_at(deadline, live.ws.recv())
                 .await
-                .map_err(|_| {
-                    WsError::new(
-                        WsErrorCode::Timeout,
-                        format!(
-                            "no matching reply for {:?} within {:?}",
-                            expect.name, expect.timeout
-                        ),
-                    )
-                })??;
+                .map_err(|_| timed_out())??;
             let arrived = Instant::now();
             let body: &[u8] = match &incoming {
                 Incoming::Pong(payload) => {
@@ -206,6 +219,7 @@ impl Vu {
                 .as_ref()
                 .is_none_or(|m| m.evaluate(&view, &self.scope));
             if !matched {
+                tokio::task::consume_budget().await;
                 continue;
             }
             recorder.trend(builtin::WS_REPLY_TIME, expect.tag_set, millis(waited));
@@ -244,7 +258,9 @@ impl Vu {
                 Timer,
                 Message(Result<Incoming, WsError>),
             }
+            // Biased to the timer: a flood keeps `recv` ready.
             let event = tokio::select! {
+                biased;
                 _ = tokio::time::sleep_until(wake) => Event::Timer,
                 received = live.ws.recv() => Event::Message(received),
             };
@@ -253,9 +269,10 @@ impl Vu {
                 Event::Timer => {
                     live.pings_sent += 1;
                     let payload = live.pings_sent;
-                    live.ws
-                        .send(Message::Ping(payload.to_be_bytes().to_vec().into()))
-                        .await?;
+                    // Bounded by the hold: a server that does not read
+                    // cannot keep the session past it.
+                    let ping = Message::Ping(payload.to_be_bytes().to_vec().into());
+                    live.ws.send_until(ping, end).await?;
                     live.ping = Some((payload, Instant::now()));
                     next_ping = hold.ping_interval.map(|every| wake + every);
                 }

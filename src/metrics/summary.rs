@@ -62,4 +62,21 @@ impl Summary {
     pub fn thresholds_passed(&self) -> bool {
         self.thresholds.iter().all(|t| t.passed)
     }
+
+    /// `(failed, made)` when requests were made and every one of them
+    /// failed (`http_req_failed` is 100 %): a target that never answered,
+    /// refused every connection, or answered only with failures. `None`
+    /// when no request was made or at least one succeeded.
+    pub fn no_request_succeeded(&self) -> Option<(u64, u64)> {
+        let failed = self
+            .metrics
+            .iter()
+            .find(|m| m.id == super::metric::builtin::HTTP_REQ_FAILED)?;
+        match failed.total {
+            SeriesValue::Rate { trues, total } if total > 0 && trues == total => {
+                Some((trues, total))
+            }
+            _ => None,
+        }
+    }
 }

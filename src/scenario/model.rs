@@ -98,6 +98,13 @@ pub struct HttpDef {
     /// decides for https://, HTTP/1.1 for http://. Scenarios and requests
     /// override it.
     pub http2: Option<bool>,
+    /// Largest response body kept when a check, extraction or record reads
+    /// it (bytes, or `512KiB`, `10MiB`, `1GB`); a larger one fails with
+    /// `body_too_large`. Scenarios and requests override it. Default 10MiB.
+    pub max_body_size: Option<Scalar>,
+    /// A kept gzip/deflate body may inflate to at most this many times its
+    /// compressed size (past 1 MiB), else `decompression_limit`. Default 100.
+    pub max_decompression_ratio: Option<u64>,
 }
 
 /// One data feed.
@@ -190,6 +197,9 @@ pub struct ScenarioDef {
     /// HTTP version of this scenario's requests (see `http.http2`); a
     /// request's own `http2` overrides it.
     pub http2: Option<bool>,
+    /// Largest kept response body of this scenario's requests (see
+    /// `http.max_body_size`); a request's own overrides it.
+    pub max_body_size: Option<Scalar>,
     /// Steps each VU runs once, before its first iteration.
     #[serde(default)]
     pub setup: Vec<StepDef>,
@@ -273,6 +283,9 @@ pub struct RequestDef {
     /// fails unless ALPN picks h2). `false`: HTTP/1.1 only. Default: the
     /// scenario's `http2`, then `http.http2`.
     pub http2: Option<bool>,
+    /// Largest kept response body (see `http.max_body_size`). Default: the
+    /// scenario's, then `http.max_body_size`.
+    pub max_body_size: Option<Scalar>,
 }
 
 /// A condition on a response: exactly one subject, with operators.

@@ -56,6 +56,8 @@ pub struct HttpSettings {
     pub default_timeout: Duration,
     /// Keep cookies per VU (a fresh jar per VU).
     pub cookies: bool,
+    /// `http.max_decompression_ratio`.
+    pub max_decompression_ratio: u64,
 }
 
 #[derive(Debug)]
@@ -303,6 +305,9 @@ pub struct RequestStep {
     pub needs_body: bool,
     /// HTTP version: the request's `http2`, else its scenario's, else `http.http2`.
     pub proto: ProtoChoice,
+    /// Largest kept body: the request's `max_body_size`, else its
+    /// scenario's, else `http.max_body_size`.
+    pub max_body_size: u64,
 }
 
 #[derive(Debug)]

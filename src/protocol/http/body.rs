@@ -14,6 +14,8 @@ use http::header::CONTENT_ENCODING;
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame, SizeHint};
 
+use super::config::RATIO_FLOOR;
+
 /// A request body held in memory. Over HTTP/2 the connection task pulls the
 /// body after the head, so `taken` records when it did: the end of `sending`.
 #[derive(Debug)]
@@ -57,20 +59,37 @@ impl Body for RequestBody {
     }
 }
 
+/// Why a response body was not read to its end.
+pub(super) enum ReadError {
+    Transport(hyper::Error),
+    /// A kept body passed `max` bytes.
+    TooLarge {
+        max: u64,
+    },
+}
+
 /// Reads a response body to the end. Returns the body as received (kept only
-/// when `keep` is set) and its size on the wire before decoding.
+/// when `keep` is set, and then at most `max` bytes: a longer one stops the
+/// read) and its size on the wire before decoding.
 pub(super) async fn read_body(
     body: &mut hyper::body::Incoming,
     keep: bool,
     size_hint: Option<u64>,
-) -> Result<(Bytes, u64), hyper::Error> {
+    max: u64,
+) -> Result<(Bytes, u64), ReadError> {
+    if keep && size_hint.is_some_and(|n| n > max) {
+        return Err(ReadError::TooLarge { max });
+    }
     let mut collected = Collector::Empty;
     let mut wire_len = 0u64;
     while let Some(frame) = body.frame().await {
         // Trailers carry no body bytes; they are skipped like k6 skips them.
-        if let Ok(data) = frame?.into_data() {
+        if let Ok(data) = frame.map_err(ReadError::Transport)?.into_data() {
             wire_len += data.len() as u64;
             if keep {
+                if wire_len > max {
+                    return Err(ReadError::TooLarge { max });
+                }
                 collected.push(data, size_hint);
             }
         }
@@ -120,12 +139,37 @@ pub(super) enum DecodeError {
         encoding: &'static str,
         source: std::io::Error,
     },
+    #[error("{encoding} body inflates past {limit} bytes (max_body_size)")]
+    TooLarge { encoding: &'static str, limit: u64 },
+    #[error(
+        "{encoding} body inflates more than {ratio} times its {compressed} bytes (max_decompression_ratio)"
+    )]
+    Ratio {
+        encoding: &'static str,
+        ratio: u64,
+        compressed: u64,
+    },
+}
+
+/// How far a kept body may inflate.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct InflateLimits {
+    /// Largest decompressed body (the request's `max_body_size`).
+    pub max_size: u64,
+    /// Largest decompressed / compressed ratio, checked past [`RATIO_FLOOR`].
+    pub max_ratio: u64,
 }
 
 /// Decodes `gzip`/`x-gzip` and `deflate` bodies; other encodings (which the
 /// client does not ask for unless the request sets `accept-encoding` itself)
 /// are returned as received. Headers are left as the server sent them.
-pub(super) fn decode(headers: &HeaderMap, body: Bytes) -> Result<Bytes, DecodeError> {
+/// Inflation stops as soon as `limits` are passed, so a gzip bomb costs a
+/// few megabytes and a few milliseconds.
+pub(super) fn decode(
+    headers: &HeaderMap,
+    body: Bytes,
+    limits: InflateLimits,
+) -> Result<Bytes, DecodeError> {
     let Some(encoding) = headers.get(CONTENT_ENCODING) else {
         return Ok(body);
     };
@@ -133,32 +177,75 @@ pub(super) fn decode(headers: &HeaderMap, body: Bytes) -> Result<Bytes, DecodeEr
     if body.is_empty() {
         return Ok(body);
     }
-    let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(64 << 20));
     if encoding.eq_ignore_ascii_case(b"gzip") || encoding.eq_ignore_ascii_case(b"x-gzip") {
-        flate2::read::MultiGzDecoder::new(&body[..])
-            .read_to_end(&mut out)
-            .map_err(|source| DecodeError::Corrupt {
-                encoding: "gzip",
-                source,
-            })?;
+        inflate(
+            flate2::read::MultiGzDecoder::new(&body[..]),
+            "gzip",
+            &body,
+            limits,
+        )
     } else if encoding.eq_ignore_ascii_case(b"deflate") {
         // RFC 9110 says zlib-wrapped; some servers send raw deflate.
-        if flate2::read::ZlibDecoder::new(&body[..])
-            .read_to_end(&mut out)
-            .is_err()
-        {
-            out.clear();
-            flate2::read::DeflateDecoder::new(&body[..])
-                .read_to_end(&mut out)
-                .map_err(|source| DecodeError::Corrupt {
-                    encoding: "deflate",
-                    source,
-                })?;
+        match inflate(
+            flate2::read::ZlibDecoder::new(&body[..]),
+            "deflate",
+            &body,
+            limits,
+        ) {
+            Err(DecodeError::Corrupt { .. }) => inflate(
+                flate2::read::DeflateDecoder::new(&body[..]),
+                "deflate",
+                &body,
+                limits,
+            ),
+            other => other,
         }
     } else {
-        return Ok(body);
+        Ok(body)
     }
-    Ok(Bytes::from(out))
+}
+
+/// Reads `decoder` in pieces, checking the limits after each.
+fn inflate(
+    mut decoder: impl Read,
+    encoding: &'static str,
+    compressed: &[u8],
+    limits: InflateLimits,
+) -> Result<Bytes, DecodeError> {
+    const PIECE: usize = 64 * 1024;
+    let compressed_len = compressed.len() as u64;
+    let ratio_cap = compressed_len
+        .saturating_mul(limits.max_ratio)
+        .max(RATIO_FLOOR);
+    let mut out = Vec::with_capacity(compressed.len().saturating_mul(4).min(PIECE * 16));
+    loop {
+        let start = out.len();
+        out.resize(start + PIECE, 0);
+        // The decoder reads from memory: no error is transient (not even
+        // `Interrupted`), so every one means a corrupt body.
+        let n = match decoder.read(&mut out[start..]) {
+            Ok(n) => n,
+            Err(source) => return Err(DecodeError::Corrupt { encoding, source }),
+        };
+        out.truncate(start + n);
+        if n == 0 {
+            return Ok(Bytes::from(out));
+        }
+        let len = out.len() as u64;
+        if len > limits.max_size {
+            return Err(DecodeError::TooLarge {
+                encoding,
+                limit: limits.max_size,
+            });
+        }
+        if len > ratio_cap {
+            return Err(DecodeError::Ratio {
+                encoding,
+                ratio: limits.max_ratio,
+                compressed: compressed_len,
+            });
+        }
+    }
 }
 
 #[cfg(test)]
@@ -166,6 +253,17 @@ mod tests {
     use std::io::Write;
 
     use super::*;
+
+    const LIMITS: InflateLimits = InflateLimits {
+        max_size: 10 << 20,
+        max_ratio: 100,
+    };
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        gz.write_all(data).unwrap();
+        gz.finish().unwrap()
+    }
 
     fn headers(encoding: &str) -> HeaderMap {
         let mut map = HeaderMap::new();
@@ -179,25 +277,58 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(text).unwrap();
         let gz = gz.finish().unwrap();
-        assert_eq!(&decode(&headers("gzip"), gz.into()).unwrap()[..], text);
+        assert_eq!(
+            &decode(&headers("gzip"), gz.into(), LIMITS).unwrap()[..],
+            text
+        );
 
         let mut zlib = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         zlib.write_all(text).unwrap();
         let zlib = zlib.finish().unwrap();
-        assert_eq!(&decode(&headers("deflate"), zlib.into()).unwrap()[..], text);
+        assert_eq!(
+            &decode(&headers("deflate"), zlib.into(), LIMITS).unwrap()[..],
+            text
+        );
 
         let mut raw =
             flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
         raw.write_all(text).unwrap();
         let raw = raw.finish().unwrap();
-        assert_eq!(&decode(&headers("deflate"), raw.into()).unwrap()[..], text);
+        assert_eq!(
+            &decode(&headers("deflate"), raw.into(), LIMITS).unwrap()[..],
+            text
+        );
     }
 
     #[test]
     fn corrupt_gzip_is_an_error_and_unknown_encoding_passes_through() {
-        let err = decode(&headers("gzip"), Bytes::from_static(b"not gzip")).unwrap_err();
+        let err = decode(&headers("gzip"), Bytes::from_static(b"not gzip"), LIMITS).unwrap_err();
         assert!(err.to_string().starts_with("invalid gzip body"), "{err}");
-        let br = decode(&headers("br"), Bytes::from_static(b"xyz")).unwrap();
+        let br = decode(&headers("br"), Bytes::from_static(b"xyz"), LIMITS).unwrap();
         assert_eq!(&br[..], b"xyz");
+    }
+
+    #[test]
+    fn a_gzip_bomb_stops_at_the_ratio_and_a_large_body_at_the_size() {
+        // 64 MiB of zeros compress to about 64 KiB: a ratio of ~1,000.
+        let bomb = gzip(&vec![0u8; 64 << 20]);
+        let err = decode(&headers("gzip"), bomb.clone().into(), LIMITS).unwrap_err();
+        assert!(
+            matches!(err, DecodeError::Ratio { ratio: 100, .. }),
+            "{err}"
+        );
+        let lax = InflateLimits {
+            max_size: 2 << 20,
+            max_ratio: 10_000,
+        };
+        let err = decode(&headers("gzip"), bomb.into(), lax).unwrap_err();
+        assert!(
+            matches!(err, DecodeError::TooLarge { limit: 2097152, .. }),
+            "{err}"
+        );
+        // Under the floor, a high ratio is fine: 512 KiB of zeros.
+        let small = gzip(&vec![0u8; 512 << 10]);
+        let body = decode(&headers("gzip"), small.into(), LIMITS).unwrap();
+        assert_eq!(body.len(), 512 << 10);
     }
 }

@@ -45,6 +45,8 @@ pub struct HttpClient {
 struct Keep {
     body: bool,
     headers: bool,
+    /// The most body bytes kept.
+    max_body: u64,
 }
 
 /// The parts of the request that change from hop to hop.
@@ -80,10 +82,19 @@ impl HttpClient {
     /// final response's `error`, with the timings measured up to it.
     /// Takes `&self` so that one VU can run several sends at once (batch).
     pub async fn send(&self, request: HttpRequest) -> HttpOutcome {
+        self.send_limited(request, self.shared.config.max_body_size)
+            .await
+    }
+
+    /// [`HttpClient::send`] keeping at most `max_body_size` bytes of body
+    /// (see [`ClientConfig::max_body_size`](super::ClientConfig)).
+    pub async fn send_limited(&self, request: HttpRequest, max_body_size: u64) -> HttpOutcome {
         let started = Instant::now();
         let deadline = deadline_after(started, request.timeout);
         let mut timer = self.take_timer(deadline);
-        let outcome = self.send_hops(request, started, timer.as_mut()).await;
+        let outcome = self
+            .send_hops(request, max_body_size, started, timer.as_mut())
+            .await;
         self.return_timer(timer);
         outcome
     }
@@ -91,6 +102,7 @@ impl HttpClient {
     async fn send_hops(
         &self,
         request: HttpRequest,
+        max_body: u64,
         started: Instant,
         mut timer: Pin<&mut Sleep>,
     ) -> HttpOutcome {
@@ -122,6 +134,7 @@ impl HttpClient {
         let keep = Keep {
             body: keep_body,
             headers: keep_headers,
+            max_body,
         };
         // Each hop is measured into `outcome.response` itself (responses are
         // large; no copy for the usual single hop); a redirect moves it on.
@@ -200,6 +213,7 @@ impl HttpClient {
             headers: &state.headers,
             body: &state.body,
             keep_body: keep.body,
+            max_body: keep.max_body,
             keep_headers: keep.headers,
             proto: state.proto,
         };
@@ -267,11 +281,20 @@ impl HttpClient {
 }
 
 /// `future`'s output, or `None` if `timer` fires first.
+///
+/// The deadline is read before `future` is polled: a peer that keeps the
+/// socket ready (a flood of events, an endless body already buffered) makes
+/// `future` ready on every poll, and the timer, polled only when `future` is
+/// pending, would never get its turn; nor would it once tokio's cooperative
+/// budget is spent, which makes a timer answer pending too.
 pub(super) async fn until_deadline<F: Future>(
     mut future: Pin<&mut F>,
     mut timer: Pin<&mut Sleep>,
 ) -> Option<F::Output> {
     std::future::poll_fn(|cx| {
+        if timer.deadline() <= tokio::time::Instant::now() {
+            return Poll::Ready(None);
+        }
         if let Poll::Ready(output) = future.as_mut().poll(cx) {
             return Poll::Ready(Some(output));
         }

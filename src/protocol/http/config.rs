@@ -30,7 +30,29 @@ pub struct ClientConfig {
     /// DER certificates trusted in addition to the public roots (an
     /// output's `ca_file`).
     pub ca_certificates: Vec<Vec<u8>>,
+    /// A kept gzip/deflate body may inflate to at most this many times its
+    /// compressed size (once past [`RATIO_FLOOR`] bytes): a gzip bomb is
+    /// stopped after a few megabytes, not after gigabytes.
+    pub max_decompression_ratio: u64,
+    /// Largest body kept when a request keeps its body, before and after
+    /// decompression, unless the send names its own
+    /// ([`HttpClient::send_limited`](super::HttpClient::send_limited)); a
+    /// larger one fails with `body_too_large` (or `decompression_limit`)
+    /// instead of growing the VU's memory. Bodies that are not kept are
+    /// drained whatever their size.
+    pub max_body_size: u64,
 }
+
+/// The default of [`ClientConfig::max_body_size`] (`http.max_body_size`).
+pub const DEFAULT_MAX_BODY_SIZE: u64 = 10 << 20;
+
+/// The default of [`ClientConfig::max_decompression_ratio`]. JSON and text
+/// compress 5 to 20 times; a gzip bomb about 1,000 times.
+pub const DEFAULT_MAX_DECOMPRESSION_RATIO: u64 = 100;
+
+/// Decompressed output below this is never refused for its ratio: a small,
+/// very repetitive body (a page of zeros) is not a bomb.
+pub const RATIO_FLOOR: u64 = 1 << 20;
 
 /// The `user-agent` sent when neither the config nor the request sets one.
 pub const DEFAULT_USER_AGENT: &str = concat!("stampede/", env!("CARGO_PKG_VERSION"));
@@ -44,6 +66,8 @@ impl Default for ClientConfig {
             cookies: true,
             http2_prior_knowledge: false,
             ca_certificates: Vec::new(),
+            max_decompression_ratio: DEFAULT_MAX_DECOMPRESSION_RATIO,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
         }
     }
 }

@@ -34,6 +34,8 @@ pub(super) struct HopRequest<'a> {
     pub headers: &'a HeaderMap,
     pub body: &'a Bytes,
     pub keep_body: bool,
+    /// See [`HttpRequest::max_body_size`](super::types::HttpRequest::max_body_size).
+    pub max_body: u64,
     /// See [`HttpRequest::keep_headers`](super::types::HttpRequest::keep_headers);
     /// HTTP/2 responses come with their map built.
     pub keep_headers: bool,
@@ -74,8 +76,8 @@ pub(super) async fn run_hop(
     loop {
         let (conn, reused) = acquire(shared, pool, req.origin(), req.proto, clock, retried).await?;
         let result = match conn {
-            Pooled::Http1(conn) => send_http1(pool, req, conn, reused, clock, hop).await,
-            Pooled::Http2(conn) => send_http2(pool, req, conn, reused, clock, hop).await,
+            Pooled::Http1(conn) => send_http1(shared, pool, req, conn, reused, clock, hop).await,
+            Pooled::Http2(conn) => send_http2(shared, pool, req, conn, reused, clock, hop).await,
         };
         match result {
             Ok(()) => return Ok(()),
@@ -135,6 +137,7 @@ pub(super) async fn acquire(
 }
 
 async fn send_http1(
+    shared: &ClientShared,
     pool: &Pool,
     req: &HopRequest<'_>,
     mut conn: H1Conn,
@@ -160,7 +163,7 @@ async fn send_http1(
     if received.reusable {
         pool.put_http1(conn);
     }
-    store_body(hop, received.data)
+    store_body(hop, received.data, inflate_limits(shared, req))
 }
 
 /// HTTP/1 writes the URL's `host[:port]` into the head as is.
@@ -176,6 +179,7 @@ pub(super) fn check_http1_host(req: &HopRequest<'_>) -> Result<(), HttpError> {
 }
 
 async fn send_http2(
+    shared: &ClientShared,
     pool: &Pool,
     req: &HopRequest<'_>,
     mut conn: Http2Conn,
@@ -208,18 +212,47 @@ async fn send_http2(
     hop.status = parts.status.as_u16();
     hop.headers = parts.headers;
     let hint = content_length(&hop.headers);
-    let (data, wire_len) = body::read_body(&mut incoming, req.keep_body, hint)
+    let (data, wire_len) = body::read_body(&mut incoming, req.keep_body, hint, req.max_body)
         .await
-        .map_err(|err| error::body(&err))?;
+        .map_err(|err| match err {
+            body::ReadError::Transport(err) => error::body(&err),
+            body::ReadError::TooLarge { max } => body_too_large(max),
+        })?;
     clock.body_received(wire_len);
     clock.finished();
-    store_body(hop, data)
+    store_body(hop, data, inflate_limits(shared, req))
 }
 
-fn store_body(hop: &mut HttpResponse, data: Bytes) -> Result<(), Failure> {
+/// A kept body longer than the request's `max_body_size`.
+pub(super) fn body_too_large(max: u64) -> HttpError {
+    http_error(
+        ErrorCode::BodyTooLarge,
+        format!("response body larger than max_body_size ({max} bytes)"),
+    )
+}
+
+fn inflate_limits(shared: &ClientShared, req: &HopRequest<'_>) -> body::InflateLimits {
+    body::InflateLimits {
+        max_size: req.max_body,
+        max_ratio: shared.config.max_decompression_ratio,
+    }
+}
+
+fn store_body(
+    hop: &mut HttpResponse,
+    data: Bytes,
+    limits: body::InflateLimits,
+) -> Result<(), Failure> {
     if !data.is_empty() {
-        hop.body = body::decode(&hop.headers, data)
-            .map_err(|err| http_error(ErrorCode::Body, err.to_string()))?;
+        hop.body = body::decode(&hop.headers, data, limits).map_err(|err| {
+            let code = match err {
+                body::DecodeError::Corrupt { .. } => ErrorCode::Body,
+                body::DecodeError::TooLarge { .. } | body::DecodeError::Ratio { .. } => {
+                    ErrorCode::DecompressionLimit
+                }
+            };
+            http_error(code, err.to_string())
+        })?;
     }
     Ok(())
 }

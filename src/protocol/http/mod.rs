@@ -29,7 +29,10 @@ mod target;
 mod types;
 
 pub use client::HttpClient;
-pub use config::{ClientConfig, ClientConfigError, ClientShared, DEFAULT_USER_AGENT};
+pub use config::{
+    ClientConfig, ClientConfigError, ClientShared, DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_DECOMPRESSION_RATIO, DEFAULT_USER_AGENT, RATIO_FLOOR,
+};
 pub use dns::DNS_CACHE_TTL;
 pub use raw::{ByteCounters, RawConnection, RawStream, open_raw};
 pub use redact::{REDACTED, redact_headers};

@@ -146,6 +146,7 @@ async fn open(
         headers: &headers,
         body,
         keep_body: false,
+        max_body: u64::MAX,
         keep_headers: true,
         proto,
     };

@@ -75,6 +75,13 @@ pub enum ErrorCode {
     Tls,
     /// The response body could not be read or decoded.
     Body,
+    /// A body that had to be kept (a check, extraction or record reads it)
+    /// is larger than its `max_body_size`.
+    BodyTooLarge,
+    /// Decompressing a kept body went past `max_body_size` or past
+    /// `max_decompression_ratio` times its compressed size (a gzip bomb).
+    DecompressionLimit,
+
     /// The peer spoke malformed HTTP.
     Protocol,
     InvalidUrl,
@@ -93,6 +100,8 @@ impl ErrorCode {
             ErrorCode::Reset => "reset",
             ErrorCode::Tls => "tls",
             ErrorCode::Body => "body",
+            ErrorCode::BodyTooLarge => "body_too_large",
+            ErrorCode::DecompressionLimit => "decompression_limit",
             ErrorCode::Protocol => "protocol",
             ErrorCode::InvalidUrl => "invalid_url",
             ErrorCode::TooManyRedirects => "too_many_redirects",

@@ -17,6 +17,13 @@ pub const READ_BUFFER_BYTES: usize = 4 * 1024;
 /// misbehaving server can make a VU hold.
 pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
 
+/// Most bytes waiting to be written: a server that floods pings and never
+/// reads makes tungstenite queue a pong per ping, so without a bound the
+/// queue grows by megabytes a second. Past it, pongs replace each other and
+/// a send fails with `ws_write_buffer_full`; so a message sent is at most
+/// this large.
+pub const MAX_WRITE_BUFFER_BYTES: usize = 1 << 20;
+
 /// The settings every session uses.
 pub fn session_config() -> WebSocketConfig {
     WebSocketConfig::default()
@@ -24,6 +31,7 @@ pub fn session_config() -> WebSocketConfig {
         // 0: each message is written out as soon as it is queued, so no
         // write buffer is kept between messages.
         .write_buffer_size(0)
+        .max_write_buffer_size(MAX_WRITE_BUFFER_BYTES)
         .max_message_size(Some(MAX_MESSAGE_BYTES))
         .max_frame_size(Some(MAX_MESSAGE_BYTES))
 }

@@ -19,6 +19,10 @@ pub enum WsErrorCode {
     Closed,
     /// The server broke the WebSocket protocol (framing, UTF-8, size bounds).
     Protocol,
+    /// A message or frame from the server is larger than 16 MiB.
+    MessageTooLarge,
+    /// A send found 1 MiB still waiting to be written: the server does not read.
+    WriteBufferFull,
 }
 
 impl WsErrorCode {
@@ -29,6 +33,8 @@ impl WsErrorCode {
             WsErrorCode::Timeout => "ws_timeout",
             WsErrorCode::Closed => "ws_closed",
             WsErrorCode::Protocol => "ws_protocol",
+            WsErrorCode::MessageTooLarge => "ws_message_too_large",
+            WsErrorCode::WriteBufferFull => "ws_write_buffer_full",
         }
     }
 }
@@ -54,6 +60,8 @@ impl WsError {
             TungsteniteError::ConnectionClosed
             | TungsteniteError::AlreadyClosed
             | TungsteniteError::Io(_) => WsErrorCode::Closed,
+            TungsteniteError::Capacity(_) => WsErrorCode::MessageTooLarge,
+            TungsteniteError::WriteBufferFull(_) => WsErrorCode::WriteBufferFull,
             _ => WsErrorCode::Protocol,
         };
         WsError::new(code, err.to_string())
@@ -89,5 +97,12 @@ mod tests {
         assert_eq!(reset.code, WsErrorCode::Closed);
         let utf8 = WsError::from_session(TungsteniteError::Utf8("bad".into()));
         assert_eq!(utf8.code, WsErrorCode::Protocol);
+        use tokio_tungstenite::tungstenite::error::CapacityError;
+        let big =
+            WsError::from_session(TungsteniteError::Capacity(CapacityError::MessageTooLong {
+                size: 17 << 20,
+                max_size: 16 << 20,
+            }));
+        assert_eq!(big.code.as_str(), "ws_message_too_large");
     }
 }

@@ -12,7 +12,7 @@ mod connect;
 mod error;
 mod session;
 
-pub use buffers::{READ_BUFFER_BYTES, session_config};
+pub use buffers::{MAX_MESSAGE_BYTES, MAX_WRITE_BUFFER_BYTES, READ_BUFFER_BYTES, session_config};
 pub use connect::{WsConnectRequest, WsHandshake, connect};
 pub use error::{WsError, WsErrorCode};
 pub use session::{Incoming, WsSession};

@@ -78,24 +78,48 @@ impl WsSession {
                         format!("the server closed the session ({why})"),
                     ));
                 }
-                Message::Ping(_) | Message::Frame(_) => {}
+                // A ping flood keeps the socket ready: yield once this
+                // task's budget is spent, so that timers and the hard stop
+                // are not starved.
+                Message::Ping(_) | Message::Frame(_) => tokio::task::consume_budget().await,
             }
         }
     }
 
-    /// Closes with 1000 (normal) and waits up to `wait` for the server's
-    /// close reply, reading and dropping anything still in flight. A server
-    /// that does not answer is not an error: the session's work is done.
+    /// Closes with 1000 (normal) and waits up to `wait` in all for the
+    /// close frame to be written and the server's reply, reading and
+    /// dropping anything still in flight. A server that does not answer (or
+    /// does not read, so the close frame cannot even be written) is not an
+    /// error: the session's work is done.
     pub async fn close(mut self, wait: Duration) {
         let frame = CloseFrame {
             code: CloseCode::Normal,
             reason: "".into(),
         };
-        if self.stream.close(Some(frame)).await.is_err() {
-            return;
+        let close = async {
+            if self.stream.close(Some(frame)).await.is_ok() {
+                while let Some(Ok(_)) = self.stream.next().await {
+                    tokio::task::consume_budget().await;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(wait, close).await;
+    }
+
+    /// [`WsSession::send`] that gives up at `deadline` with `ws_timeout`: a
+    /// server that does not read leaves the socket unwritable forever.
+    pub async fn send_until(
+        &mut self,
+        message: Message,
+        deadline: tokio::time::Instant,
+    ) -> Result<(), WsError> {
+        match tokio::time::timeout_at(deadline, self.send(message)).await {
+            Ok(result) => result,
+            Err(_) => Err(WsError::new(
+                WsErrorCode::Timeout,
+                "the server did not take the message in time (it does not read)",
+            )),
         }
-        let drain = async { while let Some(Ok(_)) = self.stream.next().await {} };
-        let _ = tokio::time::timeout(wait, drain).await;
     }
 
     pub fn bytes_sent(&self) -> u64 {

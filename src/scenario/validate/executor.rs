@@ -150,6 +150,10 @@ impl Validator<'_> {
         }
         let mut ctx = StepCtx::scenario(name, tags.clone(), self.options);
         ctx.http2 = def.http2;
+        ctx.max_body_size = def
+            .max_body_size
+            .as_ref()
+            .and_then(|size| self.byte_size(size, &path.key("max_body_size")));
         let tag_set = super::intern(ctx.tags());
         let vu_setup = self.steps(&def.setup, &path.key(setup_key), &ctx);
         let flow_path = path.key("flow");

@@ -52,7 +52,7 @@ use super::feed::DataFeed;
 use super::load::LoadOptions;
 use super::locate::FieldPath;
 use super::model::ScenarioFile;
-use super::model_types::Text;
+use super::model_types::{Scalar, Text};
 use super::plan::TestPlan;
 use super::template::{Template, TemplateContext};
 use crate::metrics::{MetricRegistry, TagInterner, TagSet, TagSetId};
@@ -100,6 +100,8 @@ pub(crate) struct Validator<'o> {
     pub(crate) default_timeout: Duration,
     /// `http.http2`, the last fallback of every request's HTTP version.
     pub(crate) default_http2: Option<bool>,
+    /// `http.max_body_size`, the last fallback of every request's.
+    pub(crate) default_max_body_size: u64,
 }
 
 /// Validates a parsed file into a plan.
@@ -120,6 +122,7 @@ pub fn validate(
         registry: MetricRegistry::with_builtins(),
         default_timeout: Duration::from_secs(60),
         default_http2: None,
+        default_max_body_size: crate::protocol::http::DEFAULT_MAX_BODY_SIZE,
     };
     v.resolve_env(file);
     v.load_feeds(file);
@@ -229,6 +232,26 @@ impl Validator<'_> {
         Some(d)
     }
 
+    /// A positive byte count: a number of bytes, or a number with `B`,
+    /// `KB`, `MB`, `GB` (powers of 1000) or `KiB`, `MiB`, `GiB` (powers of 1024).
+    pub(crate) fn byte_size(&mut self, size: &Scalar, path: &FieldPath) -> Option<u64> {
+        match parse_byte_size(&size.text) {
+            Some(0) => {
+                self.problem(path, "must be more than 0 bytes", None);
+                None
+            }
+            Some(n) => Some(n),
+            None => {
+                self.problem(
+                    path,
+                    format!("invalid size {:?}", size.text),
+                    Some("a number of bytes, or e.g. 512KiB, 10MiB, 1GB".into()),
+                );
+                None
+            }
+        }
+    }
+
     pub(crate) fn optional_duration(
         &mut self,
         text: Option<&Text>,
@@ -266,4 +289,42 @@ pub(crate) fn intern<K: AsRef<str>, V: AsRef<str>>(
     pairs: impl IntoIterator<Item = (K, V)>,
 ) -> TagSetId {
     TagInterner::global().intern(TagSet::new(pairs))
+}
+
+/// `10MiB` → 10485760; `None` when not a size (or past `u64`).
+fn parse_byte_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let number: u64 = digits.parse().ok()?;
+    let factor: u64 = match unit.trim() {
+        "" | "B" => 1,
+        "KB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => return None,
+    };
+    number.checked_mul(factor)
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::parse_byte_size;
+
+    #[test]
+    fn sizes_in_bytes_and_units() {
+        assert_eq!(parse_byte_size("1024"), Some(1024));
+        assert_eq!(parse_byte_size("10MiB"), Some(10 << 20));
+        assert_eq!(parse_byte_size("512 KiB"), Some(512 << 10));
+        assert_eq!(parse_byte_size("2GB"), Some(2_000_000_000));
+        assert_eq!(parse_byte_size("10mb"), None);
+        assert_eq!(parse_byte_size("MiB"), None);
+        assert_eq!(parse_byte_size("-1"), None);
+        assert_eq!(parse_byte_size("99999999999GiB"), None);
+    }
 }

@@ -38,6 +38,10 @@ impl Validator<'_> {
             Some(t) => self.positive_duration(t, &path.key("timeout")),
             None => Some(self.default_timeout),
         };
+        let max_body_size = match &def.max_body_size {
+            Some(size) => self.byte_size(size, &path.key("max_body_size")),
+            None => Some(ctx.max_body_size.unwrap_or(self.default_max_body_size)),
+        };
         let expected_statuses = match &def.expect_status {
             Some(spec) => self.status_set(spec, &path.key("expect_status")),
             None => Some(StatusSet::k6_default()),
@@ -67,6 +71,7 @@ impl Validator<'_> {
             headers,
             body: body?,
             timeout: timeout?,
+            max_body_size: max_body_size?,
             name,
             tag_set,
             expected_statuses: expected_statuses?,

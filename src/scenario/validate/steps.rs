@@ -31,6 +31,8 @@ pub(crate) struct StepCtx {
     pub body_repeat: bool,
     /// The scenario's `http2`; `None` at test level and when unset.
     pub http2: Option<bool>,
+    /// The scenario's `max_body_size`; `None` at test level and when unset.
+    pub max_body_size: Option<u64>,
 }
 
 impl StepCtx {
@@ -44,6 +46,7 @@ impl StepCtx {
             run_tags: options.tags.clone(),
             body_repeat: false,
             http2: None,
+            max_body_size: None,
         }
     }
 
@@ -56,6 +59,7 @@ impl StepCtx {
             run_tags: options.tags.clone(),
             body_repeat: false,
             http2: None,
+            max_body_size: None,
         }
     }
 

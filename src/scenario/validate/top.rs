@@ -99,6 +99,23 @@ impl Validator<'_> {
         }
         let default_headers = self.headers(&def.headers, &path.key("headers"));
         self.default_http2 = def.http2;
+        if let Some(size) = &def.max_body_size
+            && let Some(n) = self.byte_size(size, &path.key("max_body_size"))
+        {
+            self.default_max_body_size = n;
+        }
+        let max_decompression_ratio = match def.max_decompression_ratio {
+            Some(0) => {
+                self.problem(
+                    &path.key("max_decompression_ratio"),
+                    "must be at least 1",
+                    None,
+                );
+                crate::protocol::http::DEFAULT_MAX_DECOMPRESSION_RATIO
+            }
+            Some(n) => n,
+            None => crate::protocol::http::DEFAULT_MAX_DECOMPRESSION_RATIO,
+        };
         HttpSettings {
             max_redirects: def.max_redirects.unwrap_or(10),
             insecure_skip_tls_verify: def.insecure_skip_tls_verify.unwrap_or(false),
@@ -109,6 +126,7 @@ impl Validator<'_> {
             default_headers,
             default_timeout: self.default_timeout,
             cookies: def.cookies.unwrap_or(true),
+            max_decompression_ratio,
         }
     }
 

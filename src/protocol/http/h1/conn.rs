@@ -176,7 +176,7 @@ impl H1Conn {
         let (framing, reusable) = self.send_and_read_head(req, hop).await?;
         let mut grown = self.read_buf.capacity() > MAX_KEPT;
         let data = self
-            .read_body(framing, req.keep_body, &mut grown)
+            .read_body(framing, req.keep_body.then_some(req.max_body), &mut grown)
             .await
             .map_err(BodyError::into_http)?;
         let reusable = reusable && self.read_buf.is_empty();
@@ -267,30 +267,40 @@ impl H1Conn {
         }
     }
 
-    /// Reads the body as framed; keeps it only when asked. `grown` is set
-    /// when the read buffer went past what an idle connection may keep.
+    /// Reads the body as framed; keeps it only when asked (`keep` is then
+    /// the most it may keep: a longer body stops the read with
+    /// [`BodyError::TooLarge`], before reading when `content-length` says
+    /// so). A body that is not kept is drained. `grown` is set when the read
+    /// buffer went past what an idle connection may keep.
     async fn read_body(
         &mut self,
         framing: Framing,
-        keep: bool,
+        keep: Option<u64>,
         grown: &mut bool,
     ) -> Result<Bytes, BodyError> {
         let mut sink = match (keep, framing) {
-            (false, _) | (true, Framing::Empty) => BytesMut::new(),
-            (true, Framing::Length(n)) => BytesMut::with_capacity(n.min(MAX_PREALLOC) as usize),
-            (true, _) => BytesMut::new(),
+            (Some(max), Framing::Length(n)) if n > max => return Err(BodyError::TooLarge(max)),
+            (Some(_), Framing::Length(n)) => BytesMut::with_capacity(n.min(MAX_PREALLOC) as usize),
+            _ => BytesMut::new(),
         };
-        let mut push = |data: &[u8]| {
-            if keep {
+        // Keeps `data` when asked; false once the kept body would pass its
+        // limit (nothing more is kept then, and the read stops).
+        let push = |sink: &mut BytesMut, data: &[u8]| match keep {
+            None => true,
+            Some(max) if (sink.len() + data.len()) as u64 > max => false,
+            Some(_) => {
                 sink.extend_from_slice(data);
+                true
             }
         };
+        let too_large = || BodyError::TooLarge(keep.unwrap_or(u64::MAX));
         let mut want = READ_BUF;
         match framing {
             Framing::Empty => {}
             Framing::Length(mut left) => loop {
                 let take = left.min(self.read_buf.len() as u64) as usize;
-                push(&self.read_buf[..take]);
+                // Cannot fail: the length was checked against the limit.
+                push(&mut sink, &self.read_buf[..take]);
                 self.read_buf.advance(take);
                 left -= take as u64;
                 if left == 0 {
@@ -302,10 +312,16 @@ impl H1Conn {
             Framing::Chunked => {
                 let mut decoder = ChunkedDecoder::new();
                 loop {
+                    let mut fits = true;
                     let used = decoder
-                        .decode(&self.read_buf, &mut push)
+                        .decode(&self.read_buf, &mut |data: &[u8]| {
+                            fits &= push(&mut sink, data);
+                        })
                         .map_err(|err| BodyError::Framing(err.to_string()))?;
                     self.read_buf.advance(used);
+                    if !fits {
+                        return Err(too_large());
+                    }
                     if decoder.is_done() {
                         break;
                     }
@@ -313,8 +329,11 @@ impl H1Conn {
                 }
             }
             Framing::Eof => loop {
-                push(&self.read_buf);
+                let fits = push(&mut sink, &self.read_buf);
                 self.read_buf.clear();
+                if !fits {
+                    return Err(too_large());
+                }
                 match self.fill_body(&mut want, true, grown).await {
                     Ok(()) => {}
                     // The end of this body is the end of the stream; a TLS
@@ -368,6 +387,8 @@ enum BodyError {
     Closed,
     Io(io::Error),
     Framing(String),
+    /// A kept body passed this many bytes (`max_body_size`).
+    TooLarge(u64),
 }
 
 impl BodyError {
@@ -389,6 +410,7 @@ impl BodyError {
             BodyError::Framing(message) => {
                 http_error(ErrorCode::Body, format!("reading body: {message}"))
             }
+            BodyError::TooLarge(max) => crate::protocol::http::exchange::body_too_large(max),
         }
     }
 }
