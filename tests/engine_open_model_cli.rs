@@ -36,11 +36,14 @@ fn progress_prints_plain_lines_per_scenario_when_not_a_terminal() {
     )
     .unwrap();
     let lines: Vec<&str> = stderr.lines().filter(|l| line.is_match(l)).collect();
-    assert_eq!(
-        lines.len(),
-        stderr.lines().count(),
-        "every stderr line is a progress line: {stderr}"
-    );
+    // On a busy machine (other tests run at the same time) the generator
+    // may rightly warn that its cores were saturated; nothing else may
+    // appear beside the progress lines.
+    let others = stderr
+        .lines()
+        .filter(|l| !line.is_match(l) && !l.contains("WARN load generator saturated: "))
+        .count();
+    assert_eq!(others, 0, "every stderr line is a progress line: {stderr}");
     for name in ["closed", "open"] {
         let mine: Vec<&&str> = lines
             .iter()
