@@ -10,6 +10,7 @@ pub mod load;
 pub mod locate;
 pub mod model;
 pub mod model_types;
+mod nesting;
 pub mod plan;
 pub mod sse_plan;
 mod suggest;

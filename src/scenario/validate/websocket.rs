@@ -384,7 +384,7 @@ impl Validator<'_> {
             }
             (Some(text), None) => self
                 .template(&text.text, &path.key("contains"))
-                .map(|t| Some(Condition::BodyContains(t))),
+                .map(|t| Some(Condition::body_contains(t))),
             (None, Some(re)) => self
                 .regex(re, &path.key("matches"))
                 .map(|re| Some(Condition::BodyMatches(re))),
