@@ -100,3 +100,38 @@ scenarios:
     );
     assert!(wall < Duration::from_secs(3), "the run took {wall:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_whose_vu_setup_fails_is_dropped() {
+    let (base, _) = timing_server().await;
+    // The setup reads a variable only the flow extracts: it fails on every
+    // VU before any request, so no start becomes an iteration.
+    let yaml = r#"
+scenarios:
+  broken:
+    executor: constant-arrival-rate
+    rate: 20
+    duration: 1s
+    preallocated_vus: 2
+    max_vus: 2
+    setup:
+      - request: { url: "{{ BASE_URL }}/setup", headers: { X-Token: "{{ token }}" } }
+    flow:
+      - request: { url: "{{ BASE_URL }}/", extract: { token: { header: x-token } } }
+"#;
+    let plan = scenario::load_str(yaml, Path::new("broken.yaml"), &options(&base))
+        .unwrap_or_else(|e| panic!("scenario compiles: {e}"));
+    let result = engine::run(
+        Arc::new(plan),
+        RunOptions::default(),
+        std::future::pending(),
+    )
+    .await
+    .expect("run completes");
+    let s = &result.summary;
+    assert_eq!(counter(s, "iterations"), 0.0);
+    // 20 starts: the two VUs' failed setups, and 18 due while both VUs
+    // waited out their one-second back-off.
+    assert_eq!(counter(s, "dropped_iterations"), 20.0);
+    assert_eq!(counter(s, "http_reqs"), 0.0);
+}
