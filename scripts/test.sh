@@ -7,13 +7,12 @@ cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Debian packages the tests use: openssl (self-signed certificates for TLS
-# tests) and the real metrics backends the output tests start on loopback:
+# Debian packages the tests use: the real metrics backends the output tests
+# start on loopback (TLS test certificates are made in-process with rcgen):
 # Prometheus 2.42 (remote-write, native histograms), InfluxDB 1.6 (v1 /write)
 # and VictoriaMetrics (InfluxDB v2 /api/v2/write). None is started as a
 # service; the tests start and stop their own.
 missing=()
-command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v influxd >/dev/null 2>&1 || missing+=(influxdb)
 command -v victoria-metrics >/dev/null 2>&1 || missing+=(victoria-metrics)

@@ -3,3 +3,4 @@
 pub mod civil_date;
 pub mod duration;
 pub mod open_files;
+pub mod url_secrets;

@@ -138,6 +138,95 @@ fn bad_segments_and_factors_are_bad_arguments() {
 }
 
 #[test]
+fn absurd_values_are_refused_before_anything_starts() {
+    // Flags past a limit on their own: clap refuses them (exit 2).
+    for (args, message) in [
+        (
+            vec!["--vus", "4294967296"],
+            "invalid value '4294967296' for '--vus <N>': 4294967296 is not in 1..=1000000",
+        ),
+        (
+            vec!["--rate", "1e10", "--duration", "5s"],
+            "invalid value '1e10' for '--rate <R>': at most 1000000 iterations per second",
+        ),
+        (
+            vec!["--scale-vus", "1e308"],
+            "invalid value '1e308' for '--scale-vus <F>': at most 1000",
+        ),
+        (
+            vec!["--scale-duration", "1e308"],
+            "invalid value '1e308' for '--scale-duration <F>': at most 1000",
+        ),
+        (
+            vec!["--duration", "169h"],
+            "invalid value '169h' for '--duration <DURATION>': at most 168h",
+        ),
+    ] {
+        let mut all = vec!["run", "scenarios/quickstart.yaml"];
+        all.extend(args);
+        let out = stampede(&all);
+        assert_eq!(out.status.code(), Some(2), "{all:?}");
+        assert_eq!(
+            text(&out.stderr).lines().next(),
+            Some(format!("error: {message}").as_str()),
+            "{all:?}"
+        );
+    }
+    // Within limits alone, past them together: refused once the file is read.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.yaml");
+    std::fs::write(
+        &file,
+        "vus: 2000\nduration: 1h\nflow:\n  - request: { url: \"http://127.0.0.1:1/\" }\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    for (args, message) in [
+        (
+            vec!["--scale-vus", "1000"],
+            "--scale-vus: scenario \"default\" would run more than 1000000 VUs, the limit per scenario (hint: split the test across instances with --segment i/n)",
+        ),
+        (
+            vec!["--scale-duration", "200"],
+            "--scale-duration: scenario \"default\" would last past 168h, the limit",
+        ),
+    ] {
+        let mut all = vec!["run", file];
+        all.extend(args);
+        let out = stampede(&all);
+        assert_eq!(out.status.code(), Some(104), "{all:?}");
+        assert_eq!(
+            text(&out.stderr).lines().next(),
+            Some(format!("error: {file}: {message}").as_str()),
+            "{all:?}"
+        );
+    }
+    std::fs::write(
+        dir.path().join("big.yaml"),
+        "scenarios:\n  open:\n    executor: constant-arrival-rate\n    rate: 5000000\n    duration: 1s\n    preallocated_vus: 4294967296\n    flow:\n      - request: { url: \"http://127.0.0.1:1/\" }\n",
+    )
+    .unwrap();
+    let out = stampede(&["validate", file]);
+    assert_eq!(out.status.code(), Some(104));
+    let lines: Vec<String> = text(&out.stderr)
+        .lines()
+        .filter(|l| l.starts_with("error: "))
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            format!(
+                "error: {file}:4:5: scenarios.open.rate: scenario \"open\" would schedule more than 1000000 iterations per second, the limit per scenario (hint: split the test across instances with --segment i/n)"
+            ),
+            format!(
+                "error: {file}:6:5: scenarios.open.preallocated_vus: scenario \"open\" would run more than 1000000 VUs, the limit per scenario (hint: split the test across instances with --segment i/n)"
+            ),
+        ]
+    );
+}
+
+#[test]
 fn demo_rejects_a_stall_longer_than_its_period() {
     let out = stampede(&["demo", "--listen", "127.0.0.1:0", "--stall", "5s/5s"]);
     assert_eq!(out.status.code(), Some(2));

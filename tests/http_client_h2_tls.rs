@@ -1,6 +1,5 @@
 //! HTTP/2 (prior knowledge and ALPN) and TLS behaviour of the client.
-//! The TLS certificate is generated with the `openssl` CLI; without it the
-//! TLS tests are skipped with a message.
+//! The TLS certificate is generated in-process (`support/tls_cert.rs`).
 
 mod http_client_support;
 #[path = "support/tls_cert.rs"]
@@ -88,12 +87,8 @@ async fn h2_concurrent_sends_share_one_connection() {
 }
 
 /// An HTTPS server (HTTP/1.1 and HTTP/2 by ALPN) answering like `echo_path`.
-/// Returns None (and the test skips) when openssl is not available.
-async fn tls_server(alpn: &[&[u8]]) -> Option<(String, Arc<AtomicUsize>)> {
-    let Some(config) = tls_cert::server_config(alpn) else {
-        eprintln!("SKIPPED: the openssl CLI could not generate a certificate");
-        return None;
-    };
+async fn tls_server(alpn: &[&[u8]]) -> (String, Arc<AtomicUsize>) {
+    let config = tls_cert::server_config(alpn);
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -116,7 +111,7 @@ async fn tls_server(alpn: &[&[u8]]) -> Option<(String, Arc<AtomicUsize>)> {
             });
         }
     });
-    Some((format!("https://127.0.0.1:{port}"), accepts))
+    (format!("https://127.0.0.1:{port}"), accepts)
 }
 
 fn insecure() -> ClientConfig {
@@ -128,9 +123,7 @@ fn insecure() -> ClientConfig {
 
 #[tokio::test]
 async fn tls_negotiates_http2_by_alpn_and_reuses_the_session() {
-    let Some((base, accepts)) = tls_server(&[b"h2", b"http/1.1"]).await else {
-        return;
-    };
+    let (base, accepts) = tls_server(&[b"h2", b"http/1.1"]).await;
     let client = client(insecure());
     let r = client.send(get(&format!("{base}/secure"))).await.response;
     assert!(r.error.is_none(), "{:?}", r.error);
@@ -148,9 +141,7 @@ async fn tls_negotiates_http2_by_alpn_and_reuses_the_session() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_with_http1_alpn_counts_encrypted_bytes() {
-    let Some((base, accepts)) = tls_server(&[b"http/1.1"]).await else {
-        return;
-    };
+    let (base, accepts) = tls_server(&[b"http/1.1"]).await;
     let client = client(insecure());
     let first = client.send(get(&format!("{base}/one"))).await.response;
     assert!(first.error.is_none(), "{:?}", first.error);
@@ -182,9 +173,7 @@ async fn tls_with_http1_alpn_counts_encrypted_bytes() {
 
 #[tokio::test]
 async fn untrusted_certificate_is_a_tls_error() {
-    let Some((base, _)) = tls_server(&[b"h2", b"http/1.1"]).await else {
-        return;
-    };
+    let (base, _) = tls_server(&[b"h2", b"http/1.1"]).await;
     let r = client(ClientConfig::default())
         .send(get(&format!("{base}/")))
         .await
@@ -308,9 +297,7 @@ async fn cold_concurrent_http2_sends_open_one_connection() {
 
 #[tokio::test]
 async fn tls_http1_choice_offers_only_http1_in_alpn() {
-    let Some((base, accepts)) = tls_server(&[b"h2", b"http/1.1"]).await else {
-        return;
-    };
+    let (base, accepts) = tls_server(&[b"h2", b"http/1.1"]).await;
     let client = client(insecure());
     let r = client
         .send(with_proto(&format!("{base}/one"), ProtoChoice::Http1))
@@ -342,9 +329,7 @@ async fn tls_http1_choice_offers_only_http1_in_alpn() {
 
 #[tokio::test]
 async fn tls_http2_choice_fails_when_the_server_picks_http1() {
-    let Some((base, accepts)) = tls_server(&[b"http/1.1"]).await else {
-        return;
-    };
+    let (base, accepts) = tls_server(&[b"http/1.1"]).await;
     let client = client(insecure());
     let r = client
         .send(with_proto(&format!("{base}/x"), ProtoChoice::Http2))

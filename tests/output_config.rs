@@ -148,7 +148,7 @@ fn secrets_from_the_environment_are_never_printed() {
             "--iterations",
             "1",
             "--out",
-            "prometheus-rw=https://user:pw@prom.example.com/api/v1/push?x=1;username=123",
+            "prometheus-rw=https://prom.example.com/api/v1/push?x=1;username=123",
         ],
         &[
             ("STAMPEDE_PROMETHEUS_RW_PASSWORD", secret),
@@ -161,7 +161,6 @@ fn secrets_from_the_environment_are_never_printed() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(!all.contains(secret), "{all}");
-    assert!(!all.contains("pw@"), "{all}");
 }
 
 fn options(env: &[(&str, &str)]) -> LoadOptions {

@@ -6,7 +6,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::demo::Stall;
-use crate::scenario::Share;
+use crate::scenario::{
+    MAX_RATE_PER_SECOND, MAX_SCALE, MAX_TEST_DURATION, MAX_TEST_DURATION_TEXT, MAX_VUS, Share,
+};
 use crate::util::duration::parse_duration;
 
 #[derive(Debug, Parser)]
@@ -52,26 +54,26 @@ pub struct PlanArgs {
     /// Run only this scenario; repeatable.
     #[arg(long = "scenario", value_name = "NAME")]
     pub scenarios: Vec<String>,
-    /// Number of VUs (overrides the file, as in k6).
-    #[arg(short = 'u', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Number of VUs (overrides the file, as in k6); at most 1000000.
+    #[arg(short = 'u', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=MAX_VUS))]
     pub vus: Option<u64>,
-    /// Test duration, e.g. 30s, 5m (overrides the file: constant VUs for this long).
-    #[arg(short = 'd', long, value_name = "DURATION", value_parser = parse_duration_arg)]
+    /// Test duration, e.g. 30s, 5m (overrides the file: constant VUs for this long); at most 168h.
+    #[arg(short = 'd', long, value_name = "DURATION", value_parser = parse_test_duration)]
     pub duration: Option<Duration>,
     /// Total iterations shared by the VUs (overrides the file).
     #[arg(short = 'i', long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub iterations: Option<u64>,
-    /// Open model: start R iterations per second whatever the response times (constant-arrival-rate, with --duration; --vus sets the preallocated VUs, up to 10x are added on demand).
-    #[arg(long, value_name = "R", value_parser = parse_factor, requires = "duration", conflicts_with = "iterations")]
+    /// Open model: start R iterations per second whatever the response times (constant-arrival-rate, with --duration; --vus sets the preallocated VUs, up to 10x are added on demand); at most 1000000.
+    #[arg(long, value_name = "R", value_parser = parse_rate, requires = "duration", conflicts_with = "iterations")]
     pub rate: Option<f64>,
-    /// Multiply every VU count (at least 1 VU stays), e.g. 0.1 for a smoke run.
-    #[arg(long, value_name = "F", value_parser = parse_factor)]
+    /// Multiply every VU count (at least 1 VU stays), e.g. 0.1 for a smoke run; at most 1000.
+    #[arg(long, value_name = "F", value_parser = parse_scale)]
     pub scale_vus: Option<f64>,
-    /// Multiply every arrival rate.
-    #[arg(long, value_name = "F", value_parser = parse_factor)]
+    /// Multiply every arrival rate; at most 1000.
+    #[arg(long, value_name = "F", value_parser = parse_scale)]
     pub scale_rate: Option<f64>,
-    /// Multiply every duration (duration, stages, max_duration, start_time; not graceful periods).
-    #[arg(long, value_name = "F", value_parser = parse_factor)]
+    /// Multiply every duration (duration, stages, max_duration, start_time; not graceful periods); at most 1000.
+    #[arg(long, value_name = "F", value_parser = parse_scale)]
     pub scale_duration: Option<f64>,
     /// Run only this instance's share (i of n) of every scenario; n instances together run the whole test.
     #[arg(long, value_name = "i/n", value_parser = parse_segment)]
@@ -232,6 +234,34 @@ fn parse_linger(text: &str) -> Result<Duration, String> {
     match parse_duration(text)? {
         d if d > MAX => Err("at most 10m".into()),
         d => Ok(d),
+    }
+}
+
+/// `--duration`: a duration within the limit on a scenario's length.
+fn parse_test_duration(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        d if d > MAX_TEST_DURATION => Err(format!("at most {MAX_TEST_DURATION_TEXT}")),
+        d => Ok(d),
+    }
+}
+
+/// `--rate`: iterations per second, within the limit per scenario.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match parse_factor(text)? {
+        r if r > MAX_RATE_PER_SECOND => Err(format!(
+            "at most {} iterations per second",
+            MAX_RATE_PER_SECOND as u64
+        )),
+        r => Ok(r),
+    }
+}
+
+/// `--scale-*`: a factor up to [`MAX_SCALE`]; what it makes is checked
+/// against the limits once the file is read.
+fn parse_scale(text: &str) -> Result<f64, String> {
+    match parse_factor(text)? {
+        f if f > MAX_SCALE => Err(format!("at most {MAX_SCALE}")),
+        f => Ok(f),
     }
 }
 

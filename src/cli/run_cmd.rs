@@ -14,8 +14,19 @@ use crate::exit_code;
 use crate::metrics::{RunEnd, Summary};
 use crate::report::{ConsoleOptions, render_console_with_outputs, write_summary_export};
 use crate::scenario::{AdhocRequest, adhoc_plan};
+use crate::util::url_secrets::has_literal_credentials;
 
 pub async fn run(args: RunArgs) -> i32 {
+    // The command line ends up in shell history and `ps`: credentials come
+    // from the environment. The message never repeats the URL.
+    if args.url.as_deref().is_some_and(has_literal_credentials) {
+        eprintln!(
+            "error: --url: the URL holds credentials (user info before '@'), which the command line \
+             must not carry; take them from the environment, e.g. \
+             --url 'http://{{{{ API_USER }}}}:{{{{ API_PASSWORD }}}}@host/'"
+        );
+        return exit_code::BAD_ARGUMENTS;
+    }
     let cli_outputs =
         match check_output_flags(&args.outs, &args.tags, args.testid.as_deref(), |var| {
             std::env::var(var).ok()

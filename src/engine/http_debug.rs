@@ -1,13 +1,15 @@
-//! `--http-debug`: every exchange printed to stderr, secrets redacted.
+//! `--http-debug`: every exchange printed to stderr, secrets redacted (the
+//! URL's user info and secret query parameters, credential headers).
 
 use std::io::Write;
 
 use crate::protocol::http::{HttpRequest, HttpResponse, redact_headers};
 use crate::util::duration::format_millis;
+use crate::util::url_secrets::redact_url;
 
 pub fn request(request: &HttpRequest) {
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "> {} {}", request.method, request.url);
+    let _ = writeln!(err, "> {} {}", request.method, redact_url(&request.url));
     for (name, value) in redact_headers(&request.headers) {
         let _ = writeln!(err, "> {name}: {value}");
     }

@@ -7,7 +7,8 @@
 //! shell history and `ps`, scenario files in git. Options name environment
 //! variables instead (`password_env`, `bearer_token_env`, `headers_env`), and
 //! each kind has default variables (`STAMPEDE_<KIND>_USERNAME`, `_PASSWORD`,
-//! `_BEARER_TOKEN`).
+//! `_BEARER_TOKEN`). A target URL with user info (`http://user:pass@host`)
+//! is refused for the same reason.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use http::{HeaderName, HeaderValue};
 use super::env_fallbacks::{self, Unset, credential_fallbacks};
 use super::spec::{BasicAuth, CommonOptions, OutputConfigError, OutputKind, OutputSpec, Secret};
 use crate::util::duration::parse_duration;
+use crate::util::url_secrets::has_userinfo;
 
 /// The option keys [`SpecBuilder::set`] understands itself; any other key is
 /// the kind's business (`extra`).
@@ -278,6 +280,22 @@ impl SpecBuilder {
         mut self,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<OutputSpec, OptionProblem> {
+        // Checked before the environment fills the target: a URL from a
+        // variable may carry credentials, one written here may not.
+        if self.kind.is_network() && has_userinfo(&self.target) {
+            let prefix = env_prefix(self.kind);
+            return Err(OptionProblem {
+                field: "url".to_string(),
+                error: OutputConfigError::BadTarget {
+                    origin: self.origin.clone(),
+                    message: format!(
+                        "the URL holds credentials (user info before '@'), which are not accepted here; \
+                         give the user name with `username` and the password from the environment \
+                         (password_env, or {prefix}_PASSWORD)"
+                    ),
+                },
+            });
+        }
         env_fallbacks::apply(
             Unset {
                 kind: self.kind,

@@ -112,13 +112,40 @@ pub enum Condition {
     Status(StatusSet),
     /// The response took less than this; the text is as written (`500ms`).
     MaxDuration(Duration, String),
-    BodyContains(Template),
+    /// The body contains the text (`body_contains`), or does not
+    /// (`body_not_contains`).
+    BodyContains(BodyText),
     BodyMatches(Regex),
     /// A subject with operators that must all hold.
     Subject {
         subject: Subject,
         operators: Vec<Operator>,
     },
+}
+
+/// The text a body must (`present`) or must not contain.
+#[derive(Debug)]
+pub struct BodyText {
+    pub needle: Template,
+    pub present: bool,
+}
+
+impl Condition {
+    /// `body_contains: TEXT`.
+    pub fn body_contains(needle: Template) -> Self {
+        Condition::BodyContains(BodyText {
+            needle,
+            present: true,
+        })
+    }
+
+    /// `body_not_contains: TEXT`.
+    pub fn body_not_contains(needle: Template) -> Self {
+        Condition::BodyContains(BodyText {
+            needle,
+            present: false,
+        })
+    }
 }
 
 /// Where an extracted value comes from.
@@ -148,9 +175,9 @@ impl Condition {
         match self {
             Condition::Status(set) => set.contains(response.status),
             Condition::MaxDuration(limit, _) => response.duration < *limit,
-            Condition::BodyContains(t) => {
-                render(t, scope).is_some_and(|needle| response.text().contains(needle.as_str()))
-            }
+            // A needle that cannot be rendered fails either way.
+            Condition::BodyContains(body) => render(&body.needle, scope)
+                .is_some_and(|needle| response.text().contains(needle.as_str()) == body.present),
             Condition::BodyMatches(re) => re.is_match(&response.text()),
             Condition::Subject { subject, operators } => {
                 let (text, number) = match subject {
@@ -174,7 +201,13 @@ impl Condition {
         match self {
             Condition::Status(set) => format!("status is {}", describe_statuses(set)),
             Condition::MaxDuration(_, text) => format!("duration < {text}"),
-            Condition::BodyContains(t) => format!("body contains {}", t.source()),
+            Condition::BodyContains(BodyText {
+                needle,
+                present: true,
+            }) => format!("body contains {}", needle.source()),
+            Condition::BodyContains(BodyText { needle, .. }) => {
+                format!("body does not contain {}", needle.source())
+            }
             Condition::BodyMatches(re) => format!("body matches {}", re.as_str()),
             Condition::Subject { subject, operators } => {
                 let mut out = match subject {

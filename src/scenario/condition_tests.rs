@@ -74,7 +74,10 @@ fn evaluates_each_kind() {
     assert!(!Condition::Status(StatusSet(vec![(404, 404)])).evaluate(&r, &s));
     assert!(Condition::MaxDuration(Duration::from_millis(500), "500ms".into()).evaluate(&r, &s));
     assert!(!Condition::MaxDuration(Duration::from_millis(100), "100ms".into()).evaluate(&r, &s));
-    assert!(Condition::BodyContains(t("access_token")).evaluate(&r, &s));
+    assert!(Condition::body_contains(t("access_token")).evaluate(&r, &s));
+    assert!(!Condition::body_not_contains(t("access_token")).evaluate(&r, &s));
+    assert!(Condition::body_not_contains(t("error")).evaluate(&r, &s));
+    assert!(!Condition::body_contains(t("error")).evaluate(&r, &s));
     assert!(Condition::BodyMatches(Regex::new("cre[a-z]+").unwrap()).evaluate(&r, &s));
     assert!(json("access_token", vec![Operator::Exists(true)]).evaluate(&r, &s));
     assert!(json("missing", vec![Operator::Exists(false)]).evaluate(&r, &s));
@@ -164,9 +167,14 @@ fn describes_conditions() {
         "duration < 500ms"
     );
     assert_eq!(
-        Condition::BodyContains(t("ok")).describe(),
+        Condition::body_contains(t("ok")).describe(),
         "body contains ok"
     );
+    assert_eq!(
+        Condition::body_not_contains(t("error")).describe(),
+        "body does not contain error"
+    );
+    assert!(Condition::body_not_contains(t("error")).needs_body());
     assert!(json("a", vec![]).needs_body());
     assert!(!Condition::Status(StatusSet::k6_default()).needs_body());
 }

@@ -58,14 +58,79 @@ impl fmt::Display for ScenarioError {
         }
         f.write_str(": ")?;
         if !self.field.is_empty() {
-            write!(f, "{}: ", self.field)?;
+            write!(f, "{}: ", shorten(&self.field))?;
         }
-        f.write_str(&self.message)?;
+        f.write_str(&shorten(&self.message))?;
         if let Some(hint) = &self.hint {
-            write!(f, " (hint: {hint})")?;
+            write!(f, " (hint: {})", shorten(hint))?;
         }
         Ok(())
     }
+}
+
+/// A quoted value longer than this many characters is shortened in messages.
+pub const MAX_SHOWN_VALUE_CHARS: usize = 80;
+
+/// A message longer than this many characters, once its values are
+/// shortened, loses its middle.
+pub const MAX_MESSAGE_CHARS: usize = 1000;
+
+/// The text with each `"quoted"` or `` `quoted` `` value longer than
+/// [`MAX_SHOWN_VALUE_CHARS`] cut to its start plus `…` and its length, and
+/// the whole cut to [`MAX_MESSAGE_CHARS`]: a 10 MB scalar in a file must not
+/// become a 10 MB line on stderr. Short text is returned as is.
+pub fn shorten(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().count() <= MAX_SHOWN_VALUE_CHARS {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len().min(4 * MAX_MESSAGE_CHARS));
+    let mut rest = text;
+    while let Some(open) = rest.find(['"', '`']) {
+        let quote = rest.as_bytes()[open] as char;
+        out.push_str(&rest[..=open]);
+        let body = &rest[open + 1..];
+        let close = closing_quote(body, quote).unwrap_or(body.len());
+        let value = &body[..close];
+        let chars = value.chars().count();
+        if chars > MAX_SHOWN_VALUE_CHARS {
+            let keep: String = value.chars().take(MAX_SHOWN_VALUE_CHARS / 2).collect();
+            out.push_str(&keep);
+            out.push('…');
+            out.push(quote);
+            out.push_str(&format!(" ({chars} characters)"));
+        } else {
+            out.push_str(value);
+            if close < body.len() {
+                out.push(quote);
+            }
+        }
+        rest = body.get(close + 1..).unwrap_or("");
+    }
+    out.push_str(rest);
+    let total = out.chars().count();
+    if total > MAX_MESSAGE_CHARS {
+        let head: String = out.chars().take(MAX_MESSAGE_CHARS - 100).collect();
+        let tail: String = out.chars().skip(total - 100).collect();
+        out = format!(
+            "{head}… ({} characters left out) …{tail}",
+            total - MAX_MESSAGE_CHARS
+        );
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The byte offset of the quote that ends `body`; `"` values are Rust
+/// `{:?}` strings, where `\"` and `\\` are escapes.
+fn closing_quote(body: &str, quote: char) -> Option<usize> {
+    let mut escaped = false;
+    for (i, c) in body.char_indices() {
+        match c {
+            '\\' if quote == '"' && !escaped => escaped = true,
+            c if c == quote && !escaped => return Some(i),
+            _ => escaped = false,
+        }
+    }
+    None
 }
 
 /// Every problem found, in file order where known.
@@ -119,5 +184,44 @@ mod tests {
         assert_eq!(e.to_string(), "a.yaml: cannot read scenario file: gone");
         let two = ScenarioErrors(vec![e.clone(), e]);
         assert_eq!(two.to_string().lines().count(), 2);
+    }
+
+    #[test]
+    fn long_values_are_shortened_and_short_ones_kept() {
+        let huge = "x".repeat(10_000_000);
+        let e = ScenarioError::new(
+            "a.yaml",
+            "vus",
+            format!("invalid type: string {huge:?}, expected u64"),
+        )
+        .at(1, 6);
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "a.yaml:1:6: vus: invalid type: string \"{}…\" (10000000 characters), expected u64",
+                "x".repeat(40)
+            )
+        );
+        let e = ScenarioError::new(
+            "a.yaml",
+            "",
+            format!("unknown field `{huge}`, in \"a\\\"b\""),
+        );
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "a.yaml: unknown field `{}…` (10000000 characters), in \"a\\\"b\"",
+                "x".repeat(40)
+            )
+        );
+        let e = ScenarioError::new("a.yaml", "", "y".repeat(5000));
+        let shown = e.to_string();
+        assert_eq!(
+            shown.chars().count(),
+            "a.yaml: ".len() + 1000 + " (4000 characters left out) ".len() + 2
+        );
+        assert!(shown.contains("… (4000 characters left out) …"), "{shown}");
+        let short = format!("got {:?}", "x".repeat(80));
+        assert_eq!(shorten(&short), short);
     }
 }

@@ -129,6 +129,19 @@ fn parse(text: &str, source: &Path) -> Result<ScenarioFile, ScenarioErrors> {
                 .with_hint("start with e.g. `vus: 1`, `duration: 10s` and a `flow:` list"),
         ));
     }
+    if let Some((line, column)) = super::nesting::too_deep(text) {
+        return Err(ScenarioErrors::single(
+            ScenarioError::new(
+                source,
+                "",
+                format!(
+                    "invalid YAML: nested more than {} levels deep",
+                    super::nesting::MAX_NESTING
+                ),
+            )
+            .at(line, column),
+        ));
+    }
     serde_norway::from_str(text).map_err(|e| ScenarioErrors::single(serde_error(&e, source)))
 }
 

@@ -10,6 +10,7 @@ pub mod load;
 pub mod locate;
 pub mod model;
 pub mod model_types;
+mod nesting;
 pub mod plan;
 pub mod sse_plan;
 mod suggest;
@@ -28,4 +29,7 @@ pub use plan::*;
 pub use sse_plan::{CountOp, EventPick, SseCheck, SseCondition, SseExtract, SseStep};
 pub use template::{RenderError, Template, TemplateScope};
 pub use validate::RESERVED_TAGS;
+pub use validate::limits::{
+    MAX_RATE_PER_SECOND, MAX_SCALE, MAX_TEST_DURATION, MAX_TEST_DURATION_TEXT, MAX_VUS,
+};
 pub use ws_plan::{WebSocketStep, WsAction, WsCheck, WsCondition, WsExpect, WsHold, WsPayload};

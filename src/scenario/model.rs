@@ -291,7 +291,7 @@ pub struct RequestDef {
 /// A condition on a response: exactly one subject, with operators.
 ///
 /// Subjects: `status`, `json`, `header`, `cookie`, `body_contains`,
-/// `body_matches`, `max_duration`. `json`, `header` and `cookie` take
+/// `body_not_contains`, `body_matches`, `max_duration`. `json`, `header` and `cookie` take
 /// operators (all must hold): `exists`, `equals`, `not_equals`, `contains`,
 /// `not_contains`, `matches`, `lt`, `lte`, `gt`, `gte`, `in`.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -309,6 +309,8 @@ pub struct ConditionDef {
     pub cookie: Option<String>,
     /// The body contains this text (templated).
     pub body_contains: Option<String>,
+    /// The body does not contain this text (templated).
+    pub body_not_contains: Option<String>,
     /// The body matches this regex.
     pub body_matches: Option<String>,
     /// The response took less than this.

@@ -11,6 +11,11 @@
 //! the start and counts it in `dropped_iterations`. VUs record how late each
 //! start was in `iteration_scheduling_lag`, which makes coordinated omission
 //! visible.
+//!
+//! The contract: no start is released after the scheduled duration (a
+//! backlog the scheduler could not release in time is dropped), and every
+//! scheduled start ends as an iteration or in `dropped_iterations`, also a
+//! start a VU was handed but never began because the test stopped.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -141,6 +146,7 @@ impl Arrivals {
             pool.spawn(None);
         }
         let started = tokio::time::Instant::now();
+        let end = started + total;
         let mut k = 0u64;
         let mut next = schedule.start_of(share.global(k));
         let mut now = started;
@@ -155,24 +161,58 @@ impl Arrivals {
                 now = tokio::time::Instant::now();
                 continue;
             }
+            if now >= end {
+                // Behind schedule at the end of the duration: the backlog is
+                // dropped, not started late, so the load stops on time.
+                pool.dropped += share.of(schedule.total()).saturating_sub(k);
+                next = None;
+                break 'run;
+            }
             pool.dispatch(due.into_std());
             k += 1;
             next = schedule.start_of(share.global(k));
+            // A backlog is released without sleeping; the clock is read
+            // after every start so none is released after the end.
+            now = tokio::time::Instant::now();
             if k.is_multiple_of(STOP_CHECK_EVERY) {
                 if *global.borrow() >= StopLevel::Graceful {
                     break 'run;
                 }
-                now = tokio::time::Instant::now();
+                // Lets the VUs just handed a start run on this worker too.
+                tokio::task::yield_now().await;
             }
         }
         pool.record_dropped();
         if next.is_none() {
             tokio::select! {
-                _ = tokio::time::sleep_until(started + total) => {}
+                _ = tokio::time::sleep_until(end) => {}
                 _ = reached(global, StopLevel::Graceful) => {}
             }
         }
         pool.tickets.close();
+    }
+}
+
+/// Counts the scheduled starts a VU was given but never began (the test
+/// stopped first) in `dropped_iterations`, so that every scheduled start is
+/// an iteration or a dropped one.
+pub fn drop_unstarted(ctx: &RunContext, index: usize, waiting: &mut Waiting) {
+    let unstarted = u64::from(waiting.first.take().is_some())
+        + u64::from(
+            waiting
+                .slot
+                .ticket
+                .lock()
+                .expect("slot lock")
+                .take()
+                .is_some(),
+        );
+    if unstarted > 0 {
+        ctx.recorder.add(
+            builtin::DROPPED_ITERATIONS,
+            ctx.plan.scenarios[index].tag_set,
+            unstarted as f64,
+        );
     }
 }
 

@@ -74,8 +74,8 @@ impl Schedule {
         Duration::from_secs_f64(self.end)
     }
 
-    /// Iterations due over the whole schedule (unsegmented).
-    #[cfg(test)]
+    /// Iterations due over the whole schedule (unsegmented): as many as
+    /// `start_of` gives.
     pub fn total(&self) -> u64 {
         let n = self.pieces.last().map_or(0.0, Piece::after);
         (n - EPSILON).ceil().max(0.0) as u64

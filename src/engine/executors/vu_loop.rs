@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::arrival::{Slot, Tickets};
+use super::arrival::{Slot, Tickets, drop_unstarted};
 use crate::engine::context::RunContext;
 use crate::engine::stop::{StopLevel, reached};
 use crate::engine::vu::{IterationError, Vu};
@@ -165,6 +165,9 @@ pub async fn vu_loop(
             }
         }
     }
+    if let Claim::Scheduled(waiting) = &mut claim {
+        drop_unstarted(&ctx, index, waiting);
+    }
 }
 
 async fn one_pass(
@@ -175,9 +178,15 @@ async fn one_pass(
 ) -> Result<(), IterationError> {
     if !*setup_done {
         vu.requests_in_iteration = 0;
-        vu.run_unmetered(&scenario.vu_setup)
-            .await
-            .map_err(|e| IterationError(format!("VU setup: {}", e.0)))?;
+        if let Err(e) = vu.run_unmetered(&scenario.vu_setup).await {
+            if scheduled.is_some() {
+                // The scheduled start never became an iteration.
+                vu.ctx
+                    .recorder
+                    .add(builtin::DROPPED_ITERATIONS, scenario.tag_set, 1.0);
+            }
+            return Err(IterationError(format!("VU setup: {}", e.0)));
+        }
         *setup_done = true;
     }
     if let Some(at) = scheduled {

@@ -19,7 +19,8 @@ use crate::scenario::template::Template;
 /// (key, value, constructor) of an operator that takes a templated value.
 type TemplatedOperator<'a> = (&'a str, &'a Option<Scalar>, fn(Template) -> Operator);
 
-const SUBJECTS: &str = "status, json, header, cookie, body_contains, body_matches or max_duration";
+const SUBJECTS: &str =
+    "status, json, header, cookie, body_contains, body_not_contains, body_matches or max_duration";
 const OPERATORS: &str =
     "exists, equals, not_equals, contains, not_contains, matches, lt, lte, gt, gte or in";
 
@@ -162,6 +163,7 @@ impl Validator<'_> {
             ("header", def.header.is_some()),
             ("cookie", def.cookie.is_some()),
             ("body_contains", def.body_contains.is_some()),
+            ("body_not_contains", def.body_not_contains.is_some()),
             ("body_matches", def.body_matches.is_some()),
             ("max_duration", def.max_duration.is_some()),
         ]
@@ -200,7 +202,10 @@ impl Validator<'_> {
             }
             "body_contains" => self
                 .template(def.body_contains.as_ref()?, &at)
-                .map(Condition::BodyContains),
+                .map(Condition::body_contains),
+            "body_not_contains" => self
+                .template(def.body_not_contains.as_ref()?, &at)
+                .map(Condition::body_not_contains),
             "body_matches" => self
                 .regex(def.body_matches.as_ref()?, &at)
                 .map(Condition::BodyMatches),

@@ -103,6 +103,7 @@ impl Validator<'_> {
             self.apply_overrides(plan);
         }
         self.shape(&mut plans);
+        self.check_limits(&plans, file.scenarios.is_some());
         plans
     }
 

@@ -33,6 +33,7 @@ mod arrival;
 mod checks;
 mod env;
 mod executor;
+pub(crate) mod limits;
 mod outputs;
 mod overrides;
 mod request;

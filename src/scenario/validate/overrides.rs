@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use super::Validator;
 use super::executor::DEFAULT_MAX_DURATION;
+use super::limits::MAX_VUS;
 use crate::scenario::plan::{ExecutorPlan, ScenarioPlan};
 
 impl Validator<'_> {
@@ -51,7 +52,11 @@ impl Validator<'_> {
                 time_unit: Duration::from_secs(1),
                 duration,
                 preallocated_vus,
-                max_vus: preallocated_vus.saturating_mul(ADHOC_MAX_VUS_FACTOR),
+                // Never past the limit by the factor alone: `--vus` within
+                // the limit is a valid request.
+                max_vus: preallocated_vus
+                    .saturating_mul(ADHOC_MAX_VUS_FACTOR)
+                    .min(MAX_VUS.max(preallocated_vus)),
             };
         } else if let Some(iterations) = o.iterations {
             let vus = match o.vus {

@@ -10,6 +10,7 @@ use crate::scenario::model::RequestDef;
 use crate::scenario::model_types::{OrderedMap, Scalar, StatusSpec};
 use crate::scenario::plan::{RequestBody, RequestStep, StatusSet};
 use crate::scenario::template::{Template, TemplateBuilder};
+use crate::util::url_secrets::{redact_url, without_userinfo};
 
 impl Validator<'_> {
     pub(crate) fn request(
@@ -98,7 +99,10 @@ impl Validator<'_> {
         if !scheme_ok {
             self.problem(
                 path,
-                format!("URL must start with http:// or https://, got {lead:?}"),
+                format!(
+                    "URL must start with http:// or https://, got {:?}",
+                    redact_url(lead)
+                ),
                 Some("e.g. \"{{ BASE_URL }}/items\" with BASE_URL set under env:".into()),
             );
             return None;
@@ -106,7 +110,8 @@ impl Validator<'_> {
         if let Some(full) = template.as_static()
             && let Err(e) = url::Url::parse(full)
         {
-            self.problem(path, format!("invalid URL {full:?}: {e}"), None);
+            let shown = redact_url(full);
+            self.problem(path, format!("invalid URL {shown:?}: {e}"), None);
             return None;
         }
         Some(template)
@@ -289,8 +294,11 @@ pub(crate) fn parse_status_range(text: &str) -> Option<(u16, u16)> {
 }
 
 /// The default `name` tag: the URL as written, without its query string, so
-/// that per-request values do not explode the number of series.
+/// that per-request values do not explode the number of series, and without
+/// user info, so that a password in the URL never becomes a label (the
+/// query, where secret parameters live, is gone already).
 pub(crate) fn default_name(url: &str) -> String {
+    let url = &*without_userinfo(url);
     let mut depth = 0usize;
     let bytes = url.as_bytes();
     let mut i = 0;
@@ -321,6 +329,10 @@ mod tests {
             "{{ BASE_URL }}/items"
         );
         assert_eq!(default_name("http://x/{{ id }}"), "http://x/{{ id }}");
+        assert_eq!(
+            default_name("http://u:SECRET@x/a?token=SECRET"),
+            "http://x/a"
+        );
     }
 
     #[test]

@@ -149,7 +149,7 @@ impl Validator<'_> {
                 let template = self.template(text, &path.key("data_contains"))?;
                 let described = format!("{} event data contains {text}", pick.as_str());
                 Some((
-                    SseCondition::Data(pick, Condition::BodyContains(template)),
+                    SseCondition::Data(pick, Condition::body_contains(template)),
                     described,
                 ))
             }

@@ -14,6 +14,7 @@ use crate::scenario::model::ExtractDef;
 use crate::scenario::template::{Template, TemplateBuilder};
 use crate::scenario::ws_model::{WebSocketDef, WsExpectDef, WsHoldDef, WsSendDef, WsStepDef};
 use crate::scenario::ws_plan::{WebSocketStep, WsAction, WsExpect, WsHold, WsPayload};
+use crate::util::url_secrets::redact_url;
 
 /// Headers the handshake writes itself.
 const HANDSHAKE_HEADERS: &[&str] = &[
@@ -106,7 +107,7 @@ impl Validator<'_> {
                 path,
                 format!(
                     "URL must start with ws:// or wss://, got {:?}",
-                    template.leading_literal()
+                    redact_url(template.leading_literal())
                 ),
                 Some(
                     "e.g. \"ws://{{ HOST }}/ws\"; http:// and https:// mean ws:// and wss://"
@@ -118,7 +119,8 @@ impl Validator<'_> {
         if let Some(full) = template.as_static()
             && let Err(e) = url::Url::parse(full)
         {
-            self.problem(path, format!("invalid URL {full:?}: {e}"), None);
+            let shown = redact_url(full);
+            self.problem(path, format!("invalid URL {shown:?}: {e}"), None);
             return None;
         }
         Some(template)
@@ -382,7 +384,7 @@ impl Validator<'_> {
             }
             (Some(text), None) => self
                 .template(&text.text, &path.key("contains"))
-                .map(|t| Some(Condition::BodyContains(t))),
+                .map(|t| Some(Condition::body_contains(t))),
             (None, Some(re)) => self
                 .regex(re, &path.key("matches"))
                 .map(|re| Some(Condition::BodyMatches(re))),
