@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use super::grafana::Choice;
 use super::summary_figures::{Group, SummaryFigures};
 use super::value_checks::{
-    Checker, HDR_RESOLUTION, Runs, Tol, custom_lines, endpoints, rank_range, threshold_rows,
+    Checker, HDR_RESOLUTION, Runs, Tol, custom_lines, endpoints, latency_tol, rank_range,
+    threshold_rows,
 };
 
 const OVERVIEW: &str = "stampede-overview";
@@ -18,13 +19,7 @@ const ENDPOINT: [&str; 2] = ["name", "method"];
 const STATUS_ROW: [&str; 4] = ["name", "method", "status", "error_code"];
 
 fn latency(res: f64) -> impl Fn(&Group, f64) -> Tol {
-    move |_, want| {
-        if want == 0.0 {
-            Tol::Abs(1e-6)
-        } else {
-            Tol::Rel(res)
-        }
-    }
+    move |_, want| latency_tol(res, want)
 }
 
 fn exact(_: &Group, _: f64) -> Tol {
@@ -55,7 +50,7 @@ impl Checker<'_> {
         self.one(OVERVIEW, "Error rate", "A", v, failed, Tol::Rel(1e-9));
         for (title, p) in [("p95 latency", "p(95)"), ("p99 latency", "p(99)")] {
             let want = s.metric("http_req_duration", p) / 1000.0;
-            self.one(OVERVIEW, title, "A", v, want, Tol::Rel(res));
+            self.one(OVERVIEW, title, "A", v, want, latency_tol(res, want));
         }
         // The busiest $__rate_interval window: at least the whole run's
         // mean rate, at most twice it for this steady load.
@@ -384,8 +379,22 @@ impl Checker<'_> {
         for (title, p) in [("p95 latency", "p(95)"), ("p99 latency", "p(99)")] {
             let wb = b.metric("http_req_duration", p) / 1000.0;
             let wc = c.metric("http_req_duration", p) / 1000.0;
-            let gb = self.one(COMPARE, title, "A", v, wb, Tol::Rel(runs.rw_resolution()));
-            let gc = self.one(COMPARE, title, "B", v, wc, Tol::Rel(runs.otlp_resolution()));
+            let gb = self.one(
+                COMPARE,
+                title,
+                "A",
+                v,
+                wb,
+                latency_tol(runs.rw_resolution(), wb),
+            );
+            let gc = self.one(
+                COMPARE,
+                title,
+                "B",
+                v,
+                wc,
+                latency_tol(runs.otlp_resolution(), wc),
+            );
             if let (Some(gb), Some(gc)) = (gb, gc) {
                 // The change is computed from the two shown values.
                 self.one(COMPARE, title, "C", v, change(gb, gc), Tol::Rel(1e-9));
@@ -492,8 +501,8 @@ impl Checker<'_> {
             .iter()
             .map(|(id, _, res)| (vec![id.to_string()], *res))
             .collect();
-        self.by(TESTS, t, "F", &v, &id, None, &p95, move |g, _| {
-            Tol::Rel(resolutions[g])
+        self.by(TESTS, t, "F", &v, &id, None, &p95, move |g, want| {
+            latency_tol(resolutions[g], want)
         });
         let verdict = row(&|s| {
             f64::from(u8::from(

@@ -67,14 +67,15 @@ impl Tol {
     }
 }
 
-/// Tolerance for a latency percentile: relative, or absolute near zero
-/// (a zero duration sits in the histogram's zero bucket).
-fn latency(res: f64, want: f64) -> Tol {
-    if want == 0.0 {
-        Tol::Abs(1e-6)
-    } else {
-        Tol::Rel(res)
-    }
+/// HDR histograms of time hold whole microseconds.
+const HDR_QUANTUM_S: f64 = 1e-6;
+
+/// Tolerance for a latency (seconds) read off a histogram of relative
+/// resolution `res`: a bucket's width around the value, plus the
+/// microsecond a sample may have been rounded by before it was bucketed
+/// (enough to cross a bucket boundary: 122.407 µs is recorded as 122 µs).
+pub fn latency_tol(res: f64, want: f64) -> Tol {
+    Tol::Abs(want.abs() * res + HDR_QUANTUM_S)
 }
 
 pub struct Checker<'a> {
