@@ -10,6 +10,8 @@
 mod backend_query;
 #[path = "support/stack/dashboards.rs"]
 mod dashboards;
+#[path = "support/stack/fixture_run.rs"]
+mod fixture_run;
 #[path = "support/stack/grafana.rs"]
 mod grafana;
 #[path = "support/stack/http.rs"]
@@ -22,14 +24,14 @@ mod process;
 mod prometheus;
 
 use std::collections::BTreeMap;
-use std::process::{Command, Output};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use backend_query::{Backends, INFLUX_DB, run_query, variable_options};
 use dashboards::{
     Backend, Dashboard, load_dashboards, provisioned_datasources, time_interval_secs,
     variable_query,
 };
+use fixture_run::{finish, now_ms};
 use grafana::{Choice, TimeContext, interpolate};
 
 /// The two runs: the Compare dashboard sets them against each other; the
@@ -45,43 +47,6 @@ const ALLOWED_EMPTY: [(&str, &str, &str); 1] = [(
     "trend-stat gauges are sent only when prometheus-rw is given trend_stats=; this run uses the output's defaults",
 )];
 
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn run_stampede(testid: &str, prom_url: &str, influx_port: u16) -> std::process::Child {
-    let fixture = dashboards::repo_root().join("tests/fixtures/stack/dashboard_run.yaml");
-    Command::new(env!("CARGO_BIN_EXE_stampede"))
-        .env_remove("BASE_URL")
-        .env("STAMPEDE_LOG", "warn")
-        .args(["run", "--demo", "--quiet"])
-        .arg(&fixture)
-        .args(["--testid", testid])
-        .args(["--out", &format!("prometheus-rw={prom_url}")])
-        .args([
-            "--out",
-            &format!("influxdb=http://127.0.0.1:{influx_port}/{INFLUX_DB}"),
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start stampede")
-}
-
-fn finish(testid: &str, child: std::process::Child) {
-    let out: Output = child.wait_with_output().expect("stampede runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "run {testid}:\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn every_dashboard_query_returns_data_after_a_real_run() {
     let prom = prometheus::Prometheus::start();
@@ -91,8 +56,12 @@ fn every_dashboard_query_returns_data_after_a_real_run() {
         .expect("create database");
     let from_ms = now_ms() - 10_000;
     // Both runs at once: half the wall time, and Compare gets two test ids.
-    let baseline = run_stampede(BASELINE, &prom.write_url(), influx.port);
-    let current = run_stampede(CURRENT, &prom.write_url(), influx.port);
+    let outputs = [
+        format!("prometheus-rw={}", prom.write_url()),
+        format!("influxdb=http://127.0.0.1:{}/{INFLUX_DB}", influx.port),
+    ];
+    let baseline = fixture_run::start(BASELINE, &outputs, None);
+    let current = fixture_run::start(CURRENT, &outputs, None);
     finish(BASELINE, baseline);
     finish(CURRENT, current);
     std::thread::sleep(Duration::from_secs(1));

@@ -22,6 +22,8 @@ mod backend_query;
 mod dashboard_values;
 #[path = "support/stack/dashboards.rs"]
 mod dashboards;
+#[path = "support/stack/fixture_run.rs"]
+mod fixture_run;
 #[path = "support/stack/grafana.rs"]
 mod grafana;
 #[path = "support/stack/http.rs"]
@@ -41,52 +43,15 @@ mod summary_figures;
 #[path = "support/stack/value_checks.rs"]
 mod value_checks;
 
-use std::process::Command;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use backend_query::{Backends, INFLUX_DB};
+use fixture_run::{finish, now_ms};
 use summary_figures::SummaryFigures;
 use value_checks::{Checker, Runs};
 
 const RW: &str = "values-rw";
 const OTLP: &str = "values-otlp";
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn start_run(testid: &str, outputs: &[String], export: &std::path::Path) -> std::process::Child {
-    let fixture = dashboards::repo_root().join("tests/fixtures/stack/dashboard_run.yaml");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stampede"));
-    cmd.env_remove("BASE_URL")
-        .env("STAMPEDE_LOG", "warn")
-        .args(["run", "--demo", "--quiet"])
-        .arg(&fixture)
-        .args(["--testid", testid])
-        .arg("--summary-export")
-        .arg(export);
-    for out in outputs {
-        cmd.args(["--out", out]);
-    }
-    cmd.stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start stampede")
-}
-
-fn finish(testid: &str, child: std::process::Child) {
-    let out = child.wait_with_output().expect("stampede runs");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "run {testid}:\nstdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 #[test]
 fn dashboards_show_the_summary_figures_on_every_ingest_path() {
@@ -101,24 +66,24 @@ fn dashboards_show_the_summary_figures_on_every_ingest_path() {
     let influx_url = format!("http://127.0.0.1:{}/{INFLUX_DB}", influx.port);
 
     let from_ms = now_ms() - 10_000;
-    let rw = start_run(
+    let rw = fixture_run::start(
         RW,
         &[
             format!("prometheus-rw={}", prom.write_url()),
             format!("influxdb={influx_url}"),
         ],
-        &rw_export,
+        Some(&rw_export),
     );
     // A second apart, so Compare's defaults (baseline = the earlier run,
     // current = the later one) are unambiguous.
     std::thread::sleep(Duration::from_secs(1));
-    let otlp = start_run(
+    let otlp = fixture_run::start(
         OTLP,
         &[
             format!("otlp={}", bridge.url()),
             format!("influxdb={influx_url};mode=aggregate"),
         ],
-        &otlp_export,
+        Some(&otlp_export),
     );
     finish(RW, rw);
     finish(OTLP, otlp);
