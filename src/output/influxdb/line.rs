@@ -6,6 +6,12 @@
 //! field keys, commas, equals signs and spaces. A line break cannot be
 //! escaped in InfluxDB 1.x, so it is written as the two characters `\n`.
 //! Tags with an empty value are left out: the protocol has no empty tag.
+//!
+//! A backslash is written as is, except where a reader would take it for an
+//! escape: before a special character, another backslash, a line break
+//! (written `\n`) or the end of the element. There it is doubled, which
+//! reads back as one backslash. Written alone, `name=C:\` would escape the
+//! separator after it and swallow the rest of the line into the value.
 
 use std::fmt::Write as _;
 
@@ -68,17 +74,22 @@ pub fn push_u64(out: &mut String, value: u64) {
 }
 
 fn push_escaped(out: &mut String, text: &str, needs_escape: impl Fn(char) -> bool) {
-    if !text
-        .chars()
-        .any(|c| needs_escape(c) || c == '\n' || c == '\r')
-    {
+    let special = |c: char| needs_escape(c) || matches!(c, '\n' | '\r' | '\\');
+    if !text.chars().any(special) {
         out.push_str(text);
         return;
     }
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
+            '\\' => {
+                if chars.peek().is_none_or(|&next| special(next)) {
+                    out.push('\\');
+                }
+                out.push('\\');
+            }
             c if needs_escape(c) => {
                 out.push('\\');
                 out.push(c);
@@ -122,6 +133,17 @@ mod tests {
         assert_eq!(key("GET /api/graphs?a=1,2"), r"GET\ /api/graphs?a\=1\,2");
         assert_eq!(key(r"back\slash"), r"back\slash");
         assert_eq!(key("ünïcode"), "ünïcode");
+    }
+
+    #[test]
+    fn backslashes_that_would_read_as_escapes_are_doubled() {
+        // Alone, the last one would escape the `,` or ` ` written after it.
+        assert_eq!(key(r"C:\dir\"), r"C:\dir\\");
+        assert_eq!(measurement(r"m\"), r"m\\");
+        assert_eq!(key(r"a\,b"), r"a\\\,b");
+        assert_eq!(key(r"a\\b"), r"a\\\b");
+        assert_eq!(key("a\\\nb"), r"a\\\nb");
+        assert_eq!(measurement(r"a\=b"), r"a\=b");
     }
 
     #[test]
