@@ -1,6 +1,6 @@
 //! The InfluxDB line-protocol encoder with arbitrary measurements, tag keys,
 //! tag values, test ids and field values: every line it writes is read back
-//! by a strict reader of the protocol to the same values.
+//! by a reader that follows InfluxDB's own to the same values.
 
 use proptest::prelude::*;
 use stampede::metrics::{SeriesValue, TagSet};
@@ -17,32 +17,26 @@ struct Line {
     timestamp: u64,
 }
 
-/// Reads one element up to an unescaped delimiter, as InfluxDB's scanners
-/// do: a backslash always travels with the character after it, so an
-/// escaped delimiter never ends the element. Undoing escapes follows the
-/// protocol reference: `\` before a special character or another `\`
-/// stands for that character; before anything else it is a literal `\`.
-fn element<'a>(text: &'a str, specials: &[char], ends: &[char]) -> (String, &'a str) {
-    let mut out = String::new();
-    let mut chars = text.char_indices();
-    while let Some((at, c)) = chars.next() {
-        if ends.contains(&c) {
-            return (out, &text[at..]);
+/// Reads one element up to a delimiter, as InfluxDB's reader does
+/// (`models/points.go`): a delimiter right after a backslash is escaped and
+/// does not end the element; then `\,`, `\ ` (and `\=` outside a
+/// measurement) are replaced by the character; every other backslash is
+/// itself.
+fn element<'a>(text: &'a str, ends: &[char], escapes: &[char]) -> (String, &'a str) {
+    let mut prev = None;
+    let mut end = text.len();
+    for (at, c) in text.char_indices() {
+        if ends.contains(&c) && prev != Some('\\') {
+            end = at;
+            break;
         }
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some((_, next)) if next == '\\' || specials.contains(&next) => out.push(next),
-            Some((_, next)) => {
-                out.push('\\');
-                out.push(next);
-            }
-            None => out.push('\\'),
-        }
+        prev = Some(c);
     }
-    (out, "")
+    let mut raw = text[..end].to_string();
+    for &c in escapes {
+        raw = raw.replace(&format!("\\{c}"), &c.to_string());
+    }
+    (raw, &text[end..])
 }
 
 fn read_line(text: &str) -> Result<Line, String> {
@@ -59,6 +53,10 @@ fn read_line(text: &str) -> Result<Line, String> {
             .strip_prefix('=')
             .ok_or(format!("tag {k:?} has no '='"))?;
         let (v, after) = element(after, &key, &key);
+        if after.starts_with('=') {
+            // InfluxDB refuses a bare `=` in a tag value.
+            return Err(format!("a bare '=' in the value of tag {k:?}"));
+        }
         if k.is_empty() || v.is_empty() {
             return Err(format!("empty tag key or value: {k:?}={v:?}"));
         }
@@ -131,7 +129,9 @@ proptest! {
 
     #[test]
     fn encoded_lines_read_back_to_the_same_values(
-        measurement in ("[a-zA-Z]", tricky_text(6)).prop_map(|(a, b)| a + &b),
+        // Metric names are `[a-zA-Z][a-zA-Z0-9_]*` (the registry refuses
+        // others); spaces, commas and `=` stand for what escaping must handle.
+        measurement in "[a-zA-Z][a-zA-Z0-9_, =]{0,12}",
         tags in proptest::collection::vec((tricky_text(4), tricky_text(6)), 0..5),
         testid in tricky_text(4),
         value in finite_value(),
@@ -147,7 +147,8 @@ proptest! {
         let expected_tags: Vec<(String, String)> = tags
             .with([("testid", testid.as_str())])
             .iter()
-            .filter(|(k, v)| !k.is_empty() && !v.is_empty())
+            // Line protocol has no empty tag, nor one ending in a backslash.
+            .filter(|(k, v)| [k, v].iter().all(|t| !t.is_empty() && !t.ends_with('\\')))
             .map(|(k, v)| (as_written(k), as_written(v)))
             .collect();
         prop_assert_eq!(&line.measurement, &as_written(&measurement), "{:?}", out);

@@ -7,11 +7,11 @@
 //! escaped in InfluxDB 1.x, so it is written as the two characters `\n`.
 //! Tags with an empty value are left out: the protocol has no empty tag.
 //!
-//! A backslash is written as is, except where a reader would take it for an
-//! escape: before a special character, another backslash, a line break
-//! (written `\n`) or the end of the element. There it is doubled, which
-//! reads back as one backslash. Written alone, `name=C:\` would escape the
-//! separator after it and swallow the rest of the line into the value.
+//! A backslash is written as is: InfluxDB treats it as an escape only before
+//! a character that needs one. So a tag whose key or value ends in one
+//! cannot be written: InfluxDB's reader takes any separator after a
+//! backslash as escaped, and rejects the line (`name=C:\dir\` swallows the
+//! rest). Such a tag is left out, as Telegraf does, so the point still lands.
 
 use std::fmt::Write as _;
 
@@ -25,11 +25,13 @@ pub fn push_key(out: &mut String, key: &str) {
     push_escaped(out, key, |c| matches!(c, ',' | '=' | ' '));
 }
 
-/// Appends `,key=value` for every pair with a non-empty value. Pairs are
+/// Appends `,key=value` for every pair line protocol can carry: non-empty,
+/// and not ending in a backslash (see the module comment). Pairs are
 /// expected sorted by key, as InfluxDB recommends (and `TagSet` keeps them).
 pub fn push_tags<'a>(out: &mut String, tags: impl IntoIterator<Item = (&'a str, &'a str)>) {
+    let writable = |text: &str| !text.is_empty() && !text.ends_with('\\');
     for (key, value) in tags {
-        if key.is_empty() || value.is_empty() {
+        if !writable(key) || !writable(value) {
             continue;
         }
         out.push(',');
@@ -74,22 +76,17 @@ pub fn push_u64(out: &mut String, value: u64) {
 }
 
 fn push_escaped(out: &mut String, text: &str, needs_escape: impl Fn(char) -> bool) {
-    let special = |c: char| needs_escape(c) || matches!(c, '\n' | '\r' | '\\');
-    if !text.chars().any(special) {
+    if !text
+        .chars()
+        .any(|c| needs_escape(c) || c == '\n' || c == '\r')
+    {
         out.push_str(text);
         return;
     }
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
+    for c in text.chars() {
         match c {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
-            '\\' => {
-                if chars.peek().is_none_or(|&next| special(next)) {
-                    out.push('\\');
-                }
-                out.push('\\');
-            }
             c if needs_escape(c) => {
                 out.push('\\');
                 out.push(c);
@@ -136,21 +133,24 @@ mod tests {
     }
 
     #[test]
-    fn backslashes_that_would_read_as_escapes_are_doubled() {
-        // Alone, the last one would escape the `,` or ` ` written after it.
-        assert_eq!(key(r"C:\dir\"), r"C:\dir\\");
-        assert_eq!(measurement(r"m\"), r"m\\");
-        assert_eq!(key(r"a\,b"), r"a\\\,b");
-        assert_eq!(key(r"a\\b"), r"a\\\b");
-        assert_eq!(key("a\\\nb"), r"a\\\nb");
-        assert_eq!(measurement(r"a\=b"), r"a\=b");
-    }
-
-    #[test]
     fn empty_tag_values_are_left_out() {
         let mut s = String::new();
         push_tags(&mut s, [("group", ""), ("method", "GET"), ("", "x")]);
         assert_eq!(s, ",method=GET");
+    }
+
+    #[test]
+    fn tags_ending_in_a_backslash_are_left_out() {
+        let mut s = String::new();
+        let tags = [
+            ("a", r"C:\dir\"),
+            (r"b\", "x"),
+            ("c", r"p\,q"),
+            ("d", r"r\s"),
+        ];
+        push_tags(&mut s, tags);
+        // InfluxDB reads `p\\,q` back as `p\,q`: the `\,` is the escape.
+        assert_eq!(s, r",c=p\\,q,d=r\s");
     }
 
     #[test]
