@@ -11,7 +11,8 @@
 #   reported as HANG.
 #
 # Prints per target and round: properties, cases, wall time, peak RSS of the
-# test process, result; then the totals. Exit status 1 if any target failed.
+# test process, result (a failed target's cases count as 0); then the
+# totals. Exit status 1 if any target failed.
 #
 # Reproducers: proptest shrinks a failing case, prints it, and appends its
 # seed to tests/proptest-regressions/<target>.txt. Every later run of that
@@ -61,12 +62,14 @@ while :; do
       status=$?
     secs=$(add "$(now)" "-$t0")
     rss=$(tail -1 "$rss_log")
+    cases=$((per_prop * props))
     case $status in
       0) result=ok ;;
       124) result="HANG (over ${target_timeout}s)"; failed=1 ;;
       *) result="FAILED (exit $status; see $logs/$target.log)"; failed=1 ;;
     esac
-    cases=$((per_prop * props))
+    # A failed or hung target stopped early; its cases are not counted as run.
+    [ "$status" = 0 ] || cases=0
     total_cases[$target]=$(( ${total_cases[$target]:-0} + cases ))
     total_secs[$target]=$(add "${total_secs[$target]:-0}" "$secs")
     printf '%-6s %-13s %5s %10s %9.1f %9s  %s\n' "$round" "$target" "$props" "$cases" "$secs" "$rss" "$result"
