@@ -58,13 +58,24 @@ impl fmt::Display for ScenarioError {
         }
         f.write_str(": ")?;
         if !self.field.is_empty() {
-            write!(f, "{}: ", shorten(&self.field))?;
+            write!(f, "{}: ", one_line(&shorten(&self.field)))?;
         }
-        f.write_str(&shorten(&self.message))?;
+        f.write_str(&one_line(&shorten(&self.message)))?;
         if let Some(hint) = &self.hint {
-            write!(f, " (hint: {})", shorten(hint))?;
+            write!(f, " (hint: {})", one_line(&shorten(hint)))?;
         }
         Ok(())
+    }
+}
+
+/// The text with its line breaks written `\n` and `\r`: a value quoted
+/// from the file may span lines (a multi-line plain key), and an error must
+/// stay one line for editors and CI logs.
+fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(['\n', '\r']) {
+        std::borrow::Cow::Owned(text.replace('\n', "\\n").replace('\r', "\\r"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
     }
 }
 
@@ -170,6 +181,19 @@ impl fmt::Display for ScenarioErrors {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_breaks_quoted_from_the_file_stay_on_one_line() {
+        // Found by the scenario-loader property (`{vus\n\n&a `): a
+        // multi-line plain key came back in the message as it was.
+        let e = ScenarioError::new("a.yaml", "x\ry", "unknown field `vus\n&a`")
+            .with_hint("one\ntwo")
+            .at(1, 2);
+        assert_eq!(
+            e.to_string(),
+            r"a.yaml:1:2: x\ry: unknown field `vus\n&a` (hint: one\ntwo)"
+        );
+    }
 
     #[test]
     fn display_omits_missing_parts() {

@@ -6,6 +6,12 @@
 //! field keys, commas, equals signs and spaces. A line break cannot be
 //! escaped in InfluxDB 1.x, so it is written as the two characters `\n`.
 //! Tags with an empty value are left out: the protocol has no empty tag.
+//!
+//! A backslash is written as is: InfluxDB treats it as an escape only before
+//! a character that needs one. So a tag whose key or value ends in one
+//! cannot be written: InfluxDB's reader takes any separator after a
+//! backslash as escaped, and rejects the line (`name=C:\dir\` swallows the
+//! rest). Such a tag is left out, as Telegraf does, so the point still lands.
 
 use std::fmt::Write as _;
 
@@ -19,11 +25,13 @@ pub fn push_key(out: &mut String, key: &str) {
     push_escaped(out, key, |c| matches!(c, ',' | '=' | ' '));
 }
 
-/// Appends `,key=value` for every pair with a non-empty value. Pairs are
+/// Appends `,key=value` for every pair line protocol can carry: non-empty,
+/// and not ending in a backslash (see the module comment). Pairs are
 /// expected sorted by key, as InfluxDB recommends (and `TagSet` keeps them).
 pub fn push_tags<'a>(out: &mut String, tags: impl IntoIterator<Item = (&'a str, &'a str)>) {
+    let writable = |text: &str| !text.is_empty() && !text.ends_with('\\');
     for (key, value) in tags {
-        if key.is_empty() || value.is_empty() {
+        if !writable(key) || !writable(value) {
             continue;
         }
         out.push(',');
@@ -129,6 +137,20 @@ mod tests {
         let mut s = String::new();
         push_tags(&mut s, [("group", ""), ("method", "GET"), ("", "x")]);
         assert_eq!(s, ",method=GET");
+    }
+
+    #[test]
+    fn tags_ending_in_a_backslash_are_left_out() {
+        let mut s = String::new();
+        let tags = [
+            ("a", r"C:\dir\"),
+            (r"b\", "x"),
+            ("c", r"p\,q"),
+            ("d", r"r\s"),
+        ];
+        push_tags(&mut s, tags);
+        // InfluxDB reads `p\\,q` back as `p\,q`: the `\,` is the escape.
+        assert_eq!(s, r",c=p\\,q,d=r\s");
     }
 
     #[test]
