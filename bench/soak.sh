@@ -20,52 +20,12 @@ source bench/lib.sh
 rate="${1:-2000}"
 duration="${2:-1h}"
 
-apt_need prometheus prometheus
-apt_need influxd influxdb
-python3 -c 'import rotel' 2>/dev/null || python3 -m pip install --quiet rotel
-rotel=$(python3 -c 'import rotel,os;print(os.path.join(os.path.dirname(rotel.__file__),"rotel-agent"))')
-
 work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 bin=$(stampede_bin "$work")
-
-demo_port=$(free_port); prom_port=$(free_port); influx_port=$(free_port)
-influx_rpc=$(free_port); otlp_grpc=$(free_port); otlp_http=$(free_port)
-
-"$bin" demo --listen "127.0.0.1:$demo_port" >/dev/null 2>&1 & pids+=($!)
-
-printf 'global: {}\n' > "$work/prometheus.yml"
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prom" \
-  --web.listen-address="127.0.0.1:$prom_port" --web.enable-remote-write-receiver \
-  --enable-feature=native-histograms >"$work/prometheus.log" 2>&1 & pids+=($!)
-
-mkdir -p "$work/influx"
-cat > "$work/influx.conf" <<CONF
-reporting-disabled = true
-bind-address = "127.0.0.1:$influx_rpc"
-[meta]
-  dir = "$work/influx/meta"
-[data]
-  dir = "$work/influx/data"
-  wal-dir = "$work/influx/wal"
-  query-log-enabled = false
-[http]
-  bind-address = "127.0.0.1:$influx_port"
-  log-enabled = false
-[monitor]
-  store-enabled = false
-CONF
-influxd -config "$work/influx.conf" >"$work/influx.log" 2>&1 & pids+=($!)
-
-"$rotel" start --otlp-grpc-endpoint "127.0.0.1:$otlp_grpc" --otlp-http-endpoint "127.0.0.1:$otlp_http" \
-  --exporter blackhole >"$work/rotel.log" 2>&1 & pids+=($!)
-
-wait_http "http://127.0.0.1:$demo_port/health"
-wait_http "http://127.0.0.1:$prom_port/-/ready"
-wait_http "http://127.0.0.1:$influx_port/ping"
-for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$otlp_http") 2>/dev/null && break; sleep 0.1; done
+start_output_backends "$work"
 
 testid="soak-$(date -u +%Y%m%dT%H%M%SZ)"
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
