@@ -136,11 +136,7 @@ fn endless_huge_and_bomb_bodies_fail_with_their_own_codes_in_bounded_memory() {
     // Failed requests: everything but `fits`.
     let failed = series_sum(s, "http_req_failed", "passes", &[]);
     assert_eq!(failed, 30.0);
-    assert!(
-        run.peak_rss_kb < MAX_CHILD_RSS_KB,
-        "peak RSS {} KiB",
-        run.peak_rss_kb
-    );
+    run.assert_memory_bounded();
     eprintln!(
         "hostile bodies: {:?}, peak RSS {} KiB",
         run.elapsed, run.peak_rss_kb
@@ -175,11 +171,7 @@ scenarios:
     // Gigabytes went through; none were kept.
     let received = series_sum(&run.summary, "data_received", "count", &[]);
     assert!(received > 100e6, "only {received} bytes received");
-    assert!(
-        run.peak_rss_kb < MAX_CHILD_RSS_KB,
-        "peak RSS {} KiB",
-        run.peak_rss_kb
-    );
+    run.assert_memory_bounded();
     eprintln!(
         "drained {received} bytes in {:?}, peak RSS {} KiB",
         run.elapsed, run.peak_rss_kb

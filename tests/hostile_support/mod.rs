@@ -95,6 +95,17 @@ pub struct ChildRun {
     pub summary: Value,
 }
 
+impl ChildRun {
+    /// The child's peak resident memory stayed under [`MAX_CHILD_RSS_KB`].
+    pub fn assert_memory_bounded(&self) {
+        assert!(
+            self.peak_rss_kb < MAX_CHILD_RSS_KB,
+            "peak RSS {} KiB",
+            self.peak_rss_kb
+        );
+    }
+}
+
 /// Runs `stampede run ARGS --quiet --summary-export ...` and waits for it,
 /// killing it after `kill_after` (the test then fails on the exit code).
 // The child is reaped by `wait4` below, not by std's `wait`, which cannot
