@@ -71,7 +71,13 @@ impl Vu {
         self.scope.advance_rows(&mut self.rng);
         self.requests_in_iteration = 0;
         let started = Instant::now();
+        let mut cut = CutIteration {
+            ctx: Arc::clone(&self.ctx),
+            scenario_tags,
+            armed: true,
+        };
         let result = self.run_steps(flow).await;
+        cut.armed = false;
         let recorder = &self.ctx.recorder;
         recorder.add(builtin::ITERATIONS, scenario_tags, 1.0);
         recorder.trend(
@@ -81,5 +87,27 @@ impl Vu {
         );
         self.scope.iteration += 1;
         result
+    }
+}
+
+/// Counts an iteration whose future was dropped mid-flow (the hard stop):
+/// it began, so it is one of `iterations` — the executors count every start
+/// as an iteration or a dropped one — and it is `interrupted_iterations`.
+/// No `iteration_duration`: the iteration never ended. Disarmed when the
+/// flow ends on its own.
+struct CutIteration {
+    ctx: Arc<RunContext>,
+    scenario_tags: TagSetId,
+    armed: bool,
+}
+
+impl Drop for CutIteration {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let recorder = &self.ctx.recorder;
+        recorder.add(builtin::ITERATIONS, self.scenario_tags, 1.0);
+        recorder.add(builtin::INTERRUPTED_ITERATIONS, self.scenario_tags, 1.0);
     }
 }

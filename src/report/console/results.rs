@@ -18,8 +18,9 @@ use super::{Palette, write_heading};
 const GENERATOR_METRICS: [&str; 2] = ["generator_cpu", "generator_memory"];
 /// Labels are padded with dots to at least this width, as k6 does.
 const MIN_LABEL_WIDTH: usize = 35;
-const EXECUTION_METRICS: [&str; 6] = [
+const EXECUTION_METRICS: [&str; 7] = [
     "iterations",
+    "interrupted_iterations",
     "iteration_duration",
     "dropped_iterations",
     "vus",
