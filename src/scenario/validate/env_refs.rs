@@ -79,6 +79,7 @@ impl Validator<'_> {
                         .map(|&s| raw[s].0.as_str())
                         .collect();
                     self.env_problem(
+                        &raw[r].0,
                         &raw[r].1.origin,
                         format!(
                             "environment values read each other in a cycle: {}",
@@ -130,11 +131,17 @@ impl Validator<'_> {
             },
             Err(e) => (e.message, e.hint),
         };
-        self.env_problem(&entry.origin, problem.0, problem.1);
+        self.env_problem(name, &entry.origin, problem.0, problem.1);
         State::Failed
     }
 
-    fn env_problem(&mut self, origin: &EnvOrigin, message: String, hint: Option<String>) {
+    fn env_problem(
+        &mut self,
+        name: &str,
+        origin: &EnvOrigin,
+        message: String,
+        hint: Option<String>,
+    ) {
         match origin {
             EnvOrigin::File(path) => self.problem(path, message, hint),
             EnvOrigin::Process(path) => self.problem(
@@ -142,7 +149,7 @@ impl Validator<'_> {
                 format!("{message} (the value comes from the process environment)"),
                 hint,
             ),
-            EnvOrigin::Option => self.option_problem("--env", message, hint),
+            EnvOrigin::Option => self.option_problem("--env", format!("{name}: {message}"), hint),
         }
     }
 }

@@ -273,8 +273,9 @@ impl Validator<'_> {
                 ExecutorPlan::ConstantVus { vus, duration }
             }
             "ramping-vus" => {
-                let start_vus =
-                    self.value_or(def.start_vus.as_ref(), &path.key("start_vus"), 1)?;
+                // The shorthand's `vus` is its ramp's start.
+                let key = if shorthand { "vus" } else { "start_vus" };
+                let start_vus = self.value_or(def.start_vus.as_ref(), &path.key(key), 1)?;
                 let stages = self.stages(
                     def.stages.as_deref().unwrap_or_default(),
                     &path.key("stages"),
