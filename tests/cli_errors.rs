@@ -72,7 +72,9 @@ fn unknown_field() {
 fn wrong_type() {
     assert_rejected(
         "wrong_type.yaml",
-        &["error: FILE:4:10: scenarios.a.vus: invalid type: string \"many\", expected a whole number or a \"{{ NAME }}\" template"],
+        &[
+            "error: FILE:4:10: scenarios.a.vus: invalid type: string \"many\", expected a whole number or a \"{{ NAME }}\" template",
+        ],
     );
 }
 

@@ -144,8 +144,8 @@ fn default_value(arg: &str, expr: &str) -> Result<String, TemplateError> {
             return Ok(text.to_string());
         }
     }
-    let literal = matches!(arg, "true" | "false" | "null")
-        || arg.parse::<f64>().is_ok_and(|f| f.is_finite());
+    let literal =
+        matches!(arg, "true" | "false" | "null") || arg.parse::<f64>().is_ok_and(|f| f.is_finite());
     if literal {
         return Ok(arg.to_string());
     }

@@ -206,7 +206,10 @@ fn json_body(yaml_strings: &[(&str, &str)]) -> Template {
 
 #[test]
 fn defaults_stand_in_for_names_defined_nowhere() {
-    let t = compile("{{ VUS | default(10) }}/{{ HOST|default(\"local|host\") }}/{{ TOKEN_TTL | default(5) }}").unwrap();
+    let t = compile(
+        "{{ VUS | default(10) }}/{{ HOST|default(\"local|host\") }}/{{ TOKEN_TTL | default(5) }}",
+    )
+    .unwrap();
     assert_eq!(t.as_static(), Some("10/local|host/60"));
     assert_eq!(
         compile("{{ X | default('a b') }}").unwrap().as_static(),
@@ -230,7 +233,9 @@ fn defaults_stand_in_for_names_defined_nowhere() {
     );
     assert_eq!(
         compile("{{ NOPE }}").unwrap_err().hint.as_deref(),
-        Some("not an extracted variable or environment value; set it under `env:` or with --env, extract it, or write {{ NOPE | default(...) }}")
+        Some(
+            "not an extracted variable or environment value; set it under `env:` or with --env, extract it, or write {{ NOPE | default(...) }}"
+        )
     );
 }
 
@@ -268,10 +273,14 @@ fn a_lone_placeholder_in_json_keeps_its_rendered_type() {
 
 #[test]
 fn json_scalars_follow_the_rfc_grammar() {
-    for yes in ["0", "-0", "3", "-12", "1.5", "1e9", "2.5E-3", "true", "false", "null"] {
+    for yes in [
+        "0", "-0", "3", "-12", "1.5", "1e9", "2.5E-3", "true", "false", "null",
+    ] {
         assert!(is_json_scalar(yes), "{yes}");
     }
-    for no in ["", "007", "+1", ".5", "1.", "1e", "-", "True", "NaN", "1 ", " 1", "0x10", "1_000"] {
+    for no in [
+        "", "007", "+1", ".5", "1.", "1e", "-", "True", "NaN", "1 ", " 1", "0x10", "1_000",
+    ] {
         assert!(!is_json_scalar(no), "{no}");
     }
 }
@@ -280,7 +289,9 @@ fn json_scalars_follow_the_rfc_grammar() {
 fn referenced_names_are_the_plain_names_read() {
     use crate::scenario::template_expr::referenced_names;
     assert_eq!(
-        referenced_names("{{ BASE_URL }}/x/{{ users.email }}/{{ uuid() }}/{{ PORT | default(80) }}/{{ __VU }}"),
+        referenced_names(
+            "{{ BASE_URL }}/x/{{ users.email }}/{{ uuid() }}/{{ PORT | default(80) }}/{{ __VU }}"
+        ),
         vec!["BASE_URL", "PORT", "__VU"]
     );
     assert!(referenced_names("no {{ placeholders").is_empty());

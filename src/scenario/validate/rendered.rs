@@ -49,11 +49,7 @@ impl Validator<'_> {
         let rendered = self.render_load_time(text, path)?;
         let parsed = T::parse(&rendered);
         if parsed.is_none() {
-            self.problem(
-                path,
-                not_a(text, &rendered, T::EXPECTED),
-                None,
-            );
+            self.problem(path, not_a(text, &rendered, T::EXPECTED), None);
         }
         parsed
     }

@@ -121,7 +121,8 @@ impl Validator<'_> {
             None => crate::protocol::http::DEFAULT_MAX_DECOMPRESSION_RATIO,
         };
         // A reported problem fails validation; the default stands in until then.
-        let max_redirects = self.value_or(def.max_redirects.as_ref(), &path.key("max_redirects"), 10);
+        let max_redirects =
+            self.value_or(def.max_redirects.as_ref(), &path.key("max_redirects"), 10);
         let insecure_skip_tls_verify = self.value_or(
             def.insecure_skip_tls_verify.as_ref(),
             &path.key("insecure_skip_tls_verify"),
