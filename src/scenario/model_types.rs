@@ -356,3 +356,48 @@ impl<'de, T: TemplatedType> Deserialize<'de> for Templated<T> {
         d.deserialize_any(V(PhantomData))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Templated;
+
+    fn parse<T: super::TemplatedType>(yaml: &str) -> Result<Templated<T>, String> {
+        serde_norway::from_str(yaml).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn literals_and_templates_are_kept_apart() {
+        assert_eq!(parse::<u64>("10"), Ok(Templated::Value(10)));
+        assert_eq!(parse::<f64>("10"), Ok(Templated::Value(10.0)));
+        assert_eq!(parse::<bool>("true"), Ok(Templated::Value(true)));
+        assert_eq!(
+            parse::<u64>("\"{{ VUS | default(10) }}\""),
+            Ok(Templated::Template("{{ VUS | default(10) }}".into()))
+        );
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_kind_is_refused_where_it_is_written() {
+        assert_eq!(
+            parse::<u64>("ten"),
+            Err("invalid type: string \"ten\", expected a whole number or a \"{{ NAME }}\" template".into())
+        );
+        assert_eq!(
+            parse::<u64>("-1"),
+            Err(
+                "invalid type: integer `-1`, expected a whole number or a \"{{ NAME }}\" template"
+                    .into()
+            )
+        );
+        assert_eq!(
+            parse::<u32>("1.5"),
+            Err("invalid type: floating point `1.5`, expected a whole number or a \"{{ NAME }}\" template".into())
+        );
+        assert_eq!(
+            parse::<bool>("1"),
+            Err(
+                "invalid type: integer `1`, expected a boolean or a \"{{ NAME }}\" template".into()
+            )
+        );
+    }
+}
