@@ -345,3 +345,18 @@ scenarios:
         )
     );
 }
+
+#[test]
+fn the_shorthand_reports_its_own_keys() {
+    let options = with_env(&[("V", "many"), ("D", "long")]);
+    let ramp = "vus: \"{{ V }}\"\nstages: [ { duration: 10s, target: 2 } ]\nflow:\n  - request: { url: \"http://127.0.0.1/\" }\n";
+    assert_eq!(
+        errors(ramp, &options),
+        "bad.yaml:1:1: vus: \"{{ V }}\" rendered to \"many\", which is not a whole number"
+    );
+    let capped = "iterations: 2\nduration: \"{{ D }}\"\nflow:\n  - request: { url: \"http://127.0.0.1/\" }\n";
+    assert_eq!(
+        errors(capped, &options),
+        "bad.yaml:2:1: duration: \"{{ D }}\" rendered to \"long\", which is not a duration (hint: use e.g. 30s, 5m, 500ms)"
+    );
+}

@@ -300,7 +300,15 @@ impl Validator<'_> {
                     return None;
                 }
                 let max_duration = match &def.max_duration {
-                    Some(t) => self.positive_duration(t, &path.key("max_duration"))?,
+                    // The shorthand's `duration` caps its iterations.
+                    Some(t) => {
+                        let key = if shorthand {
+                            "duration"
+                        } else {
+                            "max_duration"
+                        };
+                        self.positive_duration(t, &path.key(key))?
+                    }
                     None => DEFAULT_MAX_DURATION,
                 };
                 if kind == "per-vu-iterations" {
