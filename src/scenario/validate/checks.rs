@@ -418,7 +418,7 @@ impl Validator<'_> {
                 "counters take `add` (default 1) and an optional `when`",
             )),
             MetricKind::Counter => {
-                let amount = def.add.unwrap_or(1.0);
+                let amount = self.value_or(def.add.as_ref(), &path.key("add"), 1.0)?;
                 if !(amount.is_finite() && amount >= 0.0) {
                     self.problem(
                         &path.key("add"),

@@ -43,6 +43,7 @@ impl Validator<'_> {
             Some(size) => self.byte_size(size, &path.key("max_body_size")),
             None => Some(ctx.max_body_size.unwrap_or(self.default_max_body_size)),
         };
+        let http2 = self.optional_value(def.http2.as_ref(), &path.key("http2"));
         let expected_statuses = match &def.expect_status {
             Some(spec) => self.status_set(spec, &path.key("expect_status")),
             None => Some(StatusSet::k6_default()),
@@ -80,7 +81,7 @@ impl Validator<'_> {
             extract,
             record,
             needs_body,
-            proto: match def.http2.or(ctx.http2).or(self.default_http2) {
+            proto: match http2.or(ctx.http2).or(self.default_http2) {
                 Some(true) => ProtoChoice::Http2,
                 Some(false) => ProtoChoice::Http1,
                 None => ProtoChoice::Auto,
@@ -97,14 +98,24 @@ impl Validator<'_> {
             || (template.is_dynamic()
                 && ("https://".starts_with(&lower) || "http://".starts_with(&lower)));
         if !scheme_ok {
-            self.problem(
-                path,
-                format!(
-                    "URL must start with http:// or https://, got {:?}",
-                    redact_url(lead)
-                ),
-                Some("e.g. \"{{ BASE_URL }}/items\" with BASE_URL set under env:".into()),
-            );
+            let got = redact_url(lead);
+            // A templated URL's user already wrote the placeholder: show
+            // what it became, never the same advice back.
+            let (message, hint) = if text.contains("{{") {
+                (
+                    format!(
+                        "URL must start with http:// or https://, but {:?} starts with {got:?} once rendered",
+                        redact_url(text)
+                    ),
+                    "the environment value it starts with must be a full URL, e.g. BASE_URL=http://localhost:8080",
+                )
+            } else {
+                (
+                    format!("URL must start with http:// or https://, got {got:?}"),
+                    "e.g. \"{{ BASE_URL }}/items\" with BASE_URL set under env:",
+                )
+            };
+            self.problem(path, message, Some(hint.into()));
             return None;
         }
         if let Some(full) = template.as_static()
@@ -174,8 +185,9 @@ impl Validator<'_> {
     }
 
     /// Writes `value` as JSON into `builder`; strings are templates rendered
-    /// with JSON escaping (a string stays a string even when it is exactly
-    /// one placeholder). `source` gets the JSON with placeholders as written.
+    /// with JSON escaping, and a string that is exactly one placeholder keeps
+    /// the rendered type (`TemplateBuilder::push_json_string`). `source`
+    /// gets the JSON with placeholders as written.
     pub(super) fn json_value(
         &mut self,
         value: &serde_norway::Value,
@@ -196,12 +208,10 @@ impl Validator<'_> {
                 push_both(builder, source, &text)
             }
             Y::String(s) => {
-                let Some(t) = self.template(s, path) else {
+                if let Err(e) = builder.push_json_string(s, &self.template_context()) {
+                    self.problem(path, e.message, e.hint);
                     return false;
-                };
-                builder.push_literal("\"", false);
-                builder.push_template(&t, true);
-                builder.push_literal("\"", false);
+                }
                 source.push_str(&serde_json::Value::String(s.clone()).to_string());
                 true
             }

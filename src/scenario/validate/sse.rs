@@ -24,7 +24,7 @@ impl Validator<'_> {
             body: def.body.clone(),
             timeout: def.timeout.clone(),
             expect_status: def.expect_status.clone(),
-            http2: def.http2,
+            http2: def.http2.clone(),
             ..RequestDef::default()
         };
         let request = self.request(&request_def, path, ctx);
@@ -35,10 +35,21 @@ impl Validator<'_> {
                 ok = false;
             }
         }
-        if def.max_events == Some(0) {
-            self.problem(&path.key("max_events"), "must be at least 1", None);
-            ok = false;
-        }
+        let max_events = match &def.max_events {
+            Some(n) => match self.value(n, &path.key("max_events")) {
+                Some(0) => {
+                    self.problem(&path.key("max_events"), "must be at least 1", None);
+                    ok = false;
+                    None
+                }
+                Some(n) => Some(n),
+                None => {
+                    ok = false;
+                    None
+                }
+            },
+            None => None,
+        };
         let hold = match &def.hold {
             Some(t) => {
                 let hold = self.positive_duration(t, &path.key("hold"));
@@ -54,7 +65,7 @@ impl Validator<'_> {
             request,
             until_data: def.until.clone(),
             until_event: def.until_event.clone(),
-            max_events: def.max_events,
+            max_events,
             hold,
             checks,
             extract,

@@ -232,7 +232,10 @@ impl Validator<'_> {
         let mut ok = true;
         for (i, r) in def.requests.iter().enumerate() {
             let at = path.key("requests").index(i);
-            let copies = r.copies.unwrap_or(1);
+            let Some(copies) = self.value_or(r.copies.as_ref(), &at.key("copies"), 1) else {
+                ok = false;
+                continue;
+            };
             if copies == 0 {
                 self.problem(&at.key("copies"), "must be at least 1", None);
                 ok = false;
@@ -257,7 +260,11 @@ impl Validator<'_> {
             );
             return None;
         }
-        let concurrency = match def.concurrency {
+        let concurrency = match &def.concurrency {
+            Some(n) => Some(self.value(n, &path.key("concurrency"))?),
+            None => None,
+        };
+        let concurrency = match concurrency {
             Some(0) => {
                 self.problem(&path.key("concurrency"), "must be at least 1", None);
                 return None;
@@ -285,17 +292,21 @@ impl Validator<'_> {
         let mut total_weight = 0.0;
         for (i, b) in branches.iter().enumerate() {
             let at = path.index(i);
-            if !(b.weight.is_finite() && b.weight > 0.0) {
+            let weight = self.value(&b.weight, &at.key("weight"));
+            if let Some(w) = weight
+                && !(w.is_finite() && w > 0.0)
+            {
                 self.problem(
                     &at.key("weight"),
-                    format!("must be a number greater than 0, got {}", b.weight),
+                    format!("must be a number greater than 0, got {w}"),
                     None,
                 );
             }
-            total_weight += b.weight;
+            let weight = weight.unwrap_or(0.0);
+            total_weight += weight;
             let steps = self.nonempty_steps(&b.steps, &at.key("steps"), ctx);
             out.push(ChooseBranch {
-                weight: b.weight,
+                weight,
                 name: b.name.clone(),
                 steps,
             });
@@ -312,7 +323,9 @@ impl Validator<'_> {
             Some(t) => self.positive_duration(t, &path.key("interval")),
             None => Some(std::time::Duration::from_secs(1)),
         };
-        let max_attempts = def.max_attempts.unwrap_or(10);
+        let max_attempts = self
+            .value_or(def.max_attempts.as_ref(), &path.key("max_attempts"), 10)
+            .unwrap_or(1);
         if max_attempts == 0 {
             self.problem(&path.key("max_attempts"), "must be at least 1", None);
         }
