@@ -28,6 +28,8 @@ pub mod codes {
     pub const MALFORMED: &str = "sse_malformed";
     /// A 2xx answer that is not `text/event-stream`.
     pub const CONTENT_TYPE: &str = "sse_content_type";
+    /// Every code above, for validating the `error_code` a condition names.
+    pub const ALL: [&str; 4] = [RESET, TIMEOUT, MALFORMED, CONTENT_TYPE];
 }
 
 /// What reading one stream produced.

@@ -39,6 +39,7 @@ mod overrides;
 mod request;
 mod shape;
 mod sse;
+mod step_if;
 mod steps;
 mod top;
 mod websocket;

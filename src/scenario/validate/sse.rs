@@ -127,7 +127,7 @@ impl Validator<'_> {
         }
         match subject {
             "status" => {
-                let set = self.status_set(def.status.as_ref()?, &path.key("status"))?;
+                let set = self.check_status_set(def.status.as_ref()?, &path.key("status"))?;
                 let described = Condition::Status(set.clone()).describe();
                 Some((SseCondition::Status(set), described))
             }

@@ -94,7 +94,7 @@ impl Validator<'_> {
             "status, messages_received or messages_sent",
         )?;
         if subject == "status" {
-            let set = self.status_set(def.status.as_ref()?, &path.key("status"))?;
+            let set = self.check_status_set(def.status.as_ref()?, &path.key("status"))?;
             let described = Condition::Status(set.clone()).describe();
             return Some((WsCondition::Status(set), described));
         }
