@@ -116,6 +116,7 @@ impl Vu {
         for (i, check) in step.checks.iter().enumerate() {
             let passed = match &check.condition {
                 SseCondition::Status(set) => set.contains(response.status),
+                SseCondition::ErrorCode(code) => error_code == Some(code.as_str()),
                 SseCondition::Events(op, n) => op.holds(read.events, *n),
                 SseCondition::Data(EventPick::Last, condition) => {
                     read.last.as_ref().is_some_and(|e| {

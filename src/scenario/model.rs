@@ -487,15 +487,19 @@ pub struct SseDef {
     pub extract: OrderedMap<SseExtractDef>,
 }
 
-/// A check on a stream: exactly one subject (`status`, `events`,
-/// `data_contains` or `json`); `json` takes the operators of request checks.
+/// A check on a stream: exactly one subject (`status`, `error_code`,
+/// `events`, `data_contains` or `json`); `json` takes the operators of
+/// request checks.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SseCheckDef {
     /// Check name. Default: a description of the condition.
     pub name: Option<String>,
-    /// Status is one of these: a number, a `"200-299"` range, or a list of them.
+    /// Status is one of these: a number, a `"200-299"` range, or a list of
+    /// them; `0` is "no response".
     pub status: Option<StatusSpec>,
+    /// The stream failed with this error code (`sse_timeout`, `timeout`, ...).
+    pub error_code: Option<String>,
     /// The number of events: `10` (exactly), or a comparison such as
     /// `">= 10"`, `"< 100"`, `"== 3"`, `"!= 0"`.
     pub events: Option<Scalar>,

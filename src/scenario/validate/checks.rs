@@ -272,7 +272,7 @@ impl Validator<'_> {
 
     /// An `error_code` subject: one of the codes a request, stream or
     /// session can fail with.
-    fn error_code(&mut self, code: &str, path: &FieldPath) -> Option<String> {
+    pub(super) fn error_code(&mut self, code: &str, path: &FieldPath) -> Option<String> {
         let known = known_error_codes();
         if known.contains(&code) {
             return Some(code.to_string());
