@@ -107,6 +107,19 @@ fn unknown_template_variable() {
 }
 
 #[test]
+fn step_conditions_and_header_tags() {
+    assert_rejected(
+        "step_conditions.yaml",
+        &[
+            "error: FILE:8:9: scenarios.a.flow[0].if: `not (status is 200)` looks at the last response, but no request runs before this step (hint: put a request before it in the same flow, or test a value: if: { var: NAME, equals: VALUE })",
+            "error: FILE:10:15: scenarios.a.flow[1].if.var: unknown variable \"mode\" (hint: did you mean MODE?)",
+            "error: FILE:14:23: scenarios.a.flow[2].request.checks[0].error_code: unknown error code \"time_out\" (hint: did you mean timeout?)",
+            "error: FILE:15:32: scenarios.a.flow[2].request.tags_from_headers.name: tag \"name\" is set by stampede (hint: reserved tags: scenario, name, method, status, expected_response, error_code, group, check, testid, instance, url, proto)",
+        ],
+    );
+}
+
+#[test]
 fn missing_data_file() {
     assert_rejected(
         "missing_data_file.yaml",

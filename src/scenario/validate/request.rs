@@ -377,3 +377,7 @@ mod tests {
         assert_eq!(parse_status_range("abc"), None);
     }
 }
+
+#[cfg(test)]
+#[path = "header_tags_tests.rs"]
+mod header_tags_tests;
