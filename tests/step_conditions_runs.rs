@@ -206,6 +206,35 @@ scenarios:
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reply_that_comes_too_late_is_a_ws_timeout() {
+    let demo = demo(DemoConfig::default()).await;
+    let flow = r#"      - websocket:
+          name: slow agent
+          url: "{{ BASE_URL }}/ws?delay_ms=2000"
+          headers: { Authorization: "Bearer {{ token }}" }
+          steps:
+            - send: { text: hello }
+            - expect: { name: echo, timeout: 200ms }
+          checks:
+            - { name: reply timed out, error_code: ws_timeout }
+            - { name: upgraded, status: 101 }
+"#;
+    let yaml = logged_in_scenario("ws-timeout", 2, 2, flow);
+    let result = run_yaml(&yaml, &demo.base_url()).await;
+    let summary = &result.summary;
+    assert_eq!(
+        counter_where(
+            summary,
+            "http_reqs",
+            &[("name", "slow agent"), ("error_code", "ws_timeout")]
+        ),
+        4.0
+    );
+    assert_eq!(check(summary, "reply timed out"), (4, 0));
+    assert_eq!(check(summary, "upgraded"), (4, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn response_header_values_tag_the_request_metrics() {
     let demo = demo(DemoConfig::default()).await;
     let yaml = r#"
