@@ -145,7 +145,11 @@ scenarios:
         counter_where(
             summary,
             "http_reqs",
-            &[("name", "stuck"), ("error_code", "timeout"), ("status", "0")]
+            &[
+                ("name", "stuck"),
+                ("error_code", "timeout"),
+                ("status", "0")
+            ]
         ),
         6.0
     );
@@ -161,7 +165,10 @@ scenarios:
         verdicts(summary),
         [
             ("http_reqs{error_code:timeout}: count==6".to_string(), true),
-            ("http_req_failed{error_code:timeout}: rate==1".to_string(), true),
+            (
+                "http_req_failed{error_code:timeout}: rate==1".to_string(),
+                true
+            ),
             ("http_reqs{name:fallback}: count==6".to_string(), true),
             ("checks{check:no response}: rate==1".to_string(), true),
         ]

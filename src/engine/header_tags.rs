@@ -48,7 +48,13 @@ impl HeaderTagValues {
             return base;
         }
         let mut key = (base, values);
-        if let Some(id) = self.table.read().expect("header tag lock").expanded.get(&key) {
+        if let Some(id) = self
+            .table
+            .read()
+            .expect("header tag lock")
+            .expanded
+            .get(&key)
+        {
             return *id;
         }
         let mut table = self.table.write().expect("header tag lock");

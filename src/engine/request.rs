@@ -269,23 +269,19 @@ impl Vu {
 fn reads_headers(step: &RequestStep) -> bool {
     step.checks
         .iter()
-        .any(|check| condition_reads_headers(&check.condition))
+        .any(|check| check.condition.needs_headers())
         || step
             .extract
             .iter()
             .any(|(_, extractor)| extractor_reads_headers(extractor))
         || step.record.iter().any(|record| match &record.action {
-            RecordAction::Add { when, .. } => when.as_ref().is_some_and(condition_reads_headers),
-            RecordAction::Rate { condition } => condition_reads_headers(condition),
+            RecordAction::Add { when, .. } => when.as_ref().is_some_and(Condition::needs_headers),
+            RecordAction::Rate { condition } => condition.needs_headers(),
             RecordAction::Value { source, when } => {
                 extractor_reads_headers(source)
-                    || when.as_ref().is_some_and(condition_reads_headers)
+                    || when.as_ref().is_some_and(Condition::needs_headers)
             }
         })
-}
-
-fn condition_reads_headers(condition: &Condition) -> bool {
-    condition.needs_headers()
 }
 
 // An exhaustive match: a new extractor must say whether it reads headers.

@@ -21,10 +21,7 @@ pub const PODS: [&str; 3] = ["pod-a", "pod-b", "pod-c"];
 pub async fn health(State(app): State<Arc<AppState>>, req: Request) -> Result<Response, ApiError> {
     let (head, _) = req.into_parts();
     admit_public(&app, Endpoint::Health, &head).await?;
-    let mut response = json_bytes(
-        StatusCode::OK,
-        Bytes::from_static(br#"{"status":"ok"}"#),
-    );
+    let mut response = json_bytes(StatusCode::OK, Bytes::from_static(br#"{"status":"ok"}"#));
     let answer = app.health_answers.fetch_add(1, Ordering::Relaxed);
     response.headers_mut().insert(
         HeaderName::from_static("x-served-by"),

@@ -13,9 +13,7 @@ use crate::scenario::jsonpath::JsonPath;
 use crate::scenario::locate::FieldPath;
 use crate::scenario::model::{ConditionDef, ExtractDef, RecordDef};
 use crate::scenario::model_types::{OrderedMap, Scalar, StatusSpec};
-use crate::scenario::plan::{
-    CheckSpec, NamedCheck, RecordAction, RecordSpec, StatusSet, VarSlot,
-};
+use crate::scenario::plan::{CheckSpec, NamedCheck, RecordAction, RecordSpec, StatusSet, VarSlot};
 use crate::scenario::template::Template;
 
 /// (key, value, constructor) of an operator that takes a templated value.

@@ -2,8 +2,8 @@
 
 use http::Method;
 
-use super::{RESERVED_TAGS, Validator};
 use super::steps::StepCtx;
+use super::{RESERVED_TAGS, Validator};
 use crate::protocol::http::ProtoChoice;
 use crate::scenario::locate::FieldPath;
 use crate::scenario::model::RequestDef;

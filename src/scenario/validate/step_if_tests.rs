@@ -62,7 +62,10 @@ flow:
             "header x-served-by exists",
         ]
     );
-    let needs: Vec<bool> = flow[1..].iter().map(|s| guard(s).needs_response()).collect();
+    let needs: Vec<bool> = flow[1..]
+        .iter()
+        .map(|s| guard(s).needs_response())
+        .collect();
     assert_eq!(needs, [true, true, false, true, false, true]);
 }
 
