@@ -176,8 +176,9 @@ scenarios:
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stream_that_goes_quiet_is_an_sse_timeout() {
-    let silent = silent_server(true).await;
+async fn a_stream_that_goes_quiet_is_an_sse_timeout_one_without_a_head_a_timeout() {
+    let quiet = silent_server(true).await;
+    let headless = silent_server(false).await;
     let yaml = format!(
         r#"
 scenarios:
@@ -189,11 +190,18 @@ scenarios:
     flow:
       - sse:
           name: quiet
-          url: "{silent}/events"
+          url: "{quiet}/events"
           timeout: 200ms
           checks:
             - {{ name: stream timed out, error_code: sse_timeout }}
             - {{ name: head arrived, status: 200 }}
+      - sse:
+          name: headless
+          url: "{headless}/events"
+          timeout: 200ms
+          checks:
+            - {{ name: head timed out, error_code: timeout }}
+            - {{ name: no head, status: 0 }}
 "#
     );
     let result = tokio::time::timeout(Duration::from_secs(20), run_yaml(&yaml, "http://unused"))
@@ -210,6 +218,20 @@ scenarios:
     );
     assert_eq!(check(summary, "stream timed out"), (4, 0));
     assert_eq!(check(summary, "head arrived"), (4, 0));
+    assert_eq!(
+        counter_where(
+            summary,
+            "http_reqs",
+            &[
+                ("name", "headless"),
+                ("error_code", "timeout"),
+                ("status", "0")
+            ]
+        ),
+        4.0
+    );
+    assert_eq!(check(summary, "head timed out"), (4, 0));
+    assert_eq!(check(summary, "no head"), (4, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,8 +20,9 @@ pub const MAX_VALUES_PER_TAG: usize = 100;
 pub const OVERFLOW_VALUE: &str = "other";
 
 /// The values admitted so far per tag key, and the tag sets built from
-/// them. Shared by every VU of a run; lookups of known combinations take
-/// only the read lock.
+/// them. Shared by every VU of a run. Known combinations, and new values of
+/// a key that is full, take only the read lock: a header with unbounded
+/// values must not serialise the VUs on the write lock.
 #[derive(Default)]
 pub struct HeaderTagValues {
     table: RwLock<Table>,
@@ -29,8 +30,7 @@ pub struct HeaderTagValues {
 
 #[derive(Default)]
 struct Table {
-    /// Values admitted per tag key (at most `MAX_VALUES_PER_TAG` each).
-    admitted: HashMap<String, HashSet<String>>,
+    admitted: HashMap<String, Admitted>,
     /// (request tag set, the tag values) → the expanded tag set.
     expanded: HashMap<(TagSetId, Vec<Option<String>>), TagSetId>,
 }
@@ -48,14 +48,13 @@ impl HeaderTagValues {
             return base;
         }
         let mut key = (base, values);
-        if let Some(id) = self
-            .table
-            .read()
-            .expect("header tag lock")
-            .expanded
-            .get(&key)
         {
-            return *id;
+            let table = self.table.read().expect("header tag lock");
+            if table.settle(tags, &mut key.1)
+                && let Some(id) = table.expanded.get(&key)
+            {
+                return *id;
+            }
         }
         let mut table = self.table.write().expect("header tag lock");
         for (tag, value) in tags.iter().zip(key.1.iter_mut()) {
@@ -77,18 +76,43 @@ impl HeaderTagValues {
     }
 }
 
+/// The values of one tag key.
+#[derive(Default)]
+struct Admitted {
+    /// At most `MAX_VALUES_PER_TAG`.
+    values: HashSet<String>,
+    /// A value was turned away (and the warning given).
+    overflowed: bool,
+}
+
 impl Table {
+    /// Settles `values` without admitting any: an admitted value stays, a
+    /// new one of a full key becomes `other`. False when a value still
+    /// needs admitting (the write lock's work).
+    fn settle(&self, tags: &[HeaderTag], values: &mut [Option<String>]) -> bool {
+        for (tag, value) in tags.iter().zip(values) {
+            let Some(text) = value else { continue };
+            match self.admitted.get(tag.key.as_ref()) {
+                Some(known) if known.values.contains(text.as_str()) => {}
+                Some(known) if known.overflowed => *text = OVERFLOW_VALUE.to_string(),
+                _ => return false,
+            }
+        }
+        true
+    }
+
     /// `value` when it is known or there is room for it, else `other`.
     fn admit(&mut self, key: &str, value: String) -> String {
-        let seen = self.admitted.entry(key.to_string()).or_default();
-        if seen.contains(&value) {
+        let known = self.admitted.entry(key.to_string()).or_default();
+        if known.values.contains(&value) {
             return value;
         }
-        if seen.len() < MAX_VALUES_PER_TAG {
-            seen.insert(value.clone());
+        if known.values.len() < MAX_VALUES_PER_TAG {
+            known.values.insert(value.clone());
             return value;
         }
-        if seen.insert(OVERFLOW_VALUE.to_string()) {
+        if !known.overflowed {
+            known.overflowed = true;
             tracing::warn!(
                 tag = key,
                 limit = MAX_VALUES_PER_TAG,
@@ -144,8 +168,11 @@ mod tests {
         let known = values.tag_set(base, &tags, &headers("pod-7"));
         assert_eq!(interner.resolve(known).get("pod"), Some("pod-7"));
         assert_eq!(values.tag_set(base, &tags, &HeaderMap::new()), base);
+        let again = values.tag_set(base, &tags, &headers("pod-later"));
+        assert_eq!(again, late, "a full key settles under the read lock");
         let table = values.table.read().unwrap();
-        assert_eq!(table.admitted["pod"].len(), MAX_VALUES_PER_TAG + 1);
+        assert_eq!(table.admitted["pod"].values.len(), MAX_VALUES_PER_TAG);
+        assert!(table.admitted["pod"].overflowed);
         assert_eq!(table.expanded.len(), MAX_VALUES_PER_TAG + 1);
     }
 }
