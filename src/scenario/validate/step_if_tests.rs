@@ -160,7 +160,7 @@ fn unknown_variables_codes_and_misplaced_keys_are_reported() {
     );
     assert_eq!(
         errors("iterations: 1\nflow:\n  - if: { var: __VU, equals: 1 }\n"),
-        "bad.yaml:3:5: flow[0]: empty step; a step is one of request, group, sleep, batch, choose, repeat, sse or websocket"
+        "bad.yaml:3:5: flow[0]: `if` has no step to guard; a step is one of request, group, sleep, batch, choose, repeat, sse or websocket (hint: write the step's key beside `if`, e.g. `- if: {...}` then `  request: {...}`)"
     );
 }
 

@@ -149,6 +149,14 @@ impl Validator<'_> {
         .filter_map(|(k, set)| set.then_some(k))
         .collect();
         match present.as_slice() {
+            [] if step.if_.is_some() => {
+                self.problem(
+                    path,
+                    format!("`if` has no step to guard; a step is one of {STEP_KINDS}"),
+                    Some("write the step's key beside `if`, e.g. `- if: {...}` then `  request: {...}`".into()),
+                );
+                return None;
+            }
             [] => {
                 self.problem(
                     path,
