@@ -219,10 +219,16 @@ pub struct StageDef {
     pub target: Templated<u64>,
 }
 
-/// One step: exactly one of its keys.
+/// One step: exactly one of its kind keys, plus an optional `if`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepDef {
+    /// Run the step only when this condition holds: on a variable
+    /// (`{ var: mode, equals: fast }`), on the last response of the
+    /// iteration (`{ status: 200 }`, `{ error_code: timeout }`), or its
+    /// negation (`{ not: { status: 200 } }`). A skipped step records nothing.
+    #[serde(rename = "if")]
+    pub if_: Option<ConditionDef>,
     /// Send an HTTP request.
     pub request: Option<RequestDef>,
     /// Run steps as a named group (tag `group`, metric `group_duration`).
@@ -286,12 +292,19 @@ pub struct RequestDef {
     /// Largest kept response body (see `http.max_body_size`). Default: the
     /// scenario's, then `http.max_body_size`.
     pub max_body_size: Option<Scalar>,
+    /// Tags taken from response headers, tag key to header name
+    /// (`{ pod: X-Served-By }`), added to this request's `http_req_*`
+    /// samples. At most 100 distinct values per tag key in a run; later
+    /// values become `other`.
+    #[serde(default)]
+    pub tags_from_headers: OrderedMap<String>,
 }
 
 /// A condition on a response: exactly one subject, with operators.
 ///
-/// Subjects: `status`, `json`, `header`, `cookie`, `body_contains`,
-/// `body_not_contains`, `body_matches`, `max_duration`. `json`, `header` and `cookie` take
+/// Subjects: `status`, `error_code`, `json`, `header`, `cookie`, `var`,
+/// `body_contains`, `body_not_contains`, `body_matches`, `max_duration`,
+/// `not`. `json`, `header`, `cookie` and `var` take
 /// operators (all must hold): `exists`, `equals`, `not_equals`, `contains`,
 /// `not_contains`, `matches`, `lt`, `lte`, `gt`, `gte`, `in`.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -299,14 +312,22 @@ pub struct RequestDef {
 pub struct ConditionDef {
     /// Check name (checks and `repeat.until` only). Default: a description of the condition.
     pub name: Option<String>,
-    /// Status is one of these: a number, a `"200-299"` range, or a list of them.
+    /// Status is one of these: a number, a `"200-299"` range, or a list of
+    /// them; `0` is "no response" (the request failed before one arrived).
     pub status: Option<StatusSpec>,
+    /// The request failed with this error code (`timeout`, `refused`, ...).
+    pub error_code: Option<String>,
     /// JSON path into the body: `a.b[0].c`, `a.b.0.c`, `$.a`, `items.#` (length).
     pub json: Option<String>,
     /// A response header (case-insensitive).
     pub header: Option<String>,
     /// A cookie set by this response (`Set-Cookie`).
     pub cookie: Option<String>,
+    /// A value a template can name: a VU variable, an environment value,
+    /// `feed.column`, `__VU`, `__ITER` or `__SCENARIO`.
+    pub var: Option<String>,
+    /// Holds when this condition does not.
+    pub not: Option<Box<ConditionDef>>,
     /// The body contains this text (templated).
     pub body_contains: Option<String>,
     /// The body does not contain this text (templated).
@@ -466,15 +487,19 @@ pub struct SseDef {
     pub extract: OrderedMap<SseExtractDef>,
 }
 
-/// A check on a stream: exactly one subject (`status`, `events`,
-/// `data_contains` or `json`); `json` takes the operators of request checks.
+/// A check on a stream: exactly one subject (`status`, `error_code`,
+/// `events`, `data_contains` or `json`); `json` takes the operators of
+/// request checks.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SseCheckDef {
     /// Check name. Default: a description of the condition.
     pub name: Option<String>,
-    /// Status is one of these: a number, a `"200-299"` range, or a list of them.
+    /// Status is one of these: a number, a `"200-299"` range, or a list of
+    /// them; `0` is "no response".
     pub status: Option<StatusSpec>,
+    /// The stream failed with this error code (`sse_timeout`, `timeout`, ...).
+    pub error_code: Option<String>,
     /// The number of events: `10` (exactly), or a comparison such as
     /// `">= 10"`, `"< 100"`, `"== 3"`, `"!= 0"`.
     pub events: Option<Scalar>,

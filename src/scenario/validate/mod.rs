@@ -41,6 +41,7 @@ mod rendered;
 mod request;
 mod shape;
 mod sse;
+mod step_if;
 mod steps;
 mod top;
 mod websocket;

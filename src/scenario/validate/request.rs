@@ -2,13 +2,13 @@
 
 use http::Method;
 
-use super::Validator;
 use super::steps::StepCtx;
+use super::{RESERVED_TAGS, Validator};
 use crate::protocol::http::ProtoChoice;
 use crate::scenario::locate::FieldPath;
 use crate::scenario::model::RequestDef;
 use crate::scenario::model_types::{OrderedMap, Scalar, StatusSpec};
-use crate::scenario::plan::{RequestBody, RequestStep, StatusSet};
+use crate::scenario::plan::{HeaderTag, RequestBody, RequestStep, StatusSet};
 use crate::scenario::template::{Template, TemplateBuilder};
 use crate::util::url_secrets::{redact_url, without_userinfo};
 
@@ -62,7 +62,9 @@ impl Validator<'_> {
         let checks = self.checks(&def.checks, &path.key("checks"), ctx);
         let extract = self.extractors(&def.extract, &path.key("extract"));
         let record = self.records(&def.record, &path.key("record"), record_tag_set);
+        let header_tags = self.header_tags(&def.tags_from_headers, &path.key("tags_from_headers"));
         let needs_body = ctx.body_repeat
+            || ctx.if_reads.body
             || checks.iter().any(|c| c.condition.needs_body())
             || extract.iter().any(|(_, e)| e.needs_body())
             || record.iter().any(super::checks::record_needs_body);
@@ -81,12 +83,42 @@ impl Validator<'_> {
             extract,
             record,
             needs_body,
+            needs_headers: ctx.if_reads.headers || !header_tags.is_empty(),
+            header_tags,
             proto: match http2.or(ctx.http2).or(self.default_http2) {
                 Some(true) => ProtoChoice::Http2,
                 Some(false) => ProtoChoice::Http1,
                 None => ProtoChoice::Auto,
             },
         })
+    }
+
+    /// `tags_from_headers`: tag keys that are not stampede's own, each
+    /// read from a valid header name.
+    fn header_tags(&mut self, map: &OrderedMap<String>, path: &FieldPath) -> Vec<HeaderTag> {
+        let mut out = Vec::new();
+        for (key, header) in &map.0 {
+            let at = path.key(key);
+            if key.trim().is_empty() {
+                self.problem(&at, "tag key must not be empty", None);
+                continue;
+            }
+            if RESERVED_TAGS.contains(&key.as_str()) {
+                self.problem(
+                    &at,
+                    format!("tag {key:?} is set by stampede"),
+                    Some(format!("reserved tags: {}", RESERVED_TAGS.join(", "))),
+                );
+                continue;
+            }
+            if let Some(header) = self.header_name(header, &at) {
+                out.push(HeaderTag {
+                    key: key.as_str().into(),
+                    header,
+                });
+            }
+        }
+        out
     }
 
     fn url(&mut self, text: &str, path: &FieldPath) -> Option<Template> {
@@ -355,3 +387,7 @@ mod tests {
         assert_eq!(parse_status_range("abc"), None);
     }
 }
+
+#[cfg(test)]
+#[path = "header_tags_tests.rs"]
+mod header_tags_tests;

@@ -9,7 +9,7 @@ use crate::scenario::locate::FieldPath;
 use crate::scenario::model::{ExtractDef, RequestDef, SseCheckDef, SseDef, SseExtractDef};
 use crate::scenario::sse_plan::{CountOp, EventPick, SseCheck, SseCondition, SseExtract, SseStep};
 
-const SUBJECTS: &str = "status, events, data_contains or json";
+const SUBJECTS: &str = "status, error_code, events, data_contains or json";
 
 impl Validator<'_> {
     pub(crate) fn sse(&mut self, def: &SseDef, path: &FieldPath, ctx: &StepCtx) -> Option<SseStep> {
@@ -101,6 +101,7 @@ impl Validator<'_> {
     fn sse_check(&mut self, def: &SseCheckDef, path: &FieldPath) -> Option<(SseCondition, String)> {
         let subjects: Vec<&str> = [
             ("status", def.status.is_some()),
+            ("error_code", def.error_code.is_some()),
             ("events", def.events.is_some()),
             ("data_contains", def.data_contains.is_some()),
             ("json", def.json.is_some()),
@@ -128,7 +129,7 @@ impl Validator<'_> {
             );
             return None;
         }
-        if matches!(subject, "status" | "events") && def.on.is_some() {
+        if matches!(subject, "status" | "error_code" | "events") && def.on.is_some() {
             self.problem(
                 &path.key("on"),
                 format!("`on` picks the event for data_contains and json, not for {subject}"),
@@ -138,9 +139,14 @@ impl Validator<'_> {
         }
         match subject {
             "status" => {
-                let set = self.status_set(def.status.as_ref()?, &path.key("status"))?;
+                let set = self.check_status_set(def.status.as_ref()?, &path.key("status"))?;
                 let described = Condition::Status(set.clone()).describe();
                 Some((SseCondition::Status(set), described))
+            }
+            "error_code" => {
+                let code = self.error_code(def.error_code.as_ref()?, &path.key("error_code"))?;
+                let described = Condition::ErrorCode(code.clone()).describe();
+                Some((SseCondition::ErrorCode(code), described))
             }
             "events" => {
                 let text = &def.events.as_ref()?.text;
