@@ -5,7 +5,8 @@ use super::load::{load_file, load_options, print_errors};
 use crate::exit_code;
 
 pub fn validate(args: ValidateArgs) -> i32 {
-    let options = load_options(&args.plan, Vec::new());
+    let mut options = load_options(&args.plan, Vec::new());
+    options.tags = args.tags;
     match load_file(&args.file, &options) {
         Ok(plan) => {
             let requests = plan.scenarios.len();

@@ -37,6 +37,7 @@ pub(crate) mod limits;
 mod outputs;
 mod overrides;
 mod request;
+mod selectors;
 mod shape;
 mod sse;
 mod steps;

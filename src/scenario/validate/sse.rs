@@ -55,7 +55,7 @@ impl Validator<'_> {
             until_data: def.until.clone(),
             until_event: def.until_event.clone(),
             max_events: def.max_events,
-            hold,
+            hold: hold.map(|d| self.paced(d)),
             checks,
             extract,
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,

@@ -204,7 +204,9 @@ impl Validator<'_> {
 
     fn sleep(&mut self, def: &SleepDef, path: &FieldPath) -> Option<SleepSpec> {
         match def {
-            TextOr::Text(t) => self.positive_duration(t, path).map(SleepSpec::Fixed),
+            TextOr::Text(t) => self
+                .positive_duration(t, path)
+                .map(|d| SleepSpec::Fixed(self.paced(d))),
             TextOr::Map(range) => {
                 let min = self.duration(&range.min, &path.key("min"));
                 let max = self.positive_duration(&range.max, &path.key("max"));
@@ -217,7 +219,7 @@ impl Validator<'_> {
                     );
                     return None;
                 }
-                Some(SleepSpec::Between(min, max))
+                Some(SleepSpec::Between(self.paced(min), self.paced(max)))
             }
         }
     }
@@ -337,7 +339,7 @@ impl Validator<'_> {
         Some(RepeatStep {
             steps,
             until,
-            interval: interval?,
+            interval: self.paced(interval?),
             max_attempts: max_attempts.max(1),
             check_name,
             check_tag_set: super::intern(tags),
