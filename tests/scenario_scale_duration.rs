@@ -1,5 +1,6 @@
 //! `--scale-duration` scales the pauses inside an iteration along with the
-//! executors, so a shortened test keeps its shape; timeouts stay as written.
+//! executors, so a shortened test keeps its shape; timeouts and `repeat`
+//! intervals (the time the target gets to finish) stay as written.
 
 use std::path::Path;
 use std::time::Duration;
@@ -106,10 +107,10 @@ fn pauses_scale_with_the_executor_and_timeouts_do_not() {
             ("sleep", ms(400)),
             ("sleep min", ms(0)),
             ("sleep max", ms(1_000)),
-            ("repeat interval", ms(200)),
+            // Polling waits for the target's own work: kept, as timeouts are.
+            ("repeat interval", ms(2_000)),
             ("request timeout", ms(30_000)),
-            // The default interval (1s) is a pause too.
-            ("repeat interval", ms(100)),
+            ("repeat interval", ms(1_000)),
             ("request timeout", ms(20_000)),
             ("sse hold", ms(6_000)),
             ("sse timeout", ms(90_000)),
@@ -141,5 +142,21 @@ fn a_factor_of_one_leaves_every_duration_as_written() {
             ("ws hold", s(120)),
             ("ws ping_interval", s(20)),
         ]
+    );
+}
+
+#[test]
+fn a_hold_scaled_past_its_stream_timeout_is_an_error() {
+    let options = LoadOptions {
+        scale: Scale {
+            duration: 2.0,
+            ..Scale::default()
+        },
+        ..LoadOptions::default()
+    };
+    let err = load_str(PACED, Path::new("paced.yaml"), &options).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "paced.yaml:19:11: scenarios.session.flow[4].sse.hold: --scale-duration 2 makes this hold 120s, not shorter than the stream's timeout (90s) (hint: raise the step's `timeout`)"
     );
 }

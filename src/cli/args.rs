@@ -72,7 +72,7 @@ pub struct PlanArgs {
     /// Multiply every arrival rate; at most 1000.
     #[arg(long, value_name = "F", value_parser = parse_scale)]
     pub scale_rate: Option<f64>,
-    /// Multiply every duration: the executors' (duration, stages, max_duration), start_time, and the pauses inside iterations (sleep, repeat interval, SSE hold, WebSocket hold and ping_interval); not timeouts, graceful periods or time_unit; at most 1000.
+    /// Multiply every duration: the executors' (duration, stages, max_duration), start_time, and the pauses inside iterations (sleep, SSE hold, WebSocket hold and ping_interval); not timeouts, repeat intervals, graceful periods or time_unit; at most 1000.
     #[arg(long, value_name = "F", value_parser = parse_scale)]
     pub scale_duration: Option<f64>,
     /// Run only this instance's share (i of n) of every scenario; n instances together run the whole test.

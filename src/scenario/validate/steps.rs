@@ -339,7 +339,7 @@ impl Validator<'_> {
         Some(RepeatStep {
             steps,
             until,
-            interval: self.paced(interval?),
+            interval: interval?,
             max_attempts: max_attempts.max(1),
             check_name,
             check_tag_set: super::intern(tags),
