@@ -194,3 +194,25 @@ fn validate_reports_misspelt_selectors_with_their_position() {
     let out = stampede(&[&["validate", tagged, "--tag", "team=payments"], &env[..]].concat());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }
+
+#[test]
+fn validate_counts_the_thresholds_a_selection_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "two.yaml", TWO_SCENARIOS);
+    let file = file.to_str().unwrap();
+    let out = stampede(&[
+        "validate",
+        file,
+        "--env",
+        "BASE_URL=http://127.0.0.1:1",
+        "--scenario",
+        "quick",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "✓ {file} is valid: 1 scenario (quick), 5 thresholds (2 skipped: scenario not selected)\n"
+        )
+    );
+}
