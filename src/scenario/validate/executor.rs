@@ -98,6 +98,14 @@ impl Validator<'_> {
         }
         if !selected.is_empty() {
             plans.retain(|p| selected.contains(&p.name));
+            // Chosen alone, a scenario runs now instead of idling until a
+            // start_time that was set to follow scenarios that are not
+            // running: the earliest selected one starts at 0 and the others
+            // keep their offsets from it.
+            let earliest = plans.iter().map(|p| p.start_time).min().unwrap_or_default();
+            for plan in &mut plans {
+                plan.start_time -= earliest;
+            }
         }
         for plan in &mut plans {
             self.apply_overrides(plan);

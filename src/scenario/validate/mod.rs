@@ -39,6 +39,7 @@ mod outputs;
 mod overrides;
 mod rendered;
 mod request;
+mod selectors;
 mod shape;
 mod sse;
 mod step_if;

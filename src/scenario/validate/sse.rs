@@ -61,6 +61,26 @@ impl Validator<'_> {
         let checks = self.sse_checks(&def.checks, &path.key("checks"), ctx);
         let extract = self.sse_extracts(def, &path.key("extract"));
         let (request, checks, extract) = (request?, checks?, extract?);
+        let hold = match hold {
+            Some(written) => {
+                let scaled = self.paced(written);
+                // The timeout is not scaled: a hold scaled up past it would
+                // turn every stream into an `sse_timeout` failure.
+                if written < request.timeout && scaled >= request.timeout {
+                    self.problem(
+                        &path.key("hold"),
+                        format!(
+                            "--scale-duration {} makes this hold {scaled:?}, not shorter than the stream's timeout ({:?})",
+                            self.options.scale.duration, request.timeout
+                        ),
+                        Some("raise the step's `timeout`".into()),
+                    );
+                    ok = false;
+                }
+                Some(scaled)
+            }
+            None => None,
+        };
         ok.then_some(SseStep {
             request,
             until_data: def.until.clone(),

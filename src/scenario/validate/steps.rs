@@ -242,7 +242,9 @@ impl Validator<'_> {
 
     fn sleep(&mut self, def: &SleepDef, path: &FieldPath) -> Option<SleepSpec> {
         match def {
-            TextOr::Text(t) => self.positive_duration(t, path).map(SleepSpec::Fixed),
+            TextOr::Text(t) => self
+                .positive_duration(t, path)
+                .map(|d| SleepSpec::Fixed(self.paced(d))),
             TextOr::Map(range) => {
                 let min = self.duration(&range.min, &path.key("min"));
                 let max = self.positive_duration(&range.max, &path.key("max"));
@@ -255,7 +257,7 @@ impl Validator<'_> {
                     );
                     return None;
                 }
-                Some(SleepSpec::Between(min, max))
+                Some(SleepSpec::Between(self.paced(min), self.paced(max)))
             }
         }
     }

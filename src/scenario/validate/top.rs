@@ -204,6 +204,9 @@ impl Validator<'_> {
                 );
                 continue;
             };
+            let Some(unselected_scenario) = self.unselected_scenario(&selector, file, &path) else {
+                continue;
+            };
             let kind = self.registry.get(metric).kind;
             if list.is_empty() {
                 self.problem(
@@ -268,6 +271,8 @@ impl Validator<'_> {
                     expr,
                     abort_on_fail,
                     delay_abort_eval: delay,
+                    kind,
+                    unselected_scenario: unselected_scenario.clone(),
                 });
             }
         }
