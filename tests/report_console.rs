@@ -115,6 +115,24 @@ fn threshold_without_samples_says_so() {
 }
 
 #[test]
+fn counter_rate_threshold_prints_per_second_not_a_percentage() {
+    // full_run: 1200 requests in 30 s, 40 per second.
+    let mut summary = report_support::full_run();
+    summary.thresholds = vec![report_support::outcome(
+        "http_reqs",
+        "rate>=15",
+        Some(29.916_666),
+        true,
+        false,
+    )];
+    let text = render(&summary, false);
+    assert!(
+        text.starts_with("  █ THRESHOLDS\n\n    http_reqs\n    ✓ 'rate>=15' rate=29.92/s\n\n\n"),
+        "{text}"
+    );
+}
+
+#[test]
 fn success_and_errors_come_from_tags_without_http_req_failed() {
     let mut summary = report_support::full_run();
     summary.metrics.retain(|m| m.name != "http_req_failed");

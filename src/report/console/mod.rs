@@ -127,7 +127,8 @@ fn write_thresholds(summary: &Summary, out: &mut impl Write, palette: Palette) -
     writeln!(out)
 }
 
-/// `p(95)=12.34ms`, `rate=0.50%`, `count=1200`, in the metric's units.
+/// `p(95)=12.34ms`, `rate=0.50%`, `rate=29.92/s`, `count=1200`, in the
+/// metric's units.
 fn observed_text(summary: &Summary, outcome: &ThresholdOutcome) -> String {
     let aggregation = outcome.threshold.expr.aggregation;
     let label = match aggregation {
@@ -145,10 +146,16 @@ fn observed_text(summary: &Summary, outcome: &ThresholdOutcome) -> String {
     };
     let metric = summary.metric(&outcome.threshold.selector.metric);
     let contains = metric.map_or(ValueType::Default, |m| m.contains);
+    let kind = metric.map(|m| m.kind);
     let value = match aggregation {
+        // A counter's rate is its sum per second of the run (k6), not a
+        // share: `29.92/s`. Two decimals, as the threshold compares exactly.
+        Aggregation::Rate if kind == Some(MetricKind::Counter) => {
+            format!("{}/s", format_value(contains, observed))
+        }
         Aggregation::Rate => format_percent(observed),
         // A trend's or rate's count is a number of samples, not a value in units.
-        Aggregation::Count if metric.is_none_or(|m| m.kind != MetricKind::Counter) => {
+        Aggregation::Count if kind != Some(MetricKind::Counter) => {
             format_number(observed)
         }
         _ => format_value(contains, observed),
