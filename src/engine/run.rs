@@ -182,11 +182,12 @@ fn flush(
     generator: &mut GeneratorMonitor,
 ) -> Arc<crate::metrics::Snapshot> {
     let recorder = &ctx.recorder;
-    recorder.gauge(
-        builtin::VUS,
-        ctx.untagged,
-        ctx.active_vus.load(Ordering::Relaxed) as f64,
-    );
+    // One reading per snapshot: the most VUs active since the last one, not
+    // the count at the tick, so VUs that started and stopped between two
+    // ticks (a run shorter than the flush interval, a short peak) show.
+    let active = ctx.active_vus.load(Ordering::Relaxed);
+    let peak = ctx.peak_active_vus.swap(active, Ordering::Relaxed);
+    recorder.gauge(builtin::VUS, ctx.untagged, peak.max(active) as f64);
     recorder.gauge(
         builtin::VUS_MAX,
         ctx.untagged,
