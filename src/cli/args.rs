@@ -23,16 +23,33 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `stampede run --help` examples. Long ones continue with `\` within 90
+/// columns: clap wraps help at 100 (or the terminal's width), and a wrapped
+/// example pastes into a shell as two broken commands.
+const RUN_EXAMPLES: &str = concat!(
+    "Examples:\n",
+    "  stampede run --demo scenarios/quickstart.yaml\n",
+    "  stampede run scenarios/quickstart.yaml --env BASE_URL=https://staging.example.com \\\n",
+    "      --summary-export summary.json\n",
+    "  stampede run --demo scenarios/agent-api.yaml --scenario list --vus 5 --duration 1m\n",
+    "  stampede run --demo docs/examples/env-and-profiles.yaml --profile big-pages\n",
+    "  stampede run --url http://127.0.0.1:8080/api/credits \\\n",
+    "      --header 'Authorization: Bearer T' --vus 50 --duration 30s\n",
+    "  stampede run --url http://127.0.0.1:8080/api/graphs --method POST \\\n",
+    "      --body '{\"name\":\"g\"}' --header 'Content-Type: application/json' \\\n",
+    "      --vus 10 --iterations 1000\n",
+    "  stampede run scenarios/quickstart.yaml --tag team=payments \\\n",
+    "      --out 'prometheus-rw=http://127.0.0.1:9090/api/v1/write;push_interval=1s'",
+);
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a load test from a scenario file, or an ad-hoc test of one URL.
-    #[command(
-        after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run scenarios/quickstart.yaml --env BASE_URL=https://staging.example.com --summary-export summary.json\n  stampede run scenarios/agent-platform.yaml --profile staging --scenario browse --vus 5 --duration 1m\n  stampede run --url http://127.0.0.1:8080/api/credits --header 'Authorization: Bearer T' --vus 50 --duration 30s\n  stampede run --url http://127.0.0.1:8080/api/graphs --method POST --body '{\"name\":\"g\"}' --header 'Content-Type: application/json' --vus 10 --iterations 1000\n  stampede run scenarios/quickstart.yaml --out 'prometheus-rw=http://127.0.0.1:9090/api/v1/write;push_interval=1s' --tag team=payments"
-    )]
+    #[command(after_help = RUN_EXAMPLES)]
     Run(Box<RunArgs>),
     /// Parse and check a scenario file; report every problem found.
     #[command(
-        after_help = "Examples:\n  stampede validate scenarios/quickstart.yaml\n  stampede validate scenarios/agent-platform.yaml --profile staging --env TOKEN=x"
+        after_help = "Examples:\n  stampede validate scenarios/quickstart.yaml\n  stampede validate docs/examples/env-and-profiles.yaml --profile big-pages --env PAGE_SIZE=20"
     )]
     Validate(ValidateArgs),
     /// Serve the built-in demo API (an imitation agent platform) for trying scenarios.
