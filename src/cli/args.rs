@@ -21,6 +21,9 @@ use crate::util::duration::parse_duration;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Plain text: no colour in the summary or the log lines (also: the NO_COLOR environment variable; CLICOLOR_FORCE=1 colours output that is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
 }
 
 /// `stampede run --help` examples. Long ones continue with `\` within 90
@@ -149,9 +152,6 @@ pub struct RunArgs {
     /// Ad-hoc mode: request body.
     #[arg(long, value_name = "BODY", requires = "url")]
     pub body: Option<String>,
-    /// Disable coloured output.
-    #[arg(long)]
-    pub no_color: bool,
     /// Stream metrics to an output while the test runs; repeatable. KIND is prometheus-rw, otlp, influxdb, json or csv; options follow as ;key=value (see docs/outputs). Credentials come from environment variables, e.g. STAMPEDE_PROMETHEUS_RW_PASSWORD.
     #[arg(short = 'o', long = "out", value_name = "KIND=TARGET[;KEY=VALUE...]")]
     pub outs: Vec<String>,
