@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::demo::Stall;
+use crate::engine::HttpDebug;
 use crate::scenario::{
     MAX_RATE_PER_SECOND, MAX_SCALE, MAX_TEST_DURATION, MAX_TEST_DURATION_TEXT, MAX_VUS, Share,
 };
@@ -123,9 +124,16 @@ pub struct RunArgs {
     /// The `instance` tag on every sample (default: the host name, plus `-i/n` with --segment).
     #[arg(long, value_name = "NAME")]
     pub instance: Option<String>,
-    /// Print every request and response (headers; secrets redacted) to stderr.
-    #[arg(long)]
-    pub http_debug: bool,
+    /// Print every request and response to stderr: headers and sizes (body, and wire: headers and compressed body included); with =full also bodies, up to 2 KiB each. Secrets are redacted: URL credentials, credential headers, and secret-named JSON and form fields (password, token, api_key, ...).
+    #[arg(
+        long,
+        value_name = "full",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "headers",
+        value_parser = parse_http_debug
+    )]
+    pub http_debug: Option<HttpDebug>,
     /// Start the demo target in-process on a free loopback port and set BASE_URL to it.
     #[arg(long)]
     pub demo: bool,
@@ -317,6 +325,17 @@ fn parse_stall(text: &str) -> Result<Stall, String> {
     };
     stall.validate().map_err(|e| e.to_string())?;
     Ok(stall)
+}
+
+/// `--http-debug` (headers) or `--http-debug=full` (bodies too), as in k6.
+fn parse_http_debug(text: &str) -> Result<HttpDebug, String> {
+    match text {
+        "headers" => Ok(HttpDebug::Headers),
+        "full" => Ok(HttpDebug::Full),
+        _ => Err(format!(
+            "expected --http-debug or --http-debug=full, got {text:?}"
+        )),
+    }
 }
 
 fn parse_key_value(text: &str) -> Result<(String, String), String> {

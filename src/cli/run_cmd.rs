@@ -93,7 +93,7 @@ pub async fn run(args: RunArgs, colors: Colors) -> i32 {
     let options = RunOptions {
         sinks: outputs.sinks,
         sink_finish_timeout: outputs.finish_timeout,
-        http_debug: args.http_debug,
+        http_debug: args.http_debug.unwrap_or_default(),
         progress: (!args.quiet).then(|| Progress::stderr(args.progress_interval)),
         ..RunOptions::default()
     };

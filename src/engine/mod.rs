@@ -18,6 +18,7 @@ mod stop;
 mod vu;
 mod ws_step;
 
+pub use http_debug::{BODY_PRINT_LIMIT, HttpDebug};
 pub use in_flight::INTERRUPTED;
 pub use progress::Progress;
 pub use run::{EngineError, RunOptions, RunResult, SINK_FINISH_TIMEOUT, run};
