@@ -115,5 +115,8 @@ fn no_color_flag_reaches_the_log_lines_too() {
 
 #[test]
 fn no_color_environment_variable_beats_forced_colour() {
-    assert_plain(&run(&["run"], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
+    assert_plain(&run(
+        &["run"],
+        &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")],
+    ));
 }

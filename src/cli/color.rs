@@ -27,7 +27,11 @@ impl Colors {
 /// anything but `0` or empty turns it on for a stream that is not a
 /// terminal (CI logs that render ANSI codes); otherwise a stream is coloured
 /// when it is a terminal, so files and pipes get plain text.
-pub fn use_color(no_color_flag: bool, env: impl Fn(&str) -> Option<String>, terminal: bool) -> bool {
+pub fn use_color(
+    no_color_flag: bool,
+    env: impl Fn(&str) -> Option<String>,
+    terminal: bool,
+) -> bool {
     let set = |name: &str, off: &[&str]| env(name).is_some_and(|v| !off.contains(&v.as_str()));
     if no_color_flag || set("NO_COLOR", &[""]) {
         return false;

@@ -155,9 +155,7 @@ fn observed_text(summary: &Summary, outcome: &ThresholdOutcome) -> String {
         }
         Aggregation::Rate => format_percent(observed),
         // A trend's or rate's count is a number of samples, not a value in units.
-        Aggregation::Count if kind != Some(MetricKind::Counter) => {
-            format_number(observed)
-        }
+        Aggregation::Count if kind != Some(MetricKind::Counter) => format_number(observed),
         _ => format_value(contains, observed),
     };
     format!("{label}={value}")
