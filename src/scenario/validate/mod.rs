@@ -34,6 +34,7 @@ mod checks;
 mod env;
 mod executor;
 pub(crate) mod limits;
+mod name;
 mod outputs;
 mod overrides;
 mod request;
