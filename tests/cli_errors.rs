@@ -53,7 +53,7 @@ fn invalid_yaml() {
     assert_rejected(
         "invalid_yaml.yaml",
         &[
-            "error: FILE:5:4: invalid YAML: did not find expected key, while parsing a block mapping at line 2 column 3",
+            "error: FILE:5:4: invalid YAML: did not find expected key, while parsing a block mapping",
         ],
     );
 }
@@ -112,7 +112,6 @@ fn missing_data_file() {
         "missing_data_file.yaml",
         &[
             "error: FILE:2:12: data.users.file: cannot read data file tests/fixtures/cli/no-such-users.csv: No such file or directory (os error 2)",
-            "error: FILE:9:20: scenarios.a.flow[0].request.url: unknown data feed \"users\" in {{ users.email }} (hint: declare data feeds under `data:`)",
         ],
     );
 }

@@ -3,6 +3,7 @@
 //! regexes, templates and names stay text here so that validation can report
 //! every problem at once, each with its line.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::model_types::{OrderedMap, Scalar, StatusSpec, Text, TextOr};
@@ -11,7 +12,7 @@ use super::model_types::{OrderedMap, Scalar, StatusSpec, Text, TextOr};
 ///
 /// Either `scenarios:` or the top-level shorthand (`flow` with `vus`,
 /// `duration`, `iterations` or `stages`) describes the load, never both.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     /// Default environment values, `{{ NAME }}` in templates. Values are text
@@ -64,11 +65,12 @@ pub struct ScenarioFile {
     /// per entry (see docs/outputs). Kept as raw maps: which keys are valid
     /// depends on the type, and the kind's constructor judges its own options.
     #[serde(default)]
+    #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
     pub outputs: Vec<OrderedMap<serde_norway::Value>>,
 }
 
 /// A profile: environment values applied with `--profile NAME`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileDef {
     /// Values that override the file's `env:` and the process environment.
@@ -77,7 +79,7 @@ pub struct ProfileDef {
 }
 
 /// HTTP client settings.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpDef {
     /// Default request timeout (whole exchange). Default 60s.
@@ -108,7 +110,7 @@ pub struct HttpDef {
 }
 
 /// One data feed.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeedDef {
     /// Path relative to the scenario file; `.csv` (header row required) or
@@ -124,7 +126,7 @@ pub struct FeedDef {
 pub type MetricDecl = TextOr<MetricDeclMap>;
 
 /// The map form of a metric declaration.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetricDeclMap {
     /// `counter`, `gauge`, `rate` or `trend`.
@@ -139,7 +141,7 @@ pub struct MetricDeclMap {
 pub type ThresholdDef = TextOr<ThresholdDetail>;
 
 /// The map form of a threshold.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdDetail {
     /// The expression, as in the short form.
@@ -152,7 +154,7 @@ pub struct ThresholdDetail {
 }
 
 /// A named scenario.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioDef {
     /// `constant-vus`, `ramping-vus`, `per-vu-iterations`, `shared-iterations`,
@@ -209,7 +211,7 @@ pub struct ScenarioDef {
 }
 
 /// A ramping stage.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageDef {
     /// How long the ramp to `target` takes (0s jumps at once).
@@ -220,7 +222,7 @@ pub struct StageDef {
 }
 
 /// One step: exactly one of its keys.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepDef {
     /// Send an HTTP request.
@@ -242,7 +244,7 @@ pub struct StepDef {
 }
 
 /// An HTTP request.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestDef {
     /// The `name` tag. Default: the URL as written (placeholders kept, query removed).
@@ -258,6 +260,7 @@ pub struct RequestDef {
     #[serde(default)]
     pub headers: OrderedMap<Scalar>,
     /// A JSON body built from this YAML value; strings are templated.
+    #[schemars(with = "Option<serde_json::Value>")]
     pub json: Option<serde_norway::Value>,
     /// A raw text body (templated).
     pub body: Option<String>,
@@ -294,7 +297,7 @@ pub struct RequestDef {
 /// `body_not_contains`, `body_matches`, `max_duration`. `json`, `header` and `cookie` take
 /// operators (all must hold): `exists`, `equals`, `not_equals`, `contains`,
 /// `not_contains`, `matches`, `lt`, `lte`, `gt`, `gte`, `in`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionDef {
     /// Check name (checks and `repeat.until` only). Default: a description of the condition.
@@ -336,7 +339,7 @@ pub struct ConditionDef {
 }
 
 /// Where an extracted value comes from: exactly one key.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtractDef {
     /// A JSON path into the body.
@@ -350,7 +353,7 @@ pub struct ExtractDef {
 }
 
 /// Feeds a custom metric from a response.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordDef {
     /// A metric declared under `metrics:`.
@@ -364,7 +367,7 @@ pub struct RecordDef {
 }
 
 /// A group of steps.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupDef {
     /// Group name (tag `group`, nested as `::outer::inner`).
@@ -377,7 +380,7 @@ pub struct GroupDef {
 pub type SleepDef = TextOr<SleepRange>;
 
 /// `{ min, max }` of a random pause.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SleepRange {
     pub min: Text,
@@ -385,7 +388,7 @@ pub struct SleepRange {
 }
 
 /// Concurrent requests.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchDef {
     /// Requests in flight at once. Default: all of them.
@@ -395,7 +398,7 @@ pub struct BatchDef {
 }
 
 /// One branch of `choose`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChooseBranchDef {
     /// Relative weight, > 0, any scale.
@@ -407,7 +410,7 @@ pub struct ChooseBranchDef {
 }
 
 /// A polling loop.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepeatDef {
     /// Stop when this holds for the last response of `steps`; its `name`
@@ -423,7 +426,7 @@ pub struct RepeatDef {
 
 /// A Server-Sent Events stream: a request whose response is read event by
 /// event until a sentinel, the server's close, `max_events`, `hold` or `timeout`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SseDef {
     /// The `name` tag. Default: the URL as written (placeholders kept, query removed).
@@ -439,6 +442,7 @@ pub struct SseDef {
     #[serde(default)]
     pub headers: OrderedMap<Scalar>,
     /// A JSON body built from this YAML value; strings are templated.
+    #[schemars(with = "Option<serde_json::Value>")]
     pub json: Option<serde_norway::Value>,
     /// A raw text body (templated).
     pub body: Option<String>,
@@ -468,7 +472,7 @@ pub struct SseDef {
 
 /// A check on a stream: exactly one subject (`status`, `events`,
 /// `data_contains` or `json`); `json` takes the operators of request checks.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SseCheckDef {
     /// Check name. Default: a description of the condition.
@@ -501,7 +505,7 @@ pub struct SseCheckDef {
 
 /// Where an extracted value comes from: exactly one of `json` and `regex`,
 /// applied to an event's data.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SseExtractDef {
     /// A JSON path into the event's data.

@@ -1,13 +1,27 @@
 //! Small serde building blocks for the scenario model: ordered maps that
 //! reject duplicate keys, scalars kept as text, and "text or map" values.
-//! Hand-written visitors (instead of `#[serde(untagged)]`) keep serde's
-//! error locations and name what was expected.
+//! Hand-written visitors (instead of `#[serde(untagged)]`) name what was
+//! expected. Each type asks for its shape with `deserialize_newtype_struct`
+//! and a name from [`shape`]: the loader's deserializer (`scenario::yaml::de`)
+//! then checks the shape itself and substitutes a placeholder on a mismatch,
+//! so one wrong value does not stop the rest of the file from being read.
+//! Other deserializers call `visit_newtype_struct`, which reads the value
+//! as before.
 
 use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// The names the types here pass to `deserialize_newtype_struct`.
+pub mod shape {
+    pub const SCALAR: &str = "$stampede::Scalar";
+    pub const TEXT: &str = "$stampede::Text";
+    pub const TEXT_OR: &str = "$stampede::TextOr";
+    pub const ORDERED_MAP: &str = "$stampede::OrderedMap";
+    pub const STATUS_SPEC: &str = "$stampede::StatusSpec";
+}
 
 /// A YAML scalar kept as text: strings as written, numbers and booleans in
 /// their YAML spelling, null as `null`.
@@ -59,6 +73,9 @@ impl<'de> Visitor<'de> for ScalarVisitor {
     fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
         self.visit_unit()
     }
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+        d.deserialize_any(self)
+    }
 }
 
 fn plain(text: String) -> Scalar {
@@ -70,7 +87,7 @@ fn plain(text: String) -> Scalar {
 
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ScalarVisitor)
+        d.deserialize_newtype_struct(shape::SCALAR, ScalarVisitor)
     }
 }
 
@@ -99,8 +116,11 @@ impl<'de> Deserialize<'de> for Text {
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
                 Ok(Text(v.to_string()))
             }
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Text, D::Error> {
+                d.deserialize_any(self)
+            }
         }
-        d.deserialize_any(TextVisitor)
+        d.deserialize_newtype_struct(shape::TEXT, TextVisitor)
     }
 }
 
@@ -135,8 +155,17 @@ impl<'de, M: Deserialize<'de>> Deserialize<'de> for TextOr<M> {
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
                 M::deserialize(MapAccessDeserializer::new(map)).map(TextOr::Map)
             }
+            /// The loader's deserializer calls this for the map form only,
+            /// so `M` reads the mapping as its own struct (unknown keys
+            /// reported with hints, `x-` keys skipped).
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                M::deserialize(d).map(TextOr::Map)
+            }
         }
-        d.deserialize_any(V(PhantomData))
+        d.deserialize_newtype_struct(shape::TEXT_OR, V(PhantomData))
     }
 }
 
@@ -187,8 +216,14 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
                 }
                 Ok(OrderedMap(entries))
             }
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
         }
-        d.deserialize_any(MapVisitor(PhantomData))
+        d.deserialize_newtype_struct(shape::ORDERED_MAP, MapVisitor(PhantomData))
     }
 }
 
@@ -220,7 +255,82 @@ impl<'de> Deserialize<'de> for StatusSpec {
                 }
                 Ok(StatusSpec(out))
             }
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<StatusSpec, D::Error> {
+                d.deserialize_any(self)
+            }
         }
-        d.deserialize_any(V)
+        d.deserialize_newtype_struct(shape::STATUS_SPEC, V)
+    }
+}
+
+/// JSON Schemas of the types above, for `schemas/scenario.schema.json`
+/// (`scenario::schema`): each says which YAML shapes its visitor accepts.
+mod json_schema {
+    use std::borrow::Cow;
+
+    use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+    use super::{OrderedMap, Scalar, StatusSpec, Text, TextOr};
+
+    impl JsonSchema for Scalar {
+        fn schema_name() -> Cow<'static, str> {
+            "Scalar".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "description": "A string, number or boolean, kept as text.",
+                "type": ["string", "number", "boolean", "null"]
+            })
+        }
+    }
+
+    impl JsonSchema for Text {
+        fn schema_name() -> Cow<'static, str> {
+            "Text".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({ "type": ["string", "number"] })
+        }
+    }
+
+    impl<M: JsonSchema> JsonSchema for TextOr<M> {
+        fn schema_name() -> Cow<'static, str> {
+            format!("TextOr_{}", M::schema_name()).into()
+        }
+        fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+            let map = generator.subschema_for::<M>();
+            json_schema!({ "anyOf": [{ "type": ["string", "number"] }, map] })
+        }
+    }
+
+    impl<V: JsonSchema> JsonSchema for OrderedMap<V> {
+        fn inline_schema() -> bool {
+            true
+        }
+        fn schema_name() -> Cow<'static, str> {
+            format!("OrderedMap_{}", V::schema_name()).into()
+        }
+        fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+            let value = generator.subschema_for::<V>();
+            json_schema!({ "type": ["object", "null"], "additionalProperties": value })
+        }
+    }
+
+    impl JsonSchema for StatusSpec {
+        fn schema_name() -> Cow<'static, str> {
+            "StatusSpec".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "description": "A status code, a range like \"200-299\", or a list of them.",
+                "anyOf": [
+                    { "type": ["integer", "string"] },
+                    { "type": "array", "items": { "type": ["integer", "string"] } }
+                ]
+            })
+        }
     }
 }

@@ -44,8 +44,10 @@ pub struct TemplateContext<'a> {
     pub process_env: Option<&'a std::collections::HashMap<String, String>>,
     /// VU variables, indexed by `VarSlot`.
     pub variables: &'a [String],
-    /// Feeds (name, columns), indexed by `FeedId`.
-    pub feeds: &'a [(String, Vec<String>)],
+    /// Feeds (name, columns), indexed by `FeedId`. Columns are `None` for a
+    /// declared feed whose file could not be read: that is reported once,
+    /// at its `file:`, and any column of it is accepted here.
+    pub feeds: &'a [(String, Option<Vec<String>>)],
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -283,7 +285,13 @@ fn compile_expr(expr: &str, ctx: &TemplateContext<'_>) -> Result<Resolved, Templ
                 Some(hint),
             );
         };
-        let columns = &ctx.feeds[id].1;
+        let Some(columns) = &ctx.feeds[id].1 else {
+            return Ok(Resolved::Dynamic(Dynamic::Data(
+                FeedId(id as u32),
+                0,
+                expr.to_string(),
+            )));
+        };
         let Some(col) = columns.iter().position(|c| c == column) else {
             return err(
                 format!("data feed {feed:?} has no column {column:?}"),
