@@ -130,6 +130,23 @@ fn every_problem_is_reported_at_once() {
 }
 
 #[test]
+fn five_kinds_of_mistake_are_reported_in_one_pass_in_file_order() {
+    // A type error, an unknown key with a close name, a bad duration, an
+    // unknown metric and a missing data file; the template using the
+    // missing feed is not reported again.
+    assert_rejected(
+        "five_problems.yaml",
+        &[
+            "error: FILE:3:12: data.users.file: cannot read data file tests/fixtures/cli/no-such-users.csv: No such file or directory (os error 2)",
+            "error: FILE:5:3: thresholds.http_reqs_duration: unknown metric \"http_reqs_duration\" (hint: did you mean http_req_duration, http_reqs?)",
+            "error: FILE:8:10: scenarios.a.vus: invalid type: string \"many\", expected u64",
+            "error: FILE:9:5: scenarios.a.duration: invalid duration \"5 minutes\" (hint: use e.g. 30s, 5m, 500ms)",
+            "error: FILE:13:11: scenarios.a.flow[0].request: unknown field `metod` (hint: did you mean `method`?)",
+        ],
+    );
+}
+
+#[test]
 fn bad_arguments_exit_2() {
     for args in [
         &["run", "--vus", "0", "x.yaml"][..],

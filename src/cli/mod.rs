@@ -6,12 +6,13 @@ mod demo_cmd;
 mod load;
 mod outputs;
 mod run_cmd;
+mod schema_cmd;
 mod signals;
 mod validate_cmd;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, DemoArgs, RunArgs, ValidateArgs};
+pub use args::{Cli, Command, DemoArgs, RunArgs, SchemaArgs, ValidateArgs};
 
 use crate::exit_code;
 
@@ -45,6 +46,7 @@ pub fn main() -> i32 {
             Command::Run(args) => run_cmd::run(*args).await,
             Command::Validate(args) => validate_cmd::validate(args),
             Command::Demo(args) => demo_cmd::demo(args).await,
+            Command::Schema(args) => schema_cmd::schema(&args),
         }
     })
 }
