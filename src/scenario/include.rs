@@ -16,6 +16,7 @@
 //! Every node keeps the mark of the file it came from, so errors inside a
 //! fragment name that file and line.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -172,9 +173,14 @@ impl<'a> Includes<'a> {
             };
             match (&mut section.map, &entry.value.value) {
                 (Some(existing), NodeValue::Map(new)) => {
+                    let index: HashMap<String, usize> = existing
+                        .iter()
+                        .enumerate()
+                        .map(|(i, e)| (e.key_text().to_string(), i))
+                        .collect();
                     for sub in new {
                         let sub_key = sub.key_text();
-                        match existing.iter().find(|e| e.key_text() == sub_key) {
+                        match index.get(sub_key).map(|&i| &existing[i]) {
                             Some(first) => {
                                 let message = format!(
                                     "`{key}.{sub_key}` is also defined in {}; one fragment must define it, or the including file",
@@ -244,12 +250,13 @@ impl Layer {
             let section = sections.remove(index);
             match (&entry.value.value, section.map) {
                 (NodeValue::Map(mine), Some(theirs)) => {
+                    let own_keys: HashSet<&str> = mine.iter().map(Entry::key_text).collect();
                     let mut merged = mine.clone();
-                    for e in theirs {
-                        if !mine.iter().any(|m| m.key_text() == e.key_text()) {
-                            merged.push(e);
-                        }
-                    }
+                    merged.extend(
+                        theirs
+                            .into_iter()
+                            .filter(|e| !own_keys.contains(e.key_text())),
+                    );
                     out.push(Entry {
                         key: entry.key.clone(),
                         value: Rc::new(Node::map(entry.value.mark, merged)),

@@ -1,12 +1,12 @@
 //! Entry points: read a scenario file, parse it, validate it into a plan,
 //! and turn every problem into a one-line error with its position.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
 use super::error::{ScenarioError, ScenarioErrors};
-use super::locate::Locator;
+use super::locate::{Locator, Seg};
 use super::model::ScenarioFile;
 use super::parse::{Parsed, parse};
 use super::plan::{Share, TestPlan};
@@ -113,12 +113,17 @@ pub fn load_str(
             return Ok(plan);
         }
         Some(Err(problems)) => {
+            // A validation problem at or under a path with a parse problem
+            // is about the placeholder put there: left out. One set lookup
+            // per prefix keeps this linear in the number of problems.
+            let blocking: HashSet<&[Seg]> = parsed
+                .problems
+                .iter()
+                .map(|e| e.blocks.0.as_slice())
+                .collect();
             let blocked = |p: &Problem| {
                 p.option.is_none()
-                    && parsed
-                        .problems
-                        .iter()
-                        .any(|e| p.path.0.starts_with(&e.blocks.0))
+                    && (0..=p.path.0.len()).any(|n| blocking.contains(&p.path.0[..n]))
             };
             for p in problems.into_iter().filter(|p| !blocked(p)) {
                 let mark = p

@@ -3,12 +3,14 @@
 //! of every key and item, so a problem found by validation points at the
 //! text it concerns.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 
-use super::yaml::{Mark, Node};
+use super::yaml::{Entry, Mark, Node, NodeValue};
 /// One step of a field path.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Seg {
     Key(String),
     Index(usize),
@@ -49,21 +51,64 @@ impl fmt::Display for FieldPath {
     }
 }
 
+/// Mappings with more entries than this get a key index when looked into.
+const INDEXED_MAP_SIZE: usize = 16;
+
 /// Positions of the keys and items of a parsed file.
 #[derive(Debug)]
 pub struct Locator {
     root: Rc<Node>,
+    /// Key → entry position of each large mapping looked into, by the
+    /// node's address (the tree outlives the locator): thousands of
+    /// problems in one big mapping stay linear to locate.
+    index: RefCell<HashMap<*const Node, HashMap<String, usize>>>,
 }
 
 impl Locator {
     pub fn new(root: Rc<Node>) -> Self {
-        Locator { root }
+        Locator {
+            root,
+            index: RefCell::new(HashMap::new()),
+        }
     }
 
     /// Position of the deepest part of `path` found in the tree (the key or
     /// item itself when the whole path exists).
     pub fn locate(&self, path: &FieldPath) -> Option<Mark> {
-        super::yaml::tree::locate(&self.root, path)
+        let mut node: &Node = &self.root;
+        let mut found = None;
+        for seg in &path.0 {
+            let next = match (seg, &node.value) {
+                (Seg::Key(k), NodeValue::Map(entries)) => self
+                    .entry(node, entries, k)
+                    .map(|e| (e.key.mark, &*e.value)),
+                (Seg::Index(i), NodeValue::Seq(items)) => items.get(*i).map(|n| (n.mark, &**n)),
+                _ => None,
+            };
+            match next {
+                Some((mark, child)) => {
+                    found = Some(mark);
+                    node = child;
+                }
+                None => break,
+            }
+        }
+        found
+    }
+
+    fn entry<'n>(&self, node: &Node, entries: &'n [Entry], key: &str) -> Option<&'n Entry> {
+        if entries.len() <= INDEXED_MAP_SIZE {
+            return entries.iter().find(|e| e.key_text() == key);
+        }
+        let mut index = self.index.borrow_mut();
+        let keys = index.entry(node as *const Node).or_insert_with(|| {
+            let mut keys = HashMap::with_capacity(entries.len());
+            for (i, e) in entries.iter().enumerate() {
+                keys.entry(e.key_text().to_string()).or_insert(i);
+            }
+            keys
+        });
+        keys.get(key).map(|&i| &entries[i])
     }
 }
 

@@ -6,7 +6,9 @@
 //! then checks the shape itself and substitutes a placeholder on a mismatch,
 //! so one wrong value does not stop the rest of the file from being read.
 //! Other deserializers call `visit_newtype_struct`, which reads the value
-//! as before.
+//! with `deserialize_any` as before; `TextOr` is the exception (its
+//! `visit_newtype_struct` reads the map form), so it reads only through
+//! the loader.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -204,8 +206,10 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut entries: Vec<(String, V)> = Vec::new();
+                // A set, so a map of many keys is read in linear time.
+                let mut seen = std::collections::HashSet::new();
                 while let Some(key) = map.next_key::<Scalar>()? {
-                    if entries.iter().any(|(k, _)| *k == key.text) {
+                    if !seen.insert(key.text.clone()) {
                         return Err(de::Error::custom(format_args!(
                             "duplicate key {:?}",
                             key.text

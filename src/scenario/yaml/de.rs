@@ -15,8 +15,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 
-use serde::de::{self, DeserializeOwned, DeserializeSeed, Expected, Unexpected, Visitor};
+use serde::de::{self, DeserializeOwned, Expected, Unexpected, Visitor};
 
+use super::de_access::{MapDe, SeqDe};
 use super::scalar::{Resolved, resolve};
 use super::tree::{Mark, Node, NodeValue};
 use crate::scenario::locate::FieldPath;
@@ -99,7 +100,7 @@ impl<'a> PathLink<'a> {
         }
     }
 
-    fn index(&'a self, index: usize) -> PathLink<'a> {
+    pub(super) fn index(&'a self, index: usize) -> PathLink<'a> {
         PathLink {
             parent: Some(self),
             seg: SegRef::Index(index),
@@ -536,102 +537,6 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_> {
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         visitor.visit_unit()
-    }
-}
-
-/// Sequence items, each with its index in the path.
-pub(super) struct SeqDe<'a, 'p> {
-    items: std::slice::Iter<'a, std::rc::Rc<Node>>,
-    index: usize,
-    parent: &'p NodeDe<'a>,
-}
-
-impl<'a, 'p> SeqDe<'a, 'p> {
-    fn new(items: &'a [std::rc::Rc<Node>], parent: &'p NodeDe<'a>) -> Self {
-        SeqDe {
-            items: items.iter(),
-            index: 0,
-            parent,
-        }
-    }
-}
-
-impl<'de> de::SeqAccess<'de> for SeqDe<'_, '_> {
-    type Error = DeError;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, DeError> {
-        let Some(item) = self.items.next() else {
-            return Ok(None);
-        };
-        let path = self.parent.path.index(self.index);
-        self.index += 1;
-        seed.deserialize(NodeDe {
-            node: item,
-            path,
-            ctx: self.parent.ctx,
-            quiet: self.parent.quiet,
-        })
-        .map(Some)
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.items.len())
-    }
-}
-
-/// Entries of a free mapping (headers, env, JSON bodies): every key is data.
-pub(super) struct MapDe<'a, 'p> {
-    entries: std::slice::Iter<'a, super::tree::Entry>,
-    value: Option<&'a super::tree::Entry>,
-    parent: &'p NodeDe<'a>,
-}
-
-impl<'a, 'p> MapDe<'a, 'p> {
-    fn new(entries: &'a [super::tree::Entry], parent: &'p NodeDe<'a>) -> Self {
-        MapDe {
-            entries: entries.iter(),
-            value: None,
-            parent,
-        }
-    }
-}
-
-impl<'de> de::MapAccess<'de> for MapDe<'_, '_> {
-    type Error = DeError;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, DeError> {
-        let Some(entry) = self.entries.next() else {
-            return Ok(None);
-        };
-        self.value = Some(entry);
-        seed.deserialize(NodeDe {
-            node: &entry.key,
-            path: self.parent.path,
-            ctx: self.parent.ctx,
-            quiet: self.parent.quiet,
-        })
-        .map(Some)
-    }
-
-    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, DeError> {
-        let entry = self.value.take().expect("next_value after next_key");
-        let path = self.parent.path.key(entry.key_text());
-        seed.deserialize(NodeDe {
-            node: &entry.value,
-            path,
-            ctx: self.parent.ctx,
-            quiet: self.parent.quiet,
-        })
-    }
-
-    fn size_hint(&self) -> Option<usize> {
-        Some(self.entries.len())
     }
 }
 

@@ -5,6 +5,7 @@
 //! position and keeps going, so `stampede validate` reports them all at once.
 
 pub mod de;
+mod de_access;
 mod de_struct;
 pub mod scalar;
 pub mod tree;

@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
-use super::super::locate::{FieldPath, Seg};
+use super::super::locate::FieldPath;
 use super::super::nesting::MAX_NESTING;
 
 /// Nodes a document may expand to, aliases counted at their full size:
@@ -455,31 +455,6 @@ impl Builder {
         }
         out
     }
-}
-
-/// The position of the deepest part of `path` in the tree: a key's own
-/// mark for a key, the item for an index.
-pub fn locate(root: &Node, path: &FieldPath) -> Option<Mark> {
-    let mut node = root;
-    let mut found = None;
-    for seg in &path.0 {
-        let next = match (seg, &node.value) {
-            (Seg::Key(k), NodeValue::Map(entries)) => entries
-                .iter()
-                .find(|e| e.key_text() == k)
-                .map(|e| (e.key.mark, &*e.value)),
-            (Seg::Index(i), NodeValue::Seq(items)) => items.get(*i).map(|n| (n.mark, &**n)),
-            _ => None,
-        };
-        match next {
-            Some((mark, child)) => {
-                found = Some(mark);
-                node = child;
-            }
-            None => break,
-        }
-    }
-    found
 }
 
 #[cfg(test)]
