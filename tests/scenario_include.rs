@@ -131,3 +131,35 @@ fn an_invalid_fragment_stops_with_its_own_position() {
         "{text}"
     );
 }
+
+#[test]
+fn only_regular_files_are_included() {
+    let dir = files(&[("main.yaml", &format!("include: [sub, /dev/zero]\n{FLOW}"))]);
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let text = relative(&errors(&dir.path().join("main.yaml")), dir.path());
+    assert_eq!(
+        text.lines().take(2).collect::<Vec<_>>(),
+        vec![
+            "DIR/main.yaml:1:11: include[0]: cannot read included file DIR/sub: not a regular file",
+            "DIR/main.yaml:1:16: include[1]: cannot read included file /dev/zero: not a regular file",
+        ]
+    );
+}
+
+#[test]
+fn a_fragment_two_fragments_include_is_merged_once() {
+    let dir = files(&[
+        (
+            "main.yaml",
+            &format!("include: [b.yaml, c.yaml, b.yaml]\n{FLOW}"),
+        ),
+        ("b.yaml", "include: [common.yaml]\nenv: { B: b }\n"),
+        ("c.yaml", "include: [common.yaml]\nenv: { C: c }\n"),
+        ("common.yaml", "data:\n  users: { file: users.csv }\n"),
+        ("users.csv", "id\n7\n"),
+    ]);
+    let plan = load(&dir.path().join("main.yaml"), &LoadOptions::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plan.env.keys().collect::<Vec<_>>(), vec!["B", "C"]);
+    assert_eq!(plan.feeds[0].rows, vec![vec!["7"]]);
+}

@@ -11,6 +11,7 @@
 //!   or a key inside a mapping section): that is an error naming both
 //!   places, since neither order would be obviously right.
 //! - Fragments may include fragments; a cycle is an error naming the chain.
+//! - A file included twice (say by two fragments) is merged once.
 //! - A data feed's `file:` in a fragment is relative to the fragment.
 //!
 //! Every node keeps the mark of the file it came from, so errors inside a
@@ -36,6 +37,8 @@ pub(crate) struct Includes<'a> {
     pub problems: &'a mut Vec<ParseProblem>,
     /// (canonical path, path as shown) of each file being included.
     chain: Vec<(PathBuf, PathBuf)>,
+    /// Every file included so far (canonical): each is included once.
+    included: HashSet<PathBuf>,
 }
 
 impl<'a> Includes<'a> {
@@ -48,6 +51,7 @@ impl<'a> Includes<'a> {
             files,
             problems,
             chain: vec![(canonical(source), source.to_path_buf())],
+            included: HashSet::new(),
         }
     }
 
@@ -132,7 +136,18 @@ impl<'a> Includes<'a> {
             );
             return Ok(None);
         }
-        let text = match std::fs::read_to_string(&path) {
+        // A file included twice (two fragments sharing one, a diamond) is
+        // merged once: its keys would otherwise conflict with themselves.
+        if !self.included.insert(real.clone()) {
+            return Ok(None);
+        }
+        // Only regular files: `/dev/zero` or a FIFO would never end.
+        let read = match std::fs::metadata(&path) {
+            Ok(meta) if !meta.is_file() => Err(std::io::Error::other("not a regular file")),
+            Ok(_) => std::fs::read_to_string(&path),
+            Err(e) => Err(e),
+        };
+        let text = match read {
             Ok(text) => text,
             Err(e) => {
                 let message = format!("cannot read included file {}: {e}", path.display());

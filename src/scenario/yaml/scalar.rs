@@ -44,10 +44,10 @@ fn resolve_plain(text: &str) -> Resolved<'_> {
     if let Some(n) = integer(text) {
         return Resolved::Int(n);
     }
-    if is_float(text) {
-        if let Ok(f) = text.parse::<f64>() {
-            return Resolved::Float(f);
-        }
+    if is_float(text)
+        && let Ok(f) = text.parse::<f64>()
+    {
+        return Resolved::Float(f);
     }
     Resolved::Str(text)
 }
