@@ -40,8 +40,10 @@ fn a_request_takes_merged_keys_its_own_keys_win_and_x_keys_stay_headers() {
 }
 
 #[test]
-fn a_problem_in_a_merged_value_points_at_the_anchor_and_the_path_that_uses_it() {
-    let text = "x-bad: &bad\n  timeout: soon\n  retries: 3\nvus: 1\niterations: 1\nflow:\n  - request: { <<: *bad, url: \"http://127.0.0.1:1/\" }\n";
+fn a_problem_in_a_merged_value_points_at_the_anchor_once() {
+    // Merged into two requests, each mistake is still reported once, under
+    // the first path that uses it.
+    let text = "x-bad: &bad\n  timeout: soon\n  retries: 3\nvus: 1\niterations: 1\nflow:\n  - request: { <<: *bad, url: \"http://127.0.0.1:1/\" }\n  - request: { <<: *bad, url: \"http://127.0.0.1:1/b\" }\n";
     assert_eq!(
         load(text).unwrap_err(),
         "m.yaml:2:3: flow[0].request.timeout: invalid duration \"soon\" (hint: use e.g. 30s, 5m, 500ms)\n\

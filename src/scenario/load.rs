@@ -140,6 +140,10 @@ pub fn load_str(
     // File order (the scenario file, then its includes); problems in
     // command-line options (no position) last.
     errors.sort_by_key(|(mark, _)| (mark.is_none(), *mark));
+    // An anchored mapping merged into many places is read once per place;
+    // a mistake in it is one mistake, reported once (under the first path).
+    let mut seen = HashSet::new();
+    errors.retain(|(mark, e)| mark.is_none() || seen.insert((*mark, e.message.clone())));
     Err(ScenarioErrors(errors.into_iter().map(|(_, e)| e).collect()))
 }
 

@@ -24,7 +24,7 @@ pub const MAX_EXPANDED_NODES: usize = 1_000_000;
 /// Where a node was written: which file of the load (0 = the scenario
 /// file, then its includes in the order they were read), 1-based line and
 /// column (in characters).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Mark {
     pub file: u32,
     pub line: u32,
