@@ -135,3 +135,64 @@ scenarios:
     assert_eq!(counter(s, "dropped_iterations"), 20.0);
     assert_eq!(counter(s, "http_reqs"), 0.0);
 }
+
+/// Runs `yaml` to its end and returns its summary.
+async fn run_to_end(yaml: &str, base: &str) -> stampede::metrics::Summary {
+    let plan = scenario::load_str(yaml, Path::new("cut.yaml"), &options(base))
+        .unwrap_or_else(|e| panic!("scenario compiles: {e}"));
+    engine::run(
+        Arc::new(plan),
+        RunOptions::default(),
+        std::future::pending(),
+    )
+    .await
+    .expect("run completes")
+    .summary
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn iterations_cut_at_the_hard_stop_are_iterations_and_interrupted() {
+    let (base, _) = timing_server().await;
+    // 10 starts over one second, each sleeping far past the end: all begin,
+    // none finishes, and the hard stop (graceful_stop 0s) cuts them all.
+    let yaml = r#"
+scenarios:
+  slow:
+    executor: constant-arrival-rate
+    rate: 10
+    duration: 1s
+    preallocated_vus: 10
+    max_vus: 10
+    graceful_stop: 0s
+    flow:
+      - request: { url: "{{ BASE_URL }}/" }
+      - sleep: 60s
+"#;
+    let s = run_to_end(yaml, &base).await;
+    assert_eq!(counter(&s, "iterations"), 10.0);
+    assert_eq!(counter(&s, "interrupted_iterations"), 10.0);
+    assert_eq!(counter(&s, "dropped_iterations"), 0.0);
+    assert_eq!(counter(&s, "http_reqs"), 10.0);
+    // A cut iteration never ended: it has no duration.
+    assert!(s.metric("iteration_duration").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_model_counts_its_cut_iterations_too() {
+    let (base, _) = timing_server().await;
+    let yaml = r#"
+scenarios:
+  hold:
+    executor: constant-vus
+    vus: 3
+    duration: 500ms
+    graceful_stop: 0s
+    flow:
+      - request: { url: "{{ BASE_URL }}/" }
+      - sleep: 60s
+"#;
+    let s = run_to_end(yaml, &base).await;
+    assert_eq!(counter(&s, "iterations"), 3.0);
+    assert_eq!(counter(&s, "interrupted_iterations"), 3.0);
+    assert_eq!(counter(&s, "http_reqs"), 3.0);
+}

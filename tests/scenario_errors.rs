@@ -56,7 +56,7 @@ fn unknown_field_lists_the_allowed_ones() {
 fn wrong_type() {
     assert_eq!(
         errors("vus: ten\nflow: []\n"),
-        "bad.yaml:1:6: vus: invalid type: string \"ten\", expected u64\nbad.yaml:2:1: flow: needs at least one step"
+        "bad.yaml:1:6: vus: invalid type: string \"ten\", expected a whole number or a \"{{ NAME }}\" template\nbad.yaml:2:1: flow: needs at least one step"
     );
 }
 

@@ -97,7 +97,7 @@ fn a_missing_fragment_is_reported_at_the_include_and_the_rest_still_checked() {
     assert_eq!(
         relative(&errors(&dir.path().join("main.yaml")), dir.path()),
         "DIR/main.yaml:2:5: include[0]: cannot read included file DIR/nowhere.yaml: No such file or directory (os error 2)\n\
-         DIR/main.yaml:3:6: vus: invalid type: string \"ten\", expected u64"
+         DIR/main.yaml:3:6: vus: invalid type: string \"ten\", expected a whole number or a \"{{ NAME }}\" template"
     );
 }
 
@@ -114,7 +114,7 @@ fn problems_inside_a_fragment_name_the_fragment_and_its_line() {
     assert_eq!(
         relative(&errors(&dir.path().join("main.yaml")), dir.path()),
         "DIR/parts/http.yaml:2:3: http.timeout: invalid duration \"soon\" (hint: use e.g. 30s, 5m, 500ms)\n\
-         DIR/parts/http.yaml:3:18: http.max_redirects: invalid type: string \"lots\", expected u32\n\
+         DIR/parts/http.yaml:3:18: http.max_redirects: invalid type: string \"lots\", expected a whole number or a \"{{ NAME }}\" template\n\
          DIR/parts/http.yaml:4:3: http: unknown field `cookie` (hint: did you mean `cookies`?)"
     );
 }

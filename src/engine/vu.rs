@@ -13,18 +13,26 @@ use super::context::RunContext;
 use super::scope::VuScope;
 use crate::metrics::{TagSetId, builtin};
 use crate::protocol::http::HttpClient;
-use crate::scenario::Step;
+use crate::scenario::{ResponseView, Step};
 
 /// Why an iteration ended early. The message names the step and the cause.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IterationError(pub String);
 
-/// The response a `repeat`'s `until` condition looks at.
+/// The response a `repeat`'s `until` and a step's `if:` look at.
 pub struct LastResponse {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Bytes,
     pub duration: Duration,
+    pub error_code: Option<&'static str>,
+}
+
+impl LastResponse {
+    pub fn view(&self) -> ResponseView<'_> {
+        ResponseView::new(self.status, &self.headers, &self.body, self.duration)
+            .with_error_code(self.error_code)
+    }
 }
 
 pub struct Vu {
@@ -32,6 +40,8 @@ pub struct Vu {
     pub scope: VuScope,
     pub client: HttpClient,
     pub rng: SmallRng,
+    /// The last HTTP response of this iteration (of the setup steps, for
+    /// setup); `None` before the first.
     pub last: Option<LastResponse>,
     /// Requests sent during the current iteration (an iteration that fails
     /// before sending anything backs off instead of spinning).
@@ -70,8 +80,16 @@ impl Vu {
     ) -> Result<(), IterationError> {
         self.scope.advance_rows(&mut self.rng);
         self.requests_in_iteration = 0;
+        // An `if:` on the response looks at this iteration's, never the last one's.
+        self.last = None;
         let started = Instant::now();
+        let mut cut = CutIteration {
+            ctx: Arc::clone(&self.ctx),
+            scenario_tags,
+            armed: true,
+        };
         let result = self.run_steps(flow).await;
+        cut.armed = false;
         let recorder = &self.ctx.recorder;
         recorder.add(builtin::ITERATIONS, scenario_tags, 1.0);
         recorder.trend(
@@ -81,5 +99,27 @@ impl Vu {
         );
         self.scope.iteration += 1;
         result
+    }
+}
+
+/// Counts an iteration whose future was dropped mid-flow (the hard stop):
+/// it began, so it is one of `iterations` — the executors count every start
+/// as an iteration or a dropped one — and it is `interrupted_iterations`.
+/// No `iteration_duration`: the iteration never ended. Disarmed when the
+/// flow ends on its own.
+struct CutIteration {
+    ctx: Arc<RunContext>,
+    scenario_tags: TagSetId,
+    armed: bool,
+}
+
+impl Drop for CutIteration {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let recorder = &self.ctx.recorder;
+        recorder.add(builtin::ITERATIONS, self.scenario_tags, 1.0);
+        recorder.add(builtin::INTERRUPTED_ITERATIONS, self.scenario_tags, 1.0);
     }
 }

@@ -97,6 +97,10 @@ pub mod builtin {
     pub const GENERATOR_CPU: MetricId = MetricId(31);
     /// stampede's resident set size, in bytes. Linux only.
     pub const GENERATOR_MEMORY: MetricId = MetricId(32);
+    /// Iterations cut at the hard stop (the end of `graceful_stop`, or a
+    /// ramp-down's grace): also counted in `iterations`, so iterations plus
+    /// dropped iterations is every scheduled start.
+    pub const INTERRUPTED_ITERATIONS: MetricId = MetricId(33);
 
     /// (name, kind, contains) for every built-in, indexed by `MetricId.0`.
     pub const ALL: &[(&str, MetricKind, ValueType)] = &[
@@ -153,6 +157,11 @@ pub mod builtin {
         ("ws_reply_time", MetricKind::Trend, ValueType::Time),
         ("generator_cpu", MetricKind::Gauge, ValueType::Default),
         ("generator_memory", MetricKind::Gauge, ValueType::Data),
+        (
+            "interrupted_iterations",
+            MetricKind::Counter,
+            ValueType::Default,
+        ),
     ];
 }
 

@@ -18,6 +18,7 @@ pub mod schema;
 pub mod sse_plan;
 mod suggest;
 pub mod template;
+mod template_expr;
 mod validate;
 pub mod ws_model;
 pub mod ws_plan;

@@ -147,12 +147,18 @@ impl Target {
     fn userinfo_auth(&self) -> Option<HeaderValue> {
         let authority = self.uri.authority()?.as_str();
         let (userinfo, _) = authority.rsplit_once('@')?;
-        let credentials = percent_decode(userinfo);
-        let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
-        let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
-        value.set_sensitive(true);
-        Some(value)
+        basic_auth_from_userinfo(userinfo)
     }
+}
+
+/// `Authorization: Basic ...` for the `user:password` of a URL, as written
+/// (percent-encoded); marked sensitive so it is never printed.
+pub(crate) fn basic_auth_from_userinfo(userinfo: &str) -> Option<HeaderValue> {
+    let credentials = percent_decode(userinfo);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(credentials);
+    let mut value = HeaderValue::from_str(&format!("Basic {encoded}")).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 fn invalid(message: &str) -> HttpError {

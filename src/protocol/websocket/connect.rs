@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use http::header::SEC_WEBSOCKET_PROTOCOL;
+use http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
 use http::{HeaderMap, HeaderValue};
 use tokio_tungstenite::client_async_with_config;
 use tokio_tungstenite::tungstenite::Error as TungsteniteError;
@@ -98,6 +98,9 @@ async fn open(
     if url.scheme() != scheme && url.set_scheme(scheme).is_err() {
         return Err(WsError::new(WsErrorCode::Connect, "invalid URL scheme"));
     }
+    // `user:password@` stands for Basic auth, as for HTTP requests; it must
+    // not reach the upgrade request's target or Host header.
+    let userinfo_auth = take_userinfo(&mut url);
     let host = url
         .host_str()
         .ok_or_else(|| WsError::new(WsErrorCode::Connect, "URL has no host"))?;
@@ -120,6 +123,11 @@ async fn open(
     let headers = upgrade.headers_mut();
     for (name, value) in &request.headers {
         headers.append(name, value.clone());
+    }
+    if let Some(auth) = userinfo_auth
+        && !headers.contains_key(AUTHORIZATION)
+    {
+        headers.insert(AUTHORIZATION, auth);
     }
     if !request.subprotocols.is_empty() {
         let offered = HeaderValue::from_str(&request.subprotocols.join(", ")).map_err(|_| {
@@ -174,4 +182,20 @@ fn answered_101(err: &TungsteniteError) -> bool {
                 | ProtocolError::SecWebSocketSubProtocolError(_)
         )
     )
+}
+
+/// Removes `user:password@` from `url` and returns the Basic credentials it
+/// stood for (the parts stay percent-encoded until the header is built).
+fn take_userinfo(url: &mut url::Url) -> Option<HeaderValue> {
+    if url.username().is_empty() && url.password().is_none() {
+        return None;
+    }
+    let userinfo = match url.password() {
+        Some(password) => format!("{}:{password}", url.username()),
+        None => url.username().to_string(),
+    };
+    // Cannot fail for a URL with a host, which ws:// and wss:// have.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    crate::protocol::http::basic_auth_from_userinfo(&userinfo)
 }

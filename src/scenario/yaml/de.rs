@@ -301,6 +301,44 @@ impl<'a> NodeDe<'a> {
         visitor.visit_f64(value)
     }
 
+    /// A `Templated<T>`: a `{{ ... }}` string or a value of `T`; anything
+    /// else is reported here and read as `T`'s zero, so the rest of the
+    /// file is still read.
+    fn templated<'de, V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        resolved: Option<Resolved<'_>>,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        let in_range = |max: u64| move |i: i128| (0..=i128::from(max)).contains(&i);
+        let (fits, out_of_range) = match (name, &resolved) {
+            (_, Some(Resolved::Str(s))) => (s.contains("{{"), false),
+            (shape::TEMPLATED_U64, Some(Resolved::Int(i))) => {
+                (in_range(u64::MAX)(*i), !in_range(u64::MAX)(*i))
+            }
+            (shape::TEMPLATED_U32, Some(Resolved::Int(i))) => (
+                in_range(u64::from(u32::MAX))(*i),
+                !in_range(u64::from(u32::MAX))(*i),
+            ),
+            (shape::TEMPLATED_F64, Some(Resolved::Int(_) | Resolved::Float(_))) => (true, false),
+            (shape::TEMPLATED_BOOL, Some(Resolved::Bool(_))) => (true, false),
+            _ => (false, false),
+        };
+        if fits {
+            return self.any(visitor);
+        }
+        if out_of_range {
+            self.wrong_value(&visitor);
+        } else {
+            self.wrong_type(&visitor);
+        }
+        match name {
+            shape::TEMPLATED_F64 => visitor.visit_f64(0.0),
+            shape::TEMPLATED_BOOL => visitor.visit_bool(false),
+            _ => visitor.visit_u64(0),
+        }
+    }
+
     /// The shapes the `model_types` types accept; see the module comment.
     fn shaped<'de, V: Visitor<'de>>(
         self,
@@ -330,6 +368,10 @@ impl<'a> NodeDe<'a> {
                 matches!(self.node.value, NodeValue::Seq(_))
                     || matches!(resolved, Some(Resolved::Str(_) | Resolved::Int(_)))
             }
+            shape::TEMPLATED_U64
+            | shape::TEMPLATED_U32
+            | shape::TEMPLATED_F64
+            | shape::TEMPLATED_BOOL => return self.templated(name, resolved, visitor),
             _ => {
                 let r = visitor.visit_newtype_struct(self);
                 return self.guard(r);

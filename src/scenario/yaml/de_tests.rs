@@ -31,17 +31,20 @@ fn every_problem_is_collected_and_the_rest_is_still_read() {
     assert_eq!(
         problems,
         vec![
-            "1:6 vus [vus]: invalid type: string \"many\", expected u64",
-            "4:10 http.http2 [http.http2]: invalid type: integer `2`, expected a boolean",
-            "5:18 http.max_redirects [http.max_redirects]: invalid value: integer `-1`, expected u32",
-            "6:12 http.cookies [http.cookies]: invalid type: string \"yes\", expected a boolean",
+            "1:6 vus [vus]: invalid type: string \"many\", expected a whole number or a \"{{ NAME }}\" template",
+            "4:10 http.http2 [http.http2]: invalid type: integer `2`, expected a boolean or a \"{{ NAME }}\" template",
+            "5:18 http.max_redirects [http.max_redirects]: invalid value: integer `-1`, expected a whole number or a \"{{ NAME }}\" template",
+            "6:12 http.cookies [http.cookies]: invalid type: string \"yes\", expected a boolean or a \"{{ NAME }}\" template",
             "10:7 flow[0].request [flow[0].request.metod]: unknown field `metod` (did you mean `method`?)",
             "11:12 flow[1].sleep [flow[1].sleep]: invalid type: sequence, expected a string or a map",
             "12:12 flow[2].group [flow[2].group.steps]: missing field `steps`",
         ]
     );
     let file = file.expect("placeholders complete the value");
-    assert_eq!(file.vus, Some(0));
+    assert_eq!(
+        file.vus,
+        Some(crate::scenario::model_types::Templated::Value(0))
+    );
     assert_eq!(file.duration.map(|t| t.0), Some("10s".to_string()));
     let flow = file.flow.unwrap();
     assert_eq!(flow[0].request.as_ref().unwrap().url, "http://h/");
