@@ -7,6 +7,7 @@ mod demo_cmd;
 mod load;
 mod outputs;
 mod run_cmd;
+mod schema_cmd;
 mod signals;
 mod validate_cmd;
 
@@ -14,7 +15,7 @@ use clap::Parser;
 
 use color::Colors;
 
-pub use args::{Cli, Command, DemoArgs, RunArgs, ValidateArgs};
+pub use args::{Cli, Command, DemoArgs, RunArgs, SchemaArgs, ValidateArgs};
 
 use crate::exit_code;
 
@@ -49,6 +50,7 @@ pub fn main() -> i32 {
             Command::Run(args) => run_cmd::run(*args, colors).await,
             Command::Validate(args) => validate_cmd::validate(args),
             Command::Demo(args) => demo_cmd::demo(args).await,
+            Command::Schema(args) => schema_cmd::schema(&args),
         }
     })
 }
