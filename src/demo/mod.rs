@@ -14,11 +14,17 @@
 //! `DemoConfig::stall` holds every response for a while, periodically.
 
 mod admission;
+mod agentapi;
+mod agentcore;
+mod agentcore_tools;
 mod blocks;
+mod botflow;
 mod config;
+mod draws;
 mod executions;
 mod graph_catalogue;
 mod injection;
+mod latency;
 mod query;
 mod rate_limit;
 mod response;
@@ -32,8 +38,9 @@ mod timefmt;
 mod tokens;
 mod tools;
 
-pub use config::{ConfigError, DemoConfig, RateLimit};
+pub use config::{ConfigError, DemoConfig, RateLimit, default_latency};
 pub use graph_catalogue::CATALOGUE_GRAPHS;
+pub use latency::LogNormal;
 pub use server::{DemoServer, serve_forever};
 pub use stall::Stall;
 pub use stats::DemoStats;
