@@ -12,6 +12,11 @@
 //! per-token rate limit and quota). HTTP/1.1 and h2c (prior knowledge) are
 //! both served on the one port. Any route takes `?delay=50ms` and `?fail=0.05`;
 //! `DemoConfig::stall` holds every response for a while, periodically.
+//!
+//! It also imitates the APIs of three suites other teams run (BotFlow,
+//! AgentAPI, AgentCore; `docs/demo-target.md`), at their own paths and under
+//! `/botflow`, `/agentapi`, `/agentcore`, with a modelled latency per route
+//! and one seed (`DemoConfig::seed`) for every random outcome.
 
 mod admission;
 mod agentapi;
