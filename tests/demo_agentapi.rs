@@ -184,6 +184,7 @@ async fn oauth_init_refresh_and_revoke() {
     );
 
     // Each refresh issues a new token pair for an hour.
+    let access_token = regex::Regex::new("^mcp_at_[0-9a-f]{32}$").unwrap();
     let mut tokens = Vec::new();
     for _ in 0..2 {
         let reply = client
@@ -195,11 +196,7 @@ async fn oauth_init_refresh_and_revoke() {
         assert_eq!(body["token_type"], "bearer");
         assert_eq!(body["expires_in"], 3600);
         let token = body["access_token"].as_str().unwrap().to_string();
-        assert!(
-            regex::Regex::new("^mcp_at_[0-9a-f]{32}$")
-                .unwrap()
-                .is_match(&token)
-        );
+        assert!(access_token.is_match(&token), "{token}");
         assert!(
             body["refresh_token"]
                 .as_str()
