@@ -108,7 +108,8 @@ async fn each_route_answers_as_the_suite_checks() {
     server.shutdown().await;
 }
 
-/// BotFlow's api-load-test flow (without its sleeps), one VU, 50 iterations.
+/// BotFlow's api-load-test flow (without its sleeps); `VUS` and
+/// `ITERATIONS` are replaced by the test.
 const SUITE: &str = r##"
 http:
   headers: { Authorization: "Bearer test-token" }
@@ -117,8 +118,8 @@ metrics:
 scenarios:
   api:
     executor: per-vu-iterations
-    vus: 1
-    iterations: 50
+    vus: VUS
+    iterations: ITERATIONS
     flow:
       - request:
           name: health
@@ -156,9 +157,17 @@ scenarios:
             - { metric: cache_hits, when: { header: X-Cache, equals: HIT } }
 "##;
 
+fn suite(vus: u64, iterations: u64) -> String {
+    SUITE
+        .replace("VUS", &vus.to_string())
+        .replace("ITERATIONS", &iterations.to_string())
+}
+
 async fn suite_run(seed: u64) -> ((u64, u64), (u64, u64), (u64, u64)) {
     let server = common::demo(seeded(seed)).await;
-    let summary = common::run_yaml(SUITE, &server.base_url()).await.summary;
+    let summary = common::run_yaml(&suite(1, 50), &server.base_url())
+        .await
+        .summary;
     server.shutdown().await;
     (
         common::rate_where(&summary, "cache_hits", &[("name", "bots")]),
@@ -176,6 +185,40 @@ async fn the_suite_passes_and_a_seed_repeats_its_cache_hits_exactly() {
     let other = suite_run(7).await;
     assert_eq!(other.2, (500, 500));
     assert_ne!((other.0, other.1), (first.0, first.1));
+}
+
+/// The suite's own thresholds, and two that show each route's modelled
+/// latency reaching the engine (their medians are 90 ms and 50 ms).
+const THRESHOLDS: &str = r#"
+thresholds:
+  http_req_duration: ["p(50)<100", "p(95)<500", "p(99)<1000"]
+  http_req_failed: ["rate<0.01"]
+  "http_req_duration{name:health}": ["p(95)<50"]
+  "http_req_duration{name:bots}": ["p(95)<200"]
+  "http_req_duration{name:conversations}": ["p(95)<300", "p(50)>25"]
+  "http_req_duration{name:analytics}": ["p(95)<500", "p(50)>45"]
+  cache_hits: ["rate>0.8"]
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_suite_thresholds_pass_with_the_default_latencies() {
+    let server = common::demo(DemoConfig {
+        seed: Some(3),
+        ..quick_config()
+    })
+    .await;
+    let yaml = format!("{}{THRESHOLDS}", suite(2, 15));
+    let summary = common::run_yaml(&yaml, &server.base_url()).await.summary;
+    server.shutdown().await;
+    let failed: Vec<String> = summary
+        .thresholds
+        .iter()
+        .filter(|t| !t.passed)
+        .map(|t| format!("{t:?}"))
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert_eq!(summary.thresholds.len(), 11);
+    assert_eq!(common::rate_where(&summary, "checks", &[]), (300, 300));
 }
 
 #[tokio::test]
