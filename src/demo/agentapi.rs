@@ -5,12 +5,16 @@
 //!
 //! The history is a ring of slots, each behind its own small lock: a
 //! writer locks only the slot its message id picks, so concurrent senders
-//! rarely meet and there is no lock over the whole conversation.
+//! rarely meet and there is no lock over the whole conversation. Messages
+//! are shared (`Arc`) and carry their rendered time, so a reader copies
+//! nothing but pointers.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
+
+use super::timefmt::rfc3339;
 
 /// Messages `GET /messages` and `GET /events` return at most (the latest).
 pub const HISTORY: u64 = 64;
@@ -27,20 +31,20 @@ pub enum Role {
     Agent,
 }
 
+/// One message, as `GET /messages` and `GET /events` write it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Message {
     pub id: u64,
     pub role: Role,
     pub content: String,
-    /// Unix seconds; rendered as RFC 3339 by the routes.
-    #[serde(skip)]
-    pub unix_secs: u64,
+    /// RFC 3339, UTC.
+    pub time: String,
 }
 
 pub struct AgentState {
     /// Messages ever written; the next message's id.
     written: AtomicU64,
-    slots: Box<[Mutex<Option<Message>>]>,
+    slots: Box<[Mutex<Option<Arc<Message>>>]>,
     /// Server-clock nanoseconds until which the agent is `running`.
     busy_until_nanos: AtomicU64,
 }
@@ -84,29 +88,29 @@ impl AgentState {
 
     /// The latest messages, oldest first. A message whose write has not
     /// finished yet is left out rather than waited for.
-    pub fn recent(&self) -> Vec<Message> {
+    pub fn recent(&self) -> Vec<Arc<Message>> {
         let end = self.written.load(Ordering::Relaxed);
         let start = end.saturating_sub(HISTORY);
         (start..end)
             .filter_map(|id| {
                 let slot = self.slot(id).lock().unwrap_or_else(|e| e.into_inner());
-                slot.as_ref().filter(|m| m.id == id).cloned()
+                slot.as_ref().filter(|m| m.id == id).map(Arc::clone)
             })
             .collect()
     }
 
     fn store(&self, id: u64, role: Role, content: String, unix_secs: u64) {
-        let message = Message {
+        let message = Arc::new(Message {
             id,
             role,
             content,
-            unix_secs,
-        };
+            time: rfc3339(unix_secs),
+        });
         // A poisoned slot only means a writer panicked; overwrite it.
         *self.slot(id).lock().unwrap_or_else(|e| e.into_inner()) = Some(message);
     }
 
-    fn slot(&self, id: u64) -> &Mutex<Option<Message>> {
+    fn slot(&self, id: u64) -> &Mutex<Option<Arc<Message>>> {
         &self.slots[(id % HISTORY) as usize]
     }
 }
@@ -138,12 +142,12 @@ mod tests {
         let agent = AgentState::new(100);
         assert_eq!(
             agent.recent(),
-            vec![Message {
+            vec![Arc::new(Message {
                 id: 0,
                 role: Role::Agent,
                 content: GREETING.into(),
-                unix_secs: 100
-            }]
+                time: "1970-01-01T00:01:40Z".into(),
+            })]
         );
         assert_eq!(agent.converse("Show git status.", 101, 0), 1);
         let recent = agent.recent();

@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 
 use super::read_json;
 use crate::demo::admission::admit_public;
-use crate::demo::agentapi::{AGENT_TYPE, Message, Role};
+use crate::demo::agentapi::{AGENT_TYPE, Message};
 use crate::demo::response::{ApiError, json};
 use crate::demo::state::AppState;
 use crate::demo::stats::Endpoint;
-use crate::demo::timefmt::{rfc3339, unix_now};
+use crate::demo::timefmt::unix_now;
 
 #[derive(Serialize)]
 struct StatusJson {
@@ -41,27 +41,8 @@ fn status_json(app: &AppState) -> StatusJson {
 }
 
 #[derive(Serialize)]
-struct MessageJson<'a> {
-    id: u64,
-    role: Role,
-    content: &'a str,
-    time: String,
-}
-
-impl<'a> From<&'a Message> for MessageJson<'a> {
-    fn from(message: &'a Message) -> Self {
-        MessageJson {
-            id: message.id,
-            role: message.role,
-            content: &message.content,
-            time: rfc3339(message.unix_secs),
-        }
-    }
-}
-
-#[derive(Serialize)]
 struct MessagesJson<'a> {
-    messages: Vec<MessageJson<'a>>,
+    messages: &'a [Arc<Message>],
 }
 
 /// `GET /messages`: the latest 64 messages, oldest first.
@@ -74,9 +55,13 @@ pub async fn messages(
     app.latency
         .pause(&app.draws, Endpoint::AgentMessages, head.uri.query())
         .await;
-    let recent = app.agent.recent();
-    let messages = recent.iter().map(MessageJson::from).collect();
-    Ok(json(StatusCode::OK, &MessagesJson { messages }))
+    let messages = app.agent.recent();
+    Ok(json(
+        StatusCode::OK,
+        &MessagesJson {
+            messages: &messages,
+        },
+    ))
 }
 
 #[derive(Deserialize)]
@@ -130,7 +115,7 @@ pub async fn events(State(app): State<Arc<AppState>>, req: Request) -> Result<Re
     admit_public(&app, Endpoint::AgentEvents, &head).await?;
     let mut text = sse_event("status_change", &status_json(&app));
     for message in &app.agent.recent() {
-        text.push_str(&sse_event("message_update", &MessageJson::from(message)));
+        text.push_str(&sse_event("message_update", message));
     }
     let mut response = Response::new(Body::from(text));
     let headers = response.headers_mut();
