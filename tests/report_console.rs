@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
-use stampede::metrics::{GeneratorHealth, RunEnd, Summary};
+use stampede::metrics::{GeneratorHealth, RunEnd, Summary, ThresholdVerdict};
 use stampede::report::{ConsoleOptions, render_console};
 
 fn render(summary: &Summary, color: bool) -> String {
@@ -84,7 +84,7 @@ fn aborted_run_names_the_threshold_before_the_verdict() {
 fn passing_thresholds_end_with_all_passed() {
     let mut summary = report_support::full_run();
     for outcome in &mut summary.thresholds {
-        outcome.passed = true;
+        outcome.verdict = ThresholdVerdict::Passed;
     }
     let text = render(&summary, false);
     assert!(text.contains("    ✓ 'p(99)<20' p(99)=44.03ms\n"), "{text}");

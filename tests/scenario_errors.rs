@@ -48,7 +48,7 @@ fn unknown_field_lists_the_allowed_ones() {
         errors(
             "vus: 1\nduration: 10s\nflow:\n  - request:\n      url: http://x/\n      metod: POST\n"
         ),
-        "bad.yaml:6:7: flow[0].request: unknown field `metod` (hint: expected one of `name`, `method`, `url`, `query`, `headers`, `json`, `body`, `form`, `timeout`, `expect_status`, `checks`, `extract`, `record`, `copies`, `http2`, `max_body_size`)"
+        "bad.yaml:6:7: flow[0].request: unknown field `metod` (hint: expected one of `name`, `method`, `url`, `query`, `headers`, `json`, `body`, `form`, `timeout`, `expect_status`, `checks`, `extract`, `record`, `copies`, `http2`, `max_body_size`, `tags_from_headers`)"
     );
 }
 
@@ -56,7 +56,7 @@ fn unknown_field_lists_the_allowed_ones() {
 fn wrong_type() {
     assert_eq!(
         errors("vus: ten\nflow: []\n"),
-        "bad.yaml:1:6: vus: invalid type: string \"ten\", expected u64"
+        "bad.yaml:1:6: vus: invalid type: string \"ten\", expected a whole number or a \"{{ NAME }}\" template"
     );
 }
 

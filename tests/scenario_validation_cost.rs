@@ -69,7 +69,7 @@ fn a_huge_scalar_is_shortened_in_the_error() {
     assert_eq!(
         stderr.lines().next().unwrap(),
         format!(
-            "error: {}:1:6: vus: invalid type: string \"{}…\" (10000000 characters), expected u64",
+            "error: {}:1:6: vus: invalid type: string \"{}…\" (10000000 characters), expected a whole number or a \"{{{{ NAME }}}}\" template",
             file.display(),
             "x".repeat(40)
         )

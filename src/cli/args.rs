@@ -51,7 +51,7 @@ pub struct PlanArgs {
     /// Use the named profile's `env` from the scenario file.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Run only this scenario; repeatable.
+    /// Run only this scenario; repeatable. The earliest selected start_time becomes 0 (the others keep their offsets from it); thresholds on scenarios not selected are skipped.
     #[arg(long = "scenario", value_name = "NAME")]
     pub scenarios: Vec<String>,
     /// Number of VUs (overrides the file, as in k6); at most 1000000.
@@ -72,7 +72,7 @@ pub struct PlanArgs {
     /// Multiply every arrival rate; at most 1000.
     #[arg(long, value_name = "F", value_parser = parse_scale)]
     pub scale_rate: Option<f64>,
-    /// Multiply every duration (duration, stages, max_duration, start_time; not graceful periods); at most 1000.
+    /// Multiply every duration: the executors' (duration, stages, max_duration), start_time, and the pauses inside iterations (sleep, SSE hold, WebSocket hold and ping_interval); not timeouts, repeat intervals, graceful periods or time_unit; at most 1000.
     #[arg(long, value_name = "F", value_parser = parse_scale)]
     pub scale_duration: Option<f64>,
     /// Run only this instance's share (i of n) of every scenario; n instances together run the whole test.
@@ -159,6 +159,9 @@ pub struct ValidateArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub plan: PlanArgs,
+    /// A tag the run will add with `run --tag`, so thresholds filtering on its key validate; repeatable.
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub tags: Vec<(String, String)>,
 }
 
 #[derive(Debug, Args)]

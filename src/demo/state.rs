@@ -36,6 +36,8 @@ pub struct AppState {
     pub blocks: Bytes,
     /// Origin of the server's monotonic clock (token expiry, buckets, executions).
     origin: Instant,
+    /// `/health` answers so far: picks the fake pod in `X-Served-By`.
+    pub health_answers: std::sync::atomic::AtomicU64,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
             callers: CallerLimits::default(),
             blocks: generate_blocks(config.blocks_size_bytes),
             origin: Instant::now(),
+            health_answers: std::sync::atomic::AtomicU64::new(0),
             config,
         }
     }

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::header_tags::HeaderTagValues;
 use crate::metrics::{Recorder, TagInterner, TagSet, TagSetId};
 use crate::protocol::http::ClientShared;
 use crate::scenario::TestPlan;
@@ -26,6 +27,8 @@ pub struct RunContext {
     pub scenarios: Vec<ScenarioCounters>,
     /// The run-wide tag set (just `instance`, when set), for `vus` and `vus_max`.
     pub untagged: TagSetId,
+    /// Values of `tags_from_headers` tags seen so far (capped per key).
+    pub header_tags: HeaderTagValues,
     errors: Mutex<HashMap<String, u64>>,
 }
 
@@ -66,6 +69,7 @@ impl RunContext {
             active_vus: AtomicU64::new(0),
             peak_active_vus: AtomicU64::new(0),
             allocated_vus: AtomicU64::new(0),
+            header_tags: HeaderTagValues::default(),
             errors: Mutex::new(HashMap::new()),
         }
     }

@@ -28,6 +28,8 @@ pub mod codes {
     pub const MALFORMED: &str = "sse_malformed";
     /// A 2xx answer that is not `text/event-stream`.
     pub const CONTENT_TYPE: &str = "sse_content_type";
+    /// Every code above, for validating the `error_code` a condition names.
+    pub const ALL: [&str; 4] = [RESET, TIMEOUT, MALFORMED, CONTENT_TYPE];
 }
 
 /// What reading one stream produced.
@@ -114,6 +116,7 @@ impl Vu {
         for (i, check) in step.checks.iter().enumerate() {
             let passed = match &check.condition {
                 SseCondition::Status(set) => set.contains(response.status),
+                SseCondition::ErrorCode(code) => error_code == Some(code.as_str()),
                 SseCondition::Events(op, n) => op.holds(read.events, *n),
                 SseCondition::Data(EventPick::Last, condition) => {
                     read.last.as_ref().is_some_and(|e| {

@@ -15,6 +15,7 @@ pub mod plan;
 pub mod sse_plan;
 mod suggest;
 pub mod template;
+mod template_expr;
 mod validate;
 pub mod ws_model;
 pub mod ws_plan;

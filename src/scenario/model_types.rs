@@ -224,3 +224,180 @@ impl<'de> Deserialize<'de> for StatusSpec {
         d.deserialize_any(V)
     }
 }
+
+/// A number or boolean that may also be written as a template
+/// (`vus: "{{ VUS | default(10) }}"`), so a k6 suite's `__ENV` knobs port
+/// over. A template is rendered once the environment is known and typed
+/// then; a plain string that is not a template is still a type error here,
+/// where serde can point at it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Templated<T> {
+    /// Written as a YAML number or boolean.
+    Value(T),
+    /// Written as a string holding at least one `{{ ... }}`.
+    Template(String),
+}
+
+/// The types a [`Templated`] field can hold.
+pub trait TemplatedType: Sized + Copy {
+    /// What a value looks like, for errors: "a whole number".
+    const EXPECTED: &'static str;
+    /// The value a rendered template spells, if it spells one.
+    fn parse(text: &str) -> Option<Self>;
+    fn from_u64(_: u64) -> Option<Self> {
+        None
+    }
+    fn from_i64(_: i64) -> Option<Self> {
+        None
+    }
+    fn from_f64(_: f64) -> Option<Self> {
+        None
+    }
+    fn from_bool(_: bool) -> Option<Self> {
+        None
+    }
+}
+
+impl TemplatedType for u64 {
+    const EXPECTED: &'static str = "a whole number";
+    fn parse(text: &str) -> Option<Self> {
+        text.trim().parse().ok()
+    }
+    fn from_u64(v: u64) -> Option<Self> {
+        Some(v)
+    }
+    fn from_i64(v: i64) -> Option<Self> {
+        v.try_into().ok()
+    }
+}
+
+impl TemplatedType for u32 {
+    const EXPECTED: &'static str = "a whole number";
+    fn parse(text: &str) -> Option<Self> {
+        text.trim().parse().ok()
+    }
+    fn from_u64(v: u64) -> Option<Self> {
+        v.try_into().ok()
+    }
+    fn from_i64(v: i64) -> Option<Self> {
+        v.try_into().ok()
+    }
+}
+
+impl TemplatedType for f64 {
+    const EXPECTED: &'static str = "a number";
+    fn parse(text: &str) -> Option<Self> {
+        text.trim().parse().ok().filter(|f: &f64| f.is_finite())
+    }
+    fn from_u64(v: u64) -> Option<Self> {
+        Some(v as f64)
+    }
+    fn from_i64(v: i64) -> Option<Self> {
+        Some(v as f64)
+    }
+    fn from_f64(v: f64) -> Option<Self> {
+        Some(v)
+    }
+}
+
+impl TemplatedType for bool {
+    const EXPECTED: &'static str = "a boolean";
+    fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+    fn from_bool(v: bool) -> Option<Self> {
+        Some(v)
+    }
+}
+
+impl<'de, T: TemplatedType> Deserialize<'de> for Templated<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<T: TemplatedType> V<T> {
+            fn value<E: de::Error>(
+                &self,
+                value: Option<T>,
+                shown: de::Unexpected<'_>,
+            ) -> Result<Templated<T>, E> {
+                value
+                    .map(Templated::Value)
+                    .ok_or_else(|| E::invalid_type(shown, self))
+            }
+        }
+        impl<'de, T: TemplatedType> Visitor<'de> for V<T> {
+            type Value = Templated<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "{} or a \"{{{{ NAME }}}}\" template", T::EXPECTED)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                if v.contains("{{") {
+                    Ok(Templated::Template(v.to_string()))
+                } else {
+                    Err(E::invalid_type(de::Unexpected::Str(v), &self))
+                }
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                self.value(T::from_u64(v), de::Unexpected::Unsigned(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                self.value(T::from_i64(v), de::Unexpected::Signed(v))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                self.value(T::from_f64(v), de::Unexpected::Float(v))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                self.value(T::from_bool(v), de::Unexpected::Bool(v))
+            }
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Templated;
+
+    fn parse<T: super::TemplatedType>(yaml: &str) -> Result<Templated<T>, String> {
+        serde_norway::from_str(yaml).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn literals_and_templates_are_kept_apart() {
+        assert_eq!(parse::<u64>("10"), Ok(Templated::Value(10)));
+        assert_eq!(parse::<f64>("10"), Ok(Templated::Value(10.0)));
+        assert_eq!(parse::<bool>("true"), Ok(Templated::Value(true)));
+        assert_eq!(
+            parse::<u64>("\"{{ VUS | default(10) }}\""),
+            Ok(Templated::Template("{{ VUS | default(10) }}".into()))
+        );
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_kind_is_refused_where_it_is_written() {
+        assert_eq!(
+            parse::<u64>("ten"),
+            Err("invalid type: string \"ten\", expected a whole number or a \"{{ NAME }}\" template".into())
+        );
+        assert_eq!(
+            parse::<u64>("-1"),
+            Err(
+                "invalid type: integer `-1`, expected a whole number or a \"{{ NAME }}\" template"
+                    .into()
+            )
+        );
+        assert_eq!(
+            parse::<u32>("1.5"),
+            Err("invalid type: floating point `1.5`, expected a whole number or a \"{{ NAME }}\" template".into())
+        );
+        assert_eq!(
+            parse::<bool>("1"),
+            Err(
+                "invalid type: integer `1`, expected a boolean or a \"{{ NAME }}\" template".into()
+            )
+        );
+    }
+}

@@ -141,8 +141,11 @@ pub struct WsExtractDef {
 pub struct WsCheckDef {
     /// Check name. Default: a description of the condition.
     pub name: Option<String>,
-    /// The upgrade's status: a number, a `"200-299"` range, or a list of them.
+    /// The upgrade's status: a number, a `"200-299"` range, or a list of
+    /// them; `0` is "no response".
     pub status: Option<StatusSpec>,
+    /// The session failed with this error code (`ws_timeout`, `ws_connect`, ...).
+    pub error_code: Option<String>,
     /// Data messages received in the session: `4` (exactly) or a comparison
     /// such as `">= 4"`.
     pub messages_received: Option<Scalar>,

@@ -263,8 +263,8 @@ impl Validator<'_> {
             None => None,
         };
         Some(WsHold {
-            duration: duration?,
-            ping_interval,
+            duration: self.paced(duration?),
+            ping_interval: ping_interval.map(|d| self.paced(d)),
         })
     }
 
