@@ -170,3 +170,25 @@ fn the_earliest_selected_scenario_starts_at_once() {
         ]
     );
 }
+
+#[test]
+fn tag_keys_from_response_headers_may_be_selected_and_typos_of_them_are_not() {
+    // `pod` is set only by a nested request's `tags_from_headers`.
+    let text = r#"
+thresholds:
+  http_req_duration{pod:pod-a}: ["p(95)<500"]
+  http_reqs{pdo:pod-a}: ["count>0"]
+scenarios:
+  browse:
+    duration: 1s
+    flow:
+      - group:
+          name: health
+          steps:
+            - request: { url: "http://127.0.0.1:1/health", tags_from_headers: { pod: X-Served-By } }
+"#;
+    assert_eq!(
+        errors(text, &LoadOptions::default()),
+        "bad.yaml:4:3: thresholds.http_reqs{pdo:pod-a}: unknown tag key \"pdo\" (hint: did you mean pod?)"
+    );
+}

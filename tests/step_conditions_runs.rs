@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use stampede::demo::DemoConfig;
-use stampede::metrics::Summary;
+use stampede::metrics::{Summary, ThresholdVerdict};
 use stampede::report::summary_json;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
@@ -48,7 +48,7 @@ fn verdicts(summary: &Summary) -> Vec<(String, bool)> {
                 "{}: {}",
                 o.threshold.selector.source, o.threshold.expr.source
             );
-            (key, o.passed)
+            (key, o.verdict == ThresholdVerdict::Passed)
         })
         .collect()
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::demo::Stall;
+use crate::engine::HttpDebug;
 use crate::scenario::{
     MAX_RATE_PER_SECOND, MAX_SCALE, MAX_TEST_DURATION, MAX_TEST_DURATION_TEXT, MAX_VUS, Share,
 };
@@ -21,18 +22,38 @@ use crate::util::duration::parse_duration;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Plain text: no colour in the summary or the log lines (also: the NO_COLOR environment variable; CLICOLOR_FORCE=1 colours output that is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
 }
+
+/// `stampede run --help` examples. Long ones continue with `\` within 90
+/// columns: clap wraps help at 100 (or the terminal's width), and a wrapped
+/// example pastes into a shell as two broken commands.
+const RUN_EXAMPLES: &str = concat!(
+    "Examples:\n",
+    "  stampede run --demo scenarios/quickstart.yaml\n",
+    "  stampede run scenarios/quickstart.yaml --env BASE_URL=https://staging.example.com \\\n",
+    "      --summary-export summary.json\n",
+    "  stampede run --demo scenarios/agent-api.yaml --scenario list --vus 5 --duration 1m\n",
+    "  stampede run --demo docs/examples/env-and-profiles.yaml --profile big-pages\n",
+    "  stampede run --url http://127.0.0.1:8080/api/credits \\\n",
+    "      --header 'Authorization: Bearer T' --vus 50 --duration 30s\n",
+    "  stampede run --url http://127.0.0.1:8080/api/graphs --method POST \\\n",
+    "      --body '{\"name\":\"g\"}' --header 'Content-Type: application/json' \\\n",
+    "      --vus 10 --iterations 1000\n",
+    "  stampede run scenarios/quickstart.yaml --tag team=payments \\\n",
+    "      --out 'prometheus-rw=http://127.0.0.1:9090/api/v1/write;push_interval=1s'",
+);
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a load test from a scenario file, or an ad-hoc test of one URL.
-    #[command(
-        after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run scenarios/quickstart.yaml --env BASE_URL=https://staging.example.com --summary-export summary.json\n  stampede run scenarios/agent-platform.yaml --profile staging --scenario browse --vus 5 --duration 1m\n  stampede run --url http://127.0.0.1:8080/api/credits --header 'Authorization: Bearer T' --vus 50 --duration 30s\n  stampede run --url http://127.0.0.1:8080/api/graphs --method POST --body '{\"name\":\"g\"}' --header 'Content-Type: application/json' --vus 10 --iterations 1000\n  stampede run scenarios/quickstart.yaml --out 'prometheus-rw=http://127.0.0.1:9090/api/v1/write;push_interval=1s' --tag team=payments"
-    )]
+    #[command(after_help = RUN_EXAMPLES)]
     Run(Box<RunArgs>),
     /// Parse and check a scenario file; report every problem found.
     #[command(
-        after_help = "Examples:\n  stampede validate scenarios/quickstart.yaml\n  stampede validate scenarios/agent-platform.yaml --profile staging --env TOKEN=x"
+        after_help = "Examples:\n  stampede validate scenarios/quickstart.yaml\n  stampede validate docs/examples/env-and-profiles.yaml --profile big-pages --env PAGE_SIZE=20"
     )]
     Validate(ValidateArgs),
     /// Serve the built-in demo API (an imitation agent platform) for trying scenarios.
@@ -103,9 +124,16 @@ pub struct RunArgs {
     /// The `instance` tag on every sample (default: the host name, plus `-i/n` with --segment).
     #[arg(long, value_name = "NAME")]
     pub instance: Option<String>,
-    /// Print every request and response (headers; secrets redacted) to stderr.
-    #[arg(long)]
-    pub http_debug: bool,
+    /// Print every request and response to stderr: headers and sizes (body, and wire: headers and compressed body included); with =full also bodies, up to 2 KiB each. Secrets are redacted: URL credentials, credential headers, and secret-named JSON and form fields (password, token, api_key, ...).
+    #[arg(
+        long,
+        value_name = "full",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "headers",
+        value_parser = parse_http_debug
+    )]
+    pub http_debug: Option<HttpDebug>,
     /// Start the demo target in-process on a free loopback port and set BASE_URL to it.
     #[arg(long)]
     pub demo: bool,
@@ -132,9 +160,6 @@ pub struct RunArgs {
     /// Ad-hoc mode: request body.
     #[arg(long, value_name = "BODY", requires = "url")]
     pub body: Option<String>,
-    /// Disable coloured output.
-    #[arg(long)]
-    pub no_color: bool,
     /// Stream metrics to an output while the test runs; repeatable. KIND is prometheus-rw, otlp, influxdb, json or csv; options follow as ;key=value (see docs/outputs). Credentials come from environment variables, e.g. STAMPEDE_PROMETHEUS_RW_PASSWORD.
     #[arg(short = 'o', long = "out", value_name = "KIND=TARGET[;KEY=VALUE...]")]
     pub outs: Vec<String>,
@@ -303,6 +328,17 @@ fn parse_stall(text: &str) -> Result<Stall, String> {
     };
     stall.validate().map_err(|e| e.to_string())?;
     Ok(stall)
+}
+
+/// `--http-debug` (headers) or `--http-debug=full` (bodies too), as in k6.
+fn parse_http_debug(text: &str) -> Result<HttpDebug, String> {
+    match text {
+        "headers" => Ok(HttpDebug::Headers),
+        "full" => Ok(HttpDebug::Full),
+        _ => Err(format!(
+            "expected --http-debug or --http-debug=full, got {text:?}"
+        )),
+    }
 }
 
 fn parse_key_value(text: &str) -> Result<(String, String), String> {

@@ -2,6 +2,7 @@
 //! and exits with the code it returns.
 
 mod args;
+mod color;
 mod demo_cmd;
 mod load;
 mod outputs;
@@ -10,6 +11,8 @@ mod signals;
 mod validate_cmd;
 
 use clap::Parser;
+
+use color::Colors;
 
 pub use args::{Cli, Command, DemoArgs, RunArgs, ValidateArgs};
 
@@ -29,7 +32,8 @@ pub fn main() -> i32 {
             };
         }
     };
-    init_logging();
+    let colors = Colors::detect(cli.no_color);
+    init_logging(colors.stderr);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -42,20 +46,22 @@ pub fn main() -> i32 {
     };
     runtime.block_on(async move {
         match cli.command {
-            Command::Run(args) => run_cmd::run(*args).await,
+            Command::Run(args) => run_cmd::run(*args, colors).await,
             Command::Validate(args) => validate_cmd::validate(args),
             Command::Demo(args) => demo_cmd::demo(args).await,
         }
     })
 }
 
-/// Logs go to stderr; `STAMPEDE_LOG=debug` (tracing's env-filter syntax) for more.
-fn init_logging() {
+/// Logs go to stderr, coloured by the same rules as the summary;
+/// `STAMPEDE_LOG=debug` (tracing's env-filter syntax) for more.
+fn init_logging(color: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("STAMPEDE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(color)
         .try_init();
 }

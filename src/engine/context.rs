@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::header_tags::HeaderTagValues;
+use super::http_debug::HttpDebug;
 use crate::metrics::{Recorder, TagInterner, TagSet, TagSetId};
 use crate::protocol::http::ClientShared;
 use crate::scenario::TestPlan;
@@ -16,7 +17,7 @@ pub struct RunContext {
     pub http: Arc<ClientShared>,
     /// Variables produced by the test-level setup; every VU starts with them.
     pub globals: Vec<Option<String>>,
-    pub http_debug: bool,
+    pub http_debug: HttpDebug,
     /// VUs currently able to run iterations (k6's `vus`).
     pub active_vus: AtomicU64,
     /// Highest `active_vus` since the last flush, so short peaks show in `vus`.
@@ -48,7 +49,7 @@ impl RunContext {
         plan: Arc<TestPlan>,
         recorder: Recorder,
         http: Arc<ClientShared>,
-        http_debug: bool,
+        http_debug: HttpDebug,
     ) -> Self {
         let slots = plan.variables.len();
         RunContext {

@@ -20,6 +20,7 @@ mod vu;
 mod ws_step;
 
 pub use header_tags::{MAX_VALUES_PER_TAG, OVERFLOW_VALUE};
+pub use http_debug::{BODY_PRINT_LIMIT, HttpDebug};
 pub use in_flight::INTERRUPTED;
 pub use progress::Progress;
 pub use run::{EngineError, RunOptions, RunResult, SINK_FINISH_TIMEOUT, run};

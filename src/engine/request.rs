@@ -5,7 +5,6 @@ use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, HeaderName};
 
-use super::http_debug;
 use super::in_flight::InFlight;
 use super::vu::{IterationError, LastResponse, Vu};
 use crate::metrics::{HttpSample, MetricKind, builtin};
@@ -34,9 +33,7 @@ impl Vu {
     pub async fn request(&mut self, step: &RequestStep) -> Result<(), IterationError> {
         let request = self.render(step)?;
         self.requests_in_iteration += 1;
-        if self.ctx.http_debug {
-            http_debug::request(&request);
-        }
+        self.ctx.http_debug.request(&request);
         // Boxed: the exchange future is ~2.5 KB and lives only while a request
         // is in flight; inline, every VU's task would carry it even asleep
         // (tried: no measurable throughput gain from inlining it).
@@ -84,9 +81,9 @@ impl Vu {
             headers,
             body,
             timeout: step.timeout,
-            keep_body: step.needs_body || self.ctx.http_debug,
+            keep_body: step.needs_body || self.ctx.http_debug.is_on(),
             // Inside a `repeat`, `until` may read this response's headers.
-            keep_headers: self.ctx.http_debug
+            keep_headers: self.ctx.http_debug.is_on()
                 || self.repeat_depth > 0
                 || step.needs_headers
                 || reads_headers(step),
@@ -162,9 +159,7 @@ impl Vu {
             self.record_hop(step, hop);
         }
         let response = outcome.response;
-        if self.ctx.http_debug {
-            http_debug::response(&response);
-        }
+        self.ctx.http_debug.response(&response);
         let duration = response.timings.duration;
         let error_code = response.error.as_ref().map(|e| e.code.as_str());
         {

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use http::HeaderMap;
 use http::header::{ACCEPT, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
 
-use super::http_debug;
 use super::in_flight::InFlight;
 use super::scope::VuScope;
 use super::vu::{IterationError, Vu};
@@ -60,9 +59,7 @@ impl Vu {
                 .headers
                 .insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
         }
-        if self.ctx.http_debug {
-            http_debug::request(&request);
-        }
+        self.ctx.http_debug.request(&request);
         self.requests_in_iteration += 1;
         let started = Instant::now();
         let in_flight = InFlight::new(&self.ctx.recorder, step.request.tag_set);
@@ -79,9 +76,7 @@ impl Vu {
             (stream.finish(), read)
         };
         in_flight.done();
-        if self.ctx.http_debug {
-            http_debug::response(&response);
-        }
+        self.ctx.http_debug.stream_response(&response);
         let recorder = &self.ctx.recorder;
         let tags = step.request.tag_set;
         if read.opened {

@@ -8,6 +8,7 @@ mod hdr;
 mod json;
 mod outputs;
 mod stats;
+mod whole_numbers;
 
 pub use checks::{CheckResult, GroupChecks};
 pub use console::{ConsoleOptions, render_console, render_console_with_outputs};

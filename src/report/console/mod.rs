@@ -11,7 +11,7 @@ use crate::metrics::{
     MetricKind, RunEnd, SinkReport, Summary, ThresholdOutcome, ThresholdVerdict, ValueType,
 };
 
-use super::format::{format_counter_rate, format_number, format_percent, format_value};
+use super::format::{format_number, format_percent, format_value};
 use super::stats::percentile_label;
 
 /// How the console summary is printed.
@@ -138,7 +138,8 @@ fn write_thresholds(summary: &Summary, out: &mut impl Write, palette: Palette) -
     writeln!(out)
 }
 
-/// `p(95)=12.34ms`, `rate=0.50%`, `count=1200`, in the metric's units.
+/// `p(95)=12.34ms`, `rate=0.50%`, `rate=29.92/s`, `count=1200`, in the
+/// metric's units.
 fn observed_text(summary: &Summary, outcome: &ThresholdOutcome) -> String {
     let aggregation = outcome.threshold.expr.aggregation;
     let label = match aggregation {
@@ -157,9 +158,10 @@ fn observed_text(summary: &Summary, outcome: &ThresholdOutcome) -> String {
     let metric = summary.metric(&outcome.threshold.selector.metric);
     let contains = metric.map_or(ValueType::Default, |m| m.contains);
     let value = match aggregation {
-        // A counter's rate is per second of the run; a rate metric's is a share.
+        // A counter's rate is its sum per second of the run (k6), not a
+        // share: `29.92/s`. Two decimals, as the threshold compares exactly.
         Aggregation::Rate if outcome.threshold.kind == MetricKind::Counter => {
-            format_counter_rate(contains, observed)
+            format!("{}/s", format_value(contains, observed))
         }
         Aggregation::Rate => format_percent(observed),
         // A trend's or rate's count is a number of samples, not a value in units.

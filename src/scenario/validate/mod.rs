@@ -35,6 +35,7 @@ mod env;
 mod env_refs;
 mod executor;
 pub(crate) mod limits;
+mod name;
 mod outputs;
 mod overrides;
 mod rendered;

@@ -48,10 +48,7 @@ impl Validator<'_> {
             Some(spec) => self.status_set(spec, &path.key("expect_status")),
             None => Some(StatusSet::k6_default()),
         };
-        let name = def.name.clone().unwrap_or_else(|| default_name(&def.url));
-        if name.trim().is_empty() {
-            self.problem(&path.key("name"), "must not be empty", None);
-        }
+        let name = self.request_name(def.name.as_deref(), &def.url, &path.key("name"));
 
         let mut tags = ctx.tags();
         tags.push(("name".into(), name.clone()));

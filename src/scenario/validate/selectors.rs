@@ -7,7 +7,7 @@
 use super::{RESERVED_TAGS, Validator};
 use crate::metrics::threshold::MetricSelector;
 use crate::scenario::locate::FieldPath;
-use crate::scenario::model::ScenarioFile;
+use crate::scenario::model::{ScenarioFile, StepDef};
 use crate::scenario::suggest;
 
 /// The name of the scenario the top-level shorthand (`flow:`) makes.
@@ -90,7 +90,43 @@ fn known_tag_keys<'a>(file: &'a ScenarioFile, cli_tags: &'a [(String, String)]) 
         .chain(scenario_tags)
         .chain(cli_tags.iter().map(|(k, _)| k.as_str()))
         .collect();
+    for steps in every_step_list(file) {
+        header_tag_keys(steps, &mut keys);
+    }
     keys.sort_unstable();
     keys.dedup();
     keys
+}
+
+/// Every top-level step list of the file: test and VU setup, teardown, the
+/// shorthand flow and each scenario's setup and flow.
+fn every_step_list(file: &ScenarioFile) -> Vec<&[StepDef]> {
+    let mut lists: Vec<&[StepDef]> = vec![&file.setup, &file.teardown];
+    lists.extend(file.vu_setup.as_deref());
+    lists.extend(file.flow.as_deref());
+    for (_, scenario) in file.scenarios.iter().flat_map(|s| &s.0) {
+        lists.push(&scenario.setup);
+        lists.push(&scenario.flow);
+    }
+    lists
+}
+
+/// The keys of every request's `tags_from_headers`, nested steps included.
+fn header_tag_keys<'a>(steps: &'a [StepDef], keys: &mut Vec<&'a str>) {
+    for step in steps {
+        let requests = step
+            .request
+            .iter()
+            .chain(step.batch.iter().flat_map(|b| &b.requests));
+        keys.extend(requests.flat_map(|r| r.tags_from_headers.keys()));
+        if let Some(group) = &step.group {
+            header_tag_keys(&group.steps, keys);
+        }
+        for branch in step.choose.iter().flatten() {
+            header_tag_keys(&branch.steps, keys);
+        }
+        if let Some(repeat) = &step.repeat {
+            header_tag_keys(&repeat.steps, keys);
+        }
+    }
 }
