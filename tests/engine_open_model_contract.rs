@@ -136,20 +136,6 @@ scenarios:
     assert_eq!(counter(s, "http_reqs"), 0.0);
 }
 
-/// Runs `yaml` to its end and returns its summary.
-async fn run_to_end(yaml: &str, base: &str) -> stampede::metrics::Summary {
-    let plan = scenario::load_str(yaml, Path::new("cut.yaml"), &options(base))
-        .unwrap_or_else(|e| panic!("scenario compiles: {e}"));
-    engine::run(
-        Arc::new(plan),
-        RunOptions::default(),
-        std::future::pending(),
-    )
-    .await
-    .expect("run completes")
-    .summary
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn iterations_cut_at_the_hard_stop_are_iterations_and_interrupted() {
     let (base, _) = timing_server().await;
@@ -168,7 +154,7 @@ scenarios:
       - request: { url: "{{ BASE_URL }}/" }
       - sleep: 60s
 "#;
-    let s = run_to_end(yaml, &base).await;
+    let s = run_yaml(yaml, &base).await.summary;
     let began = counter(&s, "iterations");
     // Every start is an iteration or dropped (a busy machine may hand a
     // start to a VU that is not up before the end), and every iteration
@@ -195,7 +181,7 @@ scenarios:
       - request: { url: "{{ BASE_URL }}/" }
       - sleep: 60s
 "#;
-    let s = run_to_end(yaml, &base).await;
+    let s = run_yaml(yaml, &base).await.summary;
     assert_eq!(counter(&s, "iterations"), 3.0);
     assert_eq!(counter(&s, "interrupted_iterations"), 3.0);
     assert_eq!(counter(&s, "http_reqs"), 3.0);

@@ -73,18 +73,21 @@ fn batch_size(plan: &TestPlan) -> usize {
     }
 }
 
+/// Each threshold's expression, its limit and whether it aborts the run.
+fn limits(plan: &TestPlan) -> Vec<(&str, f64, bool)> {
+    plan.thresholds
+        .iter()
+        .map(|t| (t.expr.source.as_str(), t.expr.value, t.abort_on_fail))
+        .collect()
+}
+
 #[test]
 fn defaults_apply_when_nothing_sets_the_names() {
     let p = plan(K6_STYLE, &with_env(&[]));
     assert_eq!(stages(&p), (0, vec![(Duration::from_secs(10), 10)]));
     assert_eq!(batch_size(&p), 1);
-    let limits: Vec<(&str, f64, bool)> = p
-        .thresholds
-        .iter()
-        .map(|t| (t.expr.source.as_str(), t.expr.value, t.abort_on_fail))
-        .collect();
     assert_eq!(
-        limits,
+        limits(&p),
         vec![("p(95)<2000", 2000.0, false), ("count>=1", 1.0, false)]
     );
 }
@@ -103,13 +106,8 @@ fn env_values_set_numbers_durations_thresholds_and_copies() {
     let p = plan(K6_STYLE, &options);
     assert_eq!(stages(&p), (5, vec![(Duration::from_secs(90), 25)]));
     assert_eq!(batch_size(&p), 3);
-    let limits: Vec<(&str, f64, bool)> = p
-        .thresholds
-        .iter()
-        .map(|t| (t.expr.source.as_str(), t.expr.value, t.abort_on_fail))
-        .collect();
     assert_eq!(
-        limits,
+        limits(&p),
         vec![("p(95)<450.5", 450.5, false), ("count>=100", 100.0, true)]
     );
 }

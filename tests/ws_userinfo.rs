@@ -51,24 +51,31 @@ async fn recording_server() -> (u16, Seen) {
     (port, seen)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn userinfo_becomes_basic_auth_and_leaves_the_url() {
-    let (port, seen) = recording_server().await;
-    // The password holds a percent-encoded ':' — decoded before encoding.
-    let yaml = format!(
+/// `vus` VUs each open one session to `url` (with `extra` step options)
+/// and send one message.
+fn one_session_each(vus: u64, url: &str, extra: &str) -> String {
+    format!(
         r#"
 scenarios:
   ws:
     executor: per-vu-iterations
-    vus: 2
+    vus: {vus}
     iterations: 1
     flow:
       - websocket:
-          url: "ws://alice:s%3Acret@127.0.0.1:{port}/socket?room=1"
+          url: "{url}"{extra}
           steps:
             - send: {{ text: hi }}
 "#
-    );
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn userinfo_becomes_basic_auth_and_leaves_the_url() {
+    let (port, seen) = recording_server().await;
+    // The password holds a percent-encoded ':' — decoded before encoding.
+    let url = format!("ws://alice:s%3Acret@127.0.0.1:{port}/socket?room=1");
+    let yaml = one_session_each(2, &url, "");
     let result = run_yaml(&yaml, "http://127.0.0.1:1").await;
     let s = &result.summary;
     assert_eq!(counter(s, "ws_sessions"), 2.0);
@@ -93,21 +100,9 @@ scenarios:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_explicit_authorization_header_wins_over_userinfo() {
     let (port, seen) = recording_server().await;
-    let yaml = format!(
-        r#"
-scenarios:
-  ws:
-    executor: per-vu-iterations
-    vus: 1
-    iterations: 1
-    flow:
-      - websocket:
-          url: "ws://alice:secret@127.0.0.1:{port}/socket"
-          headers: {{ Authorization: "Bearer t0k" }}
-          steps:
-            - send: {{ text: hi }}
-"#
-    );
+    let url = format!("ws://alice:secret@127.0.0.1:{port}/socket");
+    let headers = "\n          headers: { Authorization: \"Bearer t0k\" }";
+    let yaml = one_session_each(1, &url, headers);
     let result = run_yaml(&yaml, "http://127.0.0.1:1").await;
     assert_eq!(counter(&result.summary, "ws_sessions"), 1.0);
     let seen = seen.lock().unwrap();
