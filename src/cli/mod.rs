@@ -5,8 +5,10 @@ mod args;
 mod color;
 mod demo_cmd;
 mod load;
+mod merge_cmd;
 mod outputs;
 mod run_cmd;
+mod run_identity;
 mod signals;
 mod validate_cmd;
 
@@ -14,7 +16,7 @@ use clap::Parser;
 
 use color::Colors;
 
-pub use args::{Cli, Command, DemoArgs, RunArgs, ValidateArgs};
+pub use args::{Cli, Command, DemoArgs, MergeArgs, RunArgs, ValidateArgs};
 
 use crate::exit_code;
 
@@ -49,6 +51,7 @@ pub fn main() -> i32 {
             Command::Run(args) => run_cmd::run(*args, colors).await,
             Command::Validate(args) => validate_cmd::validate(args),
             Command::Demo(args) => demo_cmd::demo(args).await,
+            Command::Merge(args) => merge_cmd::merge(args, colors),
         }
     })
 }
