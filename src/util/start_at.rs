@@ -37,7 +37,7 @@ pub fn parse_start_at(text: &str) -> Result<SystemTime, String> {
         format!("{text:?} is not an RFC 3339 time ({why}); expected e.g. 2026-12-06T07:30:00Z")
     };
     let b = text.trim().as_bytes();
-    if b.len() < 20 {
+    if b.len() < 19 {
         return Err(bad("too short"));
     }
     let digits = |from: usize, len: usize| -> Result<i64, String> {
@@ -65,7 +65,7 @@ pub fn parse_start_at(text: &str) -> Result<SystemTime, String> {
     }
     let mut at = 19;
     let mut nanos: u64 = 0;
-    if b[at] == b'.' {
+    if b.get(at) == Some(&b'.') {
         let start = at + 1;
         at = start;
         while at < b.len() && b[at].is_ascii_digit() {
