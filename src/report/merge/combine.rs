@@ -108,7 +108,12 @@ fn check_one_test(
             return Err(differ("plan", &first_id.plan, &id.plan));
         }
         if id.testid != first_id.testid {
-            return Err(differ("testid", &first_id.testid, &id.testid));
+            let shown = |t: &Option<String>| t.clone().unwrap_or_else(|| "(none)".into());
+            return Err(differ(
+                "testid",
+                &shown(&first_id.testid),
+                &shown(&id.testid),
+            ));
         }
         if id.stampede_version != first_id.stampede_version {
             let (a, b) = (&first_id.stampede_version, &id.stampede_version);

@@ -5,6 +5,8 @@
 //! them up exactly.
 
 mod combine;
+#[cfg(test)]
+mod combine_tests;
 mod identity;
 mod read;
 
