@@ -158,12 +158,12 @@ struct Instances {
 }
 
 /// Runs the scenario as 4 processes, each on its own in-process demo
-/// target, all told to start 3 s from now.
+/// target, all told to start 5 s from now (time for 4 debug binaries to load on a busy machine).
 fn run_four_instances() -> Instances {
     let dir = tempfile::tempdir().unwrap();
     let scenario = dir.path().join("dist.yaml");
     std::fs::write(&scenario, SCENARIO).unwrap();
-    let start_at = rfc3339(SystemTime::now() + Duration::from_secs(3));
+    let start_at = rfc3339(SystemTime::now() + Duration::from_secs(5));
     let mut children = Vec::new();
     let (mut summaries, mut samples) = (Vec::new(), Vec::new());
     for i in 1..=4 {

@@ -68,7 +68,7 @@ fn run_at(dir: &Path, start_at: &str, export: &str) -> (Output, Value) {
 #[test]
 fn the_schedule_starts_at_the_given_instant() {
     let dir = tempfile::tempdir().unwrap();
-    let at = now_secs() + 2;
+    let at = now_secs() + 3;
     let (output, doc) = run_at(dir.path(), &rfc3339(at), "on-time.json");
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");
