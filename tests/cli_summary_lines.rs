@@ -49,8 +49,9 @@ fn line(stdout: &str, label: &str) -> String {
 
 #[test]
 fn vus_max_counts_vus_of_a_run_shorter_than_one_flush() {
-    // Two VUs, one request each: over in milliseconds, before the first
-    // one-second sampling tick.
+    // Two VUs, one request each, over before the first one-second sampling
+    // tick; the pause keeps both running at once however late the second
+    // starts on a busy machine.
     let stdout = run_file(
         r#"
 scenarios:
@@ -60,6 +61,7 @@ scenarios:
     iterations: 1
     flow:
       - request: { name: health, url: "{{ BASE_URL }}/health", checks: [ { status: 200 } ] }
+      - sleep: 500ms
 "#,
     );
     assert_eq!(

@@ -125,7 +125,9 @@ fn http2_must_be_a_boolean() {
         errors(
             "scenarios:\n  s:\n    http2: on\n    flow:\n      - request: { url: \"http://x/\" }\n"
         ),
-        "bad.yaml:3:12: scenarios.s.http2: invalid type: string \"on\", expected a boolean or a \"{{ NAME }}\" template"
+        // Every problem at once: the missing duration is reported too.
+        "bad.yaml:2:3: scenarios.s: constant-vus needs `duration` (hint: add e.g. `duration: 30s`)\n\
+         bad.yaml:3:12: scenarios.s.http2: invalid type: string \"on\", expected a boolean or a \"{{ NAME }}\" template"
     );
 }
 

@@ -64,6 +64,19 @@ pub enum Command {
         after_help = "Examples:\n  stampede demo\n  stampede demo --listen 127.0.0.1:9000 --execution-time 5s --delay 20ms --fail-rate 0.01\n  stampede demo --rate-limit 100 --burst 20\n  stampede demo --tools-rate-limit 5 --tools-burst 5 --tools-quota off"
     )]
     Demo(DemoArgs),
+    /// Print the JSON Schema of scenario files (for editor completion).
+    #[command(
+        after_help = "Examples:\n  stampede schema > schemas/scenario.schema.json\n  stampede schema --write"
+    )]
+    Schema(SchemaArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// Write it to schemas/scenario.schema.json under the current directory
+    /// instead of printing it.
+    #[arg(long)]
+    pub write: bool,
 }
 
 /// Options that choose and shape the plan; shared by `run` and `validate`.

@@ -4,6 +4,7 @@
 //! every problem at once, each with its line. Numbers and booleans are
 //! `Templated`: a literal, or a `"{{ NAME }}"` string typed after rendering.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::model_types::{OrderedMap, Scalar, StatusSpec, Templated, Text, TextOr};
@@ -12,7 +13,7 @@ use super::model_types::{OrderedMap, Scalar, StatusSpec, Templated, Text, TextOr
 ///
 /// Either `scenarios:` or the top-level shorthand (`flow` with `vus`,
 /// `duration`, `iterations` or `stages`) describes the load, never both.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     /// Default environment values, `{{ NAME }}` in templates. Values are text
@@ -65,11 +66,12 @@ pub struct ScenarioFile {
     /// per entry (see docs/outputs). Kept as raw maps: which keys are valid
     /// depends on the type, and the kind's constructor judges its own options.
     #[serde(default)]
+    #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
     pub outputs: Vec<OrderedMap<serde_norway::Value>>,
 }
 
 /// A profile: environment values applied with `--profile NAME`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileDef {
     /// Values that override the file's `env:` and the process environment.
@@ -78,7 +80,7 @@ pub struct ProfileDef {
 }
 
 /// HTTP client settings.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpDef {
     /// Default request timeout (whole exchange). Default 60s.
@@ -109,7 +111,7 @@ pub struct HttpDef {
 }
 
 /// One data feed.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeedDef {
     /// Path relative to the scenario file; `.csv` (header row required) or
@@ -125,7 +127,7 @@ pub struct FeedDef {
 pub type MetricDecl = TextOr<MetricDeclMap>;
 
 /// The map form of a metric declaration.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetricDeclMap {
     /// `counter`, `gauge`, `rate` or `trend`.
@@ -140,7 +142,7 @@ pub struct MetricDeclMap {
 pub type ThresholdDef = TextOr<ThresholdDetail>;
 
 /// The map form of a threshold.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdDetail {
     /// The expression, as in the short form.
@@ -152,7 +154,7 @@ pub struct ThresholdDetail {
 }
 
 /// A named scenario.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioDef {
     /// `constant-vus`, `ramping-vus`, `per-vu-iterations`, `shared-iterations`,
@@ -209,7 +211,7 @@ pub struct ScenarioDef {
 }
 
 /// A ramping stage.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageDef {
     /// How long the ramp to `target` takes (0s jumps at once).
@@ -220,7 +222,7 @@ pub struct StageDef {
 }
 
 /// One step: exactly one of its kind keys, plus an optional `if`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepDef {
     /// Run the step only when this condition holds: on a variable
@@ -248,7 +250,7 @@ pub struct StepDef {
 }
 
 /// An HTTP request.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestDef {
     /// The `name` tag. Default: the URL as written (placeholders kept, query removed).
@@ -264,6 +266,7 @@ pub struct RequestDef {
     #[serde(default)]
     pub headers: OrderedMap<Scalar>,
     /// A JSON body built from this YAML value; strings are templated.
+    #[schemars(with = "Option<serde_json::Value>")]
     pub json: Option<serde_norway::Value>,
     /// A raw text body (templated).
     pub body: Option<String>,
@@ -307,7 +310,7 @@ pub struct RequestDef {
 /// `not`. `json`, `header`, `cookie` and `var` take
 /// operators (all must hold): `exists`, `equals`, `not_equals`, `contains`,
 /// `not_contains`, `matches`, `lt`, `lte`, `gt`, `gte`, `in`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionDef {
     /// Check name (checks and `repeat.until` only). Default: a description of the condition.
@@ -357,7 +360,7 @@ pub struct ConditionDef {
 }
 
 /// Where an extracted value comes from: exactly one key.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtractDef {
     /// A JSON path into the body.
@@ -371,7 +374,7 @@ pub struct ExtractDef {
 }
 
 /// Feeds a custom metric from a response.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordDef {
     /// A metric declared under `metrics:`.
@@ -385,7 +388,7 @@ pub struct RecordDef {
 }
 
 /// A group of steps.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupDef {
     /// Group name (tag `group`, nested as `::outer::inner`).
@@ -398,7 +401,7 @@ pub struct GroupDef {
 pub type SleepDef = TextOr<SleepRange>;
 
 /// `{ min, max }` of a random pause.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SleepRange {
     pub min: Text,
@@ -406,7 +409,7 @@ pub struct SleepRange {
 }
 
 /// Concurrent requests.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchDef {
     /// Requests in flight at once. Default: all of them.
@@ -416,7 +419,7 @@ pub struct BatchDef {
 }
 
 /// One branch of `choose`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChooseBranchDef {
     /// Relative weight, > 0, any scale.
@@ -428,7 +431,7 @@ pub struct ChooseBranchDef {
 }
 
 /// A polling loop.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepeatDef {
     /// Stop when this holds for the last response of `steps`; its `name`
@@ -444,7 +447,7 @@ pub struct RepeatDef {
 
 /// A Server-Sent Events stream: a request whose response is read event by
 /// event until a sentinel, the server's close, `max_events`, `hold` or `timeout`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SseDef {
     /// The `name` tag. Default: the URL as written (placeholders kept, query removed).
@@ -460,6 +463,7 @@ pub struct SseDef {
     #[serde(default)]
     pub headers: OrderedMap<Scalar>,
     /// A JSON body built from this YAML value; strings are templated.
+    #[schemars(with = "Option<serde_json::Value>")]
     pub json: Option<serde_norway::Value>,
     /// A raw text body (templated).
     pub body: Option<String>,
@@ -490,7 +494,7 @@ pub struct SseDef {
 /// A check on a stream: exactly one subject (`status`, `error_code`,
 /// `events`, `data_contains` or `json`); `json` takes the operators of
 /// request checks.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SseCheckDef {
     /// Check name. Default: a description of the condition.
@@ -526,7 +530,7 @@ pub struct SseCheckDef {
 
 /// Where an extracted value comes from: exactly one of `json` and `regex`,
 /// applied to an event's data.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SseExtractDef {
     /// A JSON path into the event's data.

@@ -49,8 +49,10 @@ pub struct TemplateContext<'a> {
     pub process_env: Option<&'a std::collections::HashMap<String, String>>,
     /// VU variables, indexed by `VarSlot`.
     pub variables: &'a [String],
-    /// Feeds (name, columns), indexed by `FeedId`.
-    pub feeds: &'a [(String, Vec<String>)],
+    /// Feeds (name, columns), indexed by `FeedId`. Columns are `None` for a
+    /// declared feed whose file could not be read: that is reported once,
+    /// at its `file:`, and any column of it is accepted here.
+    pub feeds: &'a [(String, Option<Vec<String>>)],
 }
 
 #[derive(Clone, Debug, PartialEq)]

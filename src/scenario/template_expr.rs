@@ -289,7 +289,15 @@ fn compile_data(
             Some(hint),
         );
     };
-    let columns = &ctx.feeds[id].1;
+    // A declared feed whose file could not be read: its problem is reported
+    // once where it is declared, not again at every column used.
+    let Some(columns) = &ctx.feeds[id].1 else {
+        return Ok(Resolved::Dynamic(Dynamic::Data(
+            FeedId(id as u32),
+            0,
+            expr.to_string(),
+        )));
+    };
     let Some(col) = columns.iter().position(|c| c == column) else {
         return err(
             format!("data feed {feed:?} has no column {column:?}"),

@@ -35,7 +35,7 @@ fn compile(text: &str) -> Result<Template, TemplateError> {
     let variables = vec!["token".to_string(), "user_id".to_string()];
     let feeds = vec![(
         "users".to_string(),
-        vec!["email".to_string(), "password".to_string()],
+        Some(vec!["email".to_string(), "password".to_string()]),
     )];
     Template::compile(
         text,

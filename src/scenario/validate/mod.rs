@@ -100,7 +100,8 @@ pub(crate) struct Validator<'o> {
     pub(crate) problems: Vec<Problem>,
     pub(crate) env: BTreeMap<String, String>,
     pub(crate) variables: Vec<String>,
-    pub(crate) feed_columns: Vec<(String, Vec<String>)>,
+    /// Declared feeds and their columns (`None`: the file could not be read).
+    pub(crate) feed_columns: Vec<(String, Option<Vec<String>>)>,
     pub(crate) feeds: Vec<Arc<DataFeed>>,
     pub(crate) registry: MetricRegistry,
     pub(crate) default_timeout: Duration,

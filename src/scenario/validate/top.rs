@@ -38,6 +38,7 @@ impl Validator<'_> {
                             format!("unknown mode {text:?}"),
                             Some("use per-vu, sequential or random".into()),
                         );
+                        self.feed_columns.push((name.clone(), None));
                         continue;
                     }
                 },
@@ -45,10 +46,17 @@ impl Validator<'_> {
             let resolved = self.base_dir.join(&def.file);
             match DataFeed::load(name, &resolved, mode) {
                 Ok(feed) => {
-                    self.feed_columns.push((name.clone(), feed.columns.clone()));
+                    self.feed_columns
+                        .push((name.clone(), Some(feed.columns.clone())));
                     self.feeds.push(Arc::new(feed));
                 }
-                Err(message) => self.problem(&path.key("file"), message, None),
+                Err(message) => {
+                    // Still declared: templates that use it are not
+                    // reported as naming an unknown feed (the plan is not
+                    // built, so `feeds` and `feed_columns` need not align).
+                    self.feed_columns.push((name.clone(), None));
+                    self.problem(&path.key("file"), message, None);
+                }
             }
         }
     }
