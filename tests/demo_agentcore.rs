@@ -119,9 +119,11 @@ async fn methods_answer_exactly() {
 
 #[tokio::test]
 async fn a_burst_of_12_against_a_bucket_of_5_gives_exactly_7_refusals() {
+    // Two tokens a second: the burst has 500 ms before a token comes back,
+    // a wide margin for 12 loopback calls on a busy machine.
     let server = start(DemoConfig {
         agentcore_rate_limit: Some(RateLimit {
-            per_second: 5.0,
+            per_second: 2.0,
             burst: 5,
         }),
         ..fast()
@@ -140,14 +142,14 @@ async fn a_burst_of_12_against_a_bucket_of_5_gives_exactly_7_refusals() {
             );
         }
     }
-    // 12 calls take far less than the 200 ms one token needs to come back.
+    // 12 calls take far less than the 500 ms one token needs to come back.
     assert_eq!(statuses, BTreeMap::from([(200, 5), (429, 7)]));
     assert_eq!(server.stats().rate_limited, 7);
     // Another caller has its own bucket.
     let reply = rpc(&mut client, "tools.execute", echo("agent-2")).await;
     assert_eq!(reply.status, StatusCode::OK);
-    // Two tokens are back after 400 ms (5 per second).
-    tokio::time::sleep(Duration::from_millis(420)).await;
+    // Two tokens are back after 1 s (2 per second), a third not before 1.5 s.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     let reply = rpc(
         &mut client,
         "tools.get_rate_limit_status",
@@ -159,7 +161,7 @@ async fn a_burst_of_12_against_a_bucket_of_5_gives_exactly_7_refusals() {
         json!({
             "identifier": "agent-1",
             "tool_id": "echo",
-            "rate_limit": {"per_second": 5.0, "burst": 5},
+            "rate_limit": {"per_second": 2.0, "burst": 5},
             "remaining": 2,
             "quota": null,
             "quota_used": 5,
