@@ -191,6 +191,22 @@ fn the_overlay_and_the_base_agree() {
     for op in patch.as_array().unwrap() {
         assert_eq!(op["value"], overlay_n, "{op}");
     }
+    // Both scenario files follow the scenario schema editors check against.
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("schemas/scenario.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let embedded = yaml("deploy/kubernetes/base/scenario-configmap.yaml");
+    let embedded: Value =
+        serde_norway::from_str(embedded["data"]["scenario.yaml"].as_str().unwrap()).unwrap();
+    for doc in [
+        yaml("deploy/kubernetes/overlays/example/scenario.yaml"),
+        embedded,
+    ] {
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert_eq!(errors, Vec::<String>::new());
+    }
     let scenario = repo("deploy/kubernetes/overlays/example/scenario.yaml");
     let output = Command::new(env!("CARGO_BIN_EXE_stampede"))
         .args(["validate", scenario.to_str().unwrap(), "--segment"])
