@@ -31,6 +31,17 @@ if ! python3 -c 'import rotel' >/dev/null 2>&1; then
     python3 -m pip install --quiet --break-system-packages rotel
 fi
 
+# checkov lints the Dockerfile and the Kubernetes manifests; kubernetes-validate
+# checks the manifests against the Kubernetes schemas it ships (offline).
+# tests/distributed_kubernetes.rs fails, naming this script, without them.
+for tool in checkov kubernetes-validate; do
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "installing: $tool (PyPI)"
+    python3 -m pip install --quiet "$tool" 2>/dev/null ||
+      python3 -m pip install --quiet --break-system-packages "$tool"
+  fi
+done
+
 if command -v rustup >/dev/null 2>&1; then
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
   rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt

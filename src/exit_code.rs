@@ -22,3 +22,9 @@ pub const OUTPUT_UNAVAILABLE: i32 = 111;
 /// Requests were made and not one succeeded (a target that never answered
 /// must not look like a pass). Ranked after 105 and 108, before 99.
 pub const NO_REQUEST_SUCCEEDED: i32 = 112;
+/// `stampede merge`: a summary file is missing, not JSON, or not a summary
+/// export that names its run.
+pub const INVALID_SUMMARY: i32 = 113;
+/// `stampede merge`: the summaries are not one whole test (different tests,
+/// overlapping or missing segments).
+pub const SUMMARIES_NOT_ONE_TEST: i32 = 114;

@@ -17,7 +17,7 @@ use crate::util::duration::parse_duration;
     name = "stampede",
     version,
     about = "A load-testing engine: YAML scenarios, exact HDR percentiles, live metrics outputs.",
-    after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run --url http://127.0.0.1:8080/health --vus 50 --duration 30s\n  stampede validate scenarios/quickstart.yaml\n  stampede demo --listen 127.0.0.1:8080\n\nExit codes: 0 pass, 2 bad arguments, 99 thresholds crossed, 103 runtime error,\n104 invalid scenario, 105 interrupted, 107 setup failed, 108 aborted by threshold,\n111 a required output is unreachable."
+    after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run --url http://127.0.0.1:8080/health --vus 50 --duration 30s\n  stampede validate scenarios/quickstart.yaml\n  stampede demo --listen 127.0.0.1:8080\n\nExit codes: 0 pass, 2 bad arguments, 99 thresholds crossed, 103 runtime error,\n104 invalid scenario, 105 interrupted, 107 setup failed, 108 aborted by threshold,\n111 a required output is unreachable, 113 not a summary export, 114 summaries not one test."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -56,6 +56,9 @@ pub enum Command {
         after_help = "Examples:\n  stampede validate scenarios/quickstart.yaml\n  stampede validate docs/examples/env-and-profiles.yaml --profile big-pages --env PAGE_SIZE=20"
     )]
     Validate(ValidateArgs),
+    /// Merge the summary exports of a distributed test's instances (--segment i/n) into one summary and verdict.
+    #[command(after_help = MERGE_EXAMPLES)]
+    Merge(MergeArgs),
     /// Serve the built-in demo API (an imitation agent platform) for trying scenarios.
     #[command(
         after_help = "Examples:\n  stampede demo\n  stampede demo --listen 127.0.0.1:9000 --execution-time 5s --delay 20ms --fail-rate 0.01\n  stampede demo --rate-limit 100 --burst 20\n  stampede demo --tools-rate-limit 5 --tools-burst 5 --tools-quota off"
@@ -128,6 +131,9 @@ pub struct RunArgs {
     /// Write the end-of-test summary as JSON (k6's shape plus per-series HDR histograms).
     #[arg(long, value_name = "FILE")]
     pub summary_export: Option<PathBuf>,
+    /// Start the schedule at this instant (RFC 3339, e.g. 2026-12-06T07:30:00Z), after setup, so that instances of a distributed test (--segment) start together; a start more than 1s late is reported and marked in the summary.
+    #[arg(long, value_name = "TIME")]
+    pub start_at: Option<crate::util::start_at::StartAt>,
     /// Hide live progress.
     #[arg(short, long)]
     pub quiet: bool,
@@ -188,6 +194,26 @@ pub struct RunArgs {
     /// After the run, keep serving the final values until a scrape reads them, at most this long (0s: stop with the run).
     #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_linger, requires = "metrics_listen")]
     pub metrics_linger: Duration,
+}
+
+const MERGE_EXAMPLES: &str = concat!(
+    "Examples:\n",
+    "  stampede merge summary-1.json summary-2.json summary-3.json summary-4.json\n",
+    "  stampede merge results/*.json --summary-export merged.json\n\n",
+    "Counts add up, percentiles come from the merged HDR histograms, rates are\n",
+    "recomputed over the whole test's duration, and the thresholds are judged again\n",
+    "on the merged result: exit code 99 when one fails. Summaries of different tests\n",
+    "or with overlapping or missing segments are refused (exit code 114).",
+);
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The instances' summary exports (`stampede run --segment i/n --summary-export FILE`), one per segment.
+    #[arg(value_name = "SUMMARY", required = true)]
+    pub summaries: Vec<PathBuf>,
+    /// Write the merged summary as JSON (the same shape, mergeable again).
+    #[arg(long, value_name = "FILE")]
+    pub summary_export: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

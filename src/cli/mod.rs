@@ -5,8 +5,10 @@ mod args;
 mod color;
 mod demo_cmd;
 mod load;
+mod merge_cmd;
 mod outputs;
 mod run_cmd;
+mod run_identity;
 mod schema_cmd;
 mod signals;
 mod validate_cmd;
@@ -15,7 +17,7 @@ use clap::Parser;
 
 use color::Colors;
 
-pub use args::{Cli, Command, DemoArgs, RunArgs, SchemaArgs, ValidateArgs};
+pub use args::{Cli, Command, DemoArgs, MergeArgs, RunArgs, SchemaArgs, ValidateArgs};
 
 use crate::exit_code;
 
@@ -50,6 +52,7 @@ pub fn main() -> i32 {
             Command::Run(args) => run_cmd::run(*args, colors).await,
             Command::Validate(args) => validate_cmd::validate(args),
             Command::Demo(args) => demo_cmd::demo(args).await,
+            Command::Merge(args) => merge_cmd::merge(args, colors),
             Command::Schema(args) => schema_cmd::schema(&args),
         }
     })

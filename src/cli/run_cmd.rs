@@ -8,12 +8,15 @@ use super::args::RunArgs;
 use super::color::Colors;
 use super::load::{default_instance, load_file, load_options, print_errors};
 use super::outputs::{check_output_flags, start_outputs};
+use super::run_identity::run_identity;
 use super::signals;
 use crate::demo::{DemoConfig, DemoServer};
 use crate::engine::{self, EngineError, Progress, RunOptions};
 use crate::exit_code;
 use crate::metrics::{RunEnd, Summary};
-use crate::report::{ConsoleOptions, render_console_with_outputs, write_summary_export};
+use crate::report::{
+    ConsoleOptions, render_console_with_outputs, summary_json_with_outputs, write_json_document,
+};
 use crate::scenario::{AdhocRequest, adhoc_plan};
 use crate::util::url_secrets::has_literal_credentials;
 
@@ -57,11 +60,11 @@ pub async fn run(args: RunArgs, colors: Colors) -> i32 {
         .map(|d| vec![("BASE_URL".to_string(), d.base_url())])
         .unwrap_or_default();
     let mut options = load_options(&args.plan, extra_env);
-    options.instance = Some(
-        args.instance
-            .clone()
-            .unwrap_or_else(|| default_instance(args.plan.segment)),
-    );
+    let instance = args
+        .instance
+        .clone()
+        .unwrap_or_else(|| default_instance(args.plan.segment));
+    options.instance = Some(instance.clone());
     options.tags = args.tags.clone();
     let loaded = match (&args.file, &args.url) {
         (Some(file), _) => load_file(file, &options),
@@ -95,6 +98,7 @@ pub async fn run(args: RunArgs, colors: Colors) -> i32 {
         sink_finish_timeout: outputs.finish_timeout,
         http_debug: args.http_debug.unwrap_or_default(),
         progress: (!args.quiet).then(|| Progress::stderr(args.progress_interval)),
+        start_at: args.start_at.as_ref().map(|s| s.at),
         ..RunOptions::default()
     };
     let interrupted = async move {
@@ -144,12 +148,25 @@ pub async fn run(args: RunArgs, colors: Colors) -> i32 {
     }
     let _ = stdout.flush();
     if let Some(path) = &args.summary_export
-        && let Err(e) = write_summary_export(&result.summary, &result.sink_reports, path)
+        && let Err(e) = write_json_document(&export_document(&args, &instance, &result), path)
     {
         eprintln!("error: cannot write the summary to {}: {e}", path.display());
         return exit_code::RUNTIME_ERROR;
     }
     code
+}
+
+/// The summary export: the summary, the outputs, and the `run` section
+/// that lets `stampede merge` combine instances of one test.
+fn export_document(
+    args: &RunArgs,
+    instance: &str,
+    result: &engine::RunResult,
+) -> serde_json::Value {
+    let mut doc = summary_json_with_outputs(&result.summary, &result.sink_reports);
+    let identity = run_identity(args, instance, result.start_lag);
+    doc["run"] = serde_json::to_value(identity).unwrap_or(serde_json::Value::Null);
+    doc
 }
 
 pub fn exit_code_for(summary: &Summary) -> i32 {

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -35,6 +35,9 @@ pub struct RunOptions {
     pub raw_sample_limit: u64,
     /// How long sinks get, after the test, to deliver what they hold.
     pub sink_finish_timeout: Duration,
+    /// `--start-at`: the scenarios' schedule starts at this instant (after
+    /// setup), so instances of a distributed test run in step.
+    pub start_at: Option<SystemTime>,
 }
 
 impl Default for RunOptions {
@@ -46,6 +49,7 @@ impl Default for RunOptions {
             progress: None,
             raw_sample_limit: DEFAULT_RAW_SAMPLE_LIMIT,
             sink_finish_timeout: SINK_FINISH_TIMEOUT,
+            start_at: None,
         }
     }
 }
@@ -55,6 +59,9 @@ pub struct RunResult {
     pub sink_reports: Vec<SinkReport>,
     /// Iteration errors (message, count), most frequent first.
     pub errors: Vec<(String, u64)>,
+    /// With `start_at`: how long after it the schedule really started
+    /// (zero when on time).
+    pub start_lag: Option<Duration>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +122,30 @@ pub async fn run(
     }
     let ctx = Arc::new(ctx);
 
+    let mut start_lag = None;
+    if let Some(at) = options.start_at {
+        tokio::select! {
+            lag = wait_until(at) => {
+                if lag > crate::util::start_at::LATE_START_TOLERANCE {
+                    tracing::warn!(
+                        late_ms = lag.as_millis() as u64,
+                        "started {:.1} s after --start-at: this instance's share of the load runs that much late",
+                        lag.as_secs_f64()
+                    );
+                }
+                start_lag = Some(lag);
+                aggregator.restart_clock();
+            }
+            _ = &mut interrupt => {
+                let summary = aggregator.summary(&plan.thresholds, RunEnd::Interrupted);
+                let sink_reports = sinks
+                    .finish(Arc::new(summary.clone()), options.sink_finish_timeout)
+                    .await;
+                return Ok(RunResult { summary, sink_reports, errors: Vec::new(), start_lag });
+            }
+        }
+    }
+
     let (global_tx, global_rx) = watch::channel(StopLevel::Run);
     let mut scenarios = JoinSet::new();
     for index in 0..plan.scenarios.len() {
@@ -172,7 +203,20 @@ pub async fn run(
         summary,
         sink_reports,
         errors: ctx.error_counts(),
+        start_lag,
     })
+}
+
+/// Sleeps until the wall-clock instant `at` and returns how late the wake
+/// was (zero when `at` had not passed). The wall clock, not a monotonic
+/// one, is what instances on different machines share (through NTP).
+async fn wait_until(at: SystemTime) -> Duration {
+    if let Ok(ahead) = at.duration_since(SystemTime::now()) {
+        tokio::time::sleep(ahead).await;
+    }
+    SystemTime::now()
+        .duration_since(at)
+        .unwrap_or(Duration::ZERO)
 }
 
 /// Samples the VU and generator gauges, then flushes every recorder shard

@@ -66,6 +66,15 @@ impl Aggregator {
         }
     }
 
+    /// Starts the clock again from now: a run that waited for `--start-at`
+    /// counts its duration (and counter rates) from the synchronised start.
+    pub fn restart_clock(&mut self) {
+        let now = Instant::now();
+        self.started_at = SystemTime::now();
+        self.started = now;
+        self.last_flush = now;
+    }
+
     pub fn started_at(&self) -> SystemTime {
         self.started_at
     }

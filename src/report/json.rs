@@ -70,8 +70,14 @@ pub fn write_summary_export(
     outputs: &[SinkReport],
     path: &Path,
 ) -> io::Result<()> {
+    write_json_document(&summary_json_with_outputs(summary, outputs), path)
+}
+
+/// Writes a summary document pretty-printed to `path`, replacing the file
+/// (for callers that add sections, such as `run`, before writing).
+pub fn write_json_document(doc: &Value, path: &Path) -> io::Result<()> {
     let mut writer = BufWriter::new(File::create(path)?);
-    serde_json::to_writer_pretty(&mut writer, &summary_json_with_outputs(summary, outputs))?;
+    serde_json::to_writer_pretty(&mut writer, doc)?;
     writer.write_all(b"\n")?;
     writer.flush()
 }
