@@ -92,6 +92,7 @@ pub async fn run(
         user_agent: plan.http.user_agent.clone(),
         cookies: plan.http.cookies,
         max_decompression_ratio: plan.http.max_decompression_ratio,
+        network: plan.http.network.clone(),
         ..ClientConfig::default()
     })
     .map_err(|e| EngineError::Tls(e.to_string()))?;

@@ -21,7 +21,10 @@ use super::retry_queue::{Attempt, RetryQueue, Weighted};
 use super::sender::{AttemptFn, QueueSender};
 use super::spec::{CommonOptions, OutputConfigError, OutputSpec};
 use crate::metrics::{DeliveryStats, SinkError};
-use crate::protocol::http::{ClientConfig, ClientShared, HttpClient, HttpRequest, ProtoChoice};
+use crate::protocol::http::tls::{TlsConfig, load_ca};
+use crate::protocol::http::{
+    ClientConfig, ClientShared, HttpClient, HttpRequest, NetworkConfig, ProtoChoice,
+};
 
 /// One request's worth of encoded data.
 #[derive(Clone, Debug)]
@@ -75,10 +78,11 @@ impl Delivery {
             return Err(bad(format!("URL must be http:// or https://, got {url:?}")));
         }
         let ca_certificates = match &common.ca_file {
-            Some(path) => read_ca_file(path).map_err(|message| OutputConfigError::BadOption {
+            // The scenario's `http.tls.ca_file` loader: a file or a directory.
+            Some(path) => load_ca(path).map_err(|e| OutputConfigError::BadOption {
                 origin: spec.origin.clone(),
                 key: "ca_file".into(),
-                message,
+                message: e.to_string(),
             })?,
             None => Vec::new(),
         };
@@ -86,7 +90,13 @@ impl Delivery {
             max_redirects: 3,
             insecure_skip_tls_verify: common.insecure_skip_tls_verify,
             cookies: false,
-            ca_certificates,
+            network: NetworkConfig {
+                tls: TlsConfig {
+                    ca_certificates,
+                    ..TlsConfig::default()
+                },
+                ..NetworkConfig::default()
+            },
             ..ClientConfig::default()
         })
         .map_err(|e| bad(e.to_string()))?;
@@ -274,19 +284,6 @@ fn sensitive(value: &str) -> Result<HeaderValue, String> {
         .map_err(|_| "contains characters not allowed in a header value".to_string())?;
     v.set_sensitive(true);
     Ok(v)
-}
-
-fn read_ca_file(path: &std::path::Path) -> Result<Vec<Vec<u8>>, String> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-    let certs: Result<Vec<_>, _> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-        .collect();
-    let certs = certs.map_err(|e| format!("bad PEM in {}: {e}", path.display()))?;
-    if certs.is_empty() {
-        return Err(format!("no certificate in {}", path.display()));
-    }
-    Ok(certs.into_iter().map(|c| c.as_ref().to_vec()).collect())
 }
 
 /// DNS and TCP connect to the URL's host and port within `timeout`.

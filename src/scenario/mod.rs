@@ -11,6 +11,7 @@ pub mod locate;
 pub mod model;
 pub mod model_types;
 mod nesting;
+pub mod net_model;
 pub mod plan;
 pub mod sse_plan;
 mod suggest;

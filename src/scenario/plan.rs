@@ -12,7 +12,7 @@ use super::condition::{Condition, Extractor};
 use super::feed::DataFeed;
 use super::template::Template;
 use crate::metrics::{MetricId, MetricRegistry, TagSetId, Threshold};
-use crate::protocol::http::ProtoChoice;
+use crate::protocol::http::{NetworkConfig, ProtoChoice};
 
 #[derive(Debug)]
 pub struct TestPlan {
@@ -58,6 +58,9 @@ pub struct HttpSettings {
     pub cookies: bool,
     /// `http.max_decompression_ratio`.
     pub max_decompression_ratio: u64,
+    /// `http.tls`, `http.proxy` (and the proxy variables), `http.hosts`,
+    /// `http.dns`; `--resolve` is added by the command line.
+    pub network: NetworkConfig,
 }
 
 #[derive(Debug)]

@@ -36,6 +36,7 @@ mod env_refs;
 mod executor;
 pub(crate) mod limits;
 mod name;
+pub(crate) mod network;
 mod outputs;
 mod overrides;
 mod rendered;
