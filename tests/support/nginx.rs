@@ -4,7 +4,7 @@
 //! dropped. A missing nginx fails the test: `./scripts/test.sh` installs it.
 #![allow(dead_code)]
 
-use std::net::TcpStream;
+use std::net::{IpAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,6 +27,16 @@ impl Nginx {
     /// Runs nginx with `servers` (one or more `server { ... }` blocks) as
     /// the `http` block's content, and waits until each of `ports` accepts.
     pub fn start(dir: &Path, servers: &str, ports: &[u16]) -> Nginx {
+        let addrs: Vec<(IpAddr, u16)> = ports
+            .iter()
+            .map(|p| (IpAddr::from([127, 0, 0, 1]), *p))
+            .collect();
+        Nginx::start_on(dir, servers, &addrs)
+    }
+
+    /// As [`Nginx::start`], waiting for listeners on any addresses
+    /// (`[::1]` for the IPv6 tests).
+    pub fn start_on(dir: &Path, servers: &str, listeners: &[(IpAddr, u16)]) -> Nginx {
         let dir = dir.to_path_buf();
         let d = dir.display();
         // One process (no master, no workers): it runs as the test user,
@@ -64,8 +74,8 @@ http {{
             .expect("nginx starts");
         let nginx = Nginx { child, dir };
         let deadline = Instant::now() + Duration::from_secs(10);
-        for port in ports {
-            while TcpStream::connect(("127.0.0.1", *port)).is_err() {
+        for (ip, port) in listeners {
+            while TcpStream::connect((*ip, *port)).is_err() {
                 assert!(
                     Instant::now() < deadline,
                     "nginx did not listen on {port}: {}",
