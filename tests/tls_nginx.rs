@@ -286,3 +286,79 @@ async fn each_failed_certificate_check_has_its_code_and_sni_can_be_overridden() 
     let sni = nginx.log_lines("tls.log", &other_port, 3);
     assert_eq!(sni, vec![format!("{other_port}TLSv1.3 other.test \"-\" 200"); 3]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_sessions_use_the_same_ca_and_client_certificate_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::new(dir.path());
+    let (cert, key) = pki.server("server", &["127.0.0.1"], false);
+    pki.client("client", "ws-vu");
+    let demo = demo(stampede::demo::DemoConfig::default()).await;
+    let demo_addr = demo.base_url().trim_start_matches("http://").to_string();
+    let port = free_port();
+    // nginx terminates mutual TLS and passes the upgrade on to the demo.
+    let servers = format!(
+        r#"  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_certificate {c}; ssl_certificate_key {k};
+    ssl_client_certificate {dir}/ca.pem; ssl_verify_client on;
+    location / {{
+      proxy_pass http://{demo_addr};
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection "upgrade";
+    }}
+  }}"#,
+        dir = dir.path().display(),
+        c = cert.display(),
+        k = key.display(),
+    );
+    let _nginx = Nginx::start(dir.path(), &servers, &[port]);
+    let yaml = |hosts: &str| {
+        format!(
+            r#"
+http:
+  tls: {tls}
+scenarios:
+  s:
+    executor: per-vu-iterations
+    vus: 1
+    iterations: 3
+    setup:
+      - request:
+          method: POST
+          url: "{{{{ BASE_URL }}}}/auth/login"
+          json: {{ email: wss@example.com, password: pw }}
+          extract: {{ token: {{ json: access_token }} }}
+    flow:
+      - websocket:
+          name: ws
+          url: "wss://127.0.0.1:{port}/ws"
+          headers: {{ Authorization: "Bearer {{{{ token }}}}" }}
+          steps:
+            - send: {{ text: hello }}
+            - expect: {{ name: echo, contains: hello, timeout: 2s }}
+"#,
+            tls = trusting(dir.path(), hosts)
+        )
+    };
+    let base = demo.base_url();
+
+    let without = run_yaml(&yaml(""), &base).await.summary;
+    assert_eq!(counter(&without, "ws_sessions"), 0.0);
+    assert_eq!(
+        counter_where(&without, "http_reqs", &[("name", "ws"), ("status", "400")]),
+        3.0
+    );
+
+    let with = run_yaml(&yaml(&client_entry("127.0.0.1", dir.path())), &base)
+        .await
+        .summary;
+    assert_eq!(counter(&with, "ws_sessions"), 3.0);
+    assert_eq!(counter(&with, "ws_msgs_received"), 3.0);
+    assert_eq!(
+        counter_where(&with, "http_reqs", &[("name", "ws"), ("status", "101")]),
+        3.0
+    );
+}

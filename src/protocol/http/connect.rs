@@ -174,3 +174,56 @@ fn http2_builder() -> http2::Builder<TokioExecutor> {
         .initial_connection_window_size(4 << 20);
     builder
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::http::{ClientConfig, DnsPolicy, HostOverride, NetworkConfig};
+
+    fn shared(scope: DnsScope) -> Arc<ClientShared> {
+        let mut network = NetworkConfig {
+            dns: DnsPolicy {
+                scope,
+                ..DnsPolicy::default()
+            },
+            ..NetworkConfig::default()
+        };
+        network
+            .hosts
+            .add(HostOverride::parse("api.stampede.test", "::1").unwrap());
+        ClientShared::new(ClientConfig {
+            network,
+            ..ClientConfig::default()
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_dns_scope_decides_which_cache_keeps_the_answer() {
+        let vu = DnsCache::default();
+        let run = shared(DnsScope::Shared);
+        resolve(&run, Some(&vu), "localhost", 80).await.unwrap();
+        assert_eq!((run.dns.len(), vu.len()), (1, 0));
+
+        let per_vu = shared(DnsScope::PerVu);
+        resolve(&per_vu, Some(&vu), "localhost", 80).await.unwrap();
+        assert_eq!((per_vu.dns.len(), vu.len()), (0, 1));
+
+        let per_connection = shared(DnsScope::PerConnection);
+        let fresh = DnsCache::default();
+        resolve(&per_connection, Some(&fresh), "localhost", 80)
+            .await
+            .unwrap();
+        assert_eq!((per_connection.dns.len(), fresh.len()), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn overrides_and_ip_literals_never_reach_dns() {
+        let run = shared(DnsScope::Shared);
+        let addrs = resolve(&run, None, "API.stampede.test", 8443).await.unwrap();
+        assert_eq!(addrs, vec!["[::1]:8443".parse().unwrap()]);
+        let addrs = resolve(&run, None, "::1", 80).await.unwrap();
+        assert_eq!(addrs, vec!["[::1]:80".parse().unwrap()]);
+        assert_eq!(run.dns.len(), 0);
+    }
+}

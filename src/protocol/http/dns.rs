@@ -89,6 +89,12 @@ impl DnsCache {
             .collect())
     }
 
+    /// How many names are cached (or being resolved).
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.entries.lock().unwrap().len()
+    }
+
     /// The cell holding `host`'s addresses: fresh or still being resolved.
     fn cell(&self, host: &str, ttl: Duration) -> Arc<OnceCell<Addresses>> {
         let mut entries = self

@@ -62,8 +62,7 @@ pub fn load_identity(cert: &Path, key: &Path) -> Result<ClientIdentity, TlsFileE
     }
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| match e {
         rustls::pki_types::pem::Error::NoItemsFound => fail(key, "no PEM private key found"),
-        // The error's text describes the file's structure, not the key's bytes.
-        other => fail(key, format!("cannot read private key: {other}")),
+        other => fail(key, format!("cannot read private key: {}", pem_problem(&other))),
     })?;
     let key = match key_der {
         PrivateKeyDer::Pkcs8(k) => KeyDer::Pkcs8(k.secret_pkcs8_der().to_vec()),
@@ -76,12 +75,27 @@ pub fn load_identity(cert: &Path, key: &Path) -> Result<ClientIdentity, TlsFileE
 
 fn read_certificates(path: &Path) -> Result<Vec<Vec<u8>>, TlsFileError> {
     let iter = CertificateDer::pem_file_iter(path)
-        .map_err(|e| fail(path, format!("cannot read: {e}")))?;
+        .map_err(|e| fail(path, format!("cannot read: {}", pem_problem(&e))))?;
     iter.map(|cert| {
         cert.map(|c| c.as_ref().to_vec())
-            .map_err(|e| fail(path, format!("bad PEM: {e}")))
+            .map_err(|e| fail(path, format!("bad PEM: {}", pem_problem(&e))))
     })
     .collect()
+}
+
+/// What is wrong with a PEM file, in words that quote none of its content:
+/// the parser's own messages can carry a line of the file or a byte of a
+/// key.
+fn pem_problem(err: &rustls::pki_types::pem::Error) -> String {
+    use rustls::pki_types::pem::Error;
+    match err {
+        Error::Io(io) => io.to_string(),
+        Error::MissingSectionEnd { .. } => "a BEGIN line has no END line".into(),
+        Error::IllegalSectionStart { .. } => "a malformed BEGIN line".into(),
+        Error::Base64Decode(_) => "the text between BEGIN and END is not base64".into(),
+        Error::NoItemsFound => "nothing in PEM form".into(),
+        _ => "not valid PEM".into(),
+    }
 }
 
 #[cfg(test)]
