@@ -46,7 +46,11 @@ async fn an_ipv6_literal_url_reaches_the_demo_target_on_ipv6_loopback() {
     let demo = demo_on_ipv6().await;
     let base = demo.base_url();
     assert!(base.starts_with("http://[::1]:"), "{base}");
-    let s = run_yaml(&three_gets("  cookies: true", &format!("{base}/health")), &base).await;
+    let s = run_yaml(
+        &three_gets("  cookies: true", &format!("{base}/health")),
+        &base,
+    )
+    .await;
     assert_eq!(
         counter_where(&s.summary, "http_reqs", &[("name", "r"), ("status", "200")]),
         3.0
@@ -65,7 +69,11 @@ async fn host_overrides_send_a_name_to_an_ipv6_address_from_the_file_or_the_comm
     // Without an override the name does not resolve at all.
     let s = run_yaml(&three_gets("  cookies: true", &url), "http://unused").await;
     assert_eq!(
-        counter_where(&s.summary, "http_reqs", &[("name", "r"), ("error_code", "dns")]),
+        counter_where(
+            &s.summary,
+            "http_reqs",
+            &[("name", "r"), ("error_code", "dns")]
+        ),
         3.0
     );
 
@@ -133,14 +141,18 @@ async fn head_recorder() -> (u16, Arc<Mutex<Vec<String>>>) {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 1024];
                 loop {
-                    let Ok(n) = tcp.read(&mut chunk).await else { return };
+                    let Ok(n) = tcp.read(&mut chunk).await else {
+                        return;
+                    };
                     if n == 0 {
                         return;
                     }
                     buf.extend_from_slice(&chunk[..n]);
                     while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
                         let head: Vec<u8> = buf.drain(..end + 4).collect();
-                        seen.lock().unwrap().push(String::from_utf8_lossy(&head).into_owned());
+                        seen.lock()
+                            .unwrap()
+                            .push(String::from_utf8_lossy(&head).into_owned());
                         let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok";
                         if tcp.write_all(answer).await.is_err() {
                             return;
@@ -199,7 +211,11 @@ async fn an_idn_host_is_sent_in_punycode_in_sni_and_verified_against_its_certifi
         c = cert.display(),
         k = key.display(),
     );
-    let nginx = Nginx::start_on(dir.path(), &servers, &[(std::net::Ipv6Addr::LOCALHOST.into(), port)]);
+    let nginx = Nginx::start_on(
+        dir.path(),
+        &servers,
+        &[(std::net::Ipv6Addr::LOCALHOST.into(), port)],
+    );
     // The TLS host pattern is written in Unicode, as the user knows the name.
     let http = format!(
         "  hosts: {{ \"bücher.stampede.test\": \"::1\" }}

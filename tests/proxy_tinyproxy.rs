@@ -53,10 +53,14 @@ async fn run_with_env(yaml: &str, base_url: &str, env: &[(&str, String)]) -> Sum
         .collect::<HashMap<_, _>>();
     let plan = scenario::load_str(yaml, Path::new("test.yaml"), &options)
         .unwrap_or_else(|e| panic!("scenario compiles: {e}"));
-    engine::run(Arc::new(plan), RunOptions::default(), std::future::pending())
-        .await
-        .expect("run completes")
-        .summary
+    engine::run(
+        Arc::new(plan),
+        RunOptions::default(),
+        std::future::pending(),
+    )
+    .await
+    .expect("run completes")
+    .summary
 }
 
 /// One VU logs in, then three times: a plain request, an h2c request, an
@@ -112,7 +116,12 @@ async fn every_protocol_goes_through_the_proxy_the_environment_names() {
     let demo_authority = base.trim_start_matches("http://").to_string();
 
     let env = [("HTTP_PROXY", proxy.url()), ("https_proxy", proxy.url())];
-    let s = run_with_env(&every_protocol(&dir.path().join("ca.pem"), tls_port), &base, &env).await;
+    let s = run_with_env(
+        &every_protocol(&dir.path().join("ca.pem"), tls_port),
+        &base,
+        &env,
+    )
+    .await;
     assert_eq!(ok(&s, "plain", "200", "HTTP/1.1"), 3.0);
     assert_eq!(ok(&s, "h2c", "200", "HTTP/2.0"), 3.0);
     assert_eq!(ok(&s, "tls", "200", "HTTP/2.0"), 3.0);
@@ -226,7 +235,12 @@ scenarios:
         .iter()
         .map(|s| {
             let tag = |k: &str| s["tags"][k].as_str().unwrap_or("").to_string();
-            (tag("name"), tag("status"), tag("error_code"), s["count"].as_u64().unwrap())
+            (
+                tag("name"),
+                tag("status"),
+                tag("error_code"),
+                s["count"].as_u64().unwrap(),
+            )
         })
         .collect();
     outcomes.sort();
@@ -250,7 +264,10 @@ scenarios:
         2 + 2
     );
     assert_eq!(
-        requests.iter().filter(|r| r.starts_with("CONNECT ")).count(),
+        requests
+            .iter()
+            .filter(|r| r.starts_with("CONNECT "))
+            .count(),
         2 + 1
     );
 }

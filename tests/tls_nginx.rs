@@ -162,7 +162,11 @@ async fn a_private_ca_is_trusted_from_a_file_or_a_directory_and_only_then() {
         "plain",
     );
     assert_eq!(
-        reqs(&run_yaml(&only_dir, "http://unused").await.summary, "200", None),
+        reqs(
+            &run_yaml(&only_dir, "http://unused").await.summary,
+            "200",
+            None
+        ),
         3.0
     );
 }
@@ -200,7 +204,11 @@ async fn mtls_is_refused_without_the_client_certificate_and_accepted_with_it() {
     assert_eq!(rate_where(&none, "checks", &[]), (0, 3));
 
     // A certificate for other hosts only is not shown to this one.
-    let elsewhere = run(trusting(dir.path(), &client_entry("*.example.com", dir.path()))).await;
+    let elsewhere = run(trusting(
+        dir.path(),
+        &client_entry("*.example.com", dir.path()),
+    ))
+    .await;
     assert_eq!(reqs(&elsewhere, "400", None), 3.0);
 
     // A certificate from an unknown CA: nginx's 400 "The SSL certificate error".
@@ -258,7 +266,10 @@ async fn version_bounds_decide_the_protocol_and_a_too_high_minimum_fails() {
     );
     let plain_port = format!("{} ", ports.plain);
     let protocols = nginx.log_lines("tls.log", &plain_port, 3);
-    assert_eq!(protocols, vec![format!("{plain_port}TLSv1.2 - \"-\" 200"); 3]);
+    assert_eq!(
+        protocols,
+        vec![format!("{plain_port}TLSv1.2 - \"-\" 200"); 3]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -276,15 +287,15 @@ async fn each_failed_certificate_check_has_its_code_and_sni_can_be_overridden() 
     assert_eq!(reqs(&s.summary, "0", Some("tls_name_mismatch")), 3.0);
 
     // The address-only URL of a server known by another name.
-    let named = trusting(
-        dir.path(),
-        "{ host: 127.0.0.1, server_name: other.test }",
-    );
+    let named = trusting(dir.path(), "{ host: 127.0.0.1, server_name: other.test }");
     let s = run_yaml(&scenario(&named, &other, "other"), "http://unused").await;
     assert_eq!(reqs(&s.summary, "200", None), 3.0);
     let other_port = format!("{} ", ports.other_name);
     let sni = nginx.log_lines("tls.log", &other_port, 3);
-    assert_eq!(sni, vec![format!("{other_port}TLSv1.3 other.test \"-\" 200"); 3]);
+    assert_eq!(
+        sni,
+        vec![format!("{other_port}TLSv1.3 other.test \"-\" 200"); 3]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -360,5 +371,33 @@ scenarios:
     assert_eq!(
         counter_where(&with, "http_reqs", &[("name", "ws"), ("status", "101")]),
         3.0
+    );
+}
+
+#[test]
+fn the_documented_mtls_example_runs_against_nginx() {
+    let dir = tempfile::tempdir().unwrap();
+    let (nginx, ports) = start(dir.path());
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/tls/mtls.yaml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .args(["run", "--quiet"])
+        .arg(&example)
+        .env("BASE_URL", format!("https://127.0.0.1:{}", ports.mtls))
+        .env("CA_FILE", dir.path().join("ca.pem"))
+        .env("CLIENT_CERT", dir.path().join("client.pem"))
+        .env("CLIENT_KEY", dir.path().join("client.key"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mtls_port = format!("{} ", ports.mtls);
+    assert_eq!(
+        nginx.log_lines("tls.log", &mtls_port, 6),
+        vec![format!("{mtls_port}TLSv1.3 - \"CN=stampede-vu\" 200"); 6]
     );
 }

@@ -63,7 +63,15 @@ fn a_broken_key_file_is_named_never_quoted() {
     let pem = std::fs::read_to_string(&key).unwrap();
     let body_line = pem.lines().nth(1).unwrap().to_string();
     // One character that is not base64, in the middle of the key.
-    std::fs::write(&key, pem.replacen(&body_line, &format!("{}!{}", &body_line[..20], &body_line[20..]), 1)).unwrap();
+    std::fs::write(
+        &key,
+        pem.replacen(
+            &body_line,
+            &format!("{}!{}", &body_line[..20], &body_line[20..]),
+            1,
+        ),
+    )
+    .unwrap();
     let http = format!(
         "  tls:\n    hosts:\n      - {{ host: api.test, client_cert: {}, client_key: {} }}\n",
         cert.display(),

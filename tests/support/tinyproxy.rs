@@ -49,7 +49,10 @@ impl Tinyproxy {
         let proxy = Tinyproxy { child, port, log };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "tinyproxy did not listen on {port}");
+            assert!(
+                Instant::now() < deadline,
+                "tinyproxy did not listen on {port}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         proxy
@@ -65,7 +68,10 @@ impl Tinyproxy {
         std::fs::read_to_string(&self.log)
             .unwrap_or_default()
             .lines()
-            .filter_map(|line| line.split_once("): ").filter(|_| line.contains("Request (file descriptor")))
+            .filter_map(|line| {
+                line.split_once("): ")
+                    .filter(|_| line.contains("Request (file descriptor"))
+            })
             .map(|(_, request)| request.to_string())
             .collect()
     }

@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
-use http::HeaderValue;
 use super::dns::{DnsCache, DnsPolicy};
 use super::hosts::HostOverrides;
 use super::proxy::ProxyConfig;
 use super::tls::{TlsConfig, TlsRoutes};
+use http::HeaderValue;
 
 /// How every VU's [`HttpClient`](super::HttpClient) behaves.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -33,7 +33,11 @@ pub(super) async fn open(
     want: Want,
     clock: &mut HopClock,
 ) -> Result<Pooled, HttpError> {
-    let proxy = shared.config.network.proxy.for_host(origin.https, origin.host);
+    let proxy = shared
+        .config
+        .network
+        .proxy
+        .for_host(origin.https, origin.host);
     let (host, port) = proxy.map_or((origin.host, origin.port), |p| (p.host.as_str(), p.port));
     let addrs = resolve(shared, vu_dns, host, port).await?;
     clock.connect_started();
@@ -220,7 +224,9 @@ mod tests {
     #[tokio::test]
     async fn overrides_and_ip_literals_never_reach_dns() {
         let run = shared(DnsScope::Shared);
-        let addrs = resolve(&run, None, "API.stampede.test", 8443).await.unwrap();
+        let addrs = resolve(&run, None, "API.stampede.test", 8443)
+            .await
+            .unwrap();
         assert_eq!(addrs, vec!["[::1]:8443".parse().unwrap()]);
         let addrs = resolve(&run, None, "::1", 80).await.unwrap();
         assert_eq!(addrs, vec!["[::1]:80".parse().unwrap()]);

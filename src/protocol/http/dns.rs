@@ -118,9 +118,15 @@ impl DnsCache {
 }
 
 /// The addresses of `host` with `port`, without a cache.
-pub(super) async fn resolve_uncached(host: &str, port: u16) -> Result<Vec<SocketAddr>, LookupError> {
+pub(super) async fn resolve_uncached(
+    host: &str,
+    port: u16,
+) -> Result<Vec<SocketAddr>, LookupError> {
     let addresses = lookup(host).await?;
-    Ok(addresses.iter().map(|ip| SocketAddr::new(*ip, port)).collect())
+    Ok(addresses
+        .iter()
+        .map(|ip| SocketAddr::new(*ip, port))
+        .collect())
 }
 
 async fn lookup(host: &str) -> Result<Addresses, LookupError> {
@@ -143,7 +149,10 @@ mod tests {
     #[tokio::test]
     async fn resolves_localhost_once_and_applies_the_port() {
         let cache = DnsCache::default();
-        let first = cache.resolve("localhost", 8080, DNS_CACHE_TTL).await.unwrap();
+        let first = cache
+            .resolve("localhost", 8080, DNS_CACHE_TTL)
+            .await
+            .unwrap();
         assert!(!first.is_empty());
         assert!(
             first
@@ -152,7 +161,10 @@ mod tests {
         );
         let cell = cache.cell("localhost", DNS_CACHE_TTL);
         assert!(cell.initialized());
-        let second = cache.resolve("localhost", 9090, DNS_CACHE_TTL).await.unwrap();
+        let second = cache
+            .resolve("localhost", 9090, DNS_CACHE_TTL)
+            .await
+            .unwrap();
         assert_eq!(second.len(), first.len());
         assert!(second.iter().all(|a| a.port() == 9090));
         assert_eq!(cache.entries.lock().unwrap().len(), 1);
@@ -161,7 +173,16 @@ mod tests {
     #[tokio::test]
     async fn failures_are_not_cached() {
         let cache = DnsCache::default();
-        assert!(cache.resolve("no-such-host.invalid", 80, DNS_CACHE_TTL).await.is_err());
-        assert!(!cache.cell("no-such-host.invalid", DNS_CACHE_TTL).initialized());
+        assert!(
+            cache
+                .resolve("no-such-host.invalid", 80, DNS_CACHE_TTL)
+                .await
+                .is_err()
+        );
+        assert!(
+            !cache
+                .cell("no-such-host.invalid", DNS_CACHE_TTL)
+                .initialized()
+        );
     }
 }

@@ -32,7 +32,10 @@ pub(super) fn connect(err: &io::Error) -> HttpError {
 /// hangs up: from the user's point of view the handshake did not complete.
 /// A rejected server certificate says which check failed, with its own code.
 pub(super) fn tls(err: &io::Error) -> HttpError {
-    if let Some(rustls_err) = err.get_ref().and_then(|e| e.downcast_ref::<rustls::Error>()) {
+    if let Some(rustls_err) = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+    {
         let (code, what) = describe_tls(rustls_err);
         return http_error(code, format!("TLS handshake: {what}"));
     }
@@ -209,10 +212,12 @@ mod tests {
 
     #[test]
     fn rejected_certificates_say_which_check_failed() {
-        let handshake = |cert| tls(&io::Error::new(
-            io::ErrorKind::InvalidData,
-            rustls::Error::InvalidCertificate(cert),
-        ));
+        let handshake = |cert| {
+            tls(&io::Error::new(
+                io::ErrorKind::InvalidData,
+                rustls::Error::InvalidCertificate(cert),
+            ))
+        };
         let unknown = handshake(rustls::CertificateError::UnknownIssuer);
         assert_eq!(unknown.code, ErrorCode::TlsUnknownIssuer);
         assert_eq!(
@@ -223,11 +228,17 @@ mod tests {
         let expired = handshake(rustls::CertificateError::Expired);
         assert_eq!(
             (expired.code, expired.message.as_str()),
-            (ErrorCode::TlsExpired, "TLS handshake: server certificate rejected: expired")
+            (
+                ErrorCode::TlsExpired,
+                "TLS handshake: server certificate rejected: expired"
+            )
         );
         let name = handshake(rustls::CertificateError::NotValidForName);
         assert_eq!(name.code, ErrorCode::TlsNameMismatch);
-        assert!(name.message.starts_with("TLS handshake: server certificate rejected: name mismatch"));
+        assert!(
+            name.message
+                .starts_with("TLS handshake: server certificate rejected: name mismatch")
+        );
         assert_eq!(ErrorCode::TlsNameMismatch.as_str(), "tls_name_mismatch");
     }
 

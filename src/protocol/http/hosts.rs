@@ -20,8 +20,8 @@ impl HostOverride {
     /// `key` is `host` or `host:port`; `value` is an IP address, optionally
     /// with a port (`10.0.0.5:8443`, `[::1]:8443`).
     pub fn parse(key: &str, value: &str) -> Result<HostOverride, String> {
-        let (host, port) = split_port(key.trim())
-            .ok_or_else(|| format!("{key:?} is not host or host:port"))?;
+        let (host, port) =
+            split_port(key.trim()).ok_or_else(|| format!("{key:?} is not host or host:port"))?;
         let host = ascii_host(host).ok_or_else(|| format!("{key:?} is not a host name"))?;
         let value = value.trim();
         let (address, to_port) = match value.parse::<SocketAddr>() {
@@ -85,7 +85,8 @@ impl HostOverrides {
     /// is added after the file's `hosts:` and wins over it). An entry
     /// with a port is also tried before entries without one.
     pub fn add(&mut self, entry: HostOverride) {
-        self.0.retain(|e| !(e.host == entry.host && e.port == entry.port));
+        self.0
+            .retain(|e| !(e.host == entry.host && e.port == entry.port));
         self.0.insert(0, entry);
         // Stable: among entries with (or without) a port, newest first.
         self.0.sort_by_key(|e| e.port.is_none());

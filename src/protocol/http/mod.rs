@@ -33,8 +33,8 @@ mod types;
 
 pub use client::HttpClient;
 pub use config::{
-    ClientConfig, ClientConfigError, ClientShared, NetworkConfig, DEFAULT_MAX_BODY_SIZE,
-    DEFAULT_MAX_DECOMPRESSION_RATIO, DEFAULT_USER_AGENT, RATIO_FLOOR,
+    ClientConfig, ClientConfigError, ClientShared, DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_DECOMPRESSION_RATIO, DEFAULT_USER_AGENT, NetworkConfig, RATIO_FLOOR,
 };
 pub use dns::{DNS_CACHE_TTL, DnsPolicy, DnsScope};
 pub use hosts::{HostOverride, HostOverrides};

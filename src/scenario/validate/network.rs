@@ -108,7 +108,11 @@ impl Validator<'_> {
                 match load_identity(&cert, &key) {
                     Ok(identity) => Some(identity),
                     Err(e) => {
-                        let at = if e.path == key { key_at } else { path.key("client_cert") };
+                        let at = if e.path == key {
+                            key_at
+                        } else {
+                            path.key("client_cert")
+                        };
                         self.problem(&at, e.to_string(), None);
                         return None;
                     }
@@ -129,7 +133,11 @@ impl Validator<'_> {
                 let at = path.key("server_name");
                 let name = self.render_load_time(name, &at)?.into_owned();
                 if rustls::pki_types::ServerName::try_from(name.as_str()).is_err() {
-                    self.problem(&at, format!("{name:?} is not a valid TLS server name"), None);
+                    self.problem(
+                        &at,
+                        format!("{name:?} is not a valid TLS server name"),
+                        None,
+                    );
                     return None;
                 }
                 Some(name)
@@ -200,7 +208,9 @@ impl Validator<'_> {
                 self.problem(
                     path,
                     "proxy credentials may not be written in the file",
-                    Some("take the whole URL from the environment: url: \"{{ PROXY_URL }}\"".into()),
+                    Some(
+                        "take the whole URL from the environment: url: \"{{ PROXY_URL }}\"".into(),
+                    ),
                 );
                 None
             }

@@ -115,7 +115,11 @@ pub(super) fn encode_head(
     if !seen.host {
         write_header(out, "host", defaults.host.as_bytes());
     }
-    if let Some(auth) = defaults.forward.as_ref().and_then(|f| f.proxy_authorization) {
+    if let Some(auth) = defaults
+        .forward
+        .as_ref()
+        .and_then(|f| f.proxy_authorization)
+    {
         write_header(out, "proxy-authorization", auth.as_bytes());
     }
     if body_len > 0 && !seen.transfer_encoding && !seen.content_length {
@@ -631,7 +635,14 @@ mod tests {
             }),
         };
         let path = Uri::from_static("/a?b=1");
-        encode_head(&mut out, &Method::GET, &path, &HeaderMap::new(), &defaults, 0);
+        encode_head(
+            &mut out,
+            &Method::GET,
+            &path,
+            &HeaderMap::new(),
+            &defaults,
+            0,
+        );
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "GET http://[::1]:8080/a?b=1 HTTP/1.1\r\nuser-agent: ua\r\n\

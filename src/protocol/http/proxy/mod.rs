@@ -31,7 +31,10 @@ impl std::fmt::Debug for ProxyServer {
         f.debug_struct("ProxyServer")
             .field("host", &self.host)
             .field("port", &self.port)
-            .field("credentials", &self.authorization.as_ref().map(|_| "<redacted>"))
+            .field(
+                "credentials",
+                &self.authorization.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -55,7 +58,10 @@ impl ProxyServer {
             ));
         }
         let host = url.host_str().ok_or("the proxy URL has no host")?;
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         let port = url.port().unwrap_or(80);
         let authorization = if url.username().is_empty() && url.password().is_none() {
             None
@@ -141,7 +147,10 @@ mod tests {
         assert_eq!(auth.to_str().unwrap(), "Basic YWdlbnQ6czNjcmV0");
         assert!(auth.is_sensitive());
         let shown = format!("{proxy:?}");
-        assert!(!shown.contains("s3cret") && !shown.contains("YWdlbnQ6"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("YWdlbnQ6"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -107,7 +107,9 @@ mod tests {
             proxy_answering("HTTP/1.1 407 Proxy Authentication Required\r\n\r\n").await;
         let proxy = ProxyServer::parse(&format!("127.0.0.1:{port}")).unwrap();
         let mut tcp = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
-        let err = open_tunnel(&mut tcp, &proxy, "api.test", 443).await.unwrap_err();
+        let err = open_tunnel(&mut tcp, &proxy, "api.test", 443)
+            .await
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::Proxy);
         assert_eq!(
             err.message,

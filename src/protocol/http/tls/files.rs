@@ -30,14 +30,16 @@ pub fn load_ca(path: &Path) -> Result<Vec<Vec<u8>>, TlsFileError> {
     let meta = std::fs::metadata(path).map_err(|e| fail(path, format!("cannot read: {e}")))?;
     let mut certs = Vec::new();
     if meta.is_dir() {
-        let entries = std::fs::read_dir(path).map_err(|e| fail(path, format!("cannot list: {e}")))?;
+        let entries =
+            std::fs::read_dir(path).map_err(|e| fail(path, format!("cannot list: {e}")))?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .map(|entry| entry.path())
             .filter(|p| {
                 p.is_file()
-                    && p.extension()
-                        .is_some_and(|ext| ext.eq_ignore_ascii_case("pem") || ext.eq_ignore_ascii_case("crt"))
+                    && p.extension().is_some_and(|ext| {
+                        ext.eq_ignore_ascii_case("pem") || ext.eq_ignore_ascii_case("crt")
+                    })
             })
             .collect();
         files.sort();
@@ -62,7 +64,10 @@ pub fn load_identity(cert: &Path, key: &Path) -> Result<ClientIdentity, TlsFileE
     }
     let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| match e {
         rustls::pki_types::pem::Error::NoItemsFound => fail(key, "no PEM private key found"),
-        other => fail(key, format!("cannot read private key: {}", pem_problem(&other))),
+        other => fail(
+            key,
+            format!("cannot read private key: {}", pem_problem(&other)),
+        ),
     })?;
     let key = match key_der {
         PrivateKeyDer::Pkcs8(k) => KeyDer::Pkcs8(k.secret_pkcs8_der().to_vec()),
