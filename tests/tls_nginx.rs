@@ -401,3 +401,68 @@ fn the_documented_mtls_example_runs_against_nginx() {
         vec![format!("{mtls_port}TLSv1.3 - \"CN=stampede-vu\" 200"); 6]
     );
 }
+
+#[test]
+fn outputs_trust_the_ca_and_show_their_client_certificate_to_an_mtls_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let (nginx, ports) = start(dir.path());
+    let scenario_file = dir.path().join("one.yaml");
+    std::fs::write(
+        &scenario_file,
+        format!(
+            "http:\n  tls: {{ ca_file: {} }}\nflow:\n  - request: {{ url: \"https://127.0.0.1:{}/\" }}\n",
+            dir.path().join("ca.pem").display(),
+            ports.plain
+        ),
+    )
+    .unwrap();
+    let run = |client: bool| {
+        let mut out = format!(
+            "prometheus-rw=https://127.0.0.1:{}/api/v1/write;ca_file={}",
+            ports.mtls,
+            dir.path().display()
+        );
+        if client {
+            out.push_str(&format!(
+                ";client_cert={};client_key={}",
+                dir.path().join("client.pem").display(),
+                dir.path().join("client.key").display()
+            ));
+        }
+        std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
+            .args(["run", "--quiet", "--out", &out])
+            .arg(&scenario_file)
+            .output()
+            .unwrap()
+    };
+    let mtls_port = format!("{} ", ports.mtls);
+
+    // ca_file names the directory holding ca.pem: the shared loader.
+    let without = run(false);
+    assert_eq!(without.status.code(), Some(0));
+    let refused = nginx.log_lines("tls.log", &mtls_port, 1);
+    assert!(!refused.is_empty());
+    assert!(
+        refused
+            .iter()
+            .all(|l| *l == format!("{mtls_port}TLSv1.3 - \"-\" 400")),
+        "{refused:?}"
+    );
+
+    let with = run(true);
+    assert_eq!(
+        with.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    let lines = nginx.log_lines("tls.log", &mtls_port, refused.len() + 1);
+    let accepted = &lines[refused.len()..];
+    assert!(!accepted.is_empty());
+    assert!(
+        accepted
+            .iter()
+            .all(|l| *l == format!("{mtls_port}TLSv1.3 - \"CN=stampede-vu\" 200")),
+        "{accepted:?}"
+    );
+}

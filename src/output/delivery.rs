@@ -21,7 +21,7 @@ use super::retry_queue::{Attempt, RetryQueue, Weighted};
 use super::sender::{AttemptFn, QueueSender};
 use super::spec::{CommonOptions, OutputConfigError, OutputSpec};
 use crate::metrics::{DeliveryStats, SinkError};
-use crate::protocol::http::tls::{TlsConfig, load_ca};
+use crate::protocol::http::tls::{HostPattern, HostTls, TlsConfig, load_ca, load_identity};
 use crate::protocol::http::{
     ClientConfig, ClientShared, HttpClient, HttpRequest, NetworkConfig, ProtoChoice,
 };
@@ -86,6 +86,16 @@ impl Delivery {
             })?,
             None => Vec::new(),
         };
+        let identity = match client_identity(common) {
+            Ok(identity) => identity,
+            Err((key, message)) => {
+                return Err(OutputConfigError::BadOption {
+                    origin: spec.origin.clone(),
+                    key: key.into(),
+                    message,
+                });
+            }
+        };
         let shared = ClientShared::new(ClientConfig {
             max_redirects: 3,
             insecure_skip_tls_verify: common.insecure_skip_tls_verify,
@@ -93,6 +103,7 @@ impl Delivery {
             network: NetworkConfig {
                 tls: TlsConfig {
                     ca_certificates,
+                    hosts: identity.into_iter().collect(),
                     ..TlsConfig::default()
                 },
                 ..NetworkConfig::default()
@@ -284,6 +295,28 @@ fn sensitive(value: &str) -> Result<HeaderValue, String> {
         .map_err(|_| "contains characters not allowed in a header value".to_string())?;
     v.set_sensitive(true);
     Ok(v)
+}
+
+/// The client certificate of `client_cert` and `client_key`, shown to the
+/// backend whatever its name; on failure, the option at fault and why.
+pub(super) fn client_identity(
+    common: &CommonOptions,
+) -> Result<Option<HostTls>, (&'static str, String)> {
+    let (cert, key) = match (&common.client_cert, &common.client_key) {
+        (Some(cert), Some(key)) => (cert, key),
+        (Some(_), None) => return Err(("client_cert", "has no client_key".into())),
+        (None, Some(_)) => return Err(("client_key", "has no client_cert".into())),
+        (None, None) => return Ok(None),
+    };
+    let identity = load_identity(cert, key).map_err(|e| {
+        let option = if e.path == *key { "client_key" } else { "client_cert" };
+        (option, e.to_string())
+    })?;
+    Ok(Some(HostTls {
+        pattern: HostPattern::new("*").expect("* is a host pattern"),
+        identity: Some(identity),
+        server_name: None,
+    }))
 }
 
 /// DNS and TCP connect to the URL's host and port within `timeout`.
