@@ -466,3 +466,43 @@ fn outputs_trust_the_ca_and_show_their_client_certificate_to_an_mtls_backend() {
         "{accepted:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scenario_with_its_own_tls_shows_its_certificate_and_the_others_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_nginx, ports) = start(dir.path());
+    let url = format!("https://127.0.0.1:{}/", ports.mtls);
+    let yaml = format!(
+        r#"
+http:
+  tls: {{ ca_file: {ca} }}
+scenarios:
+  anonymous:
+    executor: per-vu-iterations
+    vus: 1
+    iterations: 3
+    flow:
+      - request: {{ name: anonymous, url: "{url}" }}
+  tenant:
+    executor: per-vu-iterations
+    vus: 1
+    iterations: 3
+    tls:
+      hosts: [ {entry} ]
+    flow:
+      - request: {{ name: tenant, url: "{url}" }}
+"#,
+        ca = dir.path().join("ca.pem").display(),
+        entry = client_entry("127.0.0.1", dir.path()),
+    );
+    let s = run_yaml(&yaml, "http://unused").await.summary;
+    assert_eq!(
+        counter_where(&s, "http_reqs", &[("name", "anonymous"), ("status", "400")]),
+        3.0
+    );
+    // The scenario's rules come first; ca_file is inherited from http.tls.
+    assert_eq!(
+        counter_where(&s, "http_reqs", &[("name", "tenant"), ("status", "200")]),
+        3.0
+    );
+}

@@ -309,7 +309,11 @@ pub(super) fn client_identity(
         (None, None) => return Ok(None),
     };
     let identity = load_identity(cert, key).map_err(|e| {
-        let option = if e.path == *key { "client_key" } else { "client_cert" };
+        let option = if e.path == *key {
+            "client_key"
+        } else {
+            "client_cert"
+        };
         (option, e.to_string())
     })?;
     Ok(Some(HostTls {

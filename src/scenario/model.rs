@@ -211,6 +211,9 @@ pub struct ScenarioDef {
     /// Largest kept response body of this scenario's requests (see
     /// `http.max_body_size`); a request's own overrides it.
     pub max_body_size: Option<Scalar>,
+    /// TLS of this scenario's requests and sessions: the fields set here
+    /// replace `http.tls`'s, `hosts` entries are tried before its own.
+    pub tls: Option<TlsDef>,
     /// Steps each VU runs once, before its first iteration.
     #[serde(default)]
     pub setup: Vec<StepDef>,

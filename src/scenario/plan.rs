@@ -12,6 +12,7 @@ use super::condition::{Condition, Extractor};
 use super::feed::DataFeed;
 use super::template::Template;
 use crate::metrics::{MetricId, MetricRegistry, TagSetId, Threshold};
+use crate::protocol::http::tls::TlsConfig;
 use crate::protocol::http::{NetworkConfig, ProtoChoice};
 
 #[derive(Debug)]
@@ -82,6 +83,8 @@ pub struct ScenarioPlan {
     /// scenarios before it, unsegmented), so ids are the same whichever
     /// segment runs a VU.
     pub vu_id_base: u64,
+    /// The scenario's own `tls` merged over `http.tls`; `None`: the run's.
+    pub tls: Option<TlsConfig>,
     /// Per-VU setup: runs once before that VU's first iteration.
     pub vu_setup: Vec<Step>,
     /// One iteration.

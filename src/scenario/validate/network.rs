@@ -21,9 +21,10 @@ use crate::scenario::net_model::{DnsDef, ProxyDef, TlsDef, TlsHostDef};
 impl Validator<'_> {
     pub(crate) fn network_settings(&mut self, def: &HttpDef, path: &FieldPath) -> NetworkConfig {
         let tls = match &def.tls {
-            Some(tls) => self.tls_config(tls, &path.key("tls")),
+            Some(tls) => self.tls_config(tls, &path.key("tls"), TlsConfig::default()),
             None => TlsConfig::default(),
         };
+        self.file_tls = tls.clone();
         let proxy = self.proxy_config(def.proxy.as_ref(), &path.key("proxy"));
         let mut hosts = HostOverrides::default();
         for (key, value) in &def.hosts.0 {
@@ -48,8 +49,20 @@ impl Validator<'_> {
         }
     }
 
-    fn tls_config(&mut self, def: &TlsDef, path: &FieldPath) -> TlsConfig {
-        let mut config = TlsConfig::default();
+    /// A scenario's `tls`: its fields over `http.tls`'s, its `hosts` first.
+    pub(crate) fn scenario_tls(&mut self, def: &TlsDef, path: &FieldPath) -> TlsConfig {
+        let base = self.file_tls.clone();
+        self.tls_config(def, path, base)
+    }
+
+    /// `def` over `base`: what `def` sets replaces `base`'s, and `def`'s host
+    /// rules are tried before `base`'s.
+    fn tls_config(&mut self, def: &TlsDef, path: &FieldPath, base: TlsConfig) -> TlsConfig {
+        let inherited_hosts = base.hosts.clone();
+        let mut config = TlsConfig {
+            hosts: Vec::new(),
+            ..base
+        };
         if let Some(file) = &def.ca_file {
             let at = path.key("ca_file");
             if let Some(file) = self.file_path(file, &at) {
@@ -59,22 +72,28 @@ impl Validator<'_> {
                 }
             }
         }
-        config.replace_default_roots = self
-            .value_or(
-                def.replace_default_roots.as_ref(),
-                &path.key("replace_default_roots"),
-                false,
-            )
-            .unwrap_or(false);
-        if config.replace_default_roots && def.ca_file.is_none() {
+        if let Some(replace) = self.optional_value(
+            def.replace_default_roots.as_ref(),
+            &path.key("replace_default_roots"),
+        ) {
+            config.replace_default_roots = replace;
+        }
+        if config.replace_default_roots
+            && def.ca_file.is_none()
+            && config.ca_certificates.is_empty()
+        {
             self.problem(
                 &path.key("replace_default_roots"),
                 "replaces the public roots with nothing: no server could be trusted",
                 Some("set ca_file too".into()),
             );
         }
-        config.min_version = self.tls_version(def.min_version.as_ref(), &path.key("min_version"));
-        config.max_version = self.tls_version(def.max_version.as_ref(), &path.key("max_version"));
+        if let Some(min) = self.tls_version(def.min_version.as_ref(), &path.key("min_version")) {
+            config.min_version = Some(min);
+        }
+        if let Some(max) = self.tls_version(def.max_version.as_ref(), &path.key("max_version")) {
+            config.max_version = Some(max);
+        }
         if let (Some(min), Some(max)) = (config.min_version, config.max_version)
             && min > max
         {
@@ -89,6 +108,7 @@ impl Validator<'_> {
                 config.hosts.push(entry);
             }
         }
+        config.hosts.extend(inherited_hosts);
         config
     }
 
