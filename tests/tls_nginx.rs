@@ -409,9 +409,9 @@ fn outputs_trust_the_ca_and_show_their_client_certificate_to_an_mtls_backend() {
     let scenario_file = dir.path().join("one.yaml");
     std::fs::write(
         &scenario_file,
+        // ca_file relative to the scenario file's directory.
         format!(
-            "http:\n  tls: {{ ca_file: {} }}\nflow:\n  - request: {{ url: \"https://127.0.0.1:{}/\" }}\n",
-            dir.path().join("ca.pem").display(),
+            "http:\n  tls: {{ ca_file: ca.pem }}\nflow:\n  - request: {{ url: \"https://127.0.0.1:{}/\" }}\n",
             ports.plain
         ),
     )

@@ -107,6 +107,12 @@ impl HostPattern {
         if lower == "*" {
             return Ok(HostPattern(lower));
         }
+        // An IPv6 address, bracketed or not, is compared bare (as URLs
+        // hand the host to TLS).
+        let bare = lower.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(v6) = bare.parse::<std::net::Ipv6Addr>() {
+            return Ok(HostPattern(v6.to_string()));
+        }
         if name.is_empty() || name.contains('*') || name.contains(['/', ':', ' ']) {
             return Err(format!(
                 "{pattern:?} is not a host pattern (use api.example.com, *.example.com or *)"
@@ -165,6 +171,8 @@ mod tests {
         assert!(!wild.matches("example.com"));
         assert!(!wild.matches("badexample.com"));
         assert!(HostPattern::new("*").unwrap().matches("127.0.0.1"));
+        assert!(HostPattern::new("[::1]").unwrap().matches("::1"));
+        assert!(HostPattern::new("0:0::1").unwrap().matches("::1"));
         assert_eq!(
             HostPattern::new("*.bücher.test").unwrap().as_str(),
             "*.xn--bcher-kva.test"
