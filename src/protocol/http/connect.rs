@@ -222,6 +222,20 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_idn_name_is_looked_up_in_punycode() {
+        let target =
+            crate::protocol::http::target::Target::parse("http://bücher.invalid/").unwrap();
+        let origin = target.origin();
+        assert_eq!(origin.host, "xn--bcher-kva.invalid");
+        let run = shared(DnsScope::Shared);
+        let err = resolve(&run, None, origin.host, origin.port)
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Dns);
+        assert_eq!(run.dns.names(), vec!["xn--bcher-kva.invalid".to_string()]);
+    }
+
+    #[tokio::test]
     async fn overrides_and_ip_literals_never_reach_dns() {
         let run = shared(DnsScope::Shared);
         let addrs = resolve(&run, None, "API.stampede.test", 8443)

@@ -95,6 +95,17 @@ impl DnsCache {
         self.entries.lock().unwrap().len()
     }
 
+    /// The names looked up so far (failed lookups keep their entry).
+    #[cfg(test)]
+    pub(super) fn names(&self) -> Vec<String> {
+        self.entries
+            .lock()
+            .unwrap()
+            .keys()
+            .map(|k| k.to_string())
+            .collect()
+    }
+
     /// The cell holding `host`'s addresses: fresh or still being resolved.
     fn cell(&self, host: &str, ttl: Duration) -> Arc<OnceCell<Addresses>> {
         let mut entries = self
