@@ -172,18 +172,18 @@ async fn tls_with_http1_alpn_counts_encrypted_bytes() {
 }
 
 #[tokio::test]
-async fn untrusted_certificate_is_a_tls_error() {
+async fn untrusted_certificate_is_a_tls_error_naming_the_failed_check() {
     let (base, _) = tls_server(&[b"h2", b"http/1.1"]).await;
     let r = client(ClientConfig::default())
         .send(get(&format!("{base}/")))
         .await
         .response;
     let error = r.error.unwrap();
-    assert_eq!(error.code, ErrorCode::Tls);
-    assert!(
-        error.message.starts_with("TLS handshake"),
-        "{}",
-        error.message
+    // Self-signed: not issued by any trusted CA.
+    assert_eq!(error.code, ErrorCode::TlsUnknownIssuer);
+    assert_eq!(
+        error.message,
+        "TLS handshake: server certificate rejected: unknown issuer (its CA is not trusted; add the CA with http.tls.ca_file)"
     );
     assert!(r.timings.tls_handshaking > Duration::ZERO);
     assert_eq!(r.status, 0);

@@ -163,3 +163,23 @@ fn a_fragment_two_fragments_include_is_merged_once() {
     assert_eq!(plan.env.keys().collect::<Vec<_>>(), vec!["B", "C"]);
     assert_eq!(plan.feeds[0].rows, vec![vec!["7"]]);
 }
+
+#[test]
+fn tls_files_in_a_fragment_are_relative_to_the_fragment() {
+    let dir = files(&[
+        (
+            "main.yaml",
+            "include: [common/tls.yaml]\nenv: { KEY_DIR: /nonexistent/keys }\nvus: 1\niterations: 1\nflow:\n  - request: { url: \"http://127.0.0.1:1/\" }\n",
+        ),
+        (
+            "common/tls.yaml",
+            "http:\n  tls:\n    ca_file: certs/ca.pem\n    hosts:\n      - { host: api.test, client_cert: certs/vu.pem, client_key: \"{{ KEY_DIR }}/vu.key\" }\n",
+        ),
+    ]);
+    let text = relative(&errors(&dir.path().join("main.yaml")), dir.path());
+    assert_eq!(
+        text,
+        "DIR/common/tls.yaml:3:5: http.tls.ca_file: DIR/common/certs/ca.pem: cannot read: No such file or directory (os error 2)\n\
+         DIR/common/tls.yaml:5:27: http.tls.hosts[0].client_cert: DIR/common/certs/vu.pem: cannot read: No such file or directory (os error 2)"
+    );
+}

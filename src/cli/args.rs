@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::demo::Stall;
 use crate::engine::HttpDebug;
+use crate::protocol::http::HostOverride;
 use crate::scenario::{
     MAX_RATE_PER_SECOND, MAX_SCALE, MAX_TEST_DURATION, MAX_TEST_DURATION_TEXT, MAX_VUS, Share,
 };
@@ -182,6 +183,9 @@ pub struct RunArgs {
     /// Stream metrics to an output while the test runs; repeatable. KIND is prometheus-rw, otlp, influxdb, json or csv; options follow as ;key=value (see docs/outputs). Credentials come from environment variables, e.g. STAMPEDE_PROMETHEUS_RW_PASSWORD.
     #[arg(short = 'o', long = "out", value_name = "KIND=TARGET[;KEY=VALUE...]")]
     pub outs: Vec<String>,
+    /// Connect to ADDR for HOST:PORT, like curl's --resolve (the URL, Host header and TLS name stay HOST); repeatable, wins over the file's http.hosts. ADDR may be [v6].
+    #[arg(long = "resolve", value_name = "HOST:PORT:ADDR", value_parser = parse_resolve)]
+    pub resolve: Vec<HostOverride>,
     /// The `testid` label on every series sent to outputs (default: UTC start time plus a random suffix, e.g. 20261123-141502-a3f9).
     #[arg(long, value_name = "ID")]
     pub testid: Option<String>,
@@ -385,4 +389,8 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
         Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
         _ => Err(format!("{text:?} is not KEY=VALUE")),
     }
+}
+
+fn parse_resolve(text: &str) -> Result<HostOverride, String> {
+    HostOverride::parse_resolve(text)
 }

@@ -80,7 +80,12 @@ pub async fn run(args: RunArgs, colors: Colors) -> i32 {
         (None, None) => unreachable!("clap requires FILE or --url"),
     };
     let plan = match loaded {
-        Ok(plan) => Arc::new(plan),
+        Ok(mut plan) => {
+            for entry in &args.resolve {
+                plan.http.network.hosts.add(entry.clone());
+            }
+            Arc::new(plan)
+        }
         Err(errors) => {
             print_errors(&errors);
             return exit_code::INVALID_SCENARIO;

@@ -15,6 +15,9 @@ pub struct RunContext {
     pub recorder: Recorder,
     /// Client settings and TLS configuration shared by every VU's client.
     pub http: Arc<ClientShared>,
+    /// Per scenario (plan order), a client of its own when the scenario
+    /// sets its own `tls`; empty, or `None` for a scenario that uses `http`.
+    pub scenario_http: Vec<Option<Arc<ClientShared>>>,
     /// Variables produced by the test-level setup; every VU starts with them.
     pub globals: Vec<Option<String>>,
     pub http_debug: HttpDebug,
@@ -45,6 +48,17 @@ pub struct ScenarioCounters {
 }
 
 impl RunContext {
+    /// The client settings the VUs of `scenario` use.
+    pub fn http_for(&self, scenario: &str) -> &Arc<ClientShared> {
+        self.plan
+            .scenarios
+            .iter()
+            .position(|s| s.name == scenario)
+            .and_then(|i| self.scenario_http.get(i))
+            .and_then(Option::as_ref)
+            .unwrap_or(&self.http)
+    }
+
     pub fn new(
         plan: Arc<TestPlan>,
         recorder: Recorder,
@@ -65,6 +79,7 @@ impl RunContext {
             plan,
             recorder,
             http,
+            scenario_http: Vec::new(),
             globals: vec![None; slots],
             http_debug,
             active_vus: AtomicU64::new(0),

@@ -93,16 +93,36 @@ pub async fn run(
     let mut aggregator = Aggregator::new(&recorder);
     aggregator.judge_thresholds(&plan.thresholds);
     let sinks = SinkSet::start(options.sinks);
-    let http = ClientShared::new(ClientConfig {
+    let config = ClientConfig {
         max_redirects: plan.http.max_redirects,
         insecure_skip_tls_verify: plan.http.insecure_skip_tls_verify,
         user_agent: plan.http.user_agent.clone(),
         cookies: plan.http.cookies,
         max_decompression_ratio: plan.http.max_decompression_ratio,
+        network: plan.http.network.clone(),
         ..ClientConfig::default()
-    })
-    .map_err(|e| EngineError::Tls(e.to_string()))?;
+    };
+    // A scenario with its own `tls` gets its own rustls configurations
+    // (and DNS cache); the others share the run's.
+    let scenario_http = plan
+        .scenarios
+        .iter()
+        .map(|scenario| {
+            scenario
+                .tls
+                .as_ref()
+                .map(|tls| {
+                    let mut own = config.clone();
+                    own.network.tls = tls.clone();
+                    ClientShared::new(own)
+                })
+                .transpose()
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| EngineError::Tls(e.to_string()))?;
+    let http = ClientShared::new(config).map_err(|e| EngineError::Tls(e.to_string()))?;
     let mut ctx = RunContext::new(plan.clone(), recorder, http, options.http_debug);
+    ctx.scenario_http = scenario_http;
     let mut progress = options.progress;
     tokio::pin!(interrupt);
 

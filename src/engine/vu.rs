@@ -53,8 +53,8 @@ pub struct Vu {
 
 impl Vu {
     pub fn new(ctx: Arc<RunContext>, vu_id: u64, scenario: Arc<str>) -> Self {
+        let client = HttpClient::new(ctx.http_for(&scenario).clone());
         let scope = VuScope::new(vu_id, scenario, &ctx.globals, &ctx.plan.feeds);
-        let client = HttpClient::new(ctx.http.clone());
         Vu {
             scope,
             client,

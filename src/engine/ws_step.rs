@@ -61,7 +61,8 @@ impl Vu {
         let started = Instant::now();
         let ctx = self.ctx.clone();
         let in_flight = InFlight::new(&ctx.recorder, step.upgrade_tag_set);
-        let (handshake, opened) = websocket::connect(&self.ctx.http, request).await;
+        // The VU's client: its scenario's TLS settings, if it has its own.
+        let (handshake, opened) = websocket::connect(self.client.shared(), request).await;
         let recorder = &ctx.recorder;
         let (mut tally, mut bytes) = (
             SessionTally::default(),

@@ -21,7 +21,10 @@ use super::retry_queue::{Attempt, RetryQueue, Weighted};
 use super::sender::{AttemptFn, QueueSender};
 use super::spec::{CommonOptions, OutputConfigError, OutputSpec};
 use crate::metrics::{DeliveryStats, SinkError};
-use crate::protocol::http::{ClientConfig, ClientShared, HttpClient, HttpRequest, ProtoChoice};
+use crate::protocol::http::tls::{HostPattern, HostTls, TlsConfig, load_ca, load_identity};
+use crate::protocol::http::{
+    ClientConfig, ClientShared, HttpClient, HttpRequest, NetworkConfig, ProtoChoice,
+};
 
 /// One request's worth of encoded data.
 #[derive(Clone, Debug)]
@@ -75,18 +78,36 @@ impl Delivery {
             return Err(bad(format!("URL must be http:// or https://, got {url:?}")));
         }
         let ca_certificates = match &common.ca_file {
-            Some(path) => read_ca_file(path).map_err(|message| OutputConfigError::BadOption {
+            // The scenario's `http.tls.ca_file` loader: a file or a directory.
+            Some(path) => load_ca(path).map_err(|e| OutputConfigError::BadOption {
                 origin: spec.origin.clone(),
                 key: "ca_file".into(),
-                message,
+                message: e.to_string(),
             })?,
             None => Vec::new(),
+        };
+        let identity = match client_identity(common) {
+            Ok(identity) => identity,
+            Err((key, message)) => {
+                return Err(OutputConfigError::BadOption {
+                    origin: spec.origin.clone(),
+                    key: key.into(),
+                    message,
+                });
+            }
         };
         let shared = ClientShared::new(ClientConfig {
             max_redirects: 3,
             insecure_skip_tls_verify: common.insecure_skip_tls_verify,
             cookies: false,
-            ca_certificates,
+            network: NetworkConfig {
+                tls: TlsConfig {
+                    ca_certificates,
+                    hosts: identity.into_iter().collect(),
+                    ..TlsConfig::default()
+                },
+                ..NetworkConfig::default()
+            },
             ..ClientConfig::default()
         })
         .map_err(|e| bad(e.to_string()))?;
@@ -276,17 +297,30 @@ fn sensitive(value: &str) -> Result<HeaderValue, String> {
     Ok(v)
 }
 
-fn read_ca_file(path: &std::path::Path) -> Result<Vec<Vec<u8>>, String> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-    let certs: Result<Vec<_>, _> = CertificateDer::pem_file_iter(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?
-        .collect();
-    let certs = certs.map_err(|e| format!("bad PEM in {}: {e}", path.display()))?;
-    if certs.is_empty() {
-        return Err(format!("no certificate in {}", path.display()));
-    }
-    Ok(certs.into_iter().map(|c| c.as_ref().to_vec()).collect())
+/// The client certificate of `client_cert` and `client_key`, shown to the
+/// backend whatever its name; on failure, the option at fault and why.
+pub(super) fn client_identity(
+    common: &CommonOptions,
+) -> Result<Option<HostTls>, (&'static str, String)> {
+    let (cert, key) = match (&common.client_cert, &common.client_key) {
+        (Some(cert), Some(key)) => (cert, key),
+        (Some(_), None) => return Err(("client_cert", "has no client_key".into())),
+        (None, Some(_)) => return Err(("client_key", "has no client_cert".into())),
+        (None, None) => return Ok(None),
+    };
+    let identity = load_identity(cert, key).map_err(|e| {
+        let option = if e.path == *key {
+            "client_key"
+        } else {
+            "client_cert"
+        };
+        (option, e.to_string())
+    })?;
+    Ok(Some(HostTls {
+        pattern: HostPattern::new("*").expect("* is a host pattern"),
+        identity: Some(identity),
+        server_name: None,
+    }))
 }
 
 /// DNS and TCP connect to the URL's host and port within `timeout`.

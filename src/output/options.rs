@@ -32,6 +32,8 @@ pub const COMMON_KEYS: &[&str] = &[
     "required",
     "insecure_skip_tls_verify",
     "ca_file",
+    "client_cert",
+    "client_key",
     "username",
     "password_env",
     "bearer_token_env",
@@ -133,6 +135,17 @@ impl SpecBuilder {
                     return Err(self.bad(key, "expected the path of a PEM file"));
                 }
                 self.common.ca_file = Some(PathBuf::from(value));
+            }
+            "client_cert" | "client_key" => {
+                if value.is_empty() {
+                    return Err(self.bad(key, "expected the path of a PEM file"));
+                }
+                let slot = if key == "client_cert" {
+                    &mut self.common.client_cert
+                } else {
+                    &mut self.common.client_key
+                };
+                *slot = Some(PathBuf::from(value));
             }
             "username" => self.username = Some(value.to_string()),
             "password_env" => self.password_env = Some((key.into(), self.env_name(key, value)?)),

@@ -101,6 +101,10 @@ pub struct CommonOptions {
     pub bearer_token: Option<Secret>,
     /// PEM file with CA certificates trusted in addition to the public roots.
     pub ca_file: Option<PathBuf>,
+    /// PEM client certificate and key shown to a backend that asks for one
+    /// (mTLS); read by the same loader as the scenario's `http.tls`.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
     /// Accept any server certificate (opt-in, for self-signed test stacks).
     pub insecure_skip_tls_verify: bool,
     /// Deadline of one request to the backend.
@@ -125,6 +129,8 @@ impl Default for CommonOptions {
             basic_auth: None,
             bearer_token: None,
             ca_file: None,
+            client_cert: None,
+            client_key: None,
             insecure_skip_tls_verify: false,
             timeout: Duration::from_secs(10),
             batch_size: 10_000,

@@ -12,7 +12,9 @@
 //!   places, since neither order would be obviously right.
 //! - Fragments may include fragments; a cycle is an error naming the chain.
 //! - A file included twice (say by two fragments) is merged once.
-//! - A data feed's `file:` in a fragment is relative to the fragment.
+//! - The files a fragment names (a data feed's `file:`, TLS `ca_file`,
+//!   `client_cert`, `client_key`) are relative to the fragment; templated
+//!   paths are left as written.
 //!
 //! Every node keeps the mark of the file it came from, so errors inside a
 //! fragment name that file and line.
@@ -171,7 +173,7 @@ impl<'a> Includes<'a> {
         let root = self.resolve(root, &path);
         self.chain.pop();
         let base = Path::new(written).parent().unwrap_or(Path::new(""));
-        Ok(Some(rebase_data_files(root?, base)))
+        Ok(Some(rebase_files(root?, base)))
     }
 
     /// Adds a fragment's sections to what earlier fragments brought; a key
@@ -297,58 +299,62 @@ impl Section {
     }
 }
 
-/// The fragment with each `data.NAME.file` made relative to the including
+/// Where a fragment names files: each path is relative to the fragment.
+/// `*` is any key of a mapping or any item of a list.
+const FILE_FIELDS: &[&[&str]] = &[
+    &["data", "*", "file"],
+    &["http", "tls", "ca_file"],
+    &["http", "tls", "hosts", "*", "client_cert"],
+    &["http", "tls", "hosts", "*", "client_key"],
+    &["scenarios", "*", "tls", "ca_file"],
+    &["scenarios", "*", "tls", "hosts", "*", "client_cert"],
+    &["scenarios", "*", "tls", "hosts", "*", "client_key"],
+];
+
+/// The fragment with each file it names made relative to the including
 /// file's directory (`base` is the fragment's directory relative to it).
-fn rebase_data_files(root: Rc<Node>, base: &Path) -> Rc<Node> {
+fn rebase_files(root: Rc<Node>, base: &Path) -> Rc<Node> {
     if base.as_os_str().is_empty() {
         return root;
     }
-    let NodeValue::Map(entries) = &root.value else {
-        return root;
-    };
-    let rebased = entries
+    FILE_FIELDS
         .iter()
-        .map(|entry| {
-            if entry.key_text() != "data" {
-                return entry.clone();
-            }
-            let NodeValue::Map(feeds) = &entry.value.value else {
-                return entry.clone();
-            };
-            let feeds = feeds
-                .iter()
-                .map(|feed| Entry {
-                    key: feed.key.clone(),
-                    value: rebase_feed(&feed.value, base),
-                })
-                .collect();
-            Entry {
-                key: entry.key.clone(),
-                value: Rc::new(Node::map(entry.value.mark, feeds)),
-            }
-        })
-        .collect();
-    Rc::new(Node::map(root.mark, rebased))
+        .fold(root, |node, fields| rebase_at(&node, fields, base))
 }
 
-fn rebase_feed(feed: &Rc<Node>, base: &Path) -> Rc<Node> {
-    let NodeValue::Map(fields) = &feed.value else {
-        return feed.clone();
-    };
-    let fields = fields
-        .iter()
-        .map(|field| match field.value.scalar_text() {
-            Some(file) if field.key_text() == "file" && Path::new(file).is_relative() => {
-                let joined = base.join(file).display().to_string();
-                Entry {
-                    key: field.key.clone(),
-                    value: Rc::new(field.value.text_at(joined)),
-                }
+/// `node` with the relative path at `fields` below it joined to `base`.
+/// Templated paths are left alone: what they render to is unknown here.
+fn rebase_at(node: &Rc<Node>, fields: &[&str], base: &Path) -> Rc<Node> {
+    let Some((first, rest)) = fields.split_first() else {
+        return match node.scalar_text() {
+            Some(file) if !file.contains("{{") && Path::new(file).is_relative() => {
+                Rc::new(node.text_at(base.join(file).display().to_string()))
             }
-            _ => field.clone(),
-        })
-        .collect();
-    Rc::new(Node::map(feed.mark, fields))
+            _ => node.clone(),
+        };
+    };
+    match &node.value {
+        NodeValue::Map(entries) => {
+            let entries = entries
+                .iter()
+                .map(|entry| {
+                    if *first != "*" && entry.key_text() != *first {
+                        return entry.clone();
+                    }
+                    Entry {
+                        key: entry.key.clone(),
+                        value: rebase_at(&entry.value, rest, base),
+                    }
+                })
+                .collect();
+            Rc::new(Node::map(node.mark, entries))
+        }
+        NodeValue::Seq(items) if *first == "*" => {
+            let items = items.iter().map(|i| rebase_at(i, rest, base)).collect();
+            Rc::new(Node::seq(node.mark, items))
+        }
+        _ => node.clone(),
+    }
 }
 
 /// The path with `.` and symlinks resolved when it exists, as given

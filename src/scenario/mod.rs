@@ -12,6 +12,7 @@ pub mod locate;
 pub mod model;
 pub mod model_types;
 mod nesting;
+pub mod net_model;
 mod parse;
 pub mod plan;
 pub mod schema;

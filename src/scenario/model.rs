@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::model_types::{OrderedMap, Scalar, StatusSpec, Templated, Text, TextOr};
+use super::net_model::{DnsDef, ProxyDef, TlsDef};
 
 /// A whole scenario file.
 ///
@@ -108,6 +109,16 @@ pub struct HttpDef {
     /// A kept gzip/deflate body may inflate to at most this many times its
     /// compressed size (past 1 MiB), else `decompression_limit`. Default 100.
     pub max_decompression_ratio: Option<Templated<u64>>,
+    /// Trusted CAs, client certificates (mTLS), TLS versions, SNI.
+    pub tls: Option<TlsDef>,
+    /// A forward proxy; by default `HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`.
+    pub proxy: Option<ProxyDef>,
+    /// `host` or `host:port` to an IP address (optionally with a port):
+    /// connections go there, the URL, `Host` and SNI keep the name.
+    #[serde(default)]
+    pub hosts: OrderedMap<Text>,
+    /// DNS caching: shared (default), per VU or per connection; TTL.
+    pub dns: Option<DnsDef>,
 }
 
 /// One data feed.
@@ -202,6 +213,9 @@ pub struct ScenarioDef {
     /// Largest kept response body of this scenario's requests (see
     /// `http.max_body_size`); a request's own overrides it.
     pub max_body_size: Option<Scalar>,
+    /// TLS of this scenario's requests and sessions: the fields set here
+    /// replace `http.tls`'s, `hosts` entries are tried before its own.
+    pub tls: Option<TlsDef>,
     /// Steps each VU runs once, before its first iteration.
     #[serde(default)]
     pub setup: Vec<StepDef>,

@@ -12,7 +12,8 @@ use super::condition::{Condition, Extractor};
 use super::feed::DataFeed;
 use super::template::Template;
 use crate::metrics::{MetricId, MetricRegistry, TagSetId, Threshold};
-use crate::protocol::http::ProtoChoice;
+use crate::protocol::http::tls::TlsConfig;
+use crate::protocol::http::{NetworkConfig, ProtoChoice};
 
 #[derive(Debug)]
 pub struct TestPlan {
@@ -58,6 +59,9 @@ pub struct HttpSettings {
     pub cookies: bool,
     /// `http.max_decompression_ratio`.
     pub max_decompression_ratio: u64,
+    /// `http.tls`, `http.proxy` (and the proxy variables), `http.hosts`,
+    /// `http.dns`; `--resolve` is added by the command line.
+    pub network: NetworkConfig,
 }
 
 #[derive(Debug)]
@@ -79,6 +83,8 @@ pub struct ScenarioPlan {
     /// scenarios before it, unsegmented), so ids are the same whichever
     /// segment runs a VU.
     pub vu_id_base: u64,
+    /// The scenario's own `tls` merged over `http.tls`; `None`: the run's.
+    pub tls: Option<TlsConfig>,
     /// Per-VU setup: runs once before that VU's first iteration.
     pub vu_setup: Vec<Step>,
     /// One iteration.

@@ -10,7 +10,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::
 use tokio::time::Instant;
 use tonic::Code;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
 use super::encode::Batch;
 use crate::metrics::{DeliveryStats, SinkError};
@@ -70,6 +70,22 @@ impl GrpcDelivery {
                 let pem = std::fs::read(path)
                     .map_err(|e| bad("ca_file", format!("cannot read {}: {e}", path.display())))?;
                 tls = tls.ca_certificate(Certificate::from_pem(pem));
+            }
+            // Checked (pairing, PEM, key) by the loader the HTTP outputs
+            // use; tonic then takes the files' PEM text as it is.
+            let identity = crate::output::delivery::client_identity(common)
+                .map_err(|(key, message)| bad(key, message))?;
+            if let (Some(_), Some(cert), Some(key)) =
+                (identity, &common.client_cert, &common.client_key)
+            {
+                let read = |option: &str, path: &std::path::Path| {
+                    std::fs::read(path)
+                        .map_err(|e| bad(option, format!("cannot read {}: {e}", path.display())))
+                };
+                tls = tls.identity(Identity::from_pem(
+                    read("client_cert", cert)?,
+                    read("client_key", key)?,
+                ));
             }
             endpoint = endpoint
                 .tls_config(tls)

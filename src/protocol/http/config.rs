@@ -1,17 +1,14 @@
 //! Client settings and the state every VU's client shares: the rustls
-//! configuration (built once, it holds the root store and session cache) and
+//! configurations (built once, they hold the root store and session cache) and
 //! the pre-encoded default headers.
 
 use std::sync::Arc;
 
+use super::dns::{DnsCache, DnsPolicy};
+use super::hosts::HostOverrides;
+use super::proxy::ProxyConfig;
+use super::tls::{TlsConfig, TlsRoutes};
 use http::HeaderValue;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::WebPkiSupportedAlgorithms;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
-use tokio_rustls::TlsConnector;
-
-use super::dns::DnsCache;
 
 /// How every VU's [`HttpClient`](super::HttpClient) behaves.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,9 +24,8 @@ pub struct ClientConfig {
     /// Speak HTTP/2 without TLS (h2c) to `http://` URLs. With TLS, HTTP/2 is
     /// negotiated by ALPN regardless of this setting.
     pub http2_prior_knowledge: bool,
-    /// DER certificates trusted in addition to the public roots (an
-    /// output's `ca_file`).
-    pub ca_certificates: Vec<Vec<u8>>,
+    /// TLS, proxy, host overrides and DNS caching.
+    pub network: NetworkConfig,
     /// A kept gzip/deflate body may inflate to at most this many times its
     /// compressed size (once past [`RATIO_FLOOR`] bytes): a gzip bomb is
     /// stopped after a few megabytes, not after gigabytes.
@@ -41,6 +37,21 @@ pub struct ClientConfig {
     /// instead of growing the VU's memory. Bodies that are not kept are
     /// drained whatever their size.
     pub max_body_size: u64,
+}
+
+/// How a client reaches servers: the `http.tls`, `http.proxy`, `http.hosts`
+/// and `http.dns` settings (and `--resolve`, the proxy variables).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetworkConfig {
+    /// Trusted roots, client certificates, versions and SNI (an output's
+    /// `ca_file` too).
+    pub tls: TlsConfig,
+    /// Forward proxies (`HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`, `http.proxy`).
+    pub proxy: ProxyConfig,
+    /// Names sent to chosen addresses (`http.hosts`, `--resolve`).
+    pub hosts: HostOverrides,
+    /// Who shares DNS answers, and for how long.
+    pub dns: DnsPolicy,
 }
 
 /// The default of [`ClientConfig::max_body_size`] (`http.max_body_size`).
@@ -65,7 +76,7 @@ impl Default for ClientConfig {
             user_agent: DEFAULT_USER_AGENT.to_string(),
             cookies: true,
             http2_prior_knowledge: false,
-            ca_certificates: Vec::new(),
+            network: NetworkConfig::default(),
             max_decompression_ratio: DEFAULT_MAX_DECOMPRESSION_RATIO,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
         }
@@ -88,11 +99,8 @@ pub enum ClientConfigError {
 /// allocates nothing.
 pub struct ClientShared {
     pub(super) config: ClientConfig,
-    /// ALPN offers `h2` then `http/1.1`.
-    pub(super) tls: TlsConnector,
-    /// ALPN offers only `http/1.1` (requests that ask for HTTP/1.1). Same
-    /// roots and session cache as `tls`.
-    pub(super) tls_http1: TlsConnector,
+    /// The rustls connectors, and which host uses which.
+    pub(super) tls: TlsRoutes,
     pub(super) user_agent: HeaderValue,
     pub(super) dns: DnsCache,
 }
@@ -104,14 +112,10 @@ impl ClientShared {
             config.user_agent.clone().into_bytes(),
         ))
         .map_err(|_| ClientConfigError::InvalidUserAgent)?;
-        let tls_config =
-            build_tls_config(config.insecure_skip_tls_verify, &config.ca_certificates)?;
-        let mut http1_only = tls_config.clone();
-        http1_only.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let tls = TlsRoutes::build(&config.network.tls, config.insecure_skip_tls_verify)?;
         Ok(Arc::new(ClientShared {
             config,
-            tls: TlsConnector::from(Arc::new(tls_config)),
-            tls_http1: TlsConnector::from(Arc::new(http1_only)),
+            tls,
             user_agent,
             dns: DnsCache::default(),
         }))
@@ -127,77 +131,5 @@ impl std::fmt::Debug for ClientShared {
         f.debug_struct("ClientShared")
             .field("config", &self.config)
             .finish_non_exhaustive()
-    }
-}
-
-fn build_tls_config(
-    insecure: bool,
-    extra_roots: &[Vec<u8>],
-) -> Result<rustls::ClientConfig, rustls::Error> {
-    // An explicit provider: the process-wide default may be unset (or differ)
-    // in the embedding program.
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()?;
-    let mut config = if insecure {
-        builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate {
-                algorithms: provider.signature_verification_algorithms,
-            }))
-            .with_no_client_auth()
-    } else {
-        let mut roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        for der in extra_roots {
-            roots.add(CertificateDer::from(der.clone()))?;
-        }
-        builder.with_root_certificates(roots).with_no_client_auth()
-    };
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
-}
-
-/// Skips certificate chain and name validation but still checks that the
-/// server holds the key of the certificate it presented, so the handshake
-/// costs what a verified one costs (a load test should measure real work).
-#[derive(Debug)]
-struct AcceptAnyCertificate {
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for AcceptAnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
     }
 }

@@ -30,8 +30,61 @@ pub(super) fn connect(err: &io::Error) -> HttpError {
 
 /// Any failure during the TLS handshake is a TLS error, including a peer that
 /// hangs up: from the user's point of view the handshake did not complete.
+/// A rejected server certificate says which check failed, with its own code.
 pub(super) fn tls(err: &io::Error) -> HttpError {
+    if let Some(rustls_err) = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<rustls::Error>())
+    {
+        let (code, what) = describe_tls(rustls_err);
+        return http_error(code, format!("TLS handshake: {what}"));
+    }
     http_error(ErrorCode::Tls, format!("TLS handshake: {}", chain(err)))
+}
+
+/// The code and a plain-words account of a rustls error: which certificate
+/// check failed and what usually fixes it.
+pub(super) fn describe_tls(err: &rustls::Error) -> (ErrorCode, String) {
+    use rustls::{AlertDescription as Alert, CertificateError as Cert, Error};
+    match err {
+        Error::InvalidCertificate(cert) => match cert {
+            Cert::UnknownIssuer => (
+                ErrorCode::TlsUnknownIssuer,
+                "server certificate rejected: unknown issuer (its CA is not trusted; \
+                 add the CA with http.tls.ca_file)"
+                    .into(),
+            ),
+            Cert::Expired | Cert::ExpiredContext { .. } => (
+                ErrorCode::TlsExpired,
+                "server certificate rejected: expired".into(),
+            ),
+            Cert::NotValidYet | Cert::NotValidYetContext { .. } => (
+                ErrorCode::TlsExpired,
+                "server certificate rejected: not valid yet".into(),
+            ),
+            Cert::NotValidForName | Cert::NotValidForNameContext { .. } => (
+                ErrorCode::TlsNameMismatch,
+                "server certificate rejected: name mismatch (it does not name this host; \
+                 set http.tls.hosts[].server_name when the host is reached by another name)"
+                    .into(),
+            ),
+            other => (
+                ErrorCode::Tls,
+                format!("server certificate rejected: {other:?}"),
+            ),
+        },
+        Error::AlertReceived(Alert::CertificateRequired) => (
+            ErrorCode::Tls,
+            "the server requires a client certificate (http.tls.hosts[].client_cert)".into(),
+        ),
+        Error::AlertReceived(
+            alert @ (Alert::BadCertificate | Alert::UnknownCA | Alert::CertificateUnknown),
+        ) => (
+            ErrorCode::Tls,
+            format!("the server refused the client certificate ({alert:?})"),
+        ),
+        other => (ErrorCode::Tls, other.to_string()),
+    }
 }
 
 /// An error from hyper while sending the request or awaiting the response head.
@@ -61,8 +114,8 @@ pub(super) fn hyper_code(err: &hyper::Error) -> ErrorCode {
         if let Some(io_err) = cause.downcast_ref::<io::Error>() {
             return io_code(io_err);
         }
-        if cause.downcast_ref::<rustls::Error>().is_some() {
-            return ErrorCode::Tls;
+        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
+            return describe_tls(tls).0;
         }
         // h2 is not a direct dependency, so its error type cannot be named:
         // a peer's RST_STREAM / GOAWAY reads "stream error received: ..." /
@@ -85,9 +138,9 @@ pub(super) fn hyper_code(err: &hyper::Error) -> ErrorCode {
 
 pub(super) fn io_code(err: &io::Error) -> ErrorCode {
     if let Some(inner) = err.get_ref()
-        && inner.downcast_ref::<rustls::Error>().is_some()
+        && let Some(tls) = inner.downcast_ref::<rustls::Error>()
     {
-        return ErrorCode::Tls;
+        return describe_tls(tls).0;
     }
     // EMFILE / ENFILE: the generator, not the target, ran out of sockets.
     if matches!(err.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) {
@@ -155,6 +208,38 @@ mod tests {
             rustls::Error::General("bad".into()),
         );
         assert_eq!(io_code(&tls), ErrorCode::Tls);
+    }
+
+    #[test]
+    fn rejected_certificates_say_which_check_failed() {
+        let handshake = |cert| {
+            tls(&io::Error::new(
+                io::ErrorKind::InvalidData,
+                rustls::Error::InvalidCertificate(cert),
+            ))
+        };
+        let unknown = handshake(rustls::CertificateError::UnknownIssuer);
+        assert_eq!(unknown.code, ErrorCode::TlsUnknownIssuer);
+        assert_eq!(
+            unknown.message,
+            "TLS handshake: server certificate rejected: unknown issuer (its CA is not \
+             trusted; add the CA with http.tls.ca_file)"
+        );
+        let expired = handshake(rustls::CertificateError::Expired);
+        assert_eq!(
+            (expired.code, expired.message.as_str()),
+            (
+                ErrorCode::TlsExpired,
+                "TLS handshake: server certificate rejected: expired"
+            )
+        );
+        let name = handshake(rustls::CertificateError::NotValidForName);
+        assert_eq!(name.code, ErrorCode::TlsNameMismatch);
+        assert!(
+            name.message
+                .starts_with("TLS handshake: server certificate rejected: name mismatch")
+        );
+        assert_eq!(ErrorCode::TlsNameMismatch.as_str(), "tls_name_mismatch");
     }
 
     #[test]

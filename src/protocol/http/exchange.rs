@@ -12,6 +12,7 @@ use super::body::{self, RequestBody};
 use super::clock::HopClock;
 use super::config::ClientShared;
 use super::connect;
+use super::dns::DnsScope;
 use super::error::{self, http_error};
 use super::h1::H1Conn;
 use super::pool::{Found, Http2Conn, Origin, Pool, Pooled, Want};
@@ -127,7 +128,8 @@ pub(super) async fn acquire(
     // Boxed: opening (DNS, TCP, TLS handshake) needs an ~8 KB future but
     // happens once per connection; inline it would make every request's
     // future that large, and each request moves its future into a box.
-    let conn = Box::pin(connect::open(shared, origin, want, clock)).await?;
+    let vu_dns = (shared.config.network.dns.scope == DnsScope::PerVu).then(|| pool.vu_dns());
+    let conn = Box::pin(connect::open(shared, vu_dns, origin, want, clock)).await?;
     if let Pooled::Http2(conn) = &conn {
         pool.put_http2(origin, conn);
     }

@@ -20,20 +20,24 @@ mod dns;
 mod error;
 mod exchange;
 mod h1;
+mod hosts;
 mod io;
 mod pool;
+pub mod proxy;
 mod raw;
 mod redact;
 mod stream;
 mod target;
+pub mod tls;
 mod types;
 
 pub use client::HttpClient;
 pub use config::{
     ClientConfig, ClientConfigError, ClientShared, DEFAULT_MAX_BODY_SIZE,
-    DEFAULT_MAX_DECOMPRESSION_RATIO, DEFAULT_USER_AGENT, RATIO_FLOOR,
+    DEFAULT_MAX_DECOMPRESSION_RATIO, DEFAULT_USER_AGENT, NetworkConfig, RATIO_FLOOR,
 };
-pub use dns::DNS_CACHE_TTL;
+pub use dns::{DNS_CACHE_TTL, DnsPolicy, DnsScope};
+pub use hosts::{HostOverride, HostOverrides};
 pub use raw::{ByteCounters, RawConnection, RawStream, open_raw};
 pub use redact::{REDACTED, is_secret_header, redact_headers};
 pub use stream::HttpStream;

@@ -7,12 +7,13 @@
 //! sends of one VU (a batch) that want HTTP/2 share one connection: the
 //! first opens it, the others wait for it instead of each opening their own.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use hyper::client::conn::http2;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use super::body::RequestBody;
+use super::dns::DnsCache;
 use super::h1::H1Conn;
 use super::io::ConnStats;
 use super::types::ProtoChoice;
@@ -137,9 +138,17 @@ impl Drop for Opening<'_> {
 #[derive(Default)]
 pub(super) struct Pool {
     idle: Mutex<Idle>,
+    /// The VU's own DNS answers, made on first use with `http.dns.scope:
+    /// per-vu` (boxed: an idle client stays small).
+    dns: OnceLock<Box<DnsCache>>,
 }
 
 impl Pool {
+    /// The VU's own DNS cache (`http.dns.scope: per-vu`).
+    pub(super) fn vu_dns(&self) -> &DnsCache {
+        self.dns.get_or_init(Box::default)
+    }
+
     fn lock(&self) -> MutexGuard<'_, Idle> {
         // A panic elsewhere cannot leave the vectors inconsistent.
         self.idle

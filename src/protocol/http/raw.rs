@@ -1,7 +1,7 @@
 //! A bare connection for protocols that take the socket over after an HTTP
-//! upgrade (WebSocket): the run's DNS cache, TCP connect and rustls
-//! configuration (so no second TLS stack), byte counting, and the time of
-//! each phase. ALPN offers only `http/1.1`: an upgrade is an HTTP/1.1
+//! upgrade (WebSocket): the run's DNS cache, host overrides, proxy (always a
+//! CONNECT tunnel), TCP connect and rustls configuration (so no second TLS
+//! stack), byte counting, and the time of each phase. ALPN offers only `http/1.1`: an upgrade is an HTTP/1.1
 //! exchange, and a server that picked h2 could not answer it.
 
 use std::io;
@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::config::ClientShared;
@@ -19,6 +18,7 @@ use super::error::{self, http_error};
 use super::h1::Io;
 use super::io::{ConnStats, Meter, MeteredIo};
 use super::pool::Origin;
+use super::proxy::open_tunnel;
 use super::types::{ErrorCode, HttpError};
 
 /// An open TCP (or TLS) connection and how long opening it took.
@@ -74,22 +74,30 @@ pub async fn open_raw(
         port,
     };
     let started = Instant::now();
-    let addrs = resolve(shared, origin).await?;
+    let proxy = shared.config.network.proxy.for_host(origin.https, host);
+    let (dial_host, dial_port) = proxy.map_or((host, port), |p| (p.host.as_str(), p.port));
+    let addrs = resolve(shared, None, dial_host, dial_port).await?;
     let resolved = Instant::now();
-    let tcp = connect_any(&addrs).await?;
-    let connected = Instant::now();
+    let mut tcp = connect_any(&addrs).await?;
     // Messages are small writes awaited by the peer: Nagle would add delay.
     tcp.set_nodelay(true)
         .map_err(|err| http_error(ErrorCode::Other, format!("set TCP_NODELAY: {err}")))?;
+    // An upgrade always goes through a tunnel: the connection is the
+    // target's once upgraded, which absolute-form forwarding cannot give.
+    if let Some(proxy) = proxy {
+        open_tunnel(&mut tcp, proxy, host, port).await?;
+    }
+    let connected = Instant::now();
     let stats = Arc::new(ConnStats::new());
     let (io, tls_handshaking) = if tls {
-        let server_name = ServerName::try_from(host.to_owned()).map_err(|_| {
+        let (connectors, server_name) = shared.tls.for_host(host);
+        let server_name = server_name.ok_or_else(|| {
             http_error(ErrorCode::InvalidUrl, "host is not a valid TLS server name")
         })?;
         let tcp = MeteredIo::new(tcp, stats.clone(), Meter::Bytes);
         // HTTP/1.1 only: an upgrade cannot go over h2.
-        let stream = shared
-            .tls_http1
+        let stream = connectors
+            .http1
             .connect(server_name, tcp)
             .await
             .map_err(|err| error::tls(&err))?;

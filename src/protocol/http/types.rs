@@ -73,6 +73,15 @@ pub enum ErrorCode {
     Refused,
     Reset,
     Tls,
+    /// The server's certificate is not signed by a trusted CA (a private CA
+    /// not given in `http.tls.ca_file`, a self-signed certificate).
+    TlsUnknownIssuer,
+    /// The server's certificate is expired or not yet valid.
+    TlsExpired,
+    /// The server's certificate does not name the host connected to.
+    TlsNameMismatch,
+    /// The proxy refused the `CONNECT` tunnel (or answered it with nonsense).
+    Proxy,
     /// The response body could not be read or decoded.
     Body,
     /// A body that had to be kept (a check, extraction or record reads it)
@@ -93,12 +102,16 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for validating the `error_code` a condition names.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::Timeout,
         ErrorCode::Dns,
         ErrorCode::Refused,
         ErrorCode::Reset,
         ErrorCode::Tls,
+        ErrorCode::TlsUnknownIssuer,
+        ErrorCode::TlsExpired,
+        ErrorCode::TlsNameMismatch,
+        ErrorCode::Proxy,
         ErrorCode::Body,
         ErrorCode::BodyTooLarge,
         ErrorCode::DecompressionLimit,
@@ -116,6 +129,10 @@ impl ErrorCode {
             ErrorCode::Refused => "refused",
             ErrorCode::Reset => "reset",
             ErrorCode::Tls => "tls",
+            ErrorCode::TlsUnknownIssuer => "tls_unknown_issuer",
+            ErrorCode::TlsExpired => "tls_expired",
+            ErrorCode::TlsNameMismatch => "tls_name_mismatch",
+            ErrorCode::Proxy => "proxy",
             ErrorCode::Body => "body",
             ErrorCode::BodyTooLarge => "body_too_large",
             ErrorCode::DecompressionLimit => "decompression_limit",

@@ -170,6 +170,10 @@ impl Validator<'_> {
             self.problem(&flow_path, "needs at least one step", None);
         }
         let flow = self.steps(&def.flow, &flow_path, &ctx);
+        let tls = def
+            .tls
+            .as_ref()
+            .map(|tls| self.scenario_tls(tls, &path.key("tls")));
         Some(ScenarioPlan {
             name: name.to_string(),
             executor: executor?,
@@ -179,6 +183,7 @@ impl Validator<'_> {
             tag_set,
             share: crate::scenario::plan::Share::WHOLE,
             vu_id_base: 0,
+            tls,
             vu_setup,
             flow,
         })

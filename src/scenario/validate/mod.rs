@@ -36,6 +36,7 @@ mod env_refs;
 mod executor;
 pub(crate) mod limits;
 mod name;
+pub(crate) mod network;
 mod outputs;
 mod overrides;
 mod rendered;
@@ -109,6 +110,8 @@ pub(crate) struct Validator<'o> {
     pub(crate) default_http2: Option<bool>,
     /// `http.max_body_size`, the last fallback of every request's.
     pub(crate) default_max_body_size: u64,
+    /// `http.tls`, which a scenario's `tls` is merged over.
+    pub(crate) file_tls: crate::protocol::http::tls::TlsConfig,
 }
 
 /// Validates a parsed file into a plan.
@@ -130,6 +133,7 @@ pub fn validate(
         default_timeout: Duration::from_secs(60),
         default_http2: None,
         default_max_body_size: crate::protocol::http::DEFAULT_MAX_BODY_SIZE,
+        file_tls: Default::default(),
     };
     v.load_feeds(file);
     v.register_metrics(file);

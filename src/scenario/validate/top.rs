@@ -137,6 +137,7 @@ impl Validator<'_> {
             false,
         );
         let cookies = self.value_or(def.cookies.as_ref(), &path.key("cookies"), true);
+        let network = self.network_settings(def, &path);
         HttpSettings {
             max_redirects: max_redirects.unwrap_or(10),
             insecure_skip_tls_verify: insecure_skip_tls_verify.unwrap_or(false),
@@ -148,6 +149,7 @@ impl Validator<'_> {
             default_timeout: self.default_timeout,
             cookies: cookies.unwrap_or(true),
             max_decompression_ratio,
+            network,
         }
     }
 

@@ -95,6 +95,18 @@ impl Node {
         scalar(self.mark, text, false, None)
     }
 
+    /// A sequence of rewritten items (includes).
+    pub fn seq(mark: Mark, items: Vec<Rc<Node>>) -> Node {
+        let size = 1 + items.iter().map(|i| i.size).sum::<usize>();
+        let height = 1 + items.iter().map(|i| i.height).max().unwrap_or(0);
+        Node {
+            mark,
+            value: NodeValue::Seq(items),
+            size,
+            height,
+        }
+    }
+
     /// A mapping assembled from entries of other mappings (includes).
     pub fn map(mark: Mark, entries: Vec<Entry>) -> Node {
         let size = 1 + entries

@@ -37,6 +37,14 @@ pub(super) struct Defaults<'a> {
     pub user_agent: &'a HeaderValue,
     /// `host[:port]` from the URL.
     pub host: &'a str,
+    /// Sent to a forward proxy rather than to the origin.
+    pub forward: Option<Forward<'a>>,
+}
+
+/// A request sent to a forward proxy (RFC 9112 §3.2.2): the target in
+/// absolute form, and the proxy's credentials, if any.
+pub(super) struct Forward<'a> {
+    pub proxy_authorization: Option<&'a HeaderValue>,
 }
 
 /// Writes the request line and headers into `out`, in one pass over the
@@ -54,6 +62,11 @@ pub(super) fn encode_head(
 ) -> RequestHead {
     out.extend_from_slice(method.as_str().as_bytes());
     out.push(b' ');
+    if defaults.forward.is_some() {
+        // Only plain http:// is forwarded; https:// goes through a tunnel.
+        out.extend_from_slice(b"http://");
+        out.extend_from_slice(defaults.host.as_bytes());
+    }
     let target = path.path_and_query().map_or("/", |pq| pq.as_str());
     out.extend_from_slice(target.as_bytes());
     out.extend_from_slice(b" HTTP/1.1\r\n");
@@ -101,6 +114,13 @@ pub(super) fn encode_head(
     }
     if !seen.host {
         write_header(out, "host", defaults.host.as_bytes());
+    }
+    if let Some(auth) = defaults
+        .forward
+        .as_ref()
+        .and_then(|f| f.proxy_authorization)
+    {
+        write_header(out, "proxy-authorization", auth.as_bytes());
     }
     if body_len > 0 && !seen.transfer_encoding && !seen.content_length {
         // Writing to a Vec cannot fail.
@@ -388,6 +408,7 @@ mod tests {
         let defaults = Defaults {
             user_agent: &HeaderValue::from_static("ua"),
             host: "h:8080",
+            forward: None,
         };
         let head = encode_head(&mut out, &method, &path, headers, &defaults, body_len);
         (String::from_utf8(out).unwrap(), head.encoding)
@@ -570,6 +591,7 @@ mod tests {
         let defaults = Defaults {
             user_agent: &HeaderValue::from_static("ua"),
             host: "h",
+            forward: None,
         };
         let path = Uri::from_static("/");
         let head = encode_head(&mut out, &Method::GET, &path, &headers, &defaults, 0);
@@ -599,5 +621,33 @@ mod tests {
         // A transfer-encoding wins over any content-length, valid or not.
         let text = "HTTP/1.1 200 OK\r\ncontent-length: x\r\ntransfer-encoding: gzip\r\n\r\n";
         assert_eq!(framing(&get, &head(text)), Ok(Framing::Eof));
+    }
+
+    #[test]
+    fn a_forwarded_request_has_an_absolute_target_and_the_proxy_credentials() {
+        let mut out = Vec::new();
+        let auth = HeaderValue::from_static("Basic dTpw");
+        let defaults = Defaults {
+            user_agent: &HeaderValue::from_static("ua"),
+            host: "[::1]:8080",
+            forward: Some(Forward {
+                proxy_authorization: Some(&auth),
+            }),
+        };
+        let path = Uri::from_static("/a?b=1");
+        encode_head(
+            &mut out,
+            &Method::GET,
+            &path,
+            &HeaderMap::new(),
+            &defaults,
+            0,
+        );
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "GET http://[::1]:8080/a?b=1 HTTP/1.1\r\nuser-agent: ua\r\n\
+             accept-encoding: gzip, deflate\r\nhost: [::1]:8080\r\n\
+             proxy-authorization: Basic dTpw\r\n\r\n"
+        );
     }
 }

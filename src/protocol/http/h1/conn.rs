@@ -18,6 +18,7 @@ use crate::protocol::http::error::{chain, http_error, io_code};
 use crate::protocol::http::exchange::HopRequest;
 use crate::protocol::http::io::{ConnStats, MeteredIo};
 use crate::protocol::http::pool::OriginKey;
+use crate::protocol::http::proxy::ProxyServer;
 use crate::protocol::http::types::{ErrorCode, HttpError, HttpResponse};
 
 mod stream;
@@ -93,6 +94,8 @@ pub(in crate::protocol::http) struct H1Conn {
     write_buf: Vec<u8>,
     pub(in crate::protocol::http) stats: Arc<ConnStats>,
     pub(in crate::protocol::http) key: OriginKey,
+    /// The forward proxy plain HTTP requests are sent to, if any.
+    forward: Option<Arc<ProxyServer>>,
 }
 
 /// A response read to its end.
@@ -104,13 +107,19 @@ pub(in crate::protocol::http) struct Received {
 }
 
 impl H1Conn {
-    pub(in crate::protocol::http) fn new(io: Io, stats: Arc<ConnStats>, key: OriginKey) -> Self {
+    pub(in crate::protocol::http) fn new(
+        io: Io,
+        stats: Arc<ConnStats>,
+        key: OriginKey,
+        forward: Option<Arc<ProxyServer>>,
+    ) -> Self {
         H1Conn {
             io,
             read_buf: BytesMut::with_capacity(READ_BUF),
             write_buf: Vec::new(),
             stats,
             key,
+            forward,
         }
     }
 
@@ -193,6 +202,9 @@ impl H1Conn {
         let defaults = codec::Defaults {
             user_agent: req.user_agent,
             host: req.target.host_header(),
+            forward: self.forward.as_ref().map(|proxy| codec::Forward {
+                proxy_authorization: proxy.authorization.as_ref(),
+            }),
         };
         let head = codec::encode_head(
             &mut self.write_buf,

@@ -1,0 +1,123 @@
+//! Golden one-line errors for bad `http.tls`, `http.proxy`, `http.hosts`
+//! and `http.dns` settings and proxy variables: each with its line, column
+//! and field, none quoting a key or a proxy password.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use stampede::scenario::{LoadOptions, load_str};
+
+#[path = "support/pki.rs"]
+mod pki;
+
+const FLOW: &str = "flow:\n  - request: { url: \"http://127.0.0.1/\" }\n";
+
+fn errors_with(http: &str, options: &LoadOptions) -> String {
+    let text = format!("http:\n{http}{FLOW}");
+    match load_str(&text, Path::new("bad.yaml"), options) {
+        Ok(_) => panic!("expected errors for:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn errors(http: &str) -> String {
+    errors_with(http, &LoadOptions::default())
+}
+
+#[test]
+fn tls_settings_are_checked_at_load() {
+    assert_eq!(
+        errors("  tls: { min_version: \"1.1\" }\n"),
+        "bad.yaml:2:10: http.tls.min_version: unknown TLS version \"1.1\" (hint: use 1.2 or 1.3)"
+    );
+    assert_eq!(
+        errors("  tls: { min_version: 1.3, max_version: 1.2 }\n"),
+        "bad.yaml:2:10: http.tls.min_version: 1.3 is above max_version 1.2"
+    );
+    assert_eq!(
+        errors("  tls: { ca_file: /nonexistent/ca.pem }\n"),
+        "bad.yaml:2:10: http.tls.ca_file: /nonexistent/ca.pem: cannot read: No such file or directory (os error 2)"
+    );
+    assert_eq!(
+        errors("  tls: { replace_default_roots: true }\n"),
+        "bad.yaml:2:10: http.tls.replace_default_roots: replaces the public roots with nothing: no server could be trusted (hint: set ca_file too)"
+    );
+    assert_eq!(
+        errors("  tls:\n    hosts:\n      - { host: \"a*.example.com\", server_name: x }\n"),
+        "bad.yaml:4:11: http.tls.hosts[0].host: \"a*.example.com\" is not a host pattern (use api.example.com, *.example.com or *)"
+    );
+    assert_eq!(
+        errors("  tls:\n    hosts:\n      - { host: api.test, client_cert: c.pem }\n"),
+        "bad.yaml:4:27: http.tls.hosts[0].client_cert: has no client_key"
+    );
+    assert_eq!(
+        errors("  tls: { sni: api.test }\n"),
+        "bad.yaml:2:10: http.tls: unknown field `sni` (hint: expected one of `ca_file`, `replace_default_roots`, `min_version`, `max_version`, `hosts`)"
+    );
+}
+
+#[test]
+fn a_broken_key_file_is_named_never_quoted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = pki::Pki::new(dir.path()).client("client", "vu");
+    let pem = std::fs::read_to_string(&key).unwrap();
+    let body_line = pem.lines().nth(1).unwrap().to_string();
+    // One character that is not base64, in the middle of the key.
+    std::fs::write(
+        &key,
+        pem.replacen(
+            &body_line,
+            &format!("{}!{}", &body_line[..20], &body_line[20..]),
+            1,
+        ),
+    )
+    .unwrap();
+    let http = format!(
+        "  tls:\n    hosts:\n      - {{ host: api.test, client_cert: {}, client_key: {} }}\n",
+        cert.display(),
+        key.display()
+    );
+    let column = 40 + cert.display().to_string().len() + 2;
+    assert_eq!(
+        errors(&http),
+        format!(
+            "bad.yaml:4:{column}: http.tls.hosts[0].client_key: {}: cannot read private key: the text between BEGIN and END is not base64",
+            key.display()
+        )
+    );
+}
+
+#[test]
+fn proxy_hosts_and_dns_settings_are_checked_at_load() {
+    assert_eq!(
+        errors("  proxy: { url: \"socks5://proxy.test:1080\" }\n"),
+        "bad.yaml:2:12: http.proxy.url: proxy scheme \"socks5\" is not supported (use http://; the tunnel to https:// targets is still encrypted end to end)"
+    );
+    assert_eq!(
+        errors("  hosts: { \"api.test:https\": 127.0.0.1 }\n"),
+        "bad.yaml:2:12: http.hosts.api.test:https: \"api.test:https\" is not host or host:port"
+    );
+    assert_eq!(
+        errors("  hosts: { api.test: api.internal }\n"),
+        "bad.yaml:2:12: http.hosts.api.test: \"api.internal\" is not an IP address (use 10.0.0.5, 10.0.0.5:8443 or [::1]:8443)"
+    );
+    assert_eq!(
+        errors("  dns: { scope: per-request }\n"),
+        "bad.yaml:2:10: http.dns.scope: unknown DNS scope \"per-request\" (hint: use shared, per-vu or per-connection)"
+    );
+}
+
+#[test]
+fn a_bad_proxy_variable_is_named_without_its_value() {
+    let options = LoadOptions {
+        process_env: HashMap::from([(
+            "HTTPS_PROXY".to_string(),
+            "ftp://agent:s3cret@proxy.test".to_string(),
+        )]),
+        ..LoadOptions::default()
+    };
+    assert_eq!(
+        errors_with("  cookies: true\n", &options),
+        "bad.yaml: HTTPS_PROXY: proxy scheme \"ftp\" is not supported (use http://; the tunnel to https:// targets is still encrypted end to end)"
+    );
+}
