@@ -94,6 +94,9 @@ pub struct RunArgs {
     /// Write the end-of-test summary as JSON (k6's shape plus per-series HDR histograms).
     #[arg(long, value_name = "FILE")]
     pub summary_export: Option<PathBuf>,
+    /// Write a self-contained HTML report of the run (charts over time, endpoints, errors, checks; opens offline); see docs/reports.md.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
     /// Hide live progress.
     #[arg(short, long)]
     pub quiet: bool,

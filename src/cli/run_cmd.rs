@@ -12,7 +12,10 @@ use crate::demo::{DemoConfig, DemoServer};
 use crate::engine::{self, EngineError, Progress, RunOptions};
 use crate::exit_code;
 use crate::metrics::{RunEnd, Summary};
-use crate::report::{ConsoleOptions, render_console_with_outputs, write_summary_export};
+use crate::report::{
+    ConsoleOptions, RunExport, RunMeta, redacted_command_line, render_console_with_outputs,
+    write_export_json, write_html_report,
+};
 use crate::scenario::{AdhocRequest, adhoc_plan};
 use crate::util::url_secrets::has_literal_credentials;
 
@@ -89,6 +92,7 @@ pub async fn run(args: RunArgs) -> i32 {
     };
     warn_when_vus_exceed_open_files(&plan);
     let interrupt = signals::install();
+    let testid = outputs.testid;
     let options = RunOptions {
         sinks: outputs.sinks,
         sink_finish_timeout: outputs.finish_timeout,
@@ -142,13 +146,41 @@ pub async fn run(args: RunArgs) -> i32 {
         );
     }
     let _ = stdout.flush();
+    if args.summary_export.is_none() && args.report.is_none() {
+        return code;
+    }
+    let meta = RunMeta {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        testid,
+        scenario_file: args.file.as_ref().map(|f| f.display().to_string()),
+        command_line: command_line(),
+    };
+    let doc = RunExport {
+        summary: &result.summary,
+        outputs: &result.sink_reports,
+        timeline: Some(&result.timeline),
+        meta: Some(&meta),
+    }
+    .to_json();
     if let Some(path) = &args.summary_export
-        && let Err(e) = write_summary_export(&result.summary, &result.sink_reports, path)
+        && let Err(e) = write_export_json(&doc, path)
     {
         eprintln!("error: cannot write the summary to {}: {e}", path.display());
         return exit_code::RUNTIME_ERROR;
     }
+    if let Some(path) = &args.report
+        && let Err(e) = write_html_report(&doc, path)
+    {
+        eprintln!("error: cannot write the report to {}: {e}", path.display());
+        return exit_code::RUNTIME_ERROR;
+    }
     code
+}
+
+/// This process's command line, secrets redacted, for the report.
+fn command_line() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    redacted_command_line("stampede", &args)
 }
 
 pub fn exit_code_for(summary: &Summary) -> i32 {

@@ -19,6 +19,7 @@ use crate::metrics::{
 };
 use crate::protocol::http::{ClientConfig, ClientShared};
 use crate::scenario::TestPlan;
+use crate::timeline::{Timeline, TimelineCollector, stage_marks};
 
 pub struct RunOptions {
     /// Outputs that receive every interval snapshot.
@@ -54,6 +55,8 @@ pub struct RunResult {
     pub sink_reports: Vec<SinkReport>,
     /// Iteration errors (message, count), most frequent first.
     pub errors: Vec<(String, u64)>,
+    /// Every interval of the run, for the summary export and the reports.
+    pub timeline: Timeline,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,11 +81,16 @@ pub async fn run(
     // Keeping every sample costs memory and a copy per sample: only when an
     // output writes samples one by one.
     let recorder = if options.sinks.iter().any(|s| s.wants_samples()) {
-        Recorder::with_raw_samples(registry, options.raw_sample_limit)
+        Recorder::with_raw_samples(registry.clone(), options.raw_sample_limit)
     } else {
-        Recorder::new(registry)
+        Recorder::new(registry.clone())
     };
     let mut aggregator = Aggregator::new(&recorder);
+    let mut timeline = TimelineCollector::new(
+        registry.clone(),
+        options.flush_interval,
+        stage_marks(&plan),
+    );
     aggregator.judge_thresholds(&plan.thresholds);
     let sinks = SinkSet::start(options.sinks);
     let http = ClientShared::new(ClientConfig {
@@ -131,6 +139,7 @@ pub async fn run(
         tokio::select! {
             _ = ticker.tick() => {
                 let snapshot = flush(&ctx, &mut aggregator, &mut generator);
+                timeline.record(&snapshot);
                 if let Some(p) = progress.as_mut() {
                     p.update(&snapshot, &ctx);
                 }
@@ -158,6 +167,7 @@ pub async fn run(
     }
 
     let last = flush(&ctx, &mut aggregator, &mut generator);
+    timeline.record(&last);
     if let Some(p) = progress.as_mut() {
         p.finish(&last, &ctx);
     }
@@ -171,6 +181,7 @@ pub async fn run(
         summary,
         sink_reports,
         errors: ctx.error_counts(),
+        timeline: timeline.finish(),
     })
 }
 
