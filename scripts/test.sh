@@ -11,11 +11,13 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # start on loopback (TLS test certificates are made in-process with rcgen):
 # Prometheus 2.42 (remote-write, native histograms), InfluxDB 1.6 (v1 /write)
 # and VictoriaMetrics (InfluxDB v2 /api/v2/write). None is started as a
-# service; the tests start and stop their own.
+# service; the tests start and stop their own. Chromium opens the HTML
+# report headless (tests/report_html.rs) to check what a browser renders.
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v influxd >/dev/null 2>&1 || missing+=(influxdb)
 command -v victoria-metrics >/dev/null 2>&1 || missing+=(victoria-metrics)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || missing+=(python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

@@ -2,16 +2,18 @@
 //! and exits with the code it returns.
 
 mod args;
+mod compare_cmd;
 mod demo_cmd;
 mod load;
 mod outputs;
+mod report_cmd;
 mod run_cmd;
 mod signals;
 mod validate_cmd;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, DemoArgs, RunArgs, ValidateArgs};
+pub use args::{Cli, Command, CompareArgs, DemoArgs, ReportArgs, RunArgs, ValidateArgs};
 
 use crate::exit_code;
 
@@ -45,6 +47,8 @@ pub fn main() -> i32 {
             Command::Run(args) => run_cmd::run(*args).await,
             Command::Validate(args) => validate_cmd::validate(args),
             Command::Demo(args) => demo_cmd::demo(args).await,
+            Command::Report(args) => report_cmd::report(&args),
+            Command::Compare(args) => compare_cmd::compare(&args),
         }
     })
 }

@@ -98,6 +98,7 @@ pub async fn run(args: RunArgs) -> i32 {
         sink_finish_timeout: outputs.finish_timeout,
         http_debug: args.http_debug,
         progress: (!args.quiet).then(|| Progress::stderr(args.progress_interval)),
+        timeline: !args.no_timeline,
         ..RunOptions::default()
     };
     let interrupted = async move {
@@ -158,7 +159,7 @@ pub async fn run(args: RunArgs) -> i32 {
     let doc = RunExport {
         summary: &result.summary,
         outputs: &result.sink_reports,
-        timeline: Some(&result.timeline),
+        timeline: result.timeline.as_ref(),
         meta: Some(&meta),
     }
     .to_json();

@@ -35,6 +35,9 @@ pub struct RunOptions {
     pub raw_sample_limit: u64,
     /// How long sinks get, after the test, to deliver what they hold.
     pub sink_finish_timeout: Duration,
+    /// Keep the per-interval timeline for the summary export and reports
+    /// (off only to measure what it costs).
+    pub timeline: bool,
 }
 
 impl Default for RunOptions {
@@ -46,6 +49,7 @@ impl Default for RunOptions {
             progress: None,
             raw_sample_limit: DEFAULT_RAW_SAMPLE_LIMIT,
             sink_finish_timeout: SINK_FINISH_TIMEOUT,
+            timeline: true,
         }
     }
 }
@@ -55,8 +59,9 @@ pub struct RunResult {
     pub sink_reports: Vec<SinkReport>,
     /// Iteration errors (message, count), most frequent first.
     pub errors: Vec<(String, u64)>,
-    /// Every interval of the run, for the summary export and the reports.
-    pub timeline: Timeline,
+    /// Every interval of the run, for the summary export and the reports;
+    /// `None` when [`RunOptions::timeline`] was off.
+    pub timeline: Option<Timeline>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,11 +91,9 @@ pub async fn run(
         Recorder::new(registry.clone())
     };
     let mut aggregator = Aggregator::new(&recorder);
-    let mut timeline = TimelineCollector::new(
-        registry.clone(),
-        options.flush_interval,
-        stage_marks(&plan),
-    );
+    let mut timeline = options.timeline.then(|| {
+        TimelineCollector::new(registry.clone(), options.flush_interval, stage_marks(&plan))
+    });
     aggregator.judge_thresholds(&plan.thresholds);
     let sinks = SinkSet::start(options.sinks);
     let http = ClientShared::new(ClientConfig {
@@ -139,7 +142,9 @@ pub async fn run(
         tokio::select! {
             _ = ticker.tick() => {
                 let snapshot = flush(&ctx, &mut aggregator, &mut generator);
-                timeline.record(&snapshot);
+                if let Some(t) = timeline.as_mut() {
+                    t.record(&snapshot);
+                }
                 if let Some(p) = progress.as_mut() {
                     p.update(&snapshot, &ctx);
                 }
@@ -167,7 +172,9 @@ pub async fn run(
     }
 
     let last = flush(&ctx, &mut aggregator, &mut generator);
-    timeline.record(&last);
+    if let Some(t) = timeline.as_mut() {
+        t.record(&last);
+    }
     if let Some(p) = progress.as_mut() {
         p.finish(&last, &ctx);
     }
@@ -181,7 +188,7 @@ pub async fn run(
         summary,
         sink_reports,
         errors: ctx.error_counts(),
-        timeline: timeline.finish(),
+        timeline: timeline.map(TimelineCollector::finish),
     })
 }
 

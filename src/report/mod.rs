@@ -3,11 +3,12 @@
 
 mod checks;
 mod command_line;
+mod compare;
 mod console;
 mod export;
 mod format;
 mod hdr;
-mod html;
+pub(crate) mod html;
 mod json;
 mod outputs;
 mod run_file;
@@ -15,6 +16,10 @@ mod stats;
 
 pub use checks::{CheckResult, GroupChecks};
 pub use command_line::redacted_command_line;
+pub use compare::{
+    CompareFormat, Comparison, Row, Tolerances, Verdict, compare, mann_whitney_p, render_comparison,
+    two_proportion_p,
+};
 pub use console::{ConsoleOptions, render_console, render_console_with_outputs};
 pub use export::{RunExport, RunMeta, write_export, write_export_json};
 pub use format::{format_bytes, format_number, format_percent, format_value};
