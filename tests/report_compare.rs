@@ -43,19 +43,37 @@ fn an_injected_latency_is_exactly_the_regression_and_equal_runs_pass() {
     let regressed: BTreeSet<(String, String)> = rows
         .iter()
         .filter(|r| r["verdict"] == "regressed")
-        .map(|r| (r["scope"].as_str().unwrap().to_string(), r["measure"].as_str().unwrap().to_string()))
+        .map(|r| {
+            (
+                r["scope"].as_str().unwrap().to_string(),
+                r["measure"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
-    let slow: BTreeSet<(String, String)> =
-        ["p50", "p95", "p99"].iter().map(|m| ("GET slow".to_string(), m.to_string())).collect();
+    let slow: BTreeSet<(String, String)> = ["p50", "p95", "p99"]
+        .iter()
+        .map(|m| ("GET slow".to_string(), m.to_string()))
+        .collect();
     assert!(slow.is_subset(&regressed), "{regressed:?}");
     // Beyond the slow endpoint, only aggregates that contain its requests.
     let scopes: BTreeSet<&str> = regressed.iter().map(|(s, _)| s.as_str()).collect();
-    let allowed = BTreeSet::from(["GET slow", "all requests", "http_req_waiting", "iteration_duration"]);
+    let allowed = BTreeSet::from([
+        "GET slow",
+        "all requests",
+        "http_req_waiting",
+        "iteration_duration",
+    ]);
     assert!(scopes.is_subset(&allowed), "{scopes:?}");
-    for row in rows.iter().filter(|r| r["measure"] == "req/s" || r["measure"] == "error rate") {
+    for row in rows
+        .iter()
+        .filter(|r| r["measure"] == "req/s" || r["measure"] == "error rate")
+    {
         assert_eq!(row["verdict"], "unchanged", "{row}");
     }
-    let slow_p95 = rows.iter().find(|r| r["scope"] == "GET slow" && r["measure"] == "p95").unwrap();
+    let slow_p95 = rows
+        .iter()
+        .find(|r| r["scope"] == "GET slow" && r["measure"] == "p95")
+        .unwrap();
     assert!(slow_p95["current"].as_f64().unwrap() >= 60.0);
     assert!(slow_p95["p_value"].as_f64().unwrap() < 0.05);
 

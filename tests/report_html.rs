@@ -18,16 +18,32 @@ use stampede::metrics::deserialize_histogram;
 fn rendered_dom(page: &Path) -> String {
     let chromium = ["chromium", "chromium-browser"]
         .into_iter()
-        .find(|b| Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
-        .expect("chromium is not installed: ./scripts/test.sh installs it (apt-get install chromium)");
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .expect(
+            "chromium is not installed: ./scripts/test.sh installs it (apt-get install chromium)",
+        );
     let profile = tempfile::tempdir().unwrap();
     // To a file, not a pipe: the DOM is larger than a pipe's buffer, and
     // a browser blocked on a full pipe never exits.
     let dom_path = profile.path().join("dom.html");
     let mut child = Command::new(chromium)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+        ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(["--window-size=1200,3000", "--virtual-time-budget=10000", "--dump-dom"])
+        .args([
+            "--window-size=1200,3000",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+        ])
         .arg(format!("file://{}", page.display()))
         .stdout(std::fs::File::create(&dom_path).unwrap())
         .stderr(Stdio::null())
@@ -47,7 +63,9 @@ fn rendered_dom(page: &Path) -> String {
 /// The `<tr>` of an endpoint in the endpoints table.
 fn endpoint_row<'a>(dom: &'a str, name: &str) -> &'a str {
     let anchor = format!("data-name=\"{name}\" data-method=\"GET\"");
-    let start = dom.find(&anchor).unwrap_or_else(|| panic!("no row for {name}"));
+    let start = dom
+        .find(&anchor)
+        .unwrap_or_else(|| panic!("no row for {name}"));
     let row_start = dom[..start].rfind("<tr").unwrap();
     let end = start + dom[start..].find("</tr>").unwrap();
     &dom[row_start..end]
@@ -56,7 +74,10 @@ fn endpoint_row<'a>(dom: &'a str, name: &str) -> &'a str {
 /// `data-<attr>="…"` inside `fragment`.
 fn attr<'a>(fragment: &'a str, attr: &str) -> &'a str {
     let key = format!("{attr}=\"");
-    let start = fragment.find(&key).unwrap_or_else(|| panic!("no {attr} in {fragment}")) + key.len();
+    let start = fragment
+        .find(&key)
+        .unwrap_or_else(|| panic!("no {attr} in {fragment}"))
+        + key.len();
     &fragment[start..start + fragment[start..].find('"').unwrap()]
 }
 
@@ -77,20 +98,41 @@ struct Expected {
 
 fn expected(doc: &Value, name: &str) -> Expected {
     let series = |metric: &str| -> Vec<Value> {
-        doc["series"][metric].as_array().unwrap().iter().filter(|s| s["tags"]["name"] == name).cloned().collect()
+        doc["series"][metric]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["tags"]["name"] == name)
+            .cloned()
+            .collect()
     };
     let durations = series("http_req_duration");
     let count: f64 = durations.iter().map(|s| s["count"].as_f64().unwrap()).sum();
-    let sum = durations.iter().fold(0.0, |acc, s| acc + s["sum"].as_f64().unwrap());
-    let min = durations.iter().map(|s| s["min"].as_f64().unwrap()).fold(f64::INFINITY, f64::min);
-    let max = durations.iter().map(|s| s["max"].as_f64().unwrap()).fold(0.0, f64::max);
+    let sum = durations
+        .iter()
+        .fold(0.0, |acc, s| acc + s["sum"].as_f64().unwrap());
+    let min = durations
+        .iter()
+        .map(|s| s["min"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    let max = durations
+        .iter()
+        .map(|s| s["max"].as_f64().unwrap())
+        .fold(0.0, f64::max);
     let mut hdr = deserialize_histogram(durations[0]["hdr"].as_str().unwrap()).unwrap();
     for s in &durations[1..] {
-        hdr.add(deserialize_histogram(s["hdr"].as_str().unwrap()).unwrap()).unwrap();
+        hdr.add(deserialize_histogram(s["hdr"].as_str().unwrap()).unwrap())
+            .unwrap();
     }
     let q = |p: f64| (hdr.value_at_quantile(p) as f64 / 1000.0).clamp(min, max);
-    let failed: f64 = series("http_req_failed").iter().map(|s| s["passes"].as_f64().unwrap()).sum();
-    let received: f64 = series("data_received").iter().map(|s| s["count"].as_f64().unwrap()).sum();
+    let failed: f64 = series("http_req_failed")
+        .iter()
+        .map(|s| s["passes"].as_f64().unwrap())
+        .sum();
+    let received: f64 = series("data_received")
+        .iter()
+        .map(|s| s["count"].as_f64().unwrap())
+        .sum();
     Expected {
         requests: count,
         success: 1.0 - failed / count,
@@ -124,13 +166,22 @@ fn a_real_runs_report_renders_its_values_and_draws_its_charts_in_chromium() {
     }
     // `stampede report` renders the same page from the export file.
     let again = dir.path().join("again.html");
-    let status = stampede().arg("report").arg(&export).arg("-o").arg(&again).status().unwrap();
+    let status = stampede()
+        .arg("report")
+        .arg(&export)
+        .arg("-o")
+        .arg(&again)
+        .status()
+        .unwrap();
     assert_eq!(status.code(), Some(0));
     assert_eq!(std::fs::read_to_string(&again).unwrap(), html);
 
     let dom = rendered_dom(&report);
     assert!(dom.contains("id=\"verdict\">FAILED<"), "verdict missing");
-    let statuses: Vec<&str> = dom.match_indices("<tr data-status=\"").map(|(i, _)| attr(&dom[i..], "data-status")).collect();
+    let statuses: Vec<&str> = dom
+        .match_indices("<tr data-status=\"")
+        .map(|(i, _)| attr(&dom[i..], "data-status"))
+        .collect();
     assert_eq!(statuses, ["passed", "failed", "passed"]);
 
     for (name, class) in [("fast", "green"), ("flaky", "green"), ("slow", "red")] {
@@ -148,8 +199,16 @@ fn a_real_runs_report_renders_its_values_and_draws_its_charts_in_chromium() {
 
     // Every chart drew its series, one point per timeline bucket.
     let buckets = doc["timeline"]["buckets"].as_array().unwrap().len();
-    assert!(dom.contains("data-charts-drawn=\"4\""), "not every chart finished drawing");
-    for (chart, lines) in [("throughput", "1"), ("errors", "1"), ("vus", "1"), ("latency", "3")] {
+    assert!(
+        dom.contains("data-charts-drawn=\"4\""),
+        "not every chart finished drawing"
+    );
+    for (chart, lines) in [
+        ("throughput", "1"),
+        ("errors", "1"),
+        ("vus", "1"),
+        ("latency", "3"),
+    ] {
         let at = dom.find(&format!("id=\"chart-{chart}\"")).unwrap();
         let tag = &dom[at..at + dom[at..].find('>').unwrap()];
         assert_eq!(attr(tag, "data-drawn"), lines, "{chart}");
@@ -159,9 +218,15 @@ fn a_real_runs_report_renders_its_values_and_draws_its_charts_in_chromium() {
         .match_indices("<canvas")
         .map(|(i, _)| {
             let tag = &dom[i..i + dom[i..].find('>').unwrap()];
-            (attr(tag, "width").parse().unwrap(), attr(tag, "height").parse().unwrap())
+            (
+                attr(tag, "width").parse().unwrap(),
+                attr(tag, "height").parse().unwrap(),
+            )
         })
         .collect();
     assert_eq!(canvases.len(), 4);
-    assert!(canvases.iter().all(|(w, h)| *w > 0 && *h > 0), "{canvases:?}");
+    assert!(
+        canvases.iter().all(|(w, h)| *w > 0 && *h > 0),
+        "{canvases:?}"
+    );
 }

@@ -7,7 +7,15 @@ use crate::util::url_secrets::redact_url;
 /// Words in an `--env`/`--tag` key that mark its value as a credential (as
 /// header names are judged for `--http-debug`).
 const SECRET_KEY_WORDS: &[&str] = &[
-    "auth", "cookie", "credential", "key", "passwd", "password", "secret", "session", "signature",
+    "auth",
+    "cookie",
+    "credential",
+    "key",
+    "passwd",
+    "password",
+    "secret",
+    "session",
+    "signature",
     "token",
 ];
 
@@ -88,16 +96,29 @@ mod tests {
     fn secrets_are_masked_and_the_rest_kept() {
         assert_eq!(
             line(&[
-                "run", "load.yaml", "--env", "API_TOKEN=abc123", "-e", "BASE_URL=http://u:pw@h/x",
-                "--tag=team=payments", "--env=DB_PASSWORD=hunter2",
+                "run",
+                "load.yaml",
+                "--env",
+                "API_TOKEN=abc123",
+                "-e",
+                "BASE_URL=http://u:pw@h/x",
+                "--tag=team=payments",
+                "--env=DB_PASSWORD=hunter2",
             ]),
-            "stampede run load.yaml --env 'API_TOKEN=[REDACTED]' -e BASE_URL=http://h/x \
+            "stampede run load.yaml --env 'API_TOKEN=[REDACTED]' -e 'BASE_URL=http://[REDACTED]@h/x' \
              --tag=team=payments --env='DB_PASSWORD=[REDACTED]'"
         );
         assert_eq!(
             line(&[
-                "run", "--url", "http://127.0.0.1:8080/x?token=t0k&page=2", "-H",
-                "Authorization: Bearer T", "-H", "Accept: */*", "--body", "{\"password\":\"p\"}",
+                "run",
+                "--url",
+                "http://127.0.0.1:8080/x?token=t0k&page=2",
+                "-H",
+                "Authorization: Bearer T",
+                "-H",
+                "Accept: */*",
+                "--body",
+                "{\"password\":\"p\"}",
             ]),
             "stampede run --url 'http://127.0.0.1:8080/x?token=[REDACTED]&page=2' -H \
              'Authorization: [REDACTED]' -H 'Accept: */*' --body '[REDACTED]'"

@@ -44,7 +44,10 @@ impl RunExport<'_> {
         let mut doc = summary_json_with_outputs(self.summary, self.outputs);
         if let Value::Object(map) = &mut doc {
             if let Some(meta) = self.meta {
-                map.insert("meta".into(), serde_json::to_value(meta).unwrap_or(Value::Null));
+                map.insert(
+                    "meta".into(),
+                    serde_json::to_value(meta).unwrap_or(Value::Null),
+                );
             }
             if let Some(timeline) = self.timeline {
                 let value = serde_json::to_value(timeline).unwrap_or(Value::Null);
@@ -74,7 +77,11 @@ pub fn write_export(doc: &Value, out: &mut impl Write) -> io::Result<()> {
     };
     // `pretty` ends with the object's closing brace; the timeline goes
     // before it as the last member.
-    let body = pretty.trim_end().strip_suffix('}').unwrap_or(&pretty).trim_end();
+    let body = pretty
+        .trim_end()
+        .strip_suffix('}')
+        .unwrap_or(&pretty)
+        .trim_end();
     let separator = if body.ends_with('{') { "" } else { "," };
     write!(out, "{body}{separator}\n  \"timeline\": {{")?;
     let mut first = true;

@@ -17,8 +17,8 @@ mod stats;
 pub use checks::{CheckResult, GroupChecks};
 pub use command_line::redacted_command_line;
 pub use compare::{
-    CompareFormat, Comparison, Row, Tolerances, Verdict, compare, mann_whitney_p, render_comparison,
-    two_proportion_p,
+    CompareFormat, Comparison, Row, Tolerances, Verdict, compare, mann_whitney_p,
+    render_comparison, two_proportion_p,
 };
 pub use console::{ConsoleOptions, render_console, render_console_with_outputs};
 pub use export::{RunExport, RunMeta, write_export, write_export_json};

@@ -4,14 +4,16 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::{Bucket, EndpointInterval, ErrorInterval, IntervalValue};
 use crate::metrics::{TrendValue, deserialize_histogram, serialize_histogram};
 
 /// A trend over one bucket: exact count, sum, min and max in display units
-/// (ms for time trends) and the HDR histogram as the summary writes it
-/// (V2 deflate, base64), so buckets merge exactly.
+/// (ms for time trends) and the HDR histogram in the summary's encoding
+/// (V2 deflate, base64) but at [`TIMELINE_DIGITS`], so buckets merge
+/// exactly among themselves.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrendInterval {
@@ -22,6 +24,14 @@ pub struct TrendInterval {
     pub hdr: String,
 }
 
+/// Significant digits of the timeline's histograms: percentiles within 1 %
+/// (the summary keeps 3 digits, 0.1 %). Under load a 3-digit histogram of
+/// one interval holds a thousand or more distinct bins, about 2.5 kB
+/// encoded; with 20 endpoints an hour came to about 8 MB. At 2 digits a
+/// histogram has a tenth of the bins, and per-interval percentiles (what
+/// charts, `compare` and window criteria read) need no more.
+pub const TIMELINE_DIGITS: u8 = 2;
+
 impl TrendInterval {
     pub fn from_value(value: &TrendValue) -> Self {
         TrendInterval {
@@ -29,7 +39,7 @@ impl TrendInterval {
             sum: value.sum,
             min: value.min,
             max: value.max,
-            hdr: serialize_histogram(&value.histogram),
+            hdr: serialize_histogram(&coarse(&value.histogram)),
         }
     }
 
@@ -61,6 +71,26 @@ impl TrendInterval {
         value.merge(&other.to_value());
         *self = TrendInterval::from_value(&value);
     }
+}
+
+/// `h` at [`TIMELINE_DIGITS`]: every bin's count moved to the coarser bin
+/// holding its middle value, so counts stay exact. Already coarse: copied.
+fn coarse(h: &Histogram<u64>) -> Histogram<u64> {
+    if h.sigfig() <= TIMELINE_DIGITS {
+        return h.clone();
+    }
+    let mut out = Histogram::<u64>::new(TIMELINE_DIGITS)
+        .expect("2 significant digits are within hdrhistogram's 0..=5");
+    out.auto(true);
+    for bin in h.iter_recorded() {
+        let value = h.median_equivalent(bin.value_iterated_to());
+        // `record_n` grows the histogram; the saturating form would clamp
+        // to its current range instead.
+        if out.record_n(value, bin.count_at_value()).is_err() {
+            out.saturating_record_n(value, bin.count_at_value());
+        }
+    }
+    out
 }
 
 impl IntervalValue {
@@ -144,13 +174,15 @@ impl Bucket {
         }
         self.errors = errors
             .into_iter()
-            .map(|((name, method, status, error_code), count)| ErrorInterval {
-                name,
-                method,
-                status,
-                error_code,
-                count,
-            })
+            .map(
+                |((name, method, status, error_code), count)| ErrorInterval {
+                    name,
+                    method,
+                    status,
+                    error_code,
+                    count,
+                },
+            )
             .collect();
     }
 
@@ -237,8 +269,18 @@ mod tests {
                         total: reqs as u64,
                     },
                 ),
-                ("vus".into(), IntervalValue::Gauge { value: start_ms as f64 / 100.0, min: 1.0, max: 10.0 }),
-                ("http_req_duration".into(), IntervalValue::Trend(trend(durations))),
+                (
+                    "vus".into(),
+                    IntervalValue::Gauge {
+                        value: start_ms as f64 / 100.0,
+                        min: 1.0,
+                        max: 10.0,
+                    },
+                ),
+                (
+                    "http_req_duration".into(),
+                    IntervalValue::Trend(trend(durations)),
+                ),
             ]),
             endpoints: vec![EndpointInterval {
                 name: "credits".into(),
@@ -267,12 +309,18 @@ mod tests {
         assert_eq!(first.error_rate(), Some(0.5));
         assert_eq!(first.gauge("vus"), Some(10.0));
         let duration = first.trend("http_req_duration").unwrap();
-        assert_eq!((duration.count, duration.sum, duration.min, duration.max), (6, 210.0, 10.0, 60.0));
-        // HDR's value for the bucket holding 30 ms (3 significant digits).
-        assert_eq!(duration.percentile(50.0), 30.015);
+        assert_eq!(
+            (duration.count, duration.sum, duration.min, duration.max),
+            (6, 210.0, 10.0, 60.0)
+        );
+        // The top of the 2-digit bin holding 30 ms (29.952 to 30.079 ms).
+        assert_eq!(duration.percentile(50.0), 30.079);
         assert_eq!(duration.percentile(100.0), 60.0);
         let credits = first.endpoint("credits", "GET").unwrap();
-        assert_eq!((credits.requests, credits.failures, credits.bytes_received), (6, 3, 600.0));
+        assert_eq!(
+            (credits.requests, credits.failures, credits.bytes_received),
+            (6, 3, 600.0)
+        );
         assert_eq!(credits.duration, *duration);
         assert_eq!(first.errors.len(), 1);
         assert_eq!(first.errors[0].count, 3);

@@ -17,15 +17,16 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use bucket::TrendInterval;
+pub use bucket::{TIMELINE_DIGITS, TrendInterval};
 pub use collect::TimelineCollector;
 pub use stages::stage_marks;
 
-/// Most buckets a timeline keeps. At 1 s per bucket a run of up to 2 min 8 s
-/// keeps every second; a 10-minute run gets 8 s buckets, an hour 32 s ones.
-/// 128 keeps an hour with 20 endpoints under 5 MB (256 made 5.6 MB; see
-/// docs/reports.md) and still leaves `compare` 64 to 128 intervals to test.
-pub const MAX_BUCKETS: usize = 128;
+/// Most buckets a timeline keeps. At 1 s per bucket a run of up to 4 min 16 s
+/// keeps every second; a 10-minute run gets 4 s buckets, an hour 16 s ones.
+/// With histograms at [`TIMELINE_DIGITS`] that keeps an hour with 20
+/// endpoints under 5 MB (4.2 MB in the test below; docs/reports.md) and leaves
+/// `compare` 128 to 256 intervals to test.
+pub const MAX_BUCKETS: usize = 256;
 
 /// Every interval of one run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -72,10 +73,19 @@ pub struct Bucket {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum IntervalValue {
-    Counter { count: f64 },
+    Counter {
+        count: f64,
+    },
     /// `value` is the last one set in the interval.
-    Gauge { value: f64, min: f64, max: f64 },
-    Rate { trues: u64, total: u64 },
+    Gauge {
+        value: f64,
+        min: f64,
+        max: f64,
+    },
+    Rate {
+        trues: u64,
+        total: u64,
+    },
     Trend(TrendInterval),
 }
 

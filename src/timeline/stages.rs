@@ -57,7 +57,10 @@ pub fn stage_marks(plan: &TestPlan) -> Vec<StageMark> {
                 time_unit,
                 duration,
                 ..
-            } => push(*duration, format!("{} iterations", per_unit(*rate, *time_unit))),
+            } => push(
+                *duration,
+                format!("{} iterations", per_unit(*rate, *time_unit)),
+            ),
             ExecutorPlan::RampingArrivalRate {
                 start_rate,
                 time_unit,
@@ -66,7 +69,11 @@ pub fn stage_marks(plan: &TestPlan) -> Vec<StageMark> {
             } => {
                 let mut from = *start_rate;
                 for stage in stages {
-                    let verb = if stage.target == from { "hold" } else { "ramp to" };
+                    let verb = if stage.target == from {
+                        "hold"
+                    } else {
+                        "ramp to"
+                    };
                     push(
                         stage.duration,
                         format!("{verb} {} iterations", per_unit(stage.target, *time_unit)),

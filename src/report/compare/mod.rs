@@ -104,7 +104,11 @@ impl Comparison {
     }
 }
 
-const PERCENTILES: [(&str, f64, &str); 3] = [("p50", 50.0, "med"), ("p95", 95.0, "p(95)"), ("p99", 99.0, "p(99)")];
+const PERCENTILES: [(&str, f64, &str); 3] = [
+    ("p50", 50.0, "med"),
+    ("p95", 95.0, "p(95)"),
+    ("p99", 99.0, "p(99)"),
+];
 const ALL_REQUESTS: &str = "all requests";
 
 /// Compares `current` against `baseline`; the names label the output.
@@ -114,7 +118,11 @@ pub fn compare(
     names: (&str, &str),
     tolerances: &Tolerances,
 ) -> Comparison {
-    let judge = Judge { baseline, current, tol: tolerances };
+    let judge = Judge {
+        baseline,
+        current,
+        tol: tolerances,
+    };
     let mut rows = Vec::new();
     if let (Some(b), Some(c)) = (requests(baseline), requests(current)) {
         rows.push(judge.rate(ALL_REQUESTS, b, c));
@@ -133,10 +141,14 @@ pub fn compare(
     let base_endpoints = baseline.endpoints();
     let cur_endpoints = current.endpoints();
     let find = |rows: &[EndpointRow], e: &EndpointRow| {
-        rows.iter().find(|r| r.name == e.name && r.method == e.method).cloned()
+        rows.iter()
+            .find(|r| r.name == e.name && r.method == e.method)
+            .cloned()
     };
     for b in &base_endpoints {
-        let Some(c) = find(&cur_endpoints, b) else { continue };
+        let Some(c) = find(&cur_endpoints, b) else {
+            continue;
+        };
         let scope = b.label();
         let counts = |run: &RunFile, e: &EndpointRow| Counts {
             requests: e.requests,
@@ -159,21 +171,29 @@ pub fn compare(
         }
     }
     for (name, entry) in &baseline.metrics {
-        let other_trend = entry.kind == "trend" && !name.contains('{') && name != "http_req_duration";
+        let other_trend =
+            entry.kind == "trend" && !name.contains('{') && name != "http_req_duration";
         let Some(cur_entry) = current.metrics.get(name).filter(|_| other_trend) else {
             continue;
         };
         let unit = if entry.contains == "time" { "ms" } else { "" };
         for (measure, p, field) in PERCENTILES {
-            let value = |e: &super::run_file::MetricEntry| e.values.get(field).and_then(serde_json::Value::as_f64);
-            let (Some(bv), Some(cv)) = (value(entry), value(cur_entry)) else { continue };
+            let value = |e: &super::run_file::MetricEntry| {
+                e.values.get(field).and_then(serde_json::Value::as_f64)
+            };
+            let (Some(bv), Some(cv)) = (value(entry), value(cur_entry)) else {
+                continue;
+            };
             let metric = name.clone();
             let series = move |b: &Bucket| b.trend(&metric).map(|t| t.percentile(p));
             rows.push(judge.latency(name, measure, unit, (bv, cv), &series));
         }
     }
     let missing = |from: &[EndpointRow], other: &[EndpointRow]| {
-        from.iter().filter(|e| find(other, e).is_none()).map(EndpointRow::label).collect()
+        from.iter()
+            .filter(|e| find(other, e).is_none())
+            .map(EndpointRow::label)
+            .collect()
     };
     Comparison {
         baseline: names.0.to_string(),
@@ -194,11 +214,19 @@ struct Counts {
 
 impl Counts {
     fn rate(&self) -> f64 {
-        if self.seconds > 0.0 { self.requests as f64 / self.seconds } else { 0.0 }
+        if self.seconds > 0.0 {
+            self.requests as f64 / self.seconds
+        } else {
+            0.0
+        }
     }
 
     fn error_rate(&self) -> f64 {
-        if self.requests == 0 { 0.0 } else { self.failures as f64 / self.requests as f64 }
+        if self.requests == 0 {
+            0.0
+        } else {
+            self.failures as f64 / self.requests as f64
+        }
     }
 }
 
@@ -238,15 +266,38 @@ impl Judge<'_> {
         } else {
             Verdict::Unchanged
         };
-        row(scope, "req/s", "req/s", (bv, cv), change, verdict, None, String::new())
+        row(
+            scope,
+            "req/s",
+            "req/s",
+            (bv, cv),
+            change,
+            verdict,
+            None,
+            String::new(),
+        )
     }
 
     fn error_rate(&self, scope: &str, b: Counts, c: Counts) -> Row {
         let (bv, cv) = (b.error_rate(), c.error_rate());
         let change = cv - bv;
         let p = two_proportion_p(b.failures, b.requests, c.failures, c.requests);
-        let (verdict, note) = self.significant(change.abs() > self.tol.error_rate, change > 0.0, p, "failed shares, two-proportion test");
-        row(scope, "error rate", "share", (bv, cv), change, verdict, p, note)
+        let (verdict, note) = self.significant(
+            change.abs() > self.tol.error_rate,
+            change > 0.0,
+            p,
+            "failed shares, two-proportion test",
+        );
+        row(
+            scope,
+            "error rate",
+            "share",
+            (bv, cv),
+            change,
+            verdict,
+            p,
+            note,
+        )
     }
 
     /// A percentile: past the tolerance (relative, and absolute for time
@@ -260,7 +311,11 @@ impl Judge<'_> {
         per_interval: &dyn Fn(&Bucket) -> Option<f64>,
     ) -> Row {
         let change = relative(bv, cv);
-        let min_abs = if unit == "ms" { self.tol.latency_min_ms } else { 0.0 };
+        let min_abs = if unit == "ms" {
+            self.tol.latency_min_ms
+        } else {
+            0.0
+        };
         let beyond = change.abs() > self.tol.latency && (cv - bv).abs() > min_abs;
         let intervals = |run: &RunFile| -> Vec<f64> {
             run.timeline
@@ -276,18 +331,31 @@ impl Judge<'_> {
 
     /// The verdict for a change that is (or is not) `beyond` tolerance,
     /// with `p` the noise test's p-value (`None`: no test possible).
-    fn significant(&self, beyond: bool, worse: bool, p: Option<f64>, test: &str) -> (Verdict, String) {
+    fn significant(
+        &self,
+        beyond: bool,
+        worse: bool,
+        p: Option<f64>,
+        test: &str,
+    ) -> (Verdict, String) {
         if !beyond {
             return (Verdict::Unchanged, String::new());
         }
-        let direction = if worse { Verdict::Regressed } else { Verdict::Improved };
+        let direction = if worse {
+            Verdict::Regressed
+        } else {
+            Verdict::Improved
+        };
         match p {
             Some(p) if p >= self.tol.alpha => (
                 Verdict::Unchanged,
                 format!("beyond tolerance but within noise ({test}: p={p:.3})"),
             ),
             Some(p) => (direction, format!("{test}: p={p:.4}")),
-            None => (direction, "too few intervals to test for noise; judged on the whole-run value".to_string()),
+            None => (
+                direction,
+                "too few intervals to test for noise; judged on the whole-run value".to_string(),
+            ),
         }
     }
 }

@@ -63,7 +63,9 @@ fn cells(row: &Row) -> [String; 7] {
     ]
 }
 
-const HEADERS: [&str; 7] = ["SCOPE", "MEASURE", "BASELINE", "CURRENT", "CHANGE", "VERDICT", "NOTE"];
+const HEADERS: [&str; 7] = [
+    "SCOPE", "MEASURE", "BASELINE", "CURRENT", "CHANGE", "VERDICT", "NOTE",
+];
 
 fn verdict_line(c: &Comparison) -> String {
     format!(
@@ -89,16 +91,28 @@ fn tolerance_line(c: &Comparison) -> String {
 fn missing_lines(c: &Comparison) -> Vec<String> {
     let mut lines = Vec::new();
     if !c.only_in_baseline.is_empty() {
-        lines.push(format!("only in the baseline (not compared): {}", c.only_in_baseline.join(", ")));
+        lines.push(format!(
+            "only in the baseline (not compared): {}",
+            c.only_in_baseline.join(", ")
+        ));
     }
     if !c.only_in_current.is_empty() {
-        lines.push(format!("only in the current run (not compared): {}", c.only_in_current.join(", ")));
+        lines.push(format!(
+            "only in the current run (not compared): {}",
+            c.only_in_current.join(", ")
+        ));
     }
     lines
 }
 
 fn console(c: &Comparison, out: &mut impl Write) -> io::Result<()> {
-    writeln!(out, "baseline: {}\ncurrent:  {}\n{}\n", c.baseline, c.current, tolerance_line(c))?;
+    writeln!(
+        out,
+        "baseline: {}\ncurrent:  {}\n{}\n",
+        c.baseline,
+        c.current,
+        tolerance_line(c)
+    )?;
     let rows: Vec<[String; 7]> = c.rows.iter().map(cells).collect();
     let mut widths = HEADERS.map(|h| h.chars().count());
     for r in &rows {
@@ -133,16 +147,35 @@ fn console(c: &Comparison, out: &mut impl Write) -> io::Result<()> {
 
 fn markdown(c: &Comparison, out: &mut impl Write) -> io::Result<()> {
     let cell = |s: &str| s.replace('|', "\\|");
-    writeln!(out, "## stampede compare\n\nBaseline `{}`, current `{}`; {}.\n", c.baseline, c.current, tolerance_line(c))?;
-    writeln!(out, "| Scope | Measure | Baseline | Current | Change | Verdict | Note |")?;
+    writeln!(
+        out,
+        "## stampede compare\n\nBaseline `{}`, current `{}`; {}.\n",
+        c.baseline,
+        c.current,
+        tolerance_line(c)
+    )?;
+    writeln!(
+        out,
+        "| Scope | Measure | Baseline | Current | Change | Verdict | Note |"
+    )?;
     writeln!(out, "|---|---|---:|---:|---:|---|---|")?;
     for r in &c.rows {
         let [scope, measure, base, cur, change, verdict, note] = cells(r);
-        let verdict = if r.verdict == Verdict::Regressed { format!("**{verdict}**") } else { verdict };
+        let verdict = if r.verdict == Verdict::Regressed {
+            format!("**{verdict}**")
+        } else {
+            verdict
+        };
         writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
-            cell(&scope), measure, base, cur, change, verdict, cell(&note)
+            cell(&scope),
+            measure,
+            base,
+            cur,
+            change,
+            verdict,
+            cell(&note)
         )?;
     }
     for l in missing_lines(c) {
@@ -165,9 +198,16 @@ fn html(c: &Comparison, out: &mut impl Write) -> io::Result<()> {
         escape(&c.current),
         escape(tolerance_line(c).trim_start_matches("tolerances: "))
     )?;
-    writeln!(out, "<table id=\"comparison\"><tr>{}</tr>", HEADERS.map(|h| format!("<th>{h}</th>")).concat())?;
+    writeln!(
+        out,
+        "<table id=\"comparison\"><tr>{}</tr>",
+        HEADERS.map(|h| format!("<th>{h}</th>")).concat()
+    )?;
     for r in &c.rows {
-        let cells: String = cells(r).iter().map(|v| format!("<td>{}</td>", escape(v))).collect();
+        let cells: String = cells(r)
+            .iter()
+            .map(|v| format!("<td>{}</td>", escape(v)))
+            .collect();
         writeln!(out, "<tr class=\"{}\">{cells}</tr>", r.verdict.label())?;
     }
     writeln!(out, "</table>")?;

@@ -50,9 +50,8 @@ pub fn chart_data(timeline: &Timeline) -> ChartData {
         label: label.to_string(),
         values: buckets.iter().map(f).collect(),
     };
-    let percentile = |metric: &'static str, p: f64| {
-        move |b: &Bucket| b.trend(metric).map(|t| t.percentile(p))
-    };
+    let percentile =
+        |metric: &'static str, p: f64| move |b: &Bucket| b.trend(metric).map(|t| t.percentile(p));
     let mut charts = vec![
         Chart {
             id: "throughput".into(),

@@ -34,10 +34,10 @@ pub fn write_html_report(doc: &Value, path: &Path) -> io::Result<()> {
 /// The whole page.
 pub fn render_html(run: &RunFile) -> String {
     let mut page = String::with_capacity(128 * 1024);
-    let title = run
-        .meta
-        .as_ref()
-        .map_or_else(|| "stampede report".to_string(), |m| format!("stampede report {}", m.testid));
+    let title = run.meta.as_ref().map_or_else(
+        || "stampede report".to_string(),
+        |m| format!("stampede report {}", m.testid),
+    );
     let _ = write!(
         page,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\

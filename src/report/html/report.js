@@ -18,6 +18,9 @@
           ctx.strokeStyle = "#9ca3af";
           ctx.fillStyle = "#4b5563";
           ctx.setLineDash([4, 4]);
+          // uPlot leaves the alignment of its last axis label behind.
+          ctx.textAlign = "left";
+          ctx.textBaseline = "top";
           ctx.font = Math.round(10 * devicePixelRatio) + "px sans-serif";
           stages.forEach(function (stage) {
             var x = Math.round(u.valToPos(stage.at, "x", true));
@@ -26,7 +29,7 @@
             ctx.moveTo(x, u.bbox.top);
             ctx.lineTo(x, u.bbox.top + u.bbox.height);
             ctx.stroke();
-            ctx.fillText(stage.label, x + 3, u.bbox.top + 12 * devicePixelRatio);
+            ctx.fillText(stage.label, x + 3 * devicePixelRatio, u.bbox.top + 2 * devicePixelRatio);
           });
           ctx.restore();
         }]
@@ -37,7 +40,7 @@
   data.charts.forEach(function (chart) {
     var el = document.getElementById("chart-" + chart.id);
     var width = Math.max(320, Math.min(el.clientWidth || 900, 1100));
-    var series = [{ label: "s" }].concat(chart.series.map(function (s, i) {
+    var series = [{ label: "time (s)" }].concat(chart.series.map(function (s, i) {
       return { label: s.label, stroke: colors[i % colors.length], width: 2, spanGaps: false,
         value: function (u, v) { return v == null ? "-" : v.toFixed(2) + " " + chart.unit; } };
     }));

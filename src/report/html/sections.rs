@@ -50,7 +50,10 @@ pub fn header(page: &mut String, run: &RunFile) {
     };
     if let Some(meta) = &run.meta {
         item("Test id", &meta.testid);
-        item("Scenario file", meta.scenario_file.as_deref().unwrap_or("(ad hoc, --url)"));
+        item(
+            "Scenario file",
+            meta.scenario_file.as_deref().unwrap_or("(ad hoc, --url)"),
+        );
         item("Command line", &meta.command_line);
         item("stampede version", &meta.version);
     }
@@ -86,7 +89,16 @@ pub fn thresholds(page: &mut String, run: &RunFile) {
     );
     for t in &run.thresholds {
         let status = ThresholdStatus::of(t);
-        let observed = t.observed.map_or_else(|| "no samples".to_string(), format_number);
+        let metric = t.metric.split('{').next().unwrap_or_default();
+        let is_time = run
+            .metrics
+            .get(metric)
+            .is_some_and(|m| m.contains == "time");
+        let observed = match t.observed {
+            None => "no samples".to_string(),
+            Some(v) if is_time && !t.expression.starts_with("count") => ms(v),
+            Some(v) => format_number(v),
+        };
         let _ = writeln!(
             page,
             "<tr data-status=\"{0}\"><td><code>{1}</code></td><td><code>{2}</code></td><td class=\"num\">{3}</td><td class=\"{0}\">{0}</td></tr>",
@@ -152,7 +164,12 @@ pub fn endpoints(page: &mut String, run: &RunFile) {
             escape(&row.name),
             escape(&row.method)
         );
-        num_cell(page, "requests", row.requests as f64, &row.requests.to_string());
+        num_cell(
+            page,
+            "requests",
+            row.requests as f64,
+            &row.requests.to_string(),
+        );
         match row.success() {
             Some(s) => num_cell(page, "success", s, &format_percent(s)),
             None => page.push_str("<td class=\"num\" data-field=\"success\">-</td>"),
@@ -185,7 +202,11 @@ pub fn errors(page: &mut String, run: &RunFile) {
             escape(&e.method),
             escape(&e.name),
             escape(&e.status),
-            escape(if e.error_code.is_empty() { "-" } else { &e.error_code })
+            escape(if e.error_code.is_empty() {
+                "-"
+            } else {
+                &e.error_code
+            })
         );
         num_cell(page, "count", e.count as f64, &e.count.to_string());
         page.push_str("</tr>\n");
@@ -219,7 +240,11 @@ fn collect_checks(group: &Value, rows: &mut Vec<(String, f64, f64)>) {
         for check in checks.values() {
             let field = |k: &str| check.get(k).and_then(Value::as_f64).unwrap_or(0.0);
             let path = check.get("path").and_then(Value::as_str).unwrap_or("");
-            rows.push((path.trim_start_matches("::").to_string(), field("passes"), field("fails")));
+            rows.push((
+                path.trim_start_matches("::").to_string(),
+                field("passes"),
+                field("fails"),
+            ));
         }
     }
     if let Some(groups) = group.get("groups").and_then(Value::as_object) {
@@ -237,11 +262,21 @@ fn trend_table(page: &mut String, run: &RunFile, id: &str, names: &[&str]) {
     }
     page.push_str("</tr>\n");
     for name in names {
-        let Some(entry) = run.metrics.get(*name) else { continue };
+        let Some(entry) = run.metrics.get(*name) else {
+            continue;
+        };
         let _ = write!(page, "<tr><td>{}</td>", escape(name));
         for column in TREND_COLUMNS {
-            let v = entry.values.get(*column).and_then(Value::as_f64).unwrap_or(0.0);
-            let text = if entry.contains == "time" { ms(v) } else { format_number(v) };
+            let v = entry
+                .values
+                .get(*column)
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0);
+            let text = if entry.contains == "time" {
+                ms(v)
+            } else {
+                format_number(v)
+            };
             num_cell(page, column, v, &text);
         }
         page.push_str("</tr>\n");
@@ -268,8 +303,9 @@ pub fn streams(page: &mut String, run: &RunFile) {
         return;
     }
     page.push_str("<h2>SSE and WebSocket</h2>\n");
-    let (trends, others): (Vec<&str>, Vec<&str>) =
-        names.into_iter().partition(|n| run.metrics[*n].kind == "trend");
+    let (trends, others): (Vec<&str>, Vec<&str>) = names
+        .into_iter()
+        .partition(|n| run.metrics[*n].kind == "trend");
     trend_table(page, run, "stream-trends", &trends);
     metric_list(page, run, "stream-counts", &others);
 }
@@ -287,8 +323,9 @@ pub fn other_metrics(page: &mut String, run: &RunFile) {
         })
         .collect();
     page.push_str("<h2>Other metrics</h2>\n");
-    let (trends, others): (Vec<&str>, Vec<&str>) =
-        names.into_iter().partition(|n| run.metrics[*n].kind == "trend");
+    let (trends, others): (Vec<&str>, Vec<&str>) = names
+        .into_iter()
+        .partition(|n| run.metrics[*n].kind == "trend");
     metric_list(page, run, "metrics", &others);
     if !trends.is_empty() {
         trend_table(page, run, "other-trends", &trends);
@@ -300,7 +337,10 @@ fn metric_list(page: &mut String, run: &RunFile, id: &str, names: &[&str]) {
     if names.is_empty() {
         return;
     }
-    let _ = writeln!(page, "<table id=\"{id}\"><tr><th>Metric</th><th>Type</th><th class=\"num\">Value</th><th class=\"num\">Detail</th></tr>");
+    let _ = writeln!(
+        page,
+        "<table id=\"{id}\"><tr><th>Metric</th><th>Type</th><th class=\"num\">Value</th><th class=\"num\">Detail</th></tr>"
+    );
     for name in names {
         let entry = &run.metrics[*name];
         let get = |k: &str| entry.values.get(k).and_then(Value::as_f64).unwrap_or(0.0);
@@ -318,15 +358,28 @@ fn metric_list(page: &mut String, run: &RunFile, id: &str, names: &[&str]) {
             "rate" => (
                 get("rate"),
                 format_percent(get("rate")),
-                format!("{} of {}", format_number(get("passes")), format_number(get("passes") + get("fails"))),
+                format!(
+                    "{} of {}",
+                    format_number(get("passes")),
+                    format_number(get("passes") + get("fails"))
+                ),
             ),
             _ => (
                 get("value"),
                 format_value(contains, get("value")),
-                format!("min {} max {}", format_value(contains, get("min")), format_value(contains, get("max"))),
+                format!(
+                    "min {} max {}",
+                    format_value(contains, get("min")),
+                    format_value(contains, get("max"))
+                ),
             ),
         };
-        let _ = write!(page, "<tr><td>{}</td><td>{}</td>", escape(name), escape(&entry.kind));
+        let _ = write!(
+            page,
+            "<tr><td>{}</td><td>{}</td>",
+            escape(name),
+            escape(&entry.kind)
+        );
         num_cell(page, "value", value, &text);
         let _ = writeln!(page, "<td class=\"num\">{}</td></tr>", escape(&detail));
     }
@@ -342,7 +395,14 @@ pub fn generator(page: &mut String, run: &RunFile) {
         ("CPU peak", format_percent(get("cpu_peak"))),
         ("CPU mean", format_percent(get("cpu_mean"))),
         ("Memory peak", format_bytes(get("memory_peak_bytes"))),
-        ("Saturated", format!("{} s in {} episodes", format_number(get("saturated_seconds")), format_number(get("saturation_episodes")))),
+        (
+            "Saturated",
+            format!(
+                "{} s in {} episodes",
+                format_number(get("saturated_seconds")),
+                format_number(get("saturation_episodes"))
+            ),
+        ),
     ];
     for (label, value) in rows {
         let _ = writeln!(page, "<dt>{label}</dt><dd>{}</dd>", escape(&value));

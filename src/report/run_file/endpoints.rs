@@ -59,7 +59,9 @@ impl RunFile {
         let mut rows: BTreeMap<Key, EndpointRow> = BTreeMap::new();
         let key = |s: &super::SeriesEntry| (s.tag("name").to_string(), s.tag("method").to_string());
         for series in self.series.get("http_req_duration").into_iter().flatten() {
-            let Some(trend) = series.trend() else { continue };
+            let Some(trend) = series.trend() else {
+                continue;
+            };
             let (name, method) = key(series);
             let row = rows.entry(key(series)).or_insert_with(|| EndpointRow {
                 name,
@@ -117,7 +119,7 @@ impl RunFile {
                 count,
             })
             .collect();
-        rows.sort_by(|a, b| b.count.cmp(&a.count));
+        rows.sort_by_key(|row| std::cmp::Reverse(row.count));
         rows
     }
 }

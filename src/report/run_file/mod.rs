@@ -128,7 +128,10 @@ impl SeriesEntry {
     }
 
     pub fn number(&self, field: &str) -> f64 {
-        self.values.get(field).and_then(Value::as_f64).unwrap_or(0.0)
+        self.values
+            .get(field)
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0)
     }
 
     /// A trend series as a mergeable value; `None` for other kinds or an

@@ -72,7 +72,13 @@ impl RunFile {
                 let Ok(selector) = parse_selector(&t.metric) else {
                     return false;
                 };
-                let tag = |key: &str| selector.filter.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+                let tag = |key: &str| {
+                    selector
+                        .filter
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map(|(_, v)| v)
+                };
                 tag("name") == Some(&row.name) && tag("method").is_none_or(|m| *m == row.method)
             })
             .collect()
@@ -104,7 +110,11 @@ fn threshold_row_status(entry: &ThresholdEntry) -> RowStatus {
         Comparison::Gt | Comparison::Ge => observed < limit + margin,
         Comparison::Eq | Comparison::Ne => false,
     };
-    if near { RowStatus::Yellow } else { RowStatus::Green }
+    if near {
+        RowStatus::Yellow
+    } else {
+        RowStatus::Green
+    }
 }
 
 #[cfg(test)]
@@ -122,14 +132,38 @@ mod tests {
 
     #[test]
     fn rows_are_green_far_from_the_limit_yellow_near_it_red_past_it() {
-        assert_eq!(threshold_row_status(&entry("p(95)<200", Some(179.9), true)), RowStatus::Green);
-        assert_eq!(threshold_row_status(&entry("p(95)<200", Some(180.1), true)), RowStatus::Yellow);
-        assert_eq!(threshold_row_status(&entry("p(95)<200", Some(201.0), false)), RowStatus::Red);
-        assert_eq!(threshold_row_status(&entry("rate>0.9", Some(0.95), true)), RowStatus::Yellow);
-        assert_eq!(threshold_row_status(&entry("rate>0.9", Some(0.995), true)), RowStatus::Green);
-        assert_eq!(threshold_row_status(&entry("p(95)<200", None, true)), RowStatus::Unjudged);
-        assert_eq!(ThresholdStatus::of(&entry("p(95)<200", None, true)), ThresholdStatus::Skipped);
+        assert_eq!(
+            threshold_row_status(&entry("p(95)<200", Some(179.9), true)),
+            RowStatus::Green
+        );
+        assert_eq!(
+            threshold_row_status(&entry("p(95)<200", Some(180.1), true)),
+            RowStatus::Yellow
+        );
+        assert_eq!(
+            threshold_row_status(&entry("p(95)<200", Some(201.0), false)),
+            RowStatus::Red
+        );
+        assert_eq!(
+            threshold_row_status(&entry("rate>0.9", Some(0.95), true)),
+            RowStatus::Yellow
+        );
+        assert_eq!(
+            threshold_row_status(&entry("rate>0.9", Some(0.995), true)),
+            RowStatus::Green
+        );
+        assert_eq!(
+            threshold_row_status(&entry("p(95)<200", None, true)),
+            RowStatus::Unjudged
+        );
+        assert_eq!(
+            ThresholdStatus::of(&entry("p(95)<200", None, true)),
+            ThresholdStatus::Skipped
+        );
         // stampede fails a threshold that no sample reached.
-        assert_eq!(ThresholdStatus::of(&entry("p(95)<200", None, false)), ThresholdStatus::Failed);
+        assert_eq!(
+            ThresholdStatus::of(&entry("p(95)<200", None, false)),
+            ThresholdStatus::Failed
+        );
     }
 }
