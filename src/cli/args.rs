@@ -16,7 +16,7 @@ use crate::util::duration::parse_duration;
     name = "stampede",
     version,
     about = "A load-testing engine: YAML scenarios, exact HDR percentiles, live metrics outputs.",
-    after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run --url http://127.0.0.1:8080/health --vus 50 --duration 30s\n  stampede validate scenarios/quickstart.yaml\n  stampede demo --listen 127.0.0.1:8080\n\nExit codes: 0 pass, 2 bad arguments, 99 thresholds crossed, 103 runtime error,\n104 invalid scenario, 105 interrupted, 107 setup failed, 108 aborted by threshold,\n111 a required output is unreachable."
+    after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run --url http://127.0.0.1:8080/health --vus 50 --duration 30s\n  stampede validate scenarios/quickstart.yaml\n  stampede run --demo scenarios/quickstart.yaml --summary-export run.json --report report.html\n  stampede compare baseline.json run.json\n  stampede demo --listen 127.0.0.1:8080\n\nExit codes: 0 pass, 2 bad arguments, 99 thresholds crossed, 103 runtime error,\n104 invalid scenario, 105 interrupted, 107 setup failed, 108 aborted by threshold,\n111 a required output is unreachable."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -27,7 +27,7 @@ pub struct Cli {
 pub enum Command {
     /// Run a load test from a scenario file, or an ad-hoc test of one URL.
     #[command(
-        after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run scenarios/quickstart.yaml --env BASE_URL=https://staging.example.com --summary-export summary.json\n  stampede run scenarios/agent-platform.yaml --profile staging --scenario browse --vus 5 --duration 1m\n  stampede run --url http://127.0.0.1:8080/api/credits --header 'Authorization: Bearer T' --vus 50 --duration 30s\n  stampede run --url http://127.0.0.1:8080/api/graphs --method POST --body '{\"name\":\"g\"}' --header 'Content-Type: application/json' --vus 10 --iterations 1000\n  stampede run scenarios/quickstart.yaml --out 'prometheus-rw=http://127.0.0.1:9090/api/v1/write;push_interval=1s' --tag team=payments"
+        after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run scenarios/quickstart.yaml --env BASE_URL=https://staging.example.com --summary-export summary.json\n  stampede run scenarios/agent-platform.yaml --profile staging --scenario browse --vus 5 --duration 1m\n  stampede run --url http://127.0.0.1:8080/api/credits --header 'Authorization: Bearer T' --vus 50 --duration 30s\n  stampede run --url http://127.0.0.1:8080/api/graphs --method POST --body '{\"name\":\"g\"}' --header 'Content-Type: application/json' --vus 10 --iterations 1000\n  stampede run scenarios/quickstart.yaml --out 'prometheus-rw=http://127.0.0.1:9090/api/v1/write;push_interval=1s' --tag team=payments\n  stampede run --demo scenarios/quickstart.yaml --summary-export run.json --report report.html"
     )]
     Run(Box<RunArgs>),
     /// Parse and check a scenario file; report every problem found.

@@ -104,6 +104,27 @@ mod tests {
     }
 
     #[test]
+    fn a_file_without_timeline_renders_tables_and_no_script() {
+        let doc = serde_json::json!({
+            "metrics": { "http_reqs": { "type": "counter", "contains": "default", "count": 3, "rate": 1.5 } },
+            "thresholds": [
+                { "metric": "http_reqs", "expression": "count>2", "observed": 3, "ok": true, "abort_on_fail": false },
+                { "metric": "http_req_duration{name:x}", "expression": "p(95)<1", "observed": null, "ok": false, "abort_on_fail": false }
+            ],
+            "series": {},
+            "root_group": { "name": "", "path": "", "checks": {}, "groups": {} },
+            "state": { "startedAtUnixMs": 1_765_000_000_000u64, "testRunDurationMs": 2000, "end": "completed" }
+        });
+        let page = render_html(&RunFile::from_json(doc).unwrap());
+        assert!(!page.contains("<script"));
+        assert!(page.contains("id=\"verdict\">FAILED<"));
+        assert!(page.contains("<dt>Started</dt><dd>2025-12-06 05:46:40 UTC</dd>"));
+        assert!(page.contains(
+            "<tr data-status=\"failed\"><td><code>http_req_duration{name:x}</code></td><td><code>p(95)&lt;1</code></td><td class=\"num\">no samples</td><td class=\"failed\">failed</td></tr>"
+        ));
+    }
+
+    #[test]
     fn vendored_scripts_cannot_end_their_script_element() {
         assert!(!UPLOT_JS.contains("</script"));
         assert!(!REPORT_JS.contains("</script"));
