@@ -115,17 +115,19 @@ fn unset_everywhere_is_auto() {
 fn http2_must_be_a_boolean() {
     assert_eq!(
         errors("flow:\n  - request:\n      url: http://x/\n      http2: \"yes\"\n"),
-        "bad.yaml:4:14: flow[0].request.http2: invalid type: string \"yes\", expected a boolean"
+        "bad.yaml:4:14: flow[0].request.http2: invalid type: string \"yes\", expected a boolean or a \"{{ NAME }}\" template"
     );
     assert_eq!(
         errors("http:\n  http2: 2\nflow:\n  - request: { url: \"http://x/\" }\n"),
-        "bad.yaml:2:10: http.http2: invalid type: integer `2`, expected a boolean"
+        "bad.yaml:2:10: http.http2: invalid type: integer `2`, expected a boolean or a \"{{ NAME }}\" template"
     );
     assert_eq!(
         errors(
             "scenarios:\n  s:\n    http2: on\n    flow:\n      - request: { url: \"http://x/\" }\n"
         ),
-        "bad.yaml:3:12: scenarios.s.http2: invalid type: string \"on\", expected a boolean"
+        // Every problem at once: the missing duration is reported too.
+        "bad.yaml:2:3: scenarios.s: constant-vus needs `duration` (hint: add e.g. `duration: 30s`)\n\
+         bad.yaml:3:12: scenarios.s.http2: invalid type: string \"on\", expected a boolean or a \"{{ NAME }}\" template"
     );
 }
 

@@ -3,23 +3,51 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde_json::json;
 use stampede::metrics::threshold::{Aggregation, parse_expression, parse_selector};
 use stampede::metrics::{
     Aggregator, HttpSample, MetricKind, MetricRegistry, Recorder, RunEnd, Summary, TagInterner,
-    TagSet, TagSetId, Threshold, ValueType, aggregation_applies, builtin, evaluate_threshold,
+    TagSet, TagSetId, Threshold, ThresholdVerdict, ValueType, aggregation_applies, builtin,
+    evaluate_threshold,
 };
+use stampede::output::markers::threshold_marks;
 use stampede::protocol::http::Timings;
+use stampede::report::{ConsoleOptions, render_console, summary_json};
+
+const PASSED: ThresholdVerdict = ThresholdVerdict::Passed;
+const FAILED: ThresholdVerdict = ThresholdVerdict::Failed;
+const SKIPPED: ThresholdVerdict = ThresholdVerdict::Skipped;
 
 fn tags(pairs: &[(&str, &str)]) -> TagSetId {
     TagInterner::global().intern(TagSet::new(pairs.iter().copied()))
 }
 
+/// A threshold as validation makes it: the metric's kind resolved (`orders`
+/// is this file's own counter; a name nothing registers counts as a trend).
 fn threshold(key: &str, expr: &str) -> Threshold {
+    let selector = parse_selector(key).unwrap();
+    let builtins = MetricRegistry::with_builtins();
+    let kind = match selector.metric.as_str() {
+        "orders" => MetricKind::Counter,
+        name => builtins
+            .lookup(name)
+            .map_or(MetricKind::Trend, |id| builtins.get(id).kind),
+    };
     Threshold {
-        selector: parse_selector(key).unwrap(),
+        selector,
         expr: parse_expression(expr).unwrap(),
         abort_on_fail: false,
         delay_abort_eval: Duration::ZERO,
+        kind,
+        unselected_scenario: None,
+    }
+}
+
+/// A threshold on a scenario `--scenario` left out.
+fn unselected(key: &str, expr: &str, scenario: &str) -> Threshold {
+    Threshold {
+        unselected_scenario: Some(scenario.to_string()),
+        ..threshold(key, expr)
     }
 }
 
@@ -74,7 +102,7 @@ fn recorded() -> (Recorder, Aggregator) {
     (rec, agg)
 }
 
-fn outcomes(summary: &Summary) -> Vec<(String, Option<f64>, bool)> {
+fn outcomes(summary: &Summary) -> Vec<(String, Option<f64>, ThresholdVerdict)> {
     summary
         .thresholds
         .iter()
@@ -83,9 +111,32 @@ fn outcomes(summary: &Summary) -> Vec<(String, Option<f64>, bool)> {
                 "{}: {}",
                 o.threshold.selector.source, o.threshold.expr.source
             );
-            (key, o.observed, o.passed)
+            (key, o.observed, o.verdict)
         })
         .collect()
+}
+
+/// The console summary's THRESHOLDS lines (blank lines dropped) and its
+/// threshold verdict line.
+fn threshold_lines(summary: &Summary) -> Vec<String> {
+    let mut out = Vec::new();
+    render_console(summary, &mut out, &ConsoleOptions { color: false }).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let section = text
+        .split("  █ ")
+        .find_map(|s| s.strip_prefix("THRESHOLDS\n"))
+        .unwrap();
+    let mut lines: Vec<String> = section
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    lines.extend(
+        text.lines()
+            .filter(|l| l.contains("thresholds passed") || l.contains("thresholds crossed"))
+            .map(str::to_string),
+    );
+    lines
 }
 
 #[test]
@@ -114,47 +165,51 @@ fn every_aggregation_is_computed_over_matching_series() {
     assert_eq!(
         outcomes(&summary),
         [
-            ("http_req_duration: avg==72".to_string(), Some(72.0), true),
-            ("http_req_duration: min==10".to_string(), Some(10.0), true),
-            ("http_req_duration: max<200".to_string(), Some(200.0), false),
-            ("http_req_duration: count==5".to_string(), Some(5.0), true),
+            ("http_req_duration: avg==72".to_string(), Some(72.0), PASSED),
+            ("http_req_duration: min==10".to_string(), Some(10.0), PASSED),
+            (
+                "http_req_duration: max<200".to_string(),
+                Some(200.0),
+                FAILED
+            ),
+            ("http_req_duration: count==5".to_string(), Some(5.0), PASSED),
             (
                 "http_req_duration{name:slow}: count==2".to_string(),
                 Some(2.0),
-                true
+                PASSED
             ),
             (
                 "http_req_duration{name:fast}: avg==20".to_string(),
                 Some(20.0),
-                true
+                PASSED
             ),
             (
                 "http_req_duration{name:fast,status:200}: max==30".to_string(),
                 Some(30.0),
-                true
+                PASSED
             ),
             (
                 "http_req_duration{expected_response:false}: min==200".to_string(),
                 Some(200.0),
-                true
+                PASSED
             ),
-            ("orders: count==20".to_string(), Some(20.0), true),
-            ("orders: rate==2".to_string(), Some(2.0), true),
+            ("orders: count==20".to_string(), Some(20.0), PASSED),
+            ("orders: rate==2".to_string(), Some(2.0), PASSED),
             (
                 "orders{scenario:other}: count>=15".to_string(),
                 Some(15.0),
-                true
+                PASSED
             ),
-            ("http_req_failed: rate<0.1".to_string(), Some(0.2), false),
+            ("http_req_failed: rate<0.1".to_string(), Some(0.2), FAILED),
             (
                 "http_req_failed{name:fast}: rate==0".to_string(),
                 Some(0.0),
-                true
+                PASSED
             ),
-            ("checks: rate==0.75".to_string(), Some(0.75), true),
-            ("vus: value==8".to_string(), Some(8.0), true),
-            ("vus: min==3".to_string(), Some(3.0), true),
-            ("vus: max!=8".to_string(), Some(8.0), false),
+            ("checks: rate==0.75".to_string(), Some(0.75), PASSED),
+            ("vus: value==8".to_string(), Some(8.0), PASSED),
+            ("vus: min==3".to_string(), Some(3.0), PASSED),
+            ("vus: max!=8".to_string(), Some(8.0), FAILED),
         ]
     );
     assert!(!summary.thresholds_passed());
@@ -182,16 +237,17 @@ fn percentiles_and_median_use_merged_histograms() {
             "observed {o}, expected {e} ± 0.1%"
         );
     }
-    let passed: Vec<bool> = summary.thresholds.iter().map(|o| o.passed).collect();
-    assert_eq!(passed, [true, true, true, true]);
+    assert!(summary.thresholds_passed());
 }
 
 #[test]
-fn no_matching_data_fails_the_threshold() {
+fn trends_rates_and_gauges_without_samples_fail() {
     let (_rec, agg) = recorded();
     let list = [
         threshold("http_req_duration{name:missing}", "p(95)<500"),
-        threshold("iterations", "count>=0"),
+        threshold("http_req_failed{name:missing}", "rate<0.01"),
+        threshold("checks{scenario:other}", "rate>0.9"),
+        threshold("vus{scenario:other}", "value<10"),
         threshold("not_a_metric", "count>=0"),
         // An aggregation that means nothing for the kind has no value either.
         threshold("http_req_duration", "rate<1"),
@@ -200,12 +256,215 @@ fn no_matching_data_fails_the_threshold() {
     let summary = agg.summary(&list, RunEnd::Completed);
     for o in &summary.thresholds {
         assert_eq!(
-            (o.observed, o.passed),
-            (None, false),
+            (o.observed, o.verdict),
+            (None, FAILED),
             "{:?}",
             o.threshold.selector
         );
     }
+    assert_eq!(
+        threshold_lines(&summary),
+        [
+            "    http_req_duration{name:missing}",
+            "    ✗ 'p(95)<500' p(95)=(no samples)",
+            "    http_req_failed{name:missing}",
+            "    ✗ 'rate<0.01' rate=(no samples)",
+            "    checks{scenario:other}",
+            "    ✗ 'rate>0.9' rate=(no samples)",
+            "    vus{scenario:other}",
+            "    ✗ 'value<10' value=(no samples)",
+            "    not_a_metric",
+            "    ✗ 'count>=0' count=(no samples)",
+            "    http_req_duration",
+            "    ✗ 'rate<1' rate=(no samples)",
+            "    checks",
+            "    ✗ 'count>0' count=(no samples)",
+            "  ✗ 7 of 7 thresholds crossed",
+        ]
+    );
+}
+
+#[test]
+fn a_counter_that_never_fired_counted_zero() {
+    let (_rec, agg) = recorded();
+    let list = [
+        // Registered, never recorded: the metric is not in the summary at all.
+        threshold("iterations", "count==0"),
+        threshold("iterations", "rate<1"),
+        // Recorded, but never with these tags.
+        threshold("http_reqs{error_code:timeout}", "count==0"),
+        threshold("http_reqs{error_code:timeout}", "count>0"),
+        threshold("orders{scenario:missing}", "rate==0"),
+        threshold("data_sent{name:missing}", "count<1"),
+    ];
+    let summary = agg.summary(&list, RunEnd::Completed);
+    assert_eq!(
+        outcomes(&summary),
+        [
+            ("iterations: count==0".to_string(), Some(0.0), PASSED),
+            ("iterations: rate<1".to_string(), Some(0.0), PASSED),
+            (
+                "http_reqs{error_code:timeout}: count==0".to_string(),
+                Some(0.0),
+                PASSED
+            ),
+            (
+                "http_reqs{error_code:timeout}: count>0".to_string(),
+                Some(0.0),
+                FAILED
+            ),
+            (
+                "orders{scenario:missing}: rate==0".to_string(),
+                Some(0.0),
+                PASSED
+            ),
+            (
+                "data_sent{name:missing}: count<1".to_string(),
+                Some(0.0),
+                PASSED
+            ),
+        ]
+    );
+    assert_eq!(
+        threshold_lines(&summary),
+        [
+            "    iterations",
+            "    ✓ 'count==0' count=0",
+            "    ✓ 'rate<1' rate=0/s",
+            "    http_reqs{error_code:timeout}",
+            "    ✓ 'count==0' count=0",
+            "    ✗ 'count>0' count=0",
+            "    orders{scenario:missing}",
+            "    ✓ 'rate==0' rate=0/s",
+            "    data_sent{name:missing}",
+            "    ✓ 'count<1' count=0 B",
+            "  ✗ 1 of 6 thresholds crossed",
+        ]
+    );
+    // The summary JSON writes the same zero, as a k6 sub-metric too.
+    let doc = summary_json(&summary);
+    assert_eq!(
+        doc["thresholds"][2],
+        json!({ "metric": "http_reqs{error_code:timeout}", "expression": "count==0",
+                "observed": 0, "ok": true, "state": "passed", "abort_on_fail": false })
+    );
+    assert_eq!(
+        doc["metrics"]["http_reqs{error_code:timeout}"],
+        json!({ "type": "counter", "contains": "default", "count": 0, "rate": 0,
+                "thresholds": { "count==0": { "ok": true }, "count>0": { "ok": false } } })
+    );
+}
+
+#[test]
+fn a_counter_without_samples_is_judged_alike_during_the_run_and_at_its_end() {
+    let rec = Recorder::new(Arc::new(MetricRegistry::with_builtins()));
+    let mut agg = Aggregator::new(&rec);
+    let list = [
+        threshold("http_reqs{error_code:timeout}", "count==0"),
+        threshold("iterations", "count>0"),
+        threshold("http_req_duration", "p(95)<500"),
+    ];
+    agg.judge_thresholds(&list);
+    rec.record_http(&request("fast", 10, 200, true));
+    let marks: Vec<(String, bool)> = agg
+        .flush()
+        .thresholds
+        .iter()
+        .map(|m| (format!("{}: {}", m.metric, m.threshold), m.passed))
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            ("http_reqs{error_code:timeout}: count==0".to_string(), true),
+            ("iterations: count>0".to_string(), false),
+            ("http_req_duration: p(95)<500".to_string(), true),
+        ]
+    );
+    let summary = agg.summary(&list, RunEnd::Completed);
+    let end: Vec<(String, bool)> = threshold_marks(&summary)
+        .into_iter()
+        .map(|m| (format!("{}: {}", m.metric, m.threshold), m.passed))
+        .collect();
+    assert_eq!(end, marks);
+}
+
+#[test]
+fn thresholds_on_unselected_scenarios_are_skipped() {
+    let (_rec, agg) = recorded();
+    let list = [
+        threshold("orders{scenario:thresholds}", "count==5"),
+        // `other` has samples, yet a skipped threshold is never judged.
+        unselected("orders{scenario:other}", "count==0", "other"),
+        unselected("http_req_duration{scenario:stress}", "p(95)<1", "stress"),
+        Threshold {
+            abort_on_fail: true,
+            ..unselected("http_req_failed{scenario:stress}", "rate<0.01", "stress")
+        },
+    ];
+    let summary = agg.summary(&list, RunEnd::Completed);
+    assert_eq!(
+        outcomes(&summary),
+        [
+            (
+                "orders{scenario:thresholds}: count==5".to_string(),
+                Some(5.0),
+                PASSED
+            ),
+            (
+                "orders{scenario:other}: count==0".to_string(),
+                None,
+                SKIPPED
+            ),
+            (
+                "http_req_duration{scenario:stress}: p(95)<1".to_string(),
+                None,
+                SKIPPED
+            ),
+            (
+                "http_req_failed{scenario:stress}: rate<0.01".to_string(),
+                None,
+                SKIPPED
+            ),
+        ]
+    );
+    assert!(summary.thresholds_passed());
+    assert_eq!(
+        threshold_lines(&summary),
+        [
+            "    orders{scenario:thresholds}",
+            "    ✓ 'count==5' count=5",
+            "    orders{scenario:other}",
+            "    - 'count==0' skipped: scenario \"other\" not selected",
+            "    http_req_duration{scenario:stress}",
+            "    - 'p(95)<1' skipped: scenario \"stress\" not selected",
+            "    http_req_failed{scenario:stress}",
+            "    - 'rate<0.01' skipped: scenario \"stress\" not selected",
+            "  ✓ all thresholds passed, 3 skipped",
+        ]
+    );
+    let doc = summary_json(&summary);
+    assert_eq!(
+        doc["thresholds"][1],
+        json!({ "metric": "orders{scenario:other}", "expression": "count==0",
+                "observed": null, "ok": true, "state": "skipped",
+                "skipped_because": "scenario \"other\" not selected", "abort_on_fail": false })
+    );
+    // Not judged means no verdict anywhere: no k6 metric entry verdict, no
+    // threshold series, no mark during the run, no abort.
+    assert_eq!(
+        doc["metrics"]["orders{scenario:other}"].get("thresholds"),
+        None
+    );
+    let marks: Vec<String> = threshold_marks(&summary)
+        .into_iter()
+        .map(|m| m.metric)
+        .collect();
+    assert_eq!(marks, ["orders{scenario:thresholds}"]);
+    assert_eq!(agg.threshold_marks(&list, Duration::from_secs(10)).len(), 1);
+    assert_eq!(
+        agg.failing_abort_threshold(&list, Duration::from_secs(10)),
+        None
+    );
 }
 
 #[test]
@@ -214,11 +473,11 @@ fn evaluate_threshold_works_on_a_summary_alone() {
     let summary = agg.summary(&[], RunEnd::Completed);
     let t = threshold("orders", "rate>=4");
     let ten_s = evaluate_threshold(&t, &summary.metrics, Duration::from_secs(10));
-    assert_eq!((ten_s.observed, ten_s.passed), (Some(2.0), false));
+    assert_eq!((ten_s.observed, ten_s.verdict), (Some(2.0), FAILED));
     let five_s = evaluate_threshold(&t, &summary.metrics, Duration::from_secs(5));
-    assert_eq!((five_s.observed, five_s.passed), (Some(4.0), true));
+    assert_eq!((five_s.observed, five_s.verdict), (Some(4.0), PASSED));
     let zero = evaluate_threshold(&t, &summary.metrics, Duration::ZERO);
-    assert_eq!((zero.observed, zero.passed), (None, false));
+    assert_eq!((zero.observed, zero.verdict), (None, FAILED));
 }
 
 #[test]

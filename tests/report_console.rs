@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use std::time::Duration;
 
-use stampede::metrics::{GeneratorHealth, RunEnd, Summary};
+use stampede::metrics::{GeneratorHealth, RunEnd, SeriesValue, Summary, ThresholdVerdict, builtin};
 use stampede::report::{ConsoleOptions, render_console};
 
 fn render(summary: &Summary, color: bool) -> String {
@@ -84,7 +84,7 @@ fn aborted_run_names_the_threshold_before_the_verdict() {
 fn passing_thresholds_end_with_all_passed() {
     let mut summary = report_support::full_run();
     for outcome in &mut summary.thresholds {
-        outcome.passed = true;
+        outcome.verdict = ThresholdVerdict::Passed;
     }
     let text = render(&summary, false);
     assert!(text.contains("    ✓ 'p(99)<20' p(99)=44.03ms\n"), "{text}");
@@ -111,6 +111,45 @@ fn threshold_without_samples_says_so() {
     assert_eq!(
         tail(&text, 3),
         ["  ✗ test interrupted", "  ✗ 1 of 1 thresholds crossed", ""]
+    );
+}
+
+#[test]
+fn counter_rate_threshold_prints_per_second_not_a_percentage() {
+    // full_run: 1200 requests in 30 s, 40 per second.
+    let mut summary = report_support::full_run();
+    summary.thresholds = vec![report_support::outcome(
+        "http_reqs",
+        "rate>=15",
+        Some(29.916_666),
+        true,
+        false,
+    )];
+    let text = render(&summary, false);
+    assert!(
+        text.starts_with("  █ THRESHOLDS\n\n    http_reqs\n    ✓ 'rate>=15' rate=29.92/s\n\n\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn trends_of_counts_print_whole_numbers() {
+    let mut summary = report_support::minimal_run();
+    let events: Vec<f64> = [18.0, 19.0, 19.0, 19.0, 20.0, 24.0].to_vec();
+    summary.metrics = vec![report_support::builtin_metric(
+        builtin::SSE_EVENTS_PER_STREAM,
+        vec![(
+            report_support::tags(&[("scenario", "default")]),
+            SeriesValue::Trend(report_support::trend(&events)),
+        )],
+    )];
+    let text = render(&summary, false);
+    assert_eq!(
+        section(&text, "STREAMS"),
+        [
+            "    STREAMS",
+            "    sse_events_per_stream..............: avg=19.83 min=18 med=19 max=24 p(90)=24 p(95)=24 p(99)=24",
+        ]
     );
 }
 

@@ -6,7 +6,9 @@ mod report_support;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-use stampede::metrics::{GeneratorHealth, RunEnd, SeriesValue, Summary, TrendValue};
+use stampede::metrics::{
+    GeneratorHealth, RunEnd, SeriesValue, Summary, ThresholdVerdict, TrendValue,
+};
 use stampede::report::{parse_hdr, percentile, summary_json, write_summary_json};
 
 use report_support::{CREDITS, LOGIN};
@@ -40,10 +42,16 @@ fn output_of_every_fixture_matches_the_schema() {
     );
     let mut aborted = report_support::full_run();
     aborted.end = RunEnd::AbortedByThreshold("http_req_failed: rate<0.01".into());
+    let mut skipping = report_support::full_run();
+    let skipped = &mut skipping.thresholds[2];
+    skipped.threshold.unselected_scenario = Some("stress".into());
+    skipped.verdict = ThresholdVerdict::Skipped;
+    skipped.observed = None;
     for summary in [
         report_support::full_run(),
         report_support::minimal_run(),
         aborted,
+        skipping,
     ] {
         let doc = summary_json(&summary);
         assert_eq!(schema_errors(&doc), Vec::<String>::new());
@@ -64,6 +72,8 @@ fn schema_rejects_what_the_shape_does_not_allow() {
     wrong_end["state"]["end"] = json!("finished");
     let mut aborted_without_reason = doc.clone();
     aborted_without_reason["state"]["end"] = json!("aborted_by_threshold");
+    let mut unknown_state = doc.clone();
+    unknown_state["thresholds"][0]["state"] = json!("pending");
     let mut series_without_hdr = doc.clone();
     series_without_hdr["series"]["http_req_duration"][0]
         .as_object_mut()
@@ -74,6 +84,7 @@ fn schema_rejects_what_the_shape_does_not_allow() {
         unknown_field,
         wrong_end,
         aborted_without_reason,
+        unknown_state,
         series_without_hdr,
     ] {
         assert!(!schema_errors(&bad).is_empty());
@@ -187,7 +198,7 @@ fn state_and_threshold_list() {
     assert_eq!(
         thresholds[3],
         json!({ "metric": "http_req_failed", "expression": "rate<0.01", "observed": 0.005,
-                "ok": true, "abort_on_fail": true })
+                "ok": true, "state": "passed", "abort_on_fail": true })
     );
     let p99 = percentile(trend_of(&summary, "http_req_duration"), 99.0);
     assert_eq!(thresholds[1]["observed"].as_f64(), Some(p99));

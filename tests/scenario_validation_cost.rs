@@ -54,6 +54,38 @@ fn deep_nesting_is_refused_at_the_first_level_too_deep() {
 }
 
 #[test]
+fn block_and_flow_levels_together_are_bounded_without_overflowing_the_stack() {
+    // The root mapping, `flow`, its item and `request` are four levels; a
+    // JSON body may then nest 124 deep (read on a 2 MiB test thread), and
+    // the 125th list is refused at its bracket.
+    let text = |depth: usize| {
+        format!(
+            "vus: 1\niterations: 1\nflow:\n  - request:\n      url: http://127.0.0.1:1/\n      json: {}1{}\n",
+            "[".repeat(depth),
+            "]".repeat(depth)
+        )
+    };
+    let options = stampede::scenario::LoadOptions::default();
+    let load = |t: &str| stampede::scenario::load_str(t, Path::new("deep.yaml"), &options);
+    assert!(load(&text(124)).is_ok());
+    assert_eq!(
+        load(&text(125)).unwrap_err().to_string(),
+        format!(
+            "deep.yaml:6:{}: invalid YAML: nested more than 128 levels deep",
+            "      json: ".len() + 125
+        )
+    );
+    // Block mappings count too: the 129th starts on line 129.
+    let blocks: String = (0..200)
+        .map(|i| format!("{}a:\n", "  ".repeat(i)))
+        .collect();
+    assert_eq!(
+        load(&blocks).unwrap_err().to_string(),
+        "deep.yaml:129:257: invalid YAML: nested more than 128 levels deep"
+    );
+}
+
+#[test]
 fn a_huge_scalar_is_shortened_in_the_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("huge.yaml");
@@ -69,7 +101,7 @@ fn a_huge_scalar_is_shortened_in_the_error() {
     assert_eq!(
         stderr.lines().next().unwrap(),
         format!(
-            "error: {}:1:6: vus: invalid type: string \"{}…\" (10000000 characters), expected u64",
+            "error: {}:1:6: vus: invalid type: string \"{}…\" (10000000 characters), expected a whole number or a \"{{{{ NAME }}}}\" template",
             file.display(),
             "x".repeat(40)
         )

@@ -16,6 +16,8 @@ type Seen = Arc<Mutex<Vec<(String, String, Option<String>)>>>;
 
 /// A WebSocket server on loopback that accepts every upgrade, records its
 /// head, and reads until the client closes.
+// The handshake callback's signature (and its large error type) is tungstenite's.
+#[allow(clippy::result_large_err)]
 async fn recording_server() -> (u16, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::demo::Stall;
+use crate::engine::HttpDebug;
 use crate::scenario::{
     MAX_RATE_PER_SECOND, MAX_SCALE, MAX_TEST_DURATION, MAX_TEST_DURATION_TEXT, MAX_VUS, Share,
 };
@@ -21,18 +22,39 @@ use crate::util::duration::parse_duration;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Plain text: no colour in the summary or the log lines (also: the NO_COLOR environment variable; CLICOLOR_FORCE=1 colours output that is not a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
 }
+
+/// `stampede run --help` examples. Long ones continue with `\` within 90
+/// columns: clap wraps help at 100 (or the terminal's width), and a wrapped
+/// example pastes into a shell as two broken commands.
+const RUN_EXAMPLES: &str = concat!(
+    "Examples:\n",
+    "  stampede run --demo scenarios/quickstart.yaml\n",
+    "  stampede run scenarios/quickstart.yaml --env BASE_URL=https://staging.example.com \\\n",
+    "      --summary-export summary.json\n",
+    "  stampede run --demo scenarios/agent-api.yaml --scenario list --vus 5 --duration 1m\n",
+    "  stampede run --demo docs/examples/env-and-profiles.yaml --profile big-pages\n",
+    "  stampede run --url http://127.0.0.1:8080/api/credits \\\n",
+    "      --header 'Authorization: Bearer T' --vus 50 --duration 30s\n",
+    "  stampede run --url http://127.0.0.1:8080/api/graphs --method POST \\\n",
+    "      --body '{\"name\":\"g\"}' --header 'Content-Type: application/json' \\\n",
+    "      --vus 10 --iterations 1000\n",
+    "  stampede run scenarios/quickstart.yaml --tag team=payments \\\n",
+    "      --out 'prometheus-rw=http://127.0.0.1:9090/api/v1/write;push_interval=1s'\n",
+    "  stampede run --demo scenarios/quickstart.yaml --summary-export run.json --report report.html",
+);
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a load test from a scenario file, or an ad-hoc test of one URL.
-    #[command(
-        after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run scenarios/quickstart.yaml --env BASE_URL=https://staging.example.com --summary-export summary.json\n  stampede run scenarios/agent-platform.yaml --profile staging --scenario browse --vus 5 --duration 1m\n  stampede run --url http://127.0.0.1:8080/api/credits --header 'Authorization: Bearer T' --vus 50 --duration 30s\n  stampede run --url http://127.0.0.1:8080/api/graphs --method POST --body '{\"name\":\"g\"}' --header 'Content-Type: application/json' --vus 10 --iterations 1000\n  stampede run scenarios/quickstart.yaml --out 'prometheus-rw=http://127.0.0.1:9090/api/v1/write;push_interval=1s' --tag team=payments\n  stampede run --demo scenarios/quickstart.yaml --summary-export run.json --report report.html"
-    )]
+    #[command(after_help = RUN_EXAMPLES)]
     Run(Box<RunArgs>),
     /// Parse and check a scenario file; report every problem found.
     #[command(
-        after_help = "Examples:\n  stampede validate scenarios/quickstart.yaml\n  stampede validate scenarios/agent-platform.yaml --profile staging --env TOKEN=x"
+        after_help = "Examples:\n  stampede validate scenarios/quickstart.yaml\n  stampede validate docs/examples/env-and-profiles.yaml --profile big-pages --env PAGE_SIZE=20"
     )]
     Validate(ValidateArgs),
     /// Serve the built-in demo API (an imitation agent platform) for trying scenarios.
@@ -40,6 +62,11 @@ pub enum Command {
         after_help = "Examples:\n  stampede demo\n  stampede demo --listen 127.0.0.1:9000 --execution-time 5s --delay 20ms --fail-rate 0.01\n  stampede demo --rate-limit 100 --burst 20\n  stampede demo --tools-rate-limit 5 --tools-burst 5 --tools-quota off"
     )]
     Demo(DemoArgs),
+    /// Print the JSON Schema of scenario files (for editor completion).
+    #[command(
+        after_help = "Examples:\n  stampede schema > schemas/scenario.schema.json\n  stampede schema --write"
+    )]
+    Schema(SchemaArgs),
     /// Render a run's summary export as one self-contained HTML report (opens offline).
     #[command(
         after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml --summary-export summary.json\n  stampede report summary.json -o report.html"
@@ -96,6 +123,14 @@ pub struct CompareArgs {
     pub alpha: f64,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// Write it to schemas/scenario.schema.json under the current directory
+    /// instead of printing it.
+    #[arg(long)]
+    pub write: bool,
+}
+
 /// Options that choose and shape the plan; shared by `run` and `validate`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct PlanArgs {
@@ -105,7 +140,7 @@ pub struct PlanArgs {
     /// Use the named profile's `env` from the scenario file.
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Run only this scenario; repeatable.
+    /// Run only this scenario; repeatable. The earliest selected start_time becomes 0 (the others keep their offsets from it); thresholds on scenarios not selected are skipped.
     #[arg(long = "scenario", value_name = "NAME")]
     pub scenarios: Vec<String>,
     /// Number of VUs (overrides the file, as in k6); at most 1000000.
@@ -126,7 +161,7 @@ pub struct PlanArgs {
     /// Multiply every arrival rate; at most 1000.
     #[arg(long, value_name = "F", value_parser = parse_scale)]
     pub scale_rate: Option<f64>,
-    /// Multiply every duration (duration, stages, max_duration, start_time; not graceful periods); at most 1000.
+    /// Multiply every duration: the executors' (duration, stages, max_duration), start_time, and the pauses inside iterations (sleep, SSE hold, WebSocket hold and ping_interval); not timeouts, repeat intervals, graceful periods or time_unit; at most 1000.
     #[arg(long, value_name = "F", value_parser = parse_scale)]
     pub scale_duration: Option<f64>,
     /// Run only this instance's share (i of n) of every scenario; n instances together run the whole test.
@@ -163,9 +198,16 @@ pub struct RunArgs {
     /// The `instance` tag on every sample (default: the host name, plus `-i/n` with --segment).
     #[arg(long, value_name = "NAME")]
     pub instance: Option<String>,
-    /// Print every request and response (headers; secrets redacted) to stderr.
-    #[arg(long)]
-    pub http_debug: bool,
+    /// Print every request and response to stderr: headers and sizes (body, and wire: headers and compressed body included); with =full also bodies, up to 2 KiB each. Secrets are redacted: URL credentials, credential headers, and secret-named JSON and form fields (password, token, api_key, ...).
+    #[arg(
+        long,
+        value_name = "full",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "headers",
+        value_parser = parse_http_debug
+    )]
+    pub http_debug: Option<HttpDebug>,
     /// Start the demo target in-process on a free loopback port and set BASE_URL to it.
     #[arg(long)]
     pub demo: bool,
@@ -192,9 +234,6 @@ pub struct RunArgs {
     /// Ad-hoc mode: request body.
     #[arg(long, value_name = "BODY", requires = "url")]
     pub body: Option<String>,
-    /// Disable coloured output.
-    #[arg(long)]
-    pub no_color: bool,
     /// Stream metrics to an output while the test runs; repeatable. KIND is prometheus-rw, otlp, influxdb, json or csv; options follow as ;key=value (see docs/outputs). Credentials come from environment variables, e.g. STAMPEDE_PROMETHEUS_RW_PASSWORD.
     #[arg(short = 'o', long = "out", value_name = "KIND=TARGET[;KEY=VALUE...]")]
     pub outs: Vec<String>,
@@ -219,6 +258,9 @@ pub struct ValidateArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub plan: PlanArgs,
+    /// A tag the run will add with `run --tag`, so thresholds filtering on its key validate; repeatable.
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub tags: Vec<(String, String)>,
 }
 
 #[derive(Debug, Args)]
@@ -372,6 +414,17 @@ fn parse_share(text: &str) -> Result<f64, String> {
     match number.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 && v / scale <= 1.0 => Ok(v / scale),
         _ => Err(format!("expected a share such as 10% or 0.1, got {text:?}")),
+    }
+}
+
+/// `--http-debug` (headers) or `--http-debug=full` (bodies too), as in k6.
+fn parse_http_debug(text: &str) -> Result<HttpDebug, String> {
+    match text {
+        "headers" => Ok(HttpDebug::Headers),
+        "full" => Ok(HttpDebug::Full),
+        _ => Err(format!(
+            "expected --http-debug or --http-debug=full, got {text:?}"
+        )),
     }
 }
 

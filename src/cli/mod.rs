@@ -2,18 +2,24 @@
 //! and exits with the code it returns.
 
 mod args;
+mod color;
 mod compare_cmd;
 mod demo_cmd;
 mod load;
 mod outputs;
 mod report_cmd;
 mod run_cmd;
+mod schema_cmd;
 mod signals;
 mod validate_cmd;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, CompareArgs, DemoArgs, ReportArgs, RunArgs, ValidateArgs};
+use color::Colors;
+
+pub use args::{
+    Cli, Command, CompareArgs, DemoArgs, ReportArgs, RunArgs, SchemaArgs, ValidateArgs,
+};
 
 use crate::exit_code;
 
@@ -31,7 +37,8 @@ pub fn main() -> i32 {
             };
         }
     };
-    init_logging();
+    let colors = Colors::detect(cli.no_color);
+    init_logging(colors.stderr);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -44,22 +51,25 @@ pub fn main() -> i32 {
     };
     runtime.block_on(async move {
         match cli.command {
-            Command::Run(args) => run_cmd::run(*args).await,
+            Command::Run(args) => run_cmd::run(*args, colors).await,
             Command::Validate(args) => validate_cmd::validate(args),
             Command::Demo(args) => demo_cmd::demo(args).await,
+            Command::Schema(args) => schema_cmd::schema(&args),
             Command::Report(args) => report_cmd::report(&args),
             Command::Compare(args) => compare_cmd::compare(&args),
         }
     })
 }
 
-/// Logs go to stderr; `STAMPEDE_LOG=debug` (tracing's env-filter syntax) for more.
-fn init_logging() {
+/// Logs go to stderr, coloured by the same rules as the summary;
+/// `STAMPEDE_LOG=debug` (tracing's env-filter syntax) for more.
+fn init_logging(color: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("STAMPEDE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_ansi(color)
         .try_init();
 }

@@ -5,6 +5,7 @@ use std::io::Write;
 use std::sync::Arc;
 
 use super::args::RunArgs;
+use super::color::Colors;
 use super::load::{default_instance, load_file, load_options, print_errors};
 use super::outputs::{check_output_flags, start_outputs};
 use super::signals;
@@ -19,7 +20,7 @@ use crate::report::{
 use crate::scenario::{AdhocRequest, adhoc_plan};
 use crate::util::url_secrets::has_literal_credentials;
 
-pub async fn run(args: RunArgs) -> i32 {
+pub async fn run(args: RunArgs, colors: Colors) -> i32 {
     // The command line ends up in shell history and `ps`: credentials come
     // from the environment. The message never repeats the URL.
     if args.url.as_deref().is_some_and(has_literal_credentials) {
@@ -96,7 +97,7 @@ pub async fn run(args: RunArgs) -> i32 {
     let options = RunOptions {
         sinks: outputs.sinks,
         sink_finish_timeout: outputs.finish_timeout,
-        http_debug: args.http_debug,
+        http_debug: args.http_debug.unwrap_or_default(),
         progress: (!args.quiet).then(|| Progress::stderr(args.progress_interval)),
         timeline: !args.no_timeline,
         ..RunOptions::default()
@@ -123,7 +124,7 @@ pub async fn run(args: RunArgs) -> i32 {
 
     let mut stdout = std::io::stdout().lock();
     let console = ConsoleOptions {
-        color: !args.no_color && std::io::IsTerminal::is_terminal(&std::io::stdout()),
+        color: colors.stdout,
     };
     if let Err(e) =
         render_console_with_outputs(&result.summary, &result.sink_reports, &mut stdout, &console)

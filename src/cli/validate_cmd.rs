@@ -5,12 +5,18 @@ use super::load::{load_file, load_options, print_errors};
 use crate::exit_code;
 
 pub fn validate(args: ValidateArgs) -> i32 {
-    let options = load_options(&args.plan, Vec::new());
+    let mut options = load_options(&args.plan, Vec::new());
+    options.tags = args.tags;
     match load_file(&args.file, &options) {
         Ok(plan) => {
             let requests = plan.scenarios.len();
+            let skipped = plan
+                .thresholds
+                .iter()
+                .filter(|t| t.unselected_scenario.is_some())
+                .count();
             println!(
-                "✓ {} is valid: {} scenario{} ({}), {} threshold{}",
+                "✓ {} is valid: {} scenario{} ({}), {} threshold{}{}",
                 args.file.display(),
                 requests,
                 if requests == 1 { "" } else { "s" },
@@ -21,6 +27,11 @@ pub fn validate(args: ValidateArgs) -> i32 {
                     .join(", "),
                 plan.thresholds.len(),
                 if plan.thresholds.len() == 1 { "" } else { "s" },
+                if skipped == 0 {
+                    String::new()
+                } else {
+                    format!(" ({skipped} skipped: scenario not selected)")
+                },
             );
             exit_code::PASS
         }

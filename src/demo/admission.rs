@@ -11,6 +11,7 @@ use std::sync::Arc;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
+use super::draws::Purpose;
 use super::injection::Injection;
 use super::rate_limit::retry_after_secs;
 use super::response::ApiError;
@@ -26,7 +27,31 @@ pub async fn admit_public(
 ) -> Result<(), ApiError> {
     debug_assert!(!endpoint.requires_token());
     let injection = prepare(app, endpoint, head).await?;
-    roll_failure(injection)
+    roll_failure(app, endpoint, injection)
+}
+
+/// Admits a request to a route of an imitated suite that wants a bearer
+/// token but cannot know which: the suites make up their own (BotFlow's
+/// `test-token`, AgentAPI's self-signed ones), so any non-empty one passes.
+pub async fn admit_any_bearer(
+    app: &AppState,
+    endpoint: Endpoint,
+    head: &Parts,
+) -> Result<(), ApiError> {
+    debug_assert!(!endpoint.requires_token());
+    let injection = prepare(app, endpoint, head).await?;
+    let bearer = head
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.as_bytes().split_at_checked(7))
+        .is_some_and(|(scheme, rest)| {
+            scheme.eq_ignore_ascii_case(b"bearer ") && !rest.trim_ascii().is_empty()
+        });
+    if !bearer {
+        app.stats.count_unauthorized();
+        return Err(ApiError::Unauthorized);
+    }
+    roll_failure(app, endpoint, injection)
 }
 
 /// Admits a request to an `/api` route and returns the caller's session.
@@ -55,7 +80,7 @@ pub async fn admit_user(
             retry_after_secs: retry_after_secs(wait),
         });
     }
-    roll_failure(injection)?;
+    roll_failure(app, endpoint, injection)?;
     Ok(session)
 }
 
@@ -69,9 +94,11 @@ async fn prepare(app: &AppState, endpoint: Endpoint, head: &Parts) -> Result<Inj
     Ok(injection)
 }
 
-fn roll_failure(injection: Injection) -> Result<(), ApiError> {
+fn roll_failure(app: &AppState, endpoint: Endpoint, injection: Injection) -> Result<(), ApiError> {
     // Skip the random draw in the common no-failure case.
-    if injection.fail_rate > 0.0 && injection.fails(rand::random::<f64>()) {
+    if injection.fail_rate > 0.0
+        && injection.fails(app.draws.uniform(endpoint, Purpose::InjectedFailure))
+    {
         return Err(ApiError::InjectedFailure);
     }
     Ok(())

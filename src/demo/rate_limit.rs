@@ -61,6 +61,17 @@ impl TokenBucket {
     }
 }
 
+impl TokenBucket {
+    /// Requests that would be admitted back to back at `now_nanos`.
+    pub fn remaining(&self, now_nanos: u64) -> u64 {
+        let ahead = self
+            .tat_nanos
+            .load(Ordering::Relaxed)
+            .saturating_sub(now_nanos);
+        self.tolerance_nanos.saturating_sub(ahead) / self.interval_nanos
+    }
+}
+
 /// `Retry-After` in whole seconds: rounded up, never 0 (0 would invite a
 /// client to retry at once and be refused again).
 pub fn retry_after_secs(wait: Duration) -> u64 {
@@ -89,6 +100,9 @@ mod tests {
         assert_eq!(b.try_acquire(now), Err(Duration::from_millis(100)));
         // A refusal does not consume anything.
         assert_eq!(b.try_acquire(now), Err(Duration::from_millis(100)));
+        assert_eq!(b.remaining(now), 0);
+        assert_eq!(b.remaining(now + 250 * MS), 2);
+        assert_eq!(bucket(10.0, 3).remaining(now), 3);
     }
 
     #[test]

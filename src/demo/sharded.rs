@@ -71,6 +71,20 @@ impl<V> ShardedMap<V> {
         shard.get(&key).map(read)
     }
 
+    /// The value under `key`, made by `make` if there is none yet; two
+    /// racing callers get the same value (the check and the insert share
+    /// one write lock).
+    pub fn get_or_insert_with(&self, key: u128, make: impl FnOnce() -> V) -> V
+    where
+        V: Clone,
+    {
+        if let Some(value) = self.with(key, V::clone) {
+            return value;
+        }
+        let mut shard = self.shard(key).write().unwrap_or_else(|e| e.into_inner());
+        shard.entry(key).or_insert_with(make).clone()
+    }
+
     pub fn contains(&self, key: u128) -> bool {
         self.with(key, |_| ()).is_some()
     }
@@ -107,5 +121,8 @@ mod tests {
         assert!(!map.contains(keys[7]));
         assert_eq!(map.with(12345, |v| *v), None);
         assert_eq!(map.len(), 999);
+        assert_eq!(map.get_or_insert_with(keys[8], || 0), 8);
+        assert_eq!(map.get_or_insert_with(5, || 50), 50);
+        assert_eq!(map.get_or_insert_with(5, || 51), 50);
     }
 }

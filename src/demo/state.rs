@@ -4,10 +4,14 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
+use super::agentapi::AgentState;
+use super::agentcore::CallerLimits;
 use super::blocks::generate_blocks;
 use super::config::DemoConfig;
+use super::draws::Draws;
 use super::executions::ExecutionStore;
 use super::graph_catalogue::GraphCatalogue;
+use super::latency::LatencyTable;
 use super::sharded::ShardedMap;
 use super::stats::Stats;
 use super::tokens::TokenStore;
@@ -20,10 +24,20 @@ pub struct AppState {
     pub graphs: GraphCatalogue,
     /// Ids of graphs created with `POST /api/graphs`; they can be executed too.
     pub created_graphs: ShardedMap<()>,
+    /// Every random outcome; seeded by `DemoConfig::seed`.
+    pub draws: Draws,
+    /// `DemoConfig::latency`, indexed by route.
+    pub latency: LatencyTable,
+    /// AgentAPI's one agent: its conversation and when it is busy.
+    pub agent: AgentState,
+    /// AgentCore's rate limits and quotas, per caller.
+    pub callers: CallerLimits,
     /// The `GET /api/blocks` body, shared by every response.
     pub blocks: Bytes,
     /// Origin of the server's monotonic clock (token expiry, buckets, executions).
     origin: Instant,
+    /// `/health` answers so far: picks the fake pod in `X-Served-By`.
+    pub health_answers: std::sync::atomic::AtomicU64,
 }
 
 impl AppState {
@@ -35,8 +49,13 @@ impl AppState {
             executions: ExecutionStore::default(),
             graphs: GraphCatalogue::generate(),
             created_graphs: ShardedMap::default(),
+            draws: Draws::new(config.seed),
+            latency: LatencyTable::new(&config.latency),
+            agent: AgentState::default(),
+            callers: CallerLimits::default(),
             blocks: generate_blocks(config.blocks_size_bytes),
             origin: Instant::now(),
+            health_answers: std::sync::atomic::AtomicU64::new(0),
             config,
         }
     }

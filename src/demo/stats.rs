@@ -19,10 +19,27 @@ pub enum Endpoint {
     Subscribe,
     WebSocket,
     ExecuteTool,
+    // BotFlow (src/demo/botflow.rs)
+    BotflowHealth,
+    Bots,
+    Conversations,
+    Analytics,
+    Templates,
+    // AgentAPI (src/demo/agentapi/)
+    AgentStatus,
+    AgentMessages,
+    AgentMessage,
+    AgentEvents,
+    OauthInit,
+    OauthRefresh,
+    OauthRevoke,
+    // AgentCore (src/demo/agentcore/)
+    AgentcoreHealth,
+    JsonRpc,
 }
 
 impl Endpoint {
-    pub const ALL: [Endpoint; 12] = [
+    pub const ALL: [Endpoint; 26] = [
         Endpoint::Login,
         Endpoint::Health,
         Endpoint::Credits,
@@ -35,6 +52,20 @@ impl Endpoint {
         Endpoint::Subscribe,
         Endpoint::WebSocket,
         Endpoint::ExecuteTool,
+        Endpoint::BotflowHealth,
+        Endpoint::Bots,
+        Endpoint::Conversations,
+        Endpoint::Analytics,
+        Endpoint::Templates,
+        Endpoint::AgentStatus,
+        Endpoint::AgentMessages,
+        Endpoint::AgentMessage,
+        Endpoint::AgentEvents,
+        Endpoint::OauthInit,
+        Endpoint::OauthRefresh,
+        Endpoint::OauthRevoke,
+        Endpoint::AgentcoreHealth,
+        Endpoint::JsonRpc,
     ];
 
     /// Method and route template, the key in [`DemoStats::per_endpoint`].
@@ -52,12 +83,39 @@ impl Endpoint {
             Endpoint::Subscribe => "GET /api/messages/subscribe",
             Endpoint::WebSocket => "GET /ws",
             Endpoint::ExecuteTool => "POST /api/tools/{name}/execute",
+            Endpoint::BotflowHealth => "GET /botflow/health",
+            Endpoint::Bots => "GET /api/bots",
+            Endpoint::Conversations => "GET /api/conversations",
+            Endpoint::Analytics => "GET /api/analytics/realtime",
+            Endpoint::Templates => "GET /api/templates",
+            Endpoint::AgentStatus => "GET /status",
+            Endpoint::AgentMessages => "GET /messages",
+            Endpoint::AgentMessage => "POST /message",
+            Endpoint::AgentEvents => "GET /events",
+            Endpoint::OauthInit => "POST /api/mcp/oauth/init",
+            Endpoint::OauthRefresh => "POST /api/mcp/oauth/refresh",
+            Endpoint::OauthRevoke => "POST /api/mcp/oauth/revoke",
+            Endpoint::AgentcoreHealth => "GET /api/v1/health",
+            Endpoint::JsonRpc => "POST /api/v1/jsonrpc",
         }
     }
 
-    /// Whether the route needs a bearer token (everything under `/api`).
+    /// Whether the route needs a token from `/auth/login` (the platform's
+    /// `/api` routes). The imitated suites' APIs check their own way.
     pub fn requires_token(self) -> bool {
-        !matches!(self, Endpoint::Login | Endpoint::Health)
+        matches!(
+            self,
+            Endpoint::Credits
+                | Endpoint::ListGraphs
+                | Endpoint::CreateGraph
+                | Endpoint::Blocks
+                | Endpoint::ExecuteGraph
+                | Endpoint::GetExecution
+                | Endpoint::ChatStream
+                | Endpoint::Subscribe
+                | Endpoint::WebSocket
+                | Endpoint::ExecuteTool
+        )
     }
 }
 

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use super::header_tags::HeaderTagValues;
+use super::http_debug::HttpDebug;
 use crate::metrics::{Recorder, TagInterner, TagSet, TagSetId};
 use crate::protocol::http::ClientShared;
 use crate::scenario::TestPlan;
@@ -15,7 +17,7 @@ pub struct RunContext {
     pub http: Arc<ClientShared>,
     /// Variables produced by the test-level setup; every VU starts with them.
     pub globals: Vec<Option<String>>,
-    pub http_debug: bool,
+    pub http_debug: HttpDebug,
     /// VUs currently able to run iterations (k6's `vus`).
     pub active_vus: AtomicU64,
     /// Highest `active_vus` since the last flush, so short peaks show in `vus`.
@@ -26,6 +28,8 @@ pub struct RunContext {
     pub scenarios: Vec<ScenarioCounters>,
     /// The run-wide tag set (just `instance`, when set), for `vus` and `vus_max`.
     pub untagged: TagSetId,
+    /// Values of `tags_from_headers` tags seen so far (capped per key).
+    pub header_tags: HeaderTagValues,
     errors: Mutex<HashMap<String, u64>>,
 }
 
@@ -45,7 +49,7 @@ impl RunContext {
         plan: Arc<TestPlan>,
         recorder: Recorder,
         http: Arc<ClientShared>,
-        http_debug: bool,
+        http_debug: HttpDebug,
     ) -> Self {
         let slots = plan.variables.len();
         RunContext {
@@ -66,6 +70,7 @@ impl RunContext {
             active_vus: AtomicU64::new(0),
             peak_active_vus: AtomicU64::new(0),
             allocated_vus: AtomicU64::new(0),
+            header_tags: HeaderTagValues::default(),
             errors: Mutex::new(HashMap::new()),
         }
     }

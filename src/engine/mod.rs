@@ -6,6 +6,7 @@
 
 mod context;
 mod executors;
+mod header_tags;
 mod http_debug;
 mod in_flight;
 mod progress;
@@ -18,6 +19,8 @@ mod stop;
 mod vu;
 mod ws_step;
 
+pub use header_tags::{MAX_VALUES_PER_TAG, OVERFLOW_VALUE};
+pub use http_debug::{BODY_PRINT_LIMIT, HttpDebug};
 pub use in_flight::INTERRUPTED;
 pub use progress::Progress;
 pub use run::{EngineError, RunOptions, RunResult, SINK_FINISH_TIMEOUT, run};

@@ -5,12 +5,10 @@ use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, HeaderName};
 
-use super::http_debug;
 use super::in_flight::InFlight;
 use super::vu::{IterationError, LastResponse, Vu};
 use crate::metrics::{HttpSample, MetricKind, builtin};
 use crate::protocol::http::{HttpOutcome, HttpRequest, HttpResponse};
-use crate::scenario::condition::Subject;
 use crate::scenario::{
     Condition, Extractor, RecordAction, RequestBody, RequestStep, ResponseView, Template,
 };
@@ -35,9 +33,7 @@ impl Vu {
     pub async fn request(&mut self, step: &RequestStep) -> Result<(), IterationError> {
         let request = self.render(step)?;
         self.requests_in_iteration += 1;
-        if self.ctx.http_debug {
-            http_debug::request(&request);
-        }
+        self.ctx.http_debug.request(&request);
         // Boxed: the exchange future is ~2.5 KB and lives only while a request
         // is in flight; inline, every VU's task would carry it even asleep
         // (tried: no measurable throughput gain from inlining it).
@@ -85,9 +81,12 @@ impl Vu {
             headers,
             body,
             timeout: step.timeout,
-            keep_body: step.needs_body || self.ctx.http_debug,
+            keep_body: step.needs_body || self.ctx.http_debug.is_on(),
             // Inside a `repeat`, `until` may read this response's headers.
-            keep_headers: self.ctx.http_debug || self.repeat_depth > 0 || reads_headers(step),
+            keep_headers: self.ctx.http_debug.is_on()
+                || self.repeat_depth > 0
+                || step.needs_headers
+                || reads_headers(step),
             proto: step.proto,
         })
     }
@@ -160,13 +159,13 @@ impl Vu {
             self.record_hop(step, hop);
         }
         let response = outcome.response;
-        if self.ctx.http_debug {
-            http_debug::response(&response);
-        }
+        self.ctx.http_debug.response(&response);
         let duration = response.timings.duration;
+        let error_code = response.error.as_ref().map(|e| e.code.as_str());
         {
             let view =
-                ResponseView::new(response.status, &response.headers, &response.body, duration);
+                ResponseView::new(response.status, &response.headers, &response.body, duration)
+                    .with_error_code(error_code);
             let recorder = &self.ctx.recorder;
             for check in &step.checks {
                 recorder.rate(
@@ -192,13 +191,21 @@ impl Vu {
             headers: response.headers,
             body: response.body,
             duration,
+            error_code,
         });
     }
 
     fn record_hop(&self, step: &RequestStep, hop: &HttpResponse) {
         let error_code = hop.error.as_ref().map(|e| e.code.as_str());
+        let tags = if step.header_tags.is_empty() {
+            step.tag_set
+        } else {
+            self.ctx
+                .header_tags
+                .tag_set(step.tag_set, &step.header_tags, &hop.headers)
+        };
         self.ctx.recorder.record_http(&HttpSample {
-            tags: step.tag_set,
+            tags,
             status: hop.status,
             expected: error_code.is_none() && step.expected_statuses.contains(hop.status),
             error_code,
@@ -257,36 +264,22 @@ impl Vu {
 fn reads_headers(step: &RequestStep) -> bool {
     step.checks
         .iter()
-        .any(|check| condition_reads_headers(&check.condition))
+        .any(|check| check.condition.needs_headers())
         || step
             .extract
             .iter()
             .any(|(_, extractor)| extractor_reads_headers(extractor))
         || step.record.iter().any(|record| match &record.action {
-            RecordAction::Add { when, .. } => when.as_ref().is_some_and(condition_reads_headers),
-            RecordAction::Rate { condition } => condition_reads_headers(condition),
+            RecordAction::Add { when, .. } => when.as_ref().is_some_and(Condition::needs_headers),
+            RecordAction::Rate { condition } => condition.needs_headers(),
             RecordAction::Value { source, when } => {
                 extractor_reads_headers(source)
-                    || when.as_ref().is_some_and(condition_reads_headers)
+                    || when.as_ref().is_some_and(Condition::needs_headers)
             }
         })
 }
 
-// Exhaustive matches: a new condition or extractor must say whether it reads
-// headers.
-fn condition_reads_headers(condition: &Condition) -> bool {
-    match condition {
-        Condition::Status(_)
-        | Condition::MaxDuration(..)
-        | Condition::BodyContains(_)
-        | Condition::BodyMatches(_) => false,
-        Condition::Subject { subject, .. } => match subject {
-            Subject::Json(_) => false,
-            Subject::Header(_) | Subject::Cookie(_) => true,
-        },
-    }
-}
-
+// An exhaustive match: a new extractor must say whether it reads headers.
 fn extractor_reads_headers(extractor: &Extractor) -> bool {
     match extractor {
         Extractor::Json(_) | Extractor::Regex(_) => false,

@@ -10,6 +10,7 @@ use tokio::task::JoinSet;
 
 use super::context::RunContext;
 use super::executors::run_scenario;
+use super::http_debug::HttpDebug;
 use super::progress::Progress;
 use super::stop::{StopLevel, raise};
 use super::vu::Vu;
@@ -25,7 +26,7 @@ pub struct RunOptions {
     /// Outputs that receive every interval snapshot.
     pub sinks: Vec<Box<dyn Sink>>,
     /// Print every exchange to stderr, secrets redacted.
-    pub http_debug: bool,
+    pub http_debug: HttpDebug,
     /// How often recorders are flushed into a snapshot.
     pub flush_interval: Duration,
     /// Live progress on stderr (`None` with `--quiet`).
@@ -44,7 +45,7 @@ impl Default for RunOptions {
     fn default() -> Self {
         RunOptions {
             sinks: Vec::new(),
-            http_debug: false,
+            http_debug: HttpDebug::Off,
             flush_interval: Duration::from_secs(1),
             progress: None,
             raw_sample_limit: DEFAULT_RAW_SAMPLE_LIMIT,
@@ -200,11 +201,12 @@ fn flush(
     generator: &mut GeneratorMonitor,
 ) -> Arc<crate::metrics::Snapshot> {
     let recorder = &ctx.recorder;
-    recorder.gauge(
-        builtin::VUS,
-        ctx.untagged,
-        ctx.active_vus.load(Ordering::Relaxed) as f64,
-    );
+    // One reading per snapshot: the most VUs active since the last one, not
+    // the count at the tick, so VUs that started and stopped between two
+    // ticks (a run shorter than the flush interval, a short peak) show.
+    let active = ctx.active_vus.load(Ordering::Relaxed);
+    let peak = ctx.peak_active_vus.swap(active, Ordering::Relaxed);
+    recorder.gauge(builtin::VUS, ctx.untagged, peak.max(active) as f64);
     recorder.gauge(
         builtin::VUS_MAX,
         ctx.untagged,

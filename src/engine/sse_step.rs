@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use http::HeaderMap;
 use http::header::{ACCEPT, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
 
-use super::http_debug;
 use super::in_flight::InFlight;
 use super::scope::VuScope;
 use super::vu::{IterationError, Vu};
@@ -28,6 +27,8 @@ pub mod codes {
     pub const MALFORMED: &str = "sse_malformed";
     /// A 2xx answer that is not `text/event-stream`.
     pub const CONTENT_TYPE: &str = "sse_content_type";
+    /// Every code above, for validating the `error_code` a condition names.
+    pub const ALL: [&str; 4] = [RESET, TIMEOUT, MALFORMED, CONTENT_TYPE];
 }
 
 /// What reading one stream produced.
@@ -58,9 +59,7 @@ impl Vu {
                 .headers
                 .insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
         }
-        if self.ctx.http_debug {
-            http_debug::request(&request);
-        }
+        self.ctx.http_debug.request(&request);
         self.requests_in_iteration += 1;
         let started = Instant::now();
         let in_flight = InFlight::new(&self.ctx.recorder, step.request.tag_set);
@@ -77,9 +76,7 @@ impl Vu {
             (stream.finish(), read)
         };
         in_flight.done();
-        if self.ctx.http_debug {
-            http_debug::response(&response);
-        }
+        self.ctx.http_debug.stream_response(&response);
         let recorder = &self.ctx.recorder;
         let tags = step.request.tag_set;
         if read.opened {
@@ -114,6 +111,7 @@ impl Vu {
         for (i, check) in step.checks.iter().enumerate() {
             let passed = match &check.condition {
                 SseCondition::Status(set) => set.contains(response.status),
+                SseCondition::ErrorCode(code) => error_code == Some(code.as_str()),
                 SseCondition::Events(op, n) => op.holds(read.events, *n),
                 SseCondition::Data(EventPick::Last, condition) => {
                     read.last.as_ref().is_some_and(|e| {

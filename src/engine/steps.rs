@@ -1,15 +1,19 @@
-//! Running flow steps: request, group, sleep, batch, choose, repeat, sse, websocket.
+//! Running flow steps: request, group, sleep, batch, choose, repeat, sse,
+//! websocket, and any of them behind an `if:`.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
+use http::HeaderMap;
 use rand::Rng;
 
 use super::in_flight::InFlight;
 use super::vu::{IterationError, Vu};
 use crate::metrics::builtin;
-use crate::scenario::{BatchStep, ChooseStep, RepeatStep, ResponseView, SleepSpec, Step};
+use crate::scenario::{
+    BatchStep, ChooseStep, Condition, RepeatStep, ResponseView, SleepSpec, Step,
+};
 
 type StepsFuture<'a> = Pin<Box<dyn Future<Output = Result<(), IterationError>> + Send + 'a>>;
 
@@ -39,9 +43,29 @@ impl Vu {
                 Step::Sse(sse) => Box::pin(self.sse(sse)).await?,
                 // Boxed too: the session's future lives only while it is open.
                 Step::WebSocket(ws) => Box::pin(self.websocket(ws)).await?,
+                Step::If(guarded) => {
+                    if self.holds(&guarded.condition) {
+                        self.nested(std::slice::from_ref(&guarded.step)).await?
+                    }
+                }
             }
         }
         Ok(())
+    }
+
+    /// Whether a step's `if:` holds: on the iteration's last response, or,
+    /// for a condition on VU values alone, on an empty one. A condition on
+    /// the response with no response yet does not hold.
+    fn holds(&self, condition: &Condition) -> bool {
+        match &self.last {
+            Some(last) => condition.evaluate(&last.view(), &self.scope),
+            None if condition.needs_response() => false,
+            None => {
+                let no_headers = HeaderMap::new();
+                let nothing = ResponseView::new(0, &no_headers, b"", Duration::ZERO);
+                condition.evaluate(&nothing, &self.scope)
+            }
+        }
     }
 
     /// Boxed so that steps can nest (groups in groups, repeats in choices).
@@ -112,10 +136,10 @@ impl Vu {
     async fn repeat_attempts(&mut self, repeat: &RepeatStep) -> Result<(), IterationError> {
         for attempt in 1..=repeat.max_attempts {
             self.nested(&repeat.steps).await?;
-            let satisfied = self.last.as_ref().is_some_and(|last| {
-                let view = ResponseView::new(last.status, &last.headers, &last.body, last.duration);
-                repeat.until.evaluate(&view, &self.scope)
-            });
+            let satisfied = self
+                .last
+                .as_ref()
+                .is_some_and(|last| repeat.until.evaluate(&last.view(), &self.scope));
             if satisfied {
                 self.ctx
                     .recorder

@@ -13,18 +13,26 @@ use super::context::RunContext;
 use super::scope::VuScope;
 use crate::metrics::{TagSetId, builtin};
 use crate::protocol::http::HttpClient;
-use crate::scenario::Step;
+use crate::scenario::{ResponseView, Step};
 
 /// Why an iteration ended early. The message names the step and the cause.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IterationError(pub String);
 
-/// The response a `repeat`'s `until` condition looks at.
+/// The response a `repeat`'s `until` and a step's `if:` look at.
 pub struct LastResponse {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Bytes,
     pub duration: Duration,
+    pub error_code: Option<&'static str>,
+}
+
+impl LastResponse {
+    pub fn view(&self) -> ResponseView<'_> {
+        ResponseView::new(self.status, &self.headers, &self.body, self.duration)
+            .with_error_code(self.error_code)
+    }
 }
 
 pub struct Vu {
@@ -32,6 +40,8 @@ pub struct Vu {
     pub scope: VuScope,
     pub client: HttpClient,
     pub rng: SmallRng,
+    /// The last HTTP response of this iteration (of the setup steps, for
+    /// setup); `None` before the first.
     pub last: Option<LastResponse>,
     /// Requests sent during the current iteration (an iteration that fails
     /// before sending anything backs off instead of spinning).
@@ -70,6 +80,8 @@ impl Vu {
     ) -> Result<(), IterationError> {
         self.scope.advance_rows(&mut self.rng);
         self.requests_in_iteration = 0;
+        // An `if:` on the response looks at this iteration's, never the last one's.
+        self.last = None;
         let started = Instant::now();
         let mut cut = CutIteration {
             ctx: Arc::clone(&self.ctx),

@@ -122,6 +122,7 @@ impl Vu {
         for check in &step.checks {
             let passed = match &check.condition {
                 WsCondition::Status(set) => set.contains(handshake.status),
+                WsCondition::ErrorCode(code) => error_code == Some(code.as_str()),
                 WsCondition::MessagesReceived(op, n) => op.holds(tally.received, *n),
                 WsCondition::MessagesSent(op, n) => op.holds(tally.sent, *n),
             };

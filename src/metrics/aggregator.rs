@@ -12,7 +12,7 @@ use super::snapshot::{SampleBatch, SeriesPoint, Snapshot, ThresholdMark};
 use super::summary::{MetricSummary, RunEnd, Summary};
 use super::tags::{TagInterner, TagSetId};
 use super::threshold::Threshold;
-use super::threshold_eval::{evaluate_threshold, statistic};
+use super::threshold_eval::{evaluate_threshold, observe};
 
 /// Turns what VUs recorded into interval snapshots and the final summary.
 /// Owned by one task (the engine's flush loop); not shared.
@@ -265,7 +265,9 @@ impl Aggregator {
     }
 
     /// Every threshold's state on the cumulative data after `elapsed` of
-    /// test time; a threshold without matching samples yet is left out.
+    /// test time. Left out: thresholds without a value yet (a trend, rate or
+    /// gauge with no matching sample; counters count 0 from the start) and
+    /// skipped thresholds, which are never judged.
     pub fn threshold_marks(
         &self,
         thresholds: &[Threshold],
@@ -284,19 +286,21 @@ impl Aggregator {
             .collect()
     }
 
-    /// Whether `t` holds on the cumulative state; `None` while its metric
-    /// has no matching samples (there is nothing to judge until data
-    /// arrives). `elapsed` is the test time so far (counter rates are per
-    /// second of it).
+    /// Whether `t` holds on the cumulative state, by the rule of
+    /// [`observe`] that the end-of-test verdict uses too; `None` while there
+    /// is nothing to judge and for skipped thresholds. `elapsed` is the test
+    /// time so far (counter rates are per second of it).
     fn passes_so_far(&self, t: &Threshold, elapsed: Duration) -> Option<bool> {
+        if t.unselected_scenario.is_some() {
+            return None;
+        }
         let id = self.registry().lookup(&t.selector.metric)?;
         let filter = &t.selector.filter;
         let matching = self.by_metric[id.0 as usize]
             .iter()
             .map(|&i| &self.states[i])
             .filter(|st| st.tags.matches(filter));
-        let observed = merge_totals(matching)
-            .and_then(|value| statistic(&value, t.expr.aggregation, elapsed))?;
+        let observed = observe(t, merge_totals(matching).as_ref(), elapsed)?;
         Some(t.expr.comparison.holds(observed, t.expr.value))
     }
 

@@ -36,7 +36,7 @@ pub use sink_set::{PointCounts, SINK_QUEUE_CAPACITY, SinkReport, SinkSet};
 pub use snapshot::{
     RawSample, RawValue, SampleBatch, SeriesPoint, SeriesValue, Snapshot, ThresholdMark, TrendValue,
 };
-pub use summary::{MetricSummary, RunEnd, Summary, ThresholdOutcome};
+pub use summary::{MetricSummary, RunEnd, Summary, ThresholdOutcome, ThresholdVerdict};
 pub use tags::{TagInterner, TagSet, TagSetId};
 pub use threshold::Threshold;
-pub use threshold_eval::{aggregation_applies, evaluate_threshold, statistic};
+pub use threshold_eval::{aggregation_applies, evaluate_threshold, observe, statistic};

@@ -57,8 +57,9 @@ pub struct Snapshot {
     /// them (InfluxDB per-request points, JSON and CSV files); `None` otherwise.
     pub samples: Option<Arc<SampleBatch>>,
     /// Every threshold judged on the data so far, in declaration order;
-    /// thresholds whose metric has no matching sample yet are left out
-    /// (nothing to judge). Outputs send them with each push, so dashboards
+    /// left out are thresholds with nothing to judge yet (a trend, rate or
+    /// gauge without a matching sample; a counter counts 0 from the start)
+    /// and skipped ones (their scenario was not selected). Outputs send them with each push, so dashboards
     /// show thresholds over time, not only at the end.
     pub thresholds: Vec<ThresholdMark>,
 }

@@ -25,9 +25,34 @@ pub struct MetricSummary {
 #[derive(Clone, Debug)]
 pub struct ThresholdOutcome {
     pub threshold: Threshold,
-    /// The statistic's value over the matching series; `None` when no sample matched.
+    /// The statistic's value over the matching series; `None` when no
+    /// sample matched (a counter without samples is `Some(0.0)`) or when
+    /// the threshold was skipped.
     pub observed: Option<f64>,
-    pub passed: bool,
+    pub verdict: ThresholdVerdict,
+}
+
+/// How a threshold came out at the end of the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThresholdVerdict {
+    Passed,
+    /// Crossed, or no value to judge (a trend, rate or gauge without
+    /// samples): fails the run.
+    Failed,
+    /// Not judged: its selector names a scenario `--scenario` did not
+    /// select. Does not fail the run.
+    Skipped,
+}
+
+impl ThresholdVerdict {
+    /// `passed`, `failed` or `skipped`, as the summary JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThresholdVerdict::Passed => "passed",
+            ThresholdVerdict::Failed => "failed",
+            ThresholdVerdict::Skipped => "skipped",
+        }
+    }
 }
 
 /// How the run ended.
@@ -59,8 +84,11 @@ impl Summary {
         self.metrics.iter().find(|m| m.name == name)
     }
 
+    /// No threshold failed; skipped thresholds do not count against the run.
     pub fn thresholds_passed(&self) -> bool {
-        self.thresholds.iter().all(|t| t.passed)
+        self.thresholds
+            .iter()
+            .all(|t| t.verdict != ThresholdVerdict::Failed)
     }
 
     /// `(failed, made)` when requests were made and every one of them

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use super::metric::MetricKind;
+
 /// Which statistic of a metric a threshold tests.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Aggregation {
@@ -70,6 +72,15 @@ pub struct Threshold {
     pub abort_on_fail: bool,
     /// With `abort_on_fail`: do not evaluate before this much test time has passed.
     pub delay_abort_eval: Duration,
+    /// The kind of the selected metric, resolved at validation. It decides
+    /// what the metric is worth when no sample matched: a counter that never
+    /// fired counted 0, while a trend, rate or gauge without samples has no
+    /// value to compare.
+    pub kind: MetricKind,
+    /// The scenario the selector names (`{scenario:NAME}`) when `--scenario`
+    /// left it out of this run: nothing recorded can match, so the
+    /// threshold is listed as skipped, never judged, and never fails the run.
+    pub unselected_scenario: Option<String>,
 }
 
 /// Parses `p(95)<500` and friends. The error says what was expected.

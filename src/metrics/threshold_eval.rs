@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::metric::MetricKind;
 use super::snapshot::SeriesValue;
-use super::summary::{MetricSummary, ThresholdOutcome};
+use super::summary::{MetricSummary, ThresholdOutcome, ThresholdVerdict};
 use super::threshold::{Aggregation, Threshold};
 
 /// Whether `aggregation` means something for a metric of `kind`; the plan
@@ -70,26 +70,65 @@ pub fn statistic(value: &SeriesValue, aggregation: Aggregation, duration: Durati
     }
 }
 
+/// The statistic `threshold` tests, from the merged value of its matching
+/// series (`matched`; `None` when no sample matched). The one rule behind
+/// both the end-of-test verdict and the per-flush marks, so they agree:
+///
+/// - a counter that never fired counted nothing, and nothing is 0: `count`
+///   is 0 and `rate` is 0 per second, so `http_reqs{error_code:timeout}:
+///   count==0` passes on a clean run;
+/// - a trend, rate or gauge without samples has no value (there is no p(95)
+///   of no requests, no failure ratio of no requests, no last value), so
+///   `None`: a threshold on it fails rather than pass on a test that never
+///   exercised what it guards.
+pub fn observe(
+    threshold: &Threshold,
+    matched: Option<&SeriesValue>,
+    duration: Duration,
+) -> Option<f64> {
+    let aggregation = threshold.expr.aggregation;
+    match matched {
+        Some(value) => statistic(value, aggregation, duration),
+        None if threshold.kind == MetricKind::Counter => {
+            statistic(&SeriesValue::Counter { sum: 0.0 }, aggregation, duration)
+        }
+        None => None,
+    }
+}
+
 /// Evaluates one threshold against a summary's metrics. `duration` is the
 /// run's duration (`Summary::duration`), needed for `rate` on counters
 /// (k6: count per second of the test). Without a tag filter the metric's
 /// `total` is used; with one, every matching series is merged (for gauges,
-/// `last` then comes from the last matching series in tag order). No
-/// matching sample means `observed: None` and a failed threshold.
+/// `last` then comes from the last matching series in tag order). Without
+/// matching samples see [`observe`]; no value fails the threshold. A
+/// threshold on an unselected scenario is skipped, whatever the data.
 pub fn evaluate_threshold(
     threshold: &Threshold,
     summary_metrics: &[MetricSummary],
     duration: Duration,
 ) -> ThresholdOutcome {
-    let observed = summary_metrics
+    if threshold.unselected_scenario.is_some() {
+        return ThresholdOutcome {
+            threshold: threshold.clone(),
+            observed: None,
+            verdict: ThresholdVerdict::Skipped,
+        };
+    }
+    let matched = summary_metrics
         .iter()
         .find(|m| m.name == threshold.selector.metric)
-        .and_then(|m| matching_value(m, &threshold.selector.filter))
-        .and_then(|value| statistic(&value, threshold.expr.aggregation, duration));
+        .and_then(|m| matching_value(m, &threshold.selector.filter));
+    let observed = observe(threshold, matched.as_deref(), duration);
+    let holds = observed.is_some_and(|v| threshold.expr.comparison.holds(v, threshold.expr.value));
     ThresholdOutcome {
         threshold: threshold.clone(),
         observed,
-        passed: observed.is_some_and(|v| threshold.expr.comparison.holds(v, threshold.expr.value)),
+        verdict: if holds {
+            ThresholdVerdict::Passed
+        } else {
+            ThresholdVerdict::Failed
+        },
     }
 }
 

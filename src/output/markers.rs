@@ -6,7 +6,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use crate::metrics::ThresholdMark;
-use crate::metrics::{Snapshot, Summary};
+use crate::metrics::{Snapshot, Summary, ThresholdVerdict};
 
 /// What is known of the run from its snapshots.
 #[derive(Clone, Debug, Default)]
@@ -46,15 +46,19 @@ pub fn end_time(summary: &Summary) -> SystemTime {
     summary.started_at + summary.duration
 }
 
-/// Every threshold's outcome, in the order they were declared.
+/// Every judged threshold's outcome, in the order they were declared.
+/// Skipped thresholds (scenario not selected) are left out, as they are
+/// from every snapshot: a `passed` series of 0 or 1 would claim a verdict
+/// the run never reached.
 pub fn threshold_marks(summary: &Summary) -> Vec<ThresholdMark> {
     summary
         .thresholds
         .iter()
+        .filter(|t| t.verdict != ThresholdVerdict::Skipped)
         .map(|t| ThresholdMark {
             metric: t.threshold.selector.source.clone(),
             threshold: t.threshold.expr.source.clone(),
-            passed: t.passed,
+            passed: t.verdict == ThresholdVerdict::Passed,
         })
         .collect()
 }

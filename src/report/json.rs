@@ -12,7 +12,8 @@ use serde_json::{Map, Value, json};
 
 use crate::metrics::threshold::MetricSelector;
 use crate::metrics::{
-    GeneratorHealth, MetricKind, MetricSummary, RunEnd, SeriesValue, SinkReport, Summary, ValueType,
+    GeneratorHealth, MetricKind, MetricSummary, RunEnd, SeriesValue, SinkReport, Summary,
+    ThresholdVerdict, ValueType,
 };
 
 use super::checks::GroupChecks;
@@ -116,8 +117,12 @@ fn metrics_json(summary: &Summary) -> Value {
         metrics.insert(metric.name.clone(), Value::Object(entry));
     }
     for sub in submetrics(summary) {
-        let Some(value) = merge_matching(&sub.metric.series, |t| t.matches(&sub.filter)) else {
-            continue;
+        let value = match merge_matching(&sub.metric.series, |t| t.matches(&sub.filter)) {
+            Some(value) => value,
+            // A counter that never fired for these tags counted 0, as its
+            // threshold was judged (`http_reqs{error_code:timeout}`).
+            None if sub.metric.kind == MetricKind::Counter => SeriesValue::Counter { sum: 0.0 },
+            None => continue,
         };
         let mut entry = metric_entry(sub.metric, &value, seconds);
         attach_thresholds(summary, &mut entry, |s| s.source == sub.key);
@@ -177,7 +182,9 @@ fn metric_entry(metric: &MetricSummary, value: &SeriesValue, seconds: f64) -> Ma
     entry
 }
 
-/// The thresholds whose selector passes `applies`, as `{ "p(95)<500": { "ok": true } }`.
+/// The judged thresholds whose selector passes `applies`, as
+/// `{ "p(95)<500": { "ok": true } }`. Skipped ones are only in the
+/// top-level list: k6's shape has no word for "not judged".
 fn attach_thresholds(
     summary: &Summary,
     entry: &mut Map<String, Value>,
@@ -185,9 +192,10 @@ fn attach_thresholds(
 ) {
     let mut thresholds = Map::new();
     for outcome in &summary.thresholds {
-        if applies(&outcome.threshold.selector) {
+        if outcome.verdict != ThresholdVerdict::Skipped && applies(&outcome.threshold.selector) {
             let expression = outcome.threshold.expr.source.clone();
-            thresholds.insert(expression, json!({ "ok": outcome.passed }));
+            let ok = outcome.verdict == ThresholdVerdict::Passed;
+            thresholds.insert(expression, json!({ "ok": ok }));
         }
     }
     if !thresholds.is_empty() {
@@ -285,18 +293,26 @@ fn state_json(summary: &Summary) -> Value {
     Value::Object(state)
 }
 
+/// Every threshold in declaration order. `ok` is false exactly for the
+/// thresholds that fail the run, so a skipped one is `ok` and its `state`
+/// says it was not judged.
 fn thresholds_json(summary: &Summary) -> Value {
     let list = summary
         .thresholds
         .iter()
         .map(|outcome| {
-            json!({
+            let mut entry = json!({
                 "metric": outcome.threshold.selector.source,
                 "expression": outcome.threshold.expr.source,
                 "observed": outcome.observed.map_or(Value::Null, num),
-                "ok": outcome.passed,
+                "ok": outcome.verdict != ThresholdVerdict::Failed,
+                "state": outcome.verdict.as_str(),
                 "abort_on_fail": outcome.threshold.abort_on_fail,
-            })
+            });
+            if let Some(scenario) = &outcome.threshold.unselected_scenario {
+                entry["skipped_because"] = json!(format!("scenario {scenario:?} not selected"));
+            }
+            entry
         })
         .collect();
     Value::Array(list)

@@ -13,6 +13,7 @@ mod json;
 mod outputs;
 mod run_file;
 mod stats;
+mod whole_numbers;
 
 pub use checks::{CheckResult, GroupChecks};
 pub use command_line::redacted_command_line;

@@ -17,10 +17,13 @@ use super::template::{Template, TemplateScope};
 /// The parts of a response that conditions and extractors read. The body is
 /// parsed as JSON at most once, on first use.
 pub struct ResponseView<'a> {
+    /// 0 when no response arrived.
     pub status: u16,
     pub headers: &'a HeaderMap,
     pub body: &'a [u8],
     pub duration: Duration,
+    /// Why the exchange failed (`timeout`, `refused`, ...); `None` when it did not.
+    pub error_code: Option<&'static str>,
     json: OnceCell<Option<serde_json::Value>>,
 }
 
@@ -31,8 +34,15 @@ impl<'a> ResponseView<'a> {
             headers,
             body,
             duration,
+            error_code: None,
             json: OnceCell::new(),
         }
+    }
+
+    /// The same view of an exchange that failed with `code` (when `Some`).
+    pub fn with_error_code(mut self, code: Option<&'static str>) -> Self {
+        self.error_code = code;
+        self
     }
 
     /// The body as JSON; `None` when it is not valid JSON.
@@ -80,6 +90,8 @@ pub enum Subject {
     Json(JsonPath),
     Header(HeaderName),
     Cookie(String),
+    /// A value of the VU (`{{ NAME }}` as a template); missing while unset.
+    Var(Template),
 }
 
 /// Numeric comparison of a subject with a value.
@@ -109,7 +121,12 @@ pub enum Operator {
 /// A condition on one response.
 #[derive(Debug)]
 pub enum Condition {
+    /// Status 0 is "no response arrived".
     Status(StatusSet),
+    /// The exchange failed with this error code (`timeout`, `sse_timeout`, ...).
+    ErrorCode(String),
+    /// Holds when the inner condition does not.
+    Not(Box<Condition>),
     /// The response took less than this; the text is as written (`500ms`).
     MaxDuration(Duration, String),
     /// The body contains the text (`body_contains`), or does not
@@ -174,6 +191,8 @@ impl Condition {
     pub fn evaluate(&self, response: &ResponseView<'_>, scope: &dyn TemplateScope) -> bool {
         match self {
             Condition::Status(set) => set.contains(response.status),
+            Condition::ErrorCode(code) => response.error_code == Some(code.as_str()),
+            Condition::Not(inner) => !inner.evaluate(response, scope),
             Condition::MaxDuration(limit, _) => response.duration < *limit,
             // A needle that cannot be rendered fails either way.
             Condition::BodyContains(body) => render(&body.needle, scope)
@@ -187,6 +206,7 @@ impl Condition {
                     },
                     Subject::Header(name) => (response.header(name), None),
                     Subject::Cookie(name) => (response.cookie(name), None),
+                    Subject::Var(template) => (render(template, scope), None),
                 };
                 let number = number.or_else(|| text.as_deref().and_then(|t| t.trim().parse().ok()));
                 operators
@@ -200,6 +220,8 @@ impl Condition {
     pub fn describe(&self) -> String {
         match self {
             Condition::Status(set) => format!("status is {}", describe_statuses(set)),
+            Condition::ErrorCode(code) => format!("error_code is {code}"),
+            Condition::Not(inner) => format!("not ({})", inner.describe()),
             Condition::MaxDuration(_, text) => format!("duration < {text}"),
             Condition::BodyContains(BodyText {
                 needle,
@@ -214,6 +236,7 @@ impl Condition {
                     Subject::Json(path) => format!("json {path}"),
                     Subject::Header(name) => format!("header {name}"),
                     Subject::Cookie(name) => format!("cookie {name}"),
+                    Subject::Var(template) => format!("var {}", var_name(template)),
                 };
                 for (i, op) in operators.iter().enumerate() {
                     out.push_str(if i == 0 { " " } else { " and " });
@@ -226,15 +249,46 @@ impl Condition {
 
     /// True when evaluating reads the body.
     pub fn needs_body(&self) -> bool {
-        matches!(
-            self,
-            Condition::BodyContains(_)
-                | Condition::BodyMatches(_)
-                | Condition::Subject {
-                    subject: Subject::Json(_),
-                    ..
-                }
-        )
+        match self {
+            Condition::Not(inner) => inner.needs_body(),
+            _ => matches!(
+                self,
+                Condition::BodyContains(_)
+                    | Condition::BodyMatches(_)
+                    | Condition::Subject {
+                        subject: Subject::Json(_),
+                        ..
+                    }
+            ),
+        }
+    }
+
+    /// True when evaluating reads response headers (cookies included).
+    pub fn needs_headers(&self) -> bool {
+        match self {
+            Condition::Not(inner) => inner.needs_headers(),
+            Condition::Subject { subject, .. } => {
+                matches!(subject, Subject::Header(_) | Subject::Cookie(_))
+            }
+            Condition::Status(_)
+            | Condition::ErrorCode(_)
+            | Condition::MaxDuration(..)
+            | Condition::BodyContains(_)
+            | Condition::BodyMatches(_) => false,
+        }
+    }
+
+    /// True when evaluating looks at a response at all (`var` alone does
+    /// not): an `if:` on the response needs a request before it.
+    pub fn needs_response(&self) -> bool {
+        match self {
+            Condition::Not(inner) => inner.needs_response(),
+            Condition::Subject {
+                subject: Subject::Var(_),
+                ..
+            } => false,
+            _ => true,
+        }
     }
 }
 
@@ -271,6 +325,15 @@ fn apply(
             .iter()
             .any(|t| render(t, scope).is_some_and(|e| same(text, &e))),
     }
+}
+
+/// `mode` for the template `{{ mode }}` a `var: mode` subject compiles to.
+fn var_name(template: &Template) -> &str {
+    let source = template.source();
+    source
+        .strip_prefix("{{")
+        .and_then(|s| s.strip_suffix("}}"))
+        .map_or(source, str::trim)
 }
 
 fn describe_statuses(set: &StatusSet) -> String {

@@ -231,3 +231,39 @@ fn extracts_values() {
     );
     assert!(!Extractor::Cookie("x".into()).needs_body());
 }
+
+#[test]
+fn timeouts_variables_and_negation() {
+    let h = HeaderMap::new();
+    let timed_out =
+        ResponseView::new(0, &h, b"", Duration::from_millis(200)).with_error_code(Some("timeout"));
+    let answered = ResponseView::new(200, &h, BODY, Duration::ZERO);
+    let s = Scope;
+    let no_response = Condition::Status(StatusSet(vec![(0, 0)]));
+    let timeout = Condition::ErrorCode("timeout".into());
+    assert!(no_response.evaluate(&timed_out, &s));
+    assert!(!no_response.evaluate(&answered, &s));
+    assert!(timeout.evaluate(&timed_out, &s));
+    assert!(!timeout.evaluate(&answered, &s));
+    let not_ok = Condition::Not(Box::new(Condition::Status(StatusSet(vec![(200, 200)]))));
+    assert!(not_ok.evaluate(&timed_out, &s));
+    assert!(!not_ok.evaluate(&answered, &s));
+    assert_eq!(not_ok.describe(), "not (status is 200)");
+    assert_eq!(timeout.describe(), "error_code is timeout");
+    assert_eq!(no_response.describe(), "status is 0");
+
+    // `{{ expected }}` is VU variable 0, which this scope holds as "completed".
+    let var = |operators| Condition::Subject {
+        subject: Subject::Var(t("{{ expected }}")),
+        operators,
+    };
+    assert!(var(vec![Operator::Equals(t("completed"))]).evaluate(&timed_out, &s));
+    assert!(var(vec![Operator::Exists(true)]).evaluate(&answered, &s));
+    assert!(!var(vec![Operator::NotEquals(t("completed"))]).evaluate(&answered, &s));
+    let var_equals = var(vec![Operator::Equals(t("completed"))]);
+    assert_eq!(var_equals.describe(), "var expected equals completed");
+    assert!(!var_equals.needs_response());
+    assert!(!Condition::Not(Box::new(var_equals)).needs_response());
+    assert!(timeout.needs_response());
+    assert!(!timeout.needs_headers() && !timeout.needs_body());
+}

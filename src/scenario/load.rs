@@ -1,15 +1,17 @@
 //! Entry points: read a scenario file, parse it, validate it into a plan,
 //! and turn every problem into a one-line error with its position.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
 use super::error::{ScenarioError, ScenarioErrors};
-use super::locate::Locator;
+use super::locate::{Locator, Seg};
 use super::model::ScenarioFile;
+use super::parse::{Parsed, parse};
 use super::plan::{Share, TestPlan};
 use super::validate::{self, Problem};
+use super::yaml::Mark;
 
 /// What the command line adds to a scenario file.
 #[derive(Clone, Debug, Default)]
@@ -86,25 +88,78 @@ pub fn load_str(
     source: &Path,
     options: &LoadOptions,
 ) -> Result<TestPlan, ScenarioErrors> {
-    let file = parse(text, source)?;
-    let mut plan = validate::validate(&file, source, options)
-        .map_err(|problems| locate_problems(problems, text, source))?;
-    locate_outputs(&mut plan, text, source);
-    Ok(plan)
+    let parsed = parse(text, source)?;
+    let locator = Locator::new(parsed.root.clone());
+    let validated = parsed
+        .file
+        .as_ref()
+        .map(|file| validate::validate(file, source, options));
+    let mut errors: Vec<(Option<Mark>, ScenarioError)> = parsed
+        .problems
+        .iter()
+        .map(|p| {
+            let error = parsed.error_at(
+                Some(p.mark),
+                p.field.to_string(),
+                p.message.clone(),
+                p.hint.clone(),
+            );
+            (Some(p.mark), error)
+        })
+        .collect();
+    match validated {
+        Some(Ok(mut plan)) if errors.is_empty() => {
+            locate_outputs(&mut plan, &locator, &parsed);
+            return Ok(plan);
+        }
+        Some(Err(problems)) => {
+            // A validation problem at or under a path with a parse problem
+            // is about the placeholder put there: left out. One set lookup
+            // per prefix keeps this linear in the number of problems.
+            let blocking: HashSet<&[Seg]> = parsed
+                .problems
+                .iter()
+                .map(|e| e.blocks.0.as_slice())
+                .collect();
+            let blocked = |p: &Problem| {
+                p.option.is_none()
+                    && (0..=p.path.0.len()).any(|n| blocking.contains(&p.path.0[..n]))
+            };
+            for p in problems.into_iter().filter(|p| !blocked(p)) {
+                let mark = p
+                    .option
+                    .is_none()
+                    .then(|| locator.locate(&p.path))
+                    .flatten();
+                let field = p.option.clone().unwrap_or_else(|| p.path.to_string());
+                errors.push((mark, parsed.error_at(mark, field, p.message, p.hint)));
+            }
+        }
+        _ => {}
+    }
+    // File order (the scenario file, then its includes); problems in
+    // command-line options (no position) last.
+    errors.sort_by_key(|(mark, _)| (mark.is_none(), *mark));
+    // An anchored mapping merged into many places is read once per place;
+    // a mistake in it is one mistake, reported once (under the first path).
+    let mut seen = HashSet::new();
+    errors.retain(|(mark, e)| mark.is_none() || seen.insert((*mark, e.message.clone())));
+    Err(ScenarioErrors(errors.into_iter().map(|(_, e)| e).collect()))
 }
 
 /// Gives each output of the file its `FILE:LINE:COL` origin, so errors its
 /// kind reports later (an unknown option) point at the entry.
-fn locate_outputs(plan: &mut TestPlan, text: &str, source: &Path) {
-    if plan.outputs.is_empty() {
-        return;
-    }
-    let locator = Locator::new(text);
+fn locate_outputs(plan: &mut TestPlan, locator: &Locator, parsed: &Parsed) {
     let root = super::locate::FieldPath::root().key("outputs");
     for (i, spec) in plan.outputs.iter_mut().enumerate() {
         spec.origin = match locator.locate(&root.index(i)) {
-            Some((line, column)) => format!("{}:{line}:{column}", source.display()),
-            None => format!("{}: outputs[{i}]", source.display()),
+            Some(mark) => format!(
+                "{}:{}:{}",
+                parsed.files[mark.file as usize].display(),
+                mark.line,
+                mark.column
+            ),
+            None => format!("{}: outputs[{i}]", parsed.files[0].display()),
         };
     }
 }
@@ -116,96 +171,4 @@ pub(crate) fn validate_model(
     options: &LoadOptions,
 ) -> Result<TestPlan, Vec<Problem>> {
     validate::validate(file, source, options)
-}
-
-fn parse(text: &str, source: &Path) -> Result<ScenarioFile, ScenarioErrors> {
-    if text
-        .trim()
-        .lines()
-        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#') || l.trim() == "---")
-    {
-        return Err(ScenarioErrors::single(
-            ScenarioError::new(source, "", "the scenario file is empty")
-                .with_hint("start with e.g. `vus: 1`, `duration: 10s` and a `flow:` list"),
-        ));
-    }
-    if let Some((line, column)) = super::nesting::too_deep(text) {
-        return Err(ScenarioErrors::single(
-            ScenarioError::new(
-                source,
-                "",
-                format!(
-                    "invalid YAML: nested more than {} levels deep",
-                    super::nesting::MAX_NESTING
-                ),
-            )
-            .at(line, column),
-        ));
-    }
-    serde_norway::from_str(text).map_err(|e| ScenarioErrors::single(serde_error(&e, source)))
-}
-
-/// Splits serde_norway's `path: message at line L column C` into our parts.
-fn serde_error(error: &serde_norway::Error, source: &Path) -> ScenarioError {
-    let mut text = error.to_string();
-    let location = error.location();
-    if let Some(loc) = &location {
-        let suffix = format!(" at line {} column {}", loc.line(), loc.column());
-        if let Some(at) = text.find(&suffix) {
-            text.replace_range(at..at + suffix.len(), "");
-        }
-    }
-    let mut field = String::new();
-    if let Some((head, rest)) = text.split_once(": ") {
-        let is_path =
-            !head.is_empty() && !head.contains(char::is_whitespace) && !head.contains('`');
-        if is_path {
-            field = head.to_string();
-            text = rest.to_string();
-        }
-    }
-    let is_yaml_syntax = !text.starts_with("unknown field")
-        && !text.starts_with("invalid type")
-        && !text.starts_with("missing field")
-        && !text.starts_with("invalid value")
-        && !text.starts_with("duplicate key")
-        && !text.starts_with("unknown variant")
-        && !text.starts_with("invalid length");
-    let mut hint = None;
-    if let Some((message, expected)) = text.split_once(", expected ")
-        && (message.starts_with("unknown field") || message.starts_with("unknown variant"))
-    {
-        hint = Some(format!("expected {expected}"));
-        text = message.to_string();
-    }
-    if is_yaml_syntax && field.is_empty() {
-        text = format!("invalid YAML: {text}");
-    }
-    let mut out = ScenarioError::new(source, field, text);
-    out.hint = hint;
-    if let Some(loc) = location {
-        out = out.at(loc.line(), loc.column());
-    }
-    out
-}
-
-fn locate_problems(problems: Vec<Problem>, text: &str, source: &Path) -> ScenarioErrors {
-    let locator = Locator::new(text);
-    let mut errors: Vec<ScenarioError> = problems
-        .into_iter()
-        .map(|p| {
-            let field = p.option.clone().unwrap_or_else(|| p.path.to_string());
-            let mut e = ScenarioError::new(source, field, p.message);
-            e.hint = p.hint;
-            if p.option.is_none()
-                && let Some((line, column)) = locator.locate(&p.path)
-            {
-                e = e.at(line, column);
-            }
-            e
-        })
-        .collect();
-    // File order; option problems (no position) last.
-    errors.sort_by_key(|e| (e.line.is_none(), e.line, e.column));
-    ScenarioErrors(errors)
 }

@@ -1,17 +1,19 @@
 //! The raw serde model of a scenario file, exactly as written. Nothing here is
 //! checked beyond YAML types; `validate` turns it into a `TestPlan`. Durations,
 //! regexes, templates and names stay text here so that validation can report
-//! every problem at once, each with its line.
+//! every problem at once, each with its line. Numbers and booleans are
+//! `Templated`: a literal, or a `"{{ NAME }}"` string typed after rendering.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::model_types::{OrderedMap, Scalar, StatusSpec, Text, TextOr};
+use super::model_types::{OrderedMap, Scalar, StatusSpec, Templated, Text, TextOr};
 
 /// A whole scenario file.
 ///
 /// Either `scenarios:` or the top-level shorthand (`flow` with `vus`,
 /// `duration`, `iterations` or `stages`) describes the load, never both.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioFile {
     /// Default environment values, `{{ NAME }}` in templates. Values are text
@@ -47,12 +49,12 @@ pub struct ScenarioFile {
     pub scenarios: Option<OrderedMap<ScenarioDef>>,
 
     /// Shorthand: number of VUs for the single `default` scenario.
-    pub vus: Option<u64>,
+    pub vus: Option<Templated<u64>>,
     /// Shorthand: run `default` as constant-vus for this long.
     pub duration: Option<Text>,
     /// Shorthand: run `default` as shared-iterations with this many iterations
     /// (`duration`, when also given, becomes its `max_duration`).
-    pub iterations: Option<u64>,
+    pub iterations: Option<Templated<u64>>,
     /// Shorthand: run `default` as ramping-vus through these stages (starting
     /// from `vus`, default 1).
     pub stages: Option<Vec<StageDef>>,
@@ -64,11 +66,12 @@ pub struct ScenarioFile {
     /// per entry (see docs/outputs). Kept as raw maps: which keys are valid
     /// depends on the type, and the kind's constructor judges its own options.
     #[serde(default)]
+    #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
     pub outputs: Vec<OrderedMap<serde_norway::Value>>,
 }
 
 /// A profile: environment values applied with `--profile NAME`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileDef {
     /// Values that override the file's `env:` and the process environment.
@@ -77,7 +80,7 @@ pub struct ProfileDef {
 }
 
 /// HTTP client settings.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HttpDef {
     /// Default request timeout (whole exchange). Default 60s.
@@ -86,29 +89,29 @@ pub struct HttpDef {
     #[serde(default)]
     pub headers: OrderedMap<Scalar>,
     /// Redirects followed before giving up; 0 disables following. Default 10.
-    pub max_redirects: Option<u32>,
+    pub max_redirects: Option<Templated<u32>>,
     /// Accept any TLS certificate. Default false.
-    pub insecure_skip_tls_verify: Option<bool>,
+    pub insecure_skip_tls_verify: Option<Templated<bool>>,
     /// `User-Agent` header. Default `stampede/<version>`.
     pub user_agent: Option<String>,
     /// Keep a cookie jar per VU. Default true.
-    pub cookies: Option<bool>,
+    pub cookies: Option<Templated<bool>>,
     /// Default HTTP version of every request: `true` HTTP/2 only (h2c with
     /// prior knowledge for http://), `false` HTTP/1.1 only. Unset: ALPN
     /// decides for https://, HTTP/1.1 for http://. Scenarios and requests
     /// override it.
-    pub http2: Option<bool>,
+    pub http2: Option<Templated<bool>>,
     /// Largest response body kept when a check, extraction or record reads
     /// it (bytes, or `512KiB`, `10MiB`, `1GB`); a larger one fails with
     /// `body_too_large`. Scenarios and requests override it. Default 10MiB.
     pub max_body_size: Option<Scalar>,
     /// A kept gzip/deflate body may inflate to at most this many times its
     /// compressed size (past 1 MiB), else `decompression_limit`. Default 100.
-    pub max_decompression_ratio: Option<u64>,
+    pub max_decompression_ratio: Option<Templated<u64>>,
 }
 
 /// One data feed.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeedDef {
     /// Path relative to the scenario file; `.csv` (header row required) or
@@ -124,7 +127,7 @@ pub struct FeedDef {
 pub type MetricDecl = TextOr<MetricDeclMap>;
 
 /// The map form of a metric declaration.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MetricDeclMap {
     /// `counter`, `gauge`, `rate` or `trend`.
@@ -139,20 +142,19 @@ pub struct MetricDeclMap {
 pub type ThresholdDef = TextOr<ThresholdDetail>;
 
 /// The map form of a threshold.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ThresholdDetail {
     /// The expression, as in the short form.
     pub threshold: String,
     /// Stop the test as soon as this threshold fails. Default false.
-    #[serde(default)]
-    pub abort_on_fail: bool,
+    pub abort_on_fail: Option<Templated<bool>>,
     /// With `abort_on_fail`: do not judge before this much test time. Default 0s.
     pub delay_abort_eval: Option<Text>,
 }
 
 /// A named scenario.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioDef {
     /// `constant-vus`, `ramping-vus`, `per-vu-iterations`, `shared-iterations`,
@@ -162,29 +164,29 @@ pub struct ScenarioDef {
     /// is set, shared-iterations if `iterations` is set, else constant-vus.
     pub executor: Option<String>,
     /// VUs (constant-vus, per-vu-iterations, shared-iterations). Default 1.
-    pub vus: Option<u64>,
+    pub vus: Option<Templated<u64>>,
     /// constant-vus: how long to run. Required.
     pub duration: Option<Text>,
     /// per-vu-iterations: iterations per VU; shared-iterations: total. Default 1.
-    pub iterations: Option<u64>,
+    pub iterations: Option<Templated<u64>>,
     /// Iteration executors: give up after this long. Default 10m.
     pub max_duration: Option<Text>,
     /// ramping-vus: VUs at the start. Default 1.
-    pub start_vus: Option<u64>,
+    pub start_vus: Option<Templated<u64>>,
     /// ramping-vus: ramp linearly to `target` VUs over `duration`, stage by
     /// stage; ramping-arrival-rate: to `target` iterations per `time_unit`.
     pub stages: Option<Vec<StageDef>>,
     /// constant-arrival-rate: iterations started per `time_unit`. Required.
-    pub rate: Option<f64>,
+    pub rate: Option<Templated<f64>>,
     /// ramping-arrival-rate: iterations per `time_unit` at the start. Default 0.
-    pub start_rate: Option<f64>,
+    pub start_rate: Option<Templated<f64>>,
     /// Arrival-rate executors: the period `rate` counts over. Default 1s.
     pub time_unit: Option<Text>,
     /// Arrival-rate executors: VUs created before the start. Required.
-    pub preallocated_vus: Option<u64>,
+    pub preallocated_vus: Option<Templated<u64>>,
     /// Arrival-rate executors: VUs may be added up to this many when every
     /// VU is busy. Default `preallocated_vus`.
-    pub max_vus: Option<u64>,
+    pub max_vus: Option<Templated<u64>>,
     /// ramping-vus: time a VU removed by a ramp-down gets to finish. Default 30s.
     pub graceful_ramp_down: Option<Text>,
     /// Time running iterations get after the executor's time is up. Default 30s.
@@ -196,7 +198,7 @@ pub struct ScenarioDef {
     pub tags: OrderedMap<Scalar>,
     /// HTTP version of this scenario's requests (see `http.http2`); a
     /// request's own `http2` overrides it.
-    pub http2: Option<bool>,
+    pub http2: Option<Templated<bool>>,
     /// Largest kept response body of this scenario's requests (see
     /// `http.max_body_size`); a request's own overrides it.
     pub max_body_size: Option<Scalar>,
@@ -209,20 +211,26 @@ pub struct ScenarioDef {
 }
 
 /// A ramping stage.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StageDef {
     /// How long the ramp to `target` takes (0s jumps at once).
     pub duration: Text,
     /// VUs (ramping-vus) or iterations per time unit (ramping-arrival-rate)
     /// at the end of the stage.
-    pub target: u64,
+    pub target: Templated<u64>,
 }
 
-/// One step: exactly one of its keys.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// One step: exactly one of its kind keys, plus an optional `if`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepDef {
+    /// Run the step only when this condition holds: on a variable
+    /// (`{ var: mode, equals: fast }`), on the last response of the
+    /// iteration (`{ status: 200 }`, `{ error_code: timeout }`), or its
+    /// negation (`{ not: { status: 200 } }`). A skipped step records nothing.
+    #[serde(rename = "if")]
+    pub if_: Option<ConditionDef>,
     /// Send an HTTP request.
     pub request: Option<RequestDef>,
     /// Run steps as a named group (tag `group`, metric `group_duration`).
@@ -242,7 +250,7 @@ pub struct StepDef {
 }
 
 /// An HTTP request.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestDef {
     /// The `name` tag. Default: the URL as written (placeholders kept, query removed).
@@ -258,6 +266,7 @@ pub struct RequestDef {
     #[serde(default)]
     pub headers: OrderedMap<Scalar>,
     /// A JSON body built from this YAML value; strings are templated.
+    #[schemars(with = "Option<serde_json::Value>")]
     pub json: Option<serde_norway::Value>,
     /// A raw text body (templated).
     pub body: Option<String>,
@@ -278,35 +287,50 @@ pub struct RequestDef {
     #[serde(default)]
     pub record: Vec<RecordDef>,
     /// Copies of this request in a batch. Default 1. Only inside `batch`.
-    pub copies: Option<u64>,
+    pub copies: Option<Templated<u64>>,
     /// `true`: HTTP/2 only (h2c with prior knowledge for http://; https://
     /// fails unless ALPN picks h2). `false`: HTTP/1.1 only. Default: the
     /// scenario's `http2`, then `http.http2`.
-    pub http2: Option<bool>,
+    pub http2: Option<Templated<bool>>,
     /// Largest kept response body (see `http.max_body_size`). Default: the
     /// scenario's, then `http.max_body_size`.
     pub max_body_size: Option<Scalar>,
+    /// Tags taken from response headers, tag key to header name
+    /// (`{ pod: X-Served-By }`), added to this request's `http_req_*`
+    /// samples. At most 100 distinct values per tag key in a run; later
+    /// values become `other`.
+    #[serde(default)]
+    pub tags_from_headers: OrderedMap<String>,
 }
 
 /// A condition on a response: exactly one subject, with operators.
 ///
-/// Subjects: `status`, `json`, `header`, `cookie`, `body_contains`,
-/// `body_not_contains`, `body_matches`, `max_duration`. `json`, `header` and `cookie` take
+/// Subjects: `status`, `error_code`, `json`, `header`, `cookie`, `var`,
+/// `body_contains`, `body_not_contains`, `body_matches`, `max_duration`,
+/// `not`. `json`, `header`, `cookie` and `var` take
 /// operators (all must hold): `exists`, `equals`, `not_equals`, `contains`,
 /// `not_contains`, `matches`, `lt`, `lte`, `gt`, `gte`, `in`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConditionDef {
     /// Check name (checks and `repeat.until` only). Default: a description of the condition.
     pub name: Option<String>,
-    /// Status is one of these: a number, a `"200-299"` range, or a list of them.
+    /// Status is one of these: a number, a `"200-299"` range, or a list of
+    /// them; `0` is "no response" (the request failed before one arrived).
     pub status: Option<StatusSpec>,
+    /// The request failed with this error code (`timeout`, `refused`, ...).
+    pub error_code: Option<String>,
     /// JSON path into the body: `a.b[0].c`, `a.b.0.c`, `$.a`, `items.#` (length).
     pub json: Option<String>,
     /// A response header (case-insensitive).
     pub header: Option<String>,
     /// A cookie set by this response (`Set-Cookie`).
     pub cookie: Option<String>,
+    /// A value a template can name: a VU variable, an environment value,
+    /// `feed.column`, `__VU`, `__ITER` or `__SCENARIO`.
+    pub var: Option<String>,
+    /// Holds when this condition does not.
+    pub not: Option<Box<ConditionDef>>,
     /// The body contains this text (templated).
     pub body_contains: Option<String>,
     /// The body does not contain this text (templated).
@@ -336,7 +360,7 @@ pub struct ConditionDef {
 }
 
 /// Where an extracted value comes from: exactly one key.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtractDef {
     /// A JSON path into the body.
@@ -350,13 +374,13 @@ pub struct ExtractDef {
 }
 
 /// Feeds a custom metric from a response.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordDef {
     /// A metric declared under `metrics:`.
     pub metric: String,
     /// Counters: amount to add. Default 1.
-    pub add: Option<f64>,
+    pub add: Option<Templated<f64>>,
     /// Counters, gauges, trends: only when this holds. Rates: the sample's value.
     pub when: Option<ConditionDef>,
     /// Gauges and trends: where the number comes from.
@@ -364,7 +388,7 @@ pub struct RecordDef {
 }
 
 /// A group of steps.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupDef {
     /// Group name (tag `group`, nested as `::outer::inner`).
@@ -377,7 +401,7 @@ pub struct GroupDef {
 pub type SleepDef = TextOr<SleepRange>;
 
 /// `{ min, max }` of a random pause.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SleepRange {
     pub min: Text,
@@ -385,21 +409,21 @@ pub struct SleepRange {
 }
 
 /// Concurrent requests.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchDef {
     /// Requests in flight at once. Default: all of them.
-    pub concurrency: Option<u64>,
+    pub concurrency: Option<Templated<u64>>,
     /// The requests (each may have `copies: N`).
     pub requests: Vec<RequestDef>,
 }
 
 /// One branch of `choose`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChooseBranchDef {
     /// Relative weight, > 0, any scale.
-    pub weight: f64,
+    pub weight: Templated<f64>,
     /// Optional label.
     pub name: Option<String>,
     /// The branch's steps.
@@ -407,7 +431,7 @@ pub struct ChooseBranchDef {
 }
 
 /// A polling loop.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepeatDef {
     /// Stop when this holds for the last response of `steps`; its `name`
@@ -416,14 +440,14 @@ pub struct RepeatDef {
     /// Pause between attempts. Default 1s.
     pub interval: Option<Text>,
     /// Attempts before the iteration fails. Default 10.
-    pub max_attempts: Option<u32>,
+    pub max_attempts: Option<Templated<u32>>,
     /// The repeated steps.
     pub steps: Vec<StepDef>,
 }
 
 /// A Server-Sent Events stream: a request whose response is read event by
 /// event until a sentinel, the server's close, `max_events`, `hold` or `timeout`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SseDef {
     /// The `name` tag. Default: the URL as written (placeholders kept, query removed).
@@ -439,6 +463,7 @@ pub struct SseDef {
     #[serde(default)]
     pub headers: OrderedMap<Scalar>,
     /// A JSON body built from this YAML value; strings are templated.
+    #[schemars(with = "Option<serde_json::Value>")]
     pub json: Option<serde_norway::Value>,
     /// A raw text body (templated).
     pub body: Option<String>,
@@ -448,7 +473,7 @@ pub struct SseDef {
     /// End when an event of this type (`event:` field) arrives; not counted either.
     pub until_event: Option<String>,
     /// End after this many events.
-    pub max_events: Option<u64>,
+    pub max_events: Option<Templated<u64>>,
     /// Listen this long, then close the stream: a normal end.
     pub hold: Option<Text>,
     /// The stream must end (by any of the above or the server's close)
@@ -457,7 +482,7 @@ pub struct SseDef {
     /// Statuses that count as success: numbers and `"200-299"` ranges. Default 200-399.
     pub expect_status: Option<StatusSpec>,
     /// HTTP version, as a request's `http2`.
-    pub http2: Option<bool>,
+    pub http2: Option<Templated<bool>>,
     /// Checks on the stream, recorded in the `checks` metric.
     #[serde(default)]
     pub checks: Vec<SseCheckDef>,
@@ -466,15 +491,19 @@ pub struct SseDef {
     pub extract: OrderedMap<SseExtractDef>,
 }
 
-/// A check on a stream: exactly one subject (`status`, `events`,
-/// `data_contains` or `json`); `json` takes the operators of request checks.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// A check on a stream: exactly one subject (`status`, `error_code`,
+/// `events`, `data_contains` or `json`); `json` takes the operators of
+/// request checks.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SseCheckDef {
     /// Check name. Default: a description of the condition.
     pub name: Option<String>,
-    /// Status is one of these: a number, a `"200-299"` range, or a list of them.
+    /// Status is one of these: a number, a `"200-299"` range, or a list of
+    /// them; `0` is "no response".
     pub status: Option<StatusSpec>,
+    /// The stream failed with this error code (`sse_timeout`, `timeout`, ...).
+    pub error_code: Option<String>,
     /// The number of events: `10` (exactly), or a comparison such as
     /// `">= 10"`, `"< 100"`, `"== 3"`, `"!= 0"`.
     pub events: Option<Scalar>,
@@ -501,7 +530,7 @@ pub struct SseCheckDef {
 
 /// Where an extracted value comes from: exactly one of `json` and `regex`,
 /// applied to an event's data.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SseExtractDef {
     /// A JSON path into the event's data.

@@ -1,13 +1,34 @@
 //! Small serde building blocks for the scenario model: ordered maps that
 //! reject duplicate keys, scalars kept as text, and "text or map" values.
-//! Hand-written visitors (instead of `#[serde(untagged)]`) keep serde's
-//! error locations and name what was expected.
+//! Hand-written visitors (instead of `#[serde(untagged)]`) name what was
+//! expected. Each type asks for its shape with `deserialize_newtype_struct`
+//! and a name from [`shape`]: the loader's deserializer (`scenario::yaml::de`)
+//! then checks the shape itself and substitutes a placeholder on a mismatch,
+//! so one wrong value does not stop the rest of the file from being read.
+//! Other deserializers call `visit_newtype_struct`, which reads the value
+//! with `deserialize_any` as before; `TextOr` is the exception (its
+//! `visit_newtype_struct` reads the map form), so it reads only through
+//! the loader.
 
 use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+
+/// The names the types here pass to `deserialize_newtype_struct`.
+pub mod shape {
+    pub const SCALAR: &str = "$stampede::Scalar";
+    pub const TEXT: &str = "$stampede::Text";
+    pub const TEXT_OR: &str = "$stampede::TextOr";
+    pub const ORDERED_MAP: &str = "$stampede::OrderedMap";
+    pub const STATUS_SPEC: &str = "$stampede::StatusSpec";
+    /// `Templated<T>`: a `{{ ... }}` string, or a value of `T`.
+    pub const TEMPLATED_U64: &str = "$stampede::Templated<u64>";
+    pub const TEMPLATED_U32: &str = "$stampede::Templated<u32>";
+    pub const TEMPLATED_F64: &str = "$stampede::Templated<f64>";
+    pub const TEMPLATED_BOOL: &str = "$stampede::Templated<bool>";
+}
 
 /// A YAML scalar kept as text: strings as written, numbers and booleans in
 /// their YAML spelling, null as `null`.
@@ -59,6 +80,9 @@ impl<'de> Visitor<'de> for ScalarVisitor {
     fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
         self.visit_unit()
     }
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+        d.deserialize_any(self)
+    }
 }
 
 fn plain(text: String) -> Scalar {
@@ -70,7 +94,7 @@ fn plain(text: String) -> Scalar {
 
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ScalarVisitor)
+        d.deserialize_newtype_struct(shape::SCALAR, ScalarVisitor)
     }
 }
 
@@ -99,8 +123,11 @@ impl<'de> Deserialize<'de> for Text {
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Text, E> {
                 Ok(Text(v.to_string()))
             }
+            fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Text, D::Error> {
+                d.deserialize_any(self)
+            }
         }
-        d.deserialize_any(TextVisitor)
+        d.deserialize_newtype_struct(shape::TEXT, TextVisitor)
     }
 }
 
@@ -135,8 +162,17 @@ impl<'de, M: Deserialize<'de>> Deserialize<'de> for TextOr<M> {
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
                 M::deserialize(MapAccessDeserializer::new(map)).map(TextOr::Map)
             }
+            /// The loader's deserializer calls this for the map form only,
+            /// so `M` reads the mapping as its own struct (unknown keys
+            /// reported with hints, `x-` keys skipped).
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                M::deserialize(d).map(TextOr::Map)
+            }
         }
-        d.deserialize_any(V(PhantomData))
+        d.deserialize_newtype_struct(shape::TEXT_OR, V(PhantomData))
     }
 }
 
@@ -175,8 +211,10 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut entries: Vec<(String, V)> = Vec::new();
+                // A set, so a map of many keys is read in linear time.
+                let mut seen = std::collections::HashSet::new();
                 while let Some(key) = map.next_key::<Scalar>()? {
-                    if entries.iter().any(|(k, _)| *k == key.text) {
+                    if !seen.insert(key.text.clone()) {
                         return Err(de::Error::custom(format_args!(
                             "duplicate key {:?}",
                             key.text
@@ -187,8 +225,14 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for OrderedMap<V> {
                 }
                 Ok(OrderedMap(entries))
             }
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
         }
-        d.deserialize_any(MapVisitor(PhantomData))
+        d.deserialize_newtype_struct(shape::ORDERED_MAP, MapVisitor(PhantomData))
     }
 }
 
@@ -220,7 +264,286 @@ impl<'de> Deserialize<'de> for StatusSpec {
                 }
                 Ok(StatusSpec(out))
             }
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<StatusSpec, D::Error> {
+                d.deserialize_any(self)
+            }
         }
-        d.deserialize_any(V)
+        d.deserialize_newtype_struct(shape::STATUS_SPEC, V)
+    }
+}
+
+/// JSON Schemas of the types above, for `schemas/scenario.schema.json`
+/// (`scenario::schema`): each says which YAML shapes its visitor accepts.
+mod json_schema {
+    use std::borrow::Cow;
+
+    use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+
+    use super::{OrderedMap, Scalar, StatusSpec, Templated, Text, TextOr};
+
+    /// The plain type's schema: `scenario::schema` lets every integer,
+    /// number and boolean also be a `{{ ... }}` string, which is exactly
+    /// what a `Templated` field accepts.
+    impl<T: JsonSchema> JsonSchema for Templated<T> {
+        fn inline_schema() -> bool {
+            true
+        }
+        fn schema_name() -> Cow<'static, str> {
+            T::schema_name()
+        }
+        fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+            T::json_schema(generator)
+        }
+    }
+
+    impl JsonSchema for Scalar {
+        fn schema_name() -> Cow<'static, str> {
+            "Scalar".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "description": "A string, number or boolean, kept as text.",
+                "type": ["string", "number", "boolean", "null"]
+            })
+        }
+    }
+
+    impl JsonSchema for Text {
+        fn schema_name() -> Cow<'static, str> {
+            "Text".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({ "type": ["string", "number"] })
+        }
+    }
+
+    impl<M: JsonSchema> JsonSchema for TextOr<M> {
+        fn schema_name() -> Cow<'static, str> {
+            format!("TextOr_{}", M::schema_name()).into()
+        }
+        fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+            let map = generator.subschema_for::<M>();
+            json_schema!({ "anyOf": [{ "type": ["string", "number"] }, map] })
+        }
+    }
+
+    impl<V: JsonSchema> JsonSchema for OrderedMap<V> {
+        fn inline_schema() -> bool {
+            true
+        }
+        fn schema_name() -> Cow<'static, str> {
+            format!("OrderedMap_{}", V::schema_name()).into()
+        }
+        fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+            let value = generator.subschema_for::<V>();
+            json_schema!({ "type": ["object", "null"], "additionalProperties": value })
+        }
+    }
+
+    impl JsonSchema for StatusSpec {
+        fn schema_name() -> Cow<'static, str> {
+            "StatusSpec".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "description": "A status code, a range like \"200-299\", or a list of them.",
+                "anyOf": [
+                    { "type": ["integer", "string"] },
+                    { "type": "array", "items": { "type": ["integer", "string"] } }
+                ]
+            })
+        }
+    }
+}
+
+/// A number or boolean that may also be written as a template
+/// (`vus: "{{ VUS | default(10) }}"`), so a k6 suite's `__ENV` knobs port
+/// over. A template is rendered once the environment is known and typed
+/// then; a plain string that is not a template is still a type error here,
+/// where serde can point at it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Templated<T> {
+    /// Written as a YAML number or boolean.
+    Value(T),
+    /// Written as a string holding at least one `{{ ... }}`.
+    Template(String),
+}
+
+/// The types a [`Templated`] field can hold.
+pub trait TemplatedType: Sized + Copy {
+    /// What a value looks like, for errors: "a whole number".
+    const EXPECTED: &'static str;
+    /// The [`shape`] the loader checks before the visitor sees the value.
+    const SHAPE: &'static str;
+    /// The value a rendered template spells, if it spells one.
+    fn parse(text: &str) -> Option<Self>;
+    fn from_u64(_: u64) -> Option<Self> {
+        None
+    }
+    fn from_i64(_: i64) -> Option<Self> {
+        None
+    }
+    fn from_f64(_: f64) -> Option<Self> {
+        None
+    }
+    fn from_bool(_: bool) -> Option<Self> {
+        None
+    }
+}
+
+impl TemplatedType for u64 {
+    const EXPECTED: &'static str = "a whole number";
+    const SHAPE: &'static str = shape::TEMPLATED_U64;
+    fn parse(text: &str) -> Option<Self> {
+        text.trim().parse().ok()
+    }
+    fn from_u64(v: u64) -> Option<Self> {
+        Some(v)
+    }
+    fn from_i64(v: i64) -> Option<Self> {
+        v.try_into().ok()
+    }
+}
+
+impl TemplatedType for u32 {
+    const EXPECTED: &'static str = "a whole number";
+    const SHAPE: &'static str = shape::TEMPLATED_U32;
+    fn parse(text: &str) -> Option<Self> {
+        text.trim().parse().ok()
+    }
+    fn from_u64(v: u64) -> Option<Self> {
+        v.try_into().ok()
+    }
+    fn from_i64(v: i64) -> Option<Self> {
+        v.try_into().ok()
+    }
+}
+
+impl TemplatedType for f64 {
+    const EXPECTED: &'static str = "a number";
+    const SHAPE: &'static str = shape::TEMPLATED_F64;
+    fn parse(text: &str) -> Option<Self> {
+        text.trim().parse().ok().filter(|f: &f64| f.is_finite())
+    }
+    fn from_u64(v: u64) -> Option<Self> {
+        Some(v as f64)
+    }
+    fn from_i64(v: i64) -> Option<Self> {
+        Some(v as f64)
+    }
+    fn from_f64(v: f64) -> Option<Self> {
+        Some(v)
+    }
+}
+
+impl TemplatedType for bool {
+    const EXPECTED: &'static str = "a boolean";
+    const SHAPE: &'static str = shape::TEMPLATED_BOOL;
+    fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+    fn from_bool(v: bool) -> Option<Self> {
+        Some(v)
+    }
+}
+
+impl<'de, T: TemplatedType> Deserialize<'de> for Templated<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<T: TemplatedType> V<T> {
+            fn value<E: de::Error>(
+                &self,
+                value: Option<T>,
+                shown: de::Unexpected<'_>,
+            ) -> Result<Templated<T>, E> {
+                value
+                    .map(Templated::Value)
+                    .ok_or_else(|| E::invalid_type(shown, self))
+            }
+        }
+        impl<'de, T: TemplatedType> Visitor<'de> for V<T> {
+            type Value = Templated<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                write!(f, "{} or a \"{{{{ NAME }}}}\" template", T::EXPECTED)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                if v.contains("{{") {
+                    Ok(Templated::Template(v.to_string()))
+                } else {
+                    Err(E::invalid_type(de::Unexpected::Str(v), &self))
+                }
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                self.value(T::from_u64(v), de::Unexpected::Unsigned(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                self.value(T::from_i64(v), de::Unexpected::Signed(v))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                self.value(T::from_f64(v), de::Unexpected::Float(v))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                self.value(T::from_bool(v), de::Unexpected::Bool(v))
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Self::Value, D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+        d.deserialize_newtype_struct(T::SHAPE, V(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Templated;
+
+    fn parse<T: super::TemplatedType>(yaml: &str) -> Result<Templated<T>, String> {
+        serde_norway::from_str(yaml).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn literals_and_templates_are_kept_apart() {
+        assert_eq!(parse::<u64>("10"), Ok(Templated::Value(10)));
+        assert_eq!(parse::<f64>("10"), Ok(Templated::Value(10.0)));
+        assert_eq!(parse::<bool>("true"), Ok(Templated::Value(true)));
+        assert_eq!(
+            parse::<u64>("\"{{ VUS | default(10) }}\""),
+            Ok(Templated::Template("{{ VUS | default(10) }}".into()))
+        );
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_kind_is_refused_where_it_is_written() {
+        assert_eq!(
+            parse::<u64>("ten"),
+            Err("invalid type: string \"ten\", expected a whole number or a \"{{ NAME }}\" template".into())
+        );
+        assert_eq!(
+            parse::<u64>("-1"),
+            Err(
+                "invalid type: integer `-1`, expected a whole number or a \"{{ NAME }}\" template"
+                    .into()
+            )
+        );
+        assert_eq!(
+            parse::<u32>("1.5"),
+            Err("invalid type: floating point `1.5`, expected a whole number or a \"{{ NAME }}\" template".into())
+        );
+        assert_eq!(
+            parse::<bool>("1"),
+            Err(
+                "invalid type: integer `1`, expected a boolean or a \"{{ NAME }}\" template".into()
+            )
+        );
     }
 }

@@ -1,13 +1,14 @@
 //! A linear pre-scan for flow-collection nesting (`[[[...]]]`, `{a: {b:`)
-//! before the YAML parser sees the text. The parser (libyaml's scanner, as
-//! ported by serde_norway) re-checks every open flow level at every token,
-//! so its time grows with the square of the depth: 40,000 levels in 400 KB
-//! took seconds, 100,000 over 20 s, before it refused the file at
-//! serde's own recursion limit anyway. Refusing such depth here costs one
-//! pass over the text.
+//! before the YAML parser sees the text. libyaml's scanner (which
+//! serde_norway ported, and saphyr-parser follows) keeps state per open
+//! flow level and re-checks it at every token, so its time grows with the
+//! square of the depth: 40,000 levels in 400 KB took seconds, 100,000 over
+//! 20 s, before the file was refused at the depth limit anyway. Refusing
+//! such depth here costs one pass over the text.
 
-/// The deepest flow-collection nesting accepted; serde_norway refuses any
-/// document nested deeper than this too.
+/// The deepest flow-collection nesting accepted; the tree builder
+/// (`scenario::yaml::tree`) refuses block nesting and aliases that reach
+/// deeper than this too.
 pub const MAX_NESTING: usize = 128;
 
 /// The 1-based line and column of the first `[` or `{` that opens a level

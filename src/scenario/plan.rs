@@ -230,6 +230,17 @@ pub enum Step {
     Sse(Arc<super::sse_plan::SseStep>),
     /// A WebSocket session (see `ws_plan`).
     WebSocket(Arc<super::ws_plan::WebSocketStep>),
+    /// A step run only when its `if:` condition holds.
+    If(Box<IfStep>),
+}
+
+/// A step with an `if:`. The condition reads VU values (`var`) or the
+/// iteration's last HTTP response; on a response condition with no response
+/// yet in the iteration, the step is skipped.
+#[derive(Debug)]
+pub struct IfStep {
+    pub condition: Condition,
+    pub step: Step,
 }
 
 #[derive(Debug)]
@@ -301,13 +312,26 @@ pub struct RequestStep {
     pub checks: Vec<CheckSpec>,
     pub extract: Vec<(VarSlot, Extractor)>,
     pub record: Vec<RecordSpec>,
-    /// True when checks, extract, record or `until` read the body, so it is kept.
+    /// True when checks, extract, record, `until` or a later `if:` read the
+    /// body, so it is kept.
     pub needs_body: bool,
+    /// True when a later `if:` or `tags_from_headers` read the response
+    /// headers (checks, extract and record say so themselves).
+    pub needs_headers: bool,
+    /// Tags taken from response headers (`tags_from_headers`).
+    pub header_tags: Vec<HeaderTag>,
     /// HTTP version: the request's `http2`, else its scenario's, else `http.http2`.
     pub proto: ProtoChoice,
     /// Largest kept body: the request's `max_body_size`, else its
     /// scenario's, else `http.max_body_size`.
     pub max_body_size: u64,
+}
+
+/// One `tags_from_headers` entry: tag `key` gets the value of `header`.
+#[derive(Clone, Debug)]
+pub struct HeaderTag {
+    pub key: Arc<str>,
+    pub header: HeaderName,
 }
 
 #[derive(Debug)]

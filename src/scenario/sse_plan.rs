@@ -60,6 +60,8 @@ pub type SseCheck = NamedCheck<SseCondition>;
 #[derive(Debug)]
 pub enum SseCondition {
     Status(StatusSet),
+    /// The stream failed with this error code.
+    ErrorCode(String),
     /// The number of counted events compared with a number.
     Events(CountOp, u64),
     /// A body condition (`BodyContains` or a JSON subject) on event data.

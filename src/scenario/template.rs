@@ -4,14 +4,19 @@
 //! anywhere in the file, else an environment value, inlined at compile time),
 //! `feed.column` (the VU's current row of a data feed), `__VU`, `__ITER`,
 //! `__SCENARIO`, and the functions `uuid()`, `random_int(a, b)` (inclusive),
-//! `unix_time()` (seconds) and `unix_time_ms()`.
+//! `unix_time()` (seconds) and `unix_time_ms()`; filters after `|`
+//! (`default(...)`, `string`) are described in `template_expr`.
+//!
+//! In a JSON body a string that is exactly one placeholder is typed: a
+//! rendered JSON number, `true`, `false` or `null` is written bare, so
+//! `{ id: "{{ __VU }}" }` sends `{"id":3}` (see `push_json_string`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::plan::{FeedId, VarSlot};
-use super::suggest;
+use super::template_expr::{Dynamic, Resolved, compile_placeholder};
 
 /// What a template reads at render time; implemented by the engine's VU.
 pub trait TemplateScope {
@@ -44,21 +49,10 @@ pub struct TemplateContext<'a> {
     pub process_env: Option<&'a std::collections::HashMap<String, String>>,
     /// VU variables, indexed by `VarSlot`.
     pub variables: &'a [String],
-    /// Feeds (name, columns), indexed by `FeedId`.
-    pub feeds: &'a [(String, Vec<String>)],
-}
-
-#[derive(Clone, Debug, PartialEq)]
-enum Dynamic {
-    Var(VarSlot, String),
-    Data(FeedId, usize, String),
-    VuId,
-    Iteration,
-    Scenario,
-    Uuid,
-    RandomInt(i64, i64),
-    UnixTime,
-    UnixTimeMs,
+    /// Feeds (name, columns), indexed by `FeedId`. Columns are `None` for a
+    /// declared feed whose file could not be read: that is reported once,
+    /// at its `file:`, and any column of it is accepted here.
+    pub feeds: &'a [(String, Option<Vec<String>>)],
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -66,6 +60,9 @@ enum Part {
     Literal(String),
     /// A dynamic value; `json_escape` when it sits inside a JSON string.
     Dynamic(Dynamic, bool),
+    /// A whole JSON value: bare when the text is a JSON number, boolean or
+    /// null, else a quoted, escaped string.
+    JsonTyped(Dynamic),
 }
 
 /// A compiled template.
@@ -96,7 +93,7 @@ impl Template {
                 message: format!("unclosed template in {text:?}: '{{{{' without '}}}}'"),
                 hint: Some("write placeholders as {{ NAME }}".into()),
             })?;
-            match compile_expr(after[..close].trim(), ctx)? {
+            match compile_placeholder(after[..close].trim(), ctx)?.resolved {
                 Resolved::Inline(value) => builder.push_literal(&value, false),
                 Resolved::Dynamic(d) => builder.parts.push(Part::Dynamic(d, false)),
             }
@@ -143,6 +140,18 @@ impl Template {
                     let mut raw = String::new();
                     render_dynamic(d, scope, &mut raw)?;
                     escape_json_into(&raw, out);
+                }
+                Part::JsonTyped(d) => {
+                    // Rendered in place: a number, the common case, needs
+                    // no second buffer.
+                    let start = out.len();
+                    render_dynamic(d, scope, out)?;
+                    if !is_json_scalar(&out[start..]) {
+                        let raw = out.split_off(start);
+                        out.push('"');
+                        escape_json_into(&raw, out);
+                        out.push('"');
+                    }
                 }
             }
         }
@@ -194,8 +203,43 @@ impl TemplateBuilder {
                 Part::Dynamic(d, escaped) => self
                     .parts
                     .push(Part::Dynamic(d.clone(), *escaped || json_escape)),
+                Part::JsonTyped(d) => self.parts.push(Part::JsonTyped(d.clone())),
             }
         }
+    }
+
+    /// Appends a YAML string as a JSON value. A string that is exactly one
+    /// placeholder (`"{{ __VU }}"`, `"{{ id }}"`) keeps the rendered type:
+    /// a JSON number, `true`, `false` or `null` is written bare, anything
+    /// else as a string; `| string` keeps it a string. Other strings are
+    /// JSON strings with their placeholders escaped.
+    pub fn push_json_string(
+        &mut self,
+        text: &str,
+        ctx: &TemplateContext<'_>,
+    ) -> Result<(), TemplateError> {
+        if let Some(expr) = single_placeholder(text) {
+            let placeholder = compile_placeholder(expr.trim(), ctx)?;
+            if !placeholder.string {
+                match placeholder.resolved {
+                    Resolved::Inline(value) if is_json_scalar(&value) => {
+                        self.push_literal(&value, false)
+                    }
+                    Resolved::Inline(value) => {
+                        self.push_literal("\"", false);
+                        self.push_literal(&value, true);
+                        self.push_literal("\"", false);
+                    }
+                    Resolved::Dynamic(d) => self.parts.push(Part::JsonTyped(d)),
+                }
+                return Ok(());
+            }
+        }
+        let template = Template::compile(text, ctx)?;
+        self.push_literal("\"", false);
+        self.push_template(&template, true);
+        self.push_literal("\"", false);
+        Ok(())
     }
 
     pub fn finish(self, source: String) -> Template {
@@ -206,153 +250,19 @@ impl TemplateBuilder {
     }
 }
 
-enum Resolved {
-    Inline(String),
-    Dynamic(Dynamic),
-}
-
-fn is_identifier(s: &str) -> bool {
-    s.chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-fn compile_expr(expr: &str, ctx: &TemplateContext<'_>) -> Result<Resolved, TemplateError> {
-    let err = |message: String, hint: Option<String>| Err(TemplateError { message, hint });
-    if expr.is_empty() {
-        return err("empty placeholder {{ }}".into(), None);
-    }
-    if let Some(open) = expr.find('(') {
-        let name = expr[..open].trim();
-        let Some(args) = expr[open + 1..].strip_suffix(')') else {
-            return err(
-                format!("malformed function call {expr:?}: missing ')'"),
-                None,
-            );
-        };
-        let args: Vec<&str> = args
-            .split(',')
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .collect();
-        let no_args = |d: Dynamic| {
-            if args.is_empty() {
-                Ok(Resolved::Dynamic(d))
-            } else {
-                err(format!("{name}() takes no arguments"), None)
-            }
-        };
-        return match name {
-            "uuid" => no_args(Dynamic::Uuid),
-            "unix_time" => no_args(Dynamic::UnixTime),
-            "unix_time_ms" => no_args(Dynamic::UnixTimeMs),
-            "random_int" => {
-                let nums: Vec<i64> = args.iter().filter_map(|a| a.parse().ok()).collect();
-                match nums.as_slice() {
-                    [lo, hi] if args.len() == 2 && lo <= hi => {
-                        Ok(Resolved::Dynamic(Dynamic::RandomInt(*lo, *hi)))
-                    }
-                    [lo, hi] if args.len() == 2 => err(
-                        format!("random_int({lo}, {hi}): the minimum is larger than the maximum"),
-                        None,
-                    ),
-                    _ => err(
-                        format!("random_int takes two integers, got {expr:?}"),
-                        Some("e.g. {{ random_int(1, 100) }}".into()),
-                    ),
-                }
-            }
-            _ => err(
-                format!("unknown function {name:?}"),
-                Some("functions: uuid(), random_int(min, max), unix_time(), unix_time_ms()".into()),
-            ),
-        };
-    }
-    if let Some((feed, column)) = expr.split_once('.') {
-        let (feed, column) = (feed.trim(), column.trim());
-        let Some(id) = ctx.feeds.iter().position(|(name, _)| name == feed) else {
-            let names = ctx.feeds.iter().map(|(n, _)| n.as_str());
-            let hint = if ctx.feeds.is_empty() {
-                "declare data feeds under `data:`".to_string()
-            } else {
-                format!("data feeds: {}", suggest::list(names))
-            };
-            return err(
-                format!("unknown data feed {feed:?} in {{{{ {expr} }}}}"),
-                Some(hint),
-            );
-        };
-        let columns = &ctx.feeds[id].1;
-        let Some(col) = columns.iter().position(|c| c == column) else {
-            return err(
-                format!("data feed {feed:?} has no column {column:?}"),
-                Some(format!(
-                    "columns: {}",
-                    suggest::list(columns.iter().map(String::as_str))
-                )),
-            );
-        };
-        return Ok(Resolved::Dynamic(Dynamic::Data(
-            FeedId(id as u32),
-            col,
-            expr.to_string(),
-        )));
-    }
-    if !is_identifier(expr) {
-        return err(
-            format!("invalid placeholder {{{{ {expr} }}}}"),
-            Some(
-                "use a NAME, feed.column, __VU, __ITER, __SCENARIO or a function like uuid()"
-                    .into(),
-            ),
-        );
-    }
-    match expr {
-        "__VU" => return Ok(Resolved::Dynamic(Dynamic::VuId)),
-        "__ITER" => return Ok(Resolved::Dynamic(Dynamic::Iteration)),
-        "__SCENARIO" => return Ok(Resolved::Dynamic(Dynamic::Scenario)),
-        _ => {}
-    }
-    if let Some(slot) = ctx.variables.iter().position(|v| v == expr) {
-        return Ok(Resolved::Dynamic(Dynamic::Var(
-            VarSlot(slot as u32),
-            expr.to_string(),
-        )));
-    }
-    if let Some(value) = ctx
-        .env
-        .get(expr)
-        .or_else(|| ctx.process_env.and_then(|p| p.get(expr)))
-    {
-        return Ok(Resolved::Inline(value.clone()));
-    }
-    let candidates = ctx
-        .variables
-        .iter()
-        .map(String::as_str)
-        .chain(ctx.env.keys().map(String::as_str))
-        .chain(["__VU", "__ITER", "__SCENARIO"]);
-    let close = suggest::similar(expr, candidates);
-    let hint = if close.is_empty() {
-        "not an extracted variable or environment value; set it under `env:`, with --env, or extract it".to_string()
-    } else {
-        format!("did you mean {}?", suggest::list(close))
-    };
-    err(format!("unknown variable {expr:?}"), Some(hint))
-}
-
 fn render_dynamic(
     d: &Dynamic,
     scope: &dyn TemplateScope,
     out: &mut String,
 ) -> Result<(), RenderError> {
     match d {
-        Dynamic::Var(slot, name) => out.push_str(scope.var(*slot).ok_or_else(|| {
-            RenderError(format!(
-                "variable {name:?} is not set (the extraction that sets it failed or has not run)"
-            ))
-        })?),
+        Dynamic::Var(slot, name, default) => {
+            out.push_str(scope.var(*slot).or(default.as_deref()).ok_or_else(|| {
+                RenderError(format!(
+                    "variable {name:?} is not set (the extraction that sets it failed or has not run)"
+                ))
+            })?)
+        }
         Dynamic::Data(feed, col, name) => out.push_str(
             scope
                 .data(*feed, *col)
@@ -384,6 +294,53 @@ fn render_dynamic(
         }
     }
     Ok(())
+}
+
+/// The expression of a text that is one placeholder and nothing else.
+fn single_placeholder(text: &str) -> Option<&str> {
+    let inner = text.strip_prefix("{{")?.strip_suffix("}}")?;
+    (!inner.contains("{{") && !inner.contains("}}")).then_some(inner)
+}
+
+/// True for text JSON reads as a number (RFC 8259 section 6: no leading
+/// zeros, no `+`, no bare `.5`), `true`, `false` or `null`: what a typed
+/// placeholder writes without quotes. `007` stays a string, as a zip code should.
+pub fn is_json_scalar(text: &str) -> bool {
+    if matches!(text, "true" | "false" | "null") {
+        return true;
+    }
+    let b = text.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            digits(&mut i);
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
 }
 
 /// Escapes text for the inside of a JSON string literal.

@@ -35,7 +35,7 @@ fn compile(text: &str) -> Result<Template, TemplateError> {
     let variables = vec!["token".to_string(), "user_id".to_string()];
     let feeds = vec![(
         "users".to_string(),
-        vec!["email".to_string(), "password".to_string()],
+        Some(vec!["email".to_string(), "password".to_string()]),
     )];
     Template::compile(
         text,
@@ -180,4 +180,119 @@ fn builder_escapes_json_strings() {
     assert_eq!(out, r#"{"t":"abc\"1-x","q":"say \"hi\""}"#);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["t"], "abc\"1-x");
+}
+
+fn json_body(yaml_strings: &[(&str, &str)]) -> Template {
+    let env = env();
+    let variables = vec!["token".to_string(), "user_id".to_string()];
+    let ctx = TemplateContext {
+        env: &env,
+        process_env: None,
+        variables: &variables,
+        feeds: &[],
+    };
+    let mut b = TemplateBuilder::default();
+    b.push_literal("{", false);
+    for (i, (key, value)) in yaml_strings.iter().enumerate() {
+        if i > 0 {
+            b.push_literal(",", false);
+        }
+        b.push_literal(&format!("\"{key}\":"), false);
+        b.push_json_string(value, &ctx).unwrap();
+    }
+    b.push_literal("}", false);
+    b.finish("src".into())
+}
+
+#[test]
+fn defaults_stand_in_for_names_defined_nowhere() {
+    let t = compile(
+        "{{ VUS | default(10) }}/{{ HOST|default(\"local|host\") }}/{{ TOKEN_TTL | default(5) }}",
+    )
+    .unwrap();
+    assert_eq!(t.as_static(), Some("10/local|host/60"));
+    assert_eq!(
+        compile("{{ X | default('a b') }}").unwrap().as_static(),
+        Some("a b")
+    );
+    // An extracted variable is read at run time; the default covers it while unset.
+    let t = compile("{{ user_id | default(0) }}").unwrap();
+    assert_eq!(t.render_to_string(&scope()).unwrap(), "0");
+    let e = compile("{{ VUS | default(ten) }}").unwrap_err();
+    assert_eq!(
+        e.message,
+        "invalid default in {{ VUS | default(ten) }}: \"ten\" is not a number or a quoted string"
+    );
+    assert_eq!(
+        compile("{{ __VU | default(1) }}").unwrap_err().message,
+        "default(...) applies to a variable or environment name, not \"__VU\""
+    );
+    assert_eq!(
+        compile("{{ VUS | dflt(1) }}").unwrap_err().message,
+        "unknown filter \"dflt(1)\" in {{ VUS | dflt(1) }}"
+    );
+    assert_eq!(
+        compile("{{ NOPE }}").unwrap_err().hint.as_deref(),
+        Some(
+            "not an extracted variable or environment value; set it under `env:` or with --env, extract it, or write {{ NOPE | default(...) }}"
+        )
+    );
+}
+
+#[test]
+fn a_lone_placeholder_in_json_keeps_its_rendered_type() {
+    let t = json_body(&[
+        ("vu", "{{ __VU }}"),
+        ("vu_text", "{{ __VU | string }}"),
+        ("ttl", "{{TOKEN_TTL}}"),
+        ("ttl_text", "{{ TOKEN_TTL | string }}"),
+        ("scenario", "{{ __SCENARIO }}"),
+        ("quoted", "{{ token }}"),
+        ("mixed", "vu {{ __VU }}"),
+        ("zip", "{{ ZIP | default(\"007\") }}"),
+        ("flag", "{{ ON | default(true) }}"),
+        ("none", "{{ N | default(null) }}"),
+        ("url", "{{ BASE_URL }}"),
+    ]);
+    let out = t.render_to_string(&scope()).unwrap();
+    assert_eq!(
+        out,
+        r#"{"vu":7,"vu_text":"7","ttl":60,"ttl_text":"60","scenario":"browse","quoted":"abc\"1","mixed":"vu 7","zip":"007","flag":true,"none":null,"url":"http://127.0.0.1:8080"}"#
+    );
+    let numbers = Scope {
+        vars: vec![Some("-12.5e3".into()), None],
+        row: vec![],
+    };
+    assert_eq!(
+        json_body(&[("n", "{{ token }}")])
+            .render_to_string(&numbers)
+            .unwrap(),
+        r#"{"n":-12.5e3}"#
+    );
+}
+
+#[test]
+fn json_scalars_follow_the_rfc_grammar() {
+    for yes in [
+        "0", "-0", "3", "-12", "1.5", "1e9", "2.5E-3", "true", "false", "null",
+    ] {
+        assert!(is_json_scalar(yes), "{yes}");
+    }
+    for no in [
+        "", "007", "+1", ".5", "1.", "1e", "-", "True", "NaN", "1 ", " 1", "0x10", "1_000",
+    ] {
+        assert!(!is_json_scalar(no), "{no}");
+    }
+}
+
+#[test]
+fn referenced_names_are_the_plain_names_read() {
+    use crate::scenario::template_expr::referenced_names;
+    assert_eq!(
+        referenced_names(
+            "{{ BASE_URL }}/x/{{ users.email }}/{{ uuid() }}/{{ PORT | default(80) }}/{{ __VU }}"
+        ),
+        vec!["BASE_URL", "PORT", "__VU"]
+    );
+    assert!(referenced_names("no {{ placeholders").is_empty());
 }

@@ -1,13 +1,14 @@
 //! The raw serde model of a `websocket` step, as written (see `model` for
 //! the rest of the file). Validated into `ws_plan::WebSocketStep`.
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::model_types::{OrderedMap, Scalar, StatusSpec, Text};
 
 /// A WebSocket session: connect, run `steps` in order on the open
 /// connection, close.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebSocketDef {
     /// The `name` tag. Default: the URL as written (placeholders kept, query removed).
@@ -31,7 +32,7 @@ pub struct WebSocketDef {
 }
 
 /// One step of a session: exactly one of its keys.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WsStepDef {
     /// Send one message.
@@ -43,12 +44,13 @@ pub struct WsStepDef {
 }
 
 /// A message to send: exactly one of `text`, `json`, `binary_base64`.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WsSendDef {
     /// A text message (templated).
     pub text: Option<String>,
     /// A text message holding JSON built from this YAML value; strings are templated.
+    #[schemars(with = "Option<serde_json::Value>")]
     pub json: Option<serde_norway::Value>,
     /// A binary message: these bytes, base64-encoded (standard alphabet).
     pub binary_base64: Option<String>,
@@ -56,7 +58,7 @@ pub struct WsSendDef {
 
 /// Waits for the first message that matches; others are counted and skipped.
 /// With no `json`, `matches` or `contains`, any data message matches.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WsExpectDef {
     /// The `name` tag of this reply's `ws_reply_time`. Default: the session's name.
@@ -90,7 +92,7 @@ pub struct WsExpectDef {
 }
 
 /// Keep the session open for `duration`, counting messages that arrive.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WsHoldDef {
     pub duration: Text,
@@ -100,7 +102,7 @@ pub struct WsHoldDef {
 
 /// A check on a matched reply: exactly one subject (`json`, `data_contains`
 /// or `data_matches`); `json` takes the operators of request checks.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WsReplyCheckDef {
     /// Check name. Default: a description of the condition.
@@ -127,7 +129,7 @@ pub struct WsReplyCheckDef {
 
 /// Where an extracted value comes from: exactly one of `json` and `regex`,
 /// applied to the matched message.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WsExtractDef {
     pub json: Option<String>,
@@ -136,13 +138,16 @@ pub struct WsExtractDef {
 }
 
 /// A check on the session: exactly one subject.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WsCheckDef {
     /// Check name. Default: a description of the condition.
     pub name: Option<String>,
-    /// The upgrade's status: a number, a `"200-299"` range, or a list of them.
+    /// The upgrade's status: a number, a `"200-299"` range, or a list of
+    /// them; `0` is "no response".
     pub status: Option<StatusSpec>,
+    /// The session failed with this error code (`ws_timeout`, `ws_connect`, ...).
+    pub error_code: Option<String>,
     /// Data messages received in the session: `4` (exactly) or a comparison
     /// such as `">= 4"`.
     pub messages_received: Option<Scalar>,

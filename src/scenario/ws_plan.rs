@@ -74,6 +74,8 @@ pub type WsCheck = NamedCheck<WsCondition>;
 pub enum WsCondition {
     /// The upgrade's status (0 when none arrived).
     Status(StatusSet),
+    /// The session failed with this error code.
+    ErrorCode(String),
     MessagesReceived(CountOp, u64),
     MessagesSent(CountOp, u64),
 }

@@ -221,8 +221,14 @@ fn check_load(text: &str, source: &Path) -> Result<(), TestCaseError> {
         for error in errors.iter() {
             let line = error.to_string();
             prop_assert_eq!(line.lines().count(), 1, "{:?}", line);
+            // The scenario file, or a fragment it includes (beside it).
+            let dir = source
+                .parent()
+                .unwrap_or(Path::new(""))
+                .display()
+                .to_string();
             prop_assert!(
-                line.starts_with(&source.display().to_string()),
+                line.starts_with(&source.display().to_string()) || line.starts_with(&dir),
                 "{:?}",
                 line
             );

@@ -33,7 +33,7 @@ fn compile(text: &str) -> Result<Template, String> {
     let env: BTreeMap<String, String> = [("BASE".to_string(), "http://h".to_string())].into();
     let process_env = HashMap::new();
     let variables = vec!["token".to_string()];
-    let feeds = vec![("users".to_string(), vec!["email".to_string()])];
+    let feeds = vec![("users".to_string(), Some(vec!["email".to_string()]))];
     let ctx = TemplateContext {
         env: &env,
         process_env: Some(&process_env),

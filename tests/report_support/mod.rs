@@ -10,7 +10,7 @@ use hdrhistogram::Histogram;
 use stampede::metrics::threshold::{Threshold, parse_expression, parse_selector};
 use stampede::metrics::{
     MetricId, MetricKind, MetricSummary, RunEnd, SeriesValue, Summary, TagSet, ThresholdOutcome,
-    TrendValue, ValueType, builtin,
+    ThresholdVerdict, TrendValue, ValueType, builtin,
 };
 use stampede::report::{merge_values, percentile};
 
@@ -69,15 +69,26 @@ pub fn outcome(
     passed: bool,
     abort_on_fail: bool,
 ) -> ThresholdOutcome {
+    let selector = parse_selector(selector).unwrap();
+    let (_, kind, _) = builtin::ALL
+        .iter()
+        .find(|(name, _, _)| *name == selector.metric)
+        .expect("thresholds of the report tests are on built-in metrics");
     ThresholdOutcome {
         threshold: Threshold {
-            selector: parse_selector(selector).unwrap(),
+            selector,
             expr: parse_expression(expression).unwrap(),
             abort_on_fail,
             delay_abort_eval: Duration::ZERO,
+            kind: *kind,
+            unselected_scenario: None,
         },
         observed,
-        passed,
+        verdict: if passed {
+            ThresholdVerdict::Passed
+        } else {
+            ThresholdVerdict::Failed
+        },
     }
 }
 

@@ -1,9 +1,10 @@
 //! Health, credits, the blocks catalogue and the answers for unknown routes.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use bytes::Bytes;
 use serde::Serialize;
@@ -13,13 +14,20 @@ use crate::demo::response::{ApiError, UuidJson, json, json_bytes};
 use crate::demo::state::AppState;
 use crate::demo::stats::Endpoint;
 
+/// The fake pods `/health` answers from, in turn (`X-Served-By`), so that
+/// scenarios can tag latency per backend (`tags_from_headers`).
+pub const PODS: [&str; 3] = ["pod-a", "pod-b", "pod-c"];
+
 pub async fn health(State(app): State<Arc<AppState>>, req: Request) -> Result<Response, ApiError> {
     let (head, _) = req.into_parts();
     admit_public(&app, Endpoint::Health, &head).await?;
-    Ok(json_bytes(
-        StatusCode::OK,
-        Bytes::from_static(br#"{"status":"ok"}"#),
-    ))
+    let mut response = json_bytes(StatusCode::OK, Bytes::from_static(br#"{"status":"ok"}"#));
+    let answer = app.health_answers.fetch_add(1, Ordering::Relaxed);
+    response.headers_mut().insert(
+        HeaderName::from_static("x-served-by"),
+        HeaderValue::from_static(PODS[(answer % PODS.len() as u64) as usize]),
+    );
+    Ok(response)
 }
 
 #[derive(Serialize)]

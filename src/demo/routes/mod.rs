@@ -1,7 +1,11 @@
 //! The demo API's routes, one file per group.
 
+mod agentapi;
 mod auth;
+mod botflow;
 mod graphs;
+mod jsonrpc;
+mod mcp_oauth;
 mod misc;
 mod streams;
 mod tools;
@@ -38,6 +42,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/messages/subscribe", get(streams::subscribe))
         .route("/ws", get(ws::upgrade))
         .route("/api/tools/{name}/execute", post(tools::execute_tool))
+        // The imitated suites' APIs: at the paths the suites use (none
+        // collides with the platform's), and each under its own prefix too.
+        .merge(botflow_api())
+        .merge(agentapi_api())
+        .merge(agentcore_api())
+        .nest(
+            "/botflow",
+            botflow_api().route("/health", get(botflow::health)),
+        )
+        .nest("/agentapi", agentapi_api())
+        .nest("/agentcore", agentcore_api())
         .fallback(misc::not_found)
         .method_not_allowed_fallback(misc::method_not_allowed);
     if stalls {
@@ -50,6 +65,34 @@ pub fn router(state: Arc<AppState>) -> Router {
     } else {
         router.with_state(state)
     }
+}
+
+/// BotFlow's API (the root `/health` serves it too; `/botflow/health` is its own).
+fn botflow_api() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/bots", get(botflow::bots))
+        .route("/api/conversations", get(botflow::conversations))
+        .route("/api/analytics/realtime", get(botflow::analytics))
+        .route("/api/templates", get(botflow::templates))
+}
+
+/// AgentAPI's agent and, at its `OAUTH_BASE_URL`, the MCP OAuth endpoints.
+fn agentapi_api() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/status", get(agentapi::status))
+        .route("/messages", get(agentapi::messages))
+        .route("/message", post(agentapi::send_message))
+        .route("/events", get(agentapi::events))
+        .route("/api/mcp/oauth/init", post(mcp_oauth::init))
+        .route("/api/mcp/oauth/refresh", post(mcp_oauth::refresh))
+        .route("/api/mcp/oauth/revoke", post(mcp_oauth::revoke))
+}
+
+/// AgentCore's gateway.
+fn agentcore_api() -> Router<Arc<AppState>> {
+    Router::new()
+        .route("/api/v1/health", get(jsonrpc::health))
+        .route("/api/v1/jsonrpc", post(jsonrpc::jsonrpc))
 }
 
 async fn read_body(body: Body) -> Result<Bytes, ApiError> {

@@ -252,7 +252,12 @@ mod tests {
         let plan = load_str(yaml, Path::new("x.yaml"), &Default::default()).unwrap();
         let recorder = Recorder::new(Arc::new(plan.registry.clone()));
         let http = ClientShared::new(Default::default()).unwrap();
-        let ctx = Arc::new(RunContext::new(Arc::new(plan), recorder, http, false));
+        let ctx = Arc::new(RunContext::new(
+            Arc::new(plan),
+            recorder,
+            http,
+            Default::default(),
+        ));
         let (_tx, rx) = watch::channel(StopLevel::Run);
         let vu = vu_loop(ctx, 0, 1, rx, Gate::Always, Claim::Unlimited);
         let size = future_size(&vu);

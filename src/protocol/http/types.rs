@@ -92,6 +92,23 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every code, for validating the `error_code` a condition names.
+    pub const ALL: [ErrorCode; 13] = [
+        ErrorCode::Timeout,
+        ErrorCode::Dns,
+        ErrorCode::Refused,
+        ErrorCode::Reset,
+        ErrorCode::Tls,
+        ErrorCode::Body,
+        ErrorCode::BodyTooLarge,
+        ErrorCode::DecompressionLimit,
+        ErrorCode::Protocol,
+        ErrorCode::InvalidUrl,
+        ErrorCode::TooManyRedirects,
+        ErrorCode::FileLimit,
+        ErrorCode::Other,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::Timeout => "timeout",

@@ -26,6 +26,17 @@ pub enum WsErrorCode {
 }
 
 impl WsErrorCode {
+    /// Every code, for validating the `error_code` a condition names.
+    pub const ALL: [WsErrorCode; 7] = [
+        WsErrorCode::Connect,
+        WsErrorCode::Handshake,
+        WsErrorCode::Timeout,
+        WsErrorCode::Closed,
+        WsErrorCode::Protocol,
+        WsErrorCode::MessageTooLarge,
+        WsErrorCode::WriteBufferFull,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             WsErrorCode::Connect => "ws_connect",

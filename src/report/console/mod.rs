@@ -7,7 +7,9 @@ mod results;
 use std::io::{self, Write};
 
 use crate::metrics::threshold::Aggregation;
-use crate::metrics::{MetricKind, RunEnd, SinkReport, Summary, ThresholdOutcome, ValueType};
+use crate::metrics::{
+    MetricKind, RunEnd, SinkReport, Summary, ThresholdOutcome, ThresholdVerdict, ValueType,
+};
 
 use super::format::{format_number, format_percent, format_value};
 use super::stats::percentile_label;
@@ -115,19 +117,29 @@ fn write_thresholds(summary: &Summary, out: &mut impl Write, palette: Palette) -
             .iter()
             .filter(|o| o.threshold.selector.source == selector)
         {
-            let text = format!(
-                "'{}' {}",
-                outcome.threshold.expr.source,
-                observed_text(summary, outcome)
-            );
-            writeln!(out, "    {}", palette.verdict(outcome.passed, &text))?;
+            let line = match (&outcome.verdict, &outcome.threshold.unselected_scenario) {
+                (ThresholdVerdict::Skipped, Some(scenario)) => palette.dim(&format!(
+                    "- '{}' skipped: scenario {scenario:?} not selected",
+                    outcome.threshold.expr.source
+                )),
+                (verdict, _) => {
+                    let text = format!(
+                        "'{}' {}",
+                        outcome.threshold.expr.source,
+                        observed_text(summary, outcome)
+                    );
+                    palette.verdict(*verdict == ThresholdVerdict::Passed, &text)
+                }
+            };
+            writeln!(out, "    {line}")?;
         }
         writeln!(out)?;
     }
     writeln!(out)
 }
 
-/// `p(95)=12.34ms`, `rate=0.50%`, `count=1200`, in the metric's units.
+/// `p(95)=12.34ms`, `rate=0.50%`, `rate=29.92/s`, `count=1200`, in the
+/// metric's units.
 fn observed_text(summary: &Summary, outcome: &ThresholdOutcome) -> String {
     let aggregation = outcome.threshold.expr.aggregation;
     let label = match aggregation {
@@ -146,9 +158,14 @@ fn observed_text(summary: &Summary, outcome: &ThresholdOutcome) -> String {
     let metric = summary.metric(&outcome.threshold.selector.metric);
     let contains = metric.map_or(ValueType::Default, |m| m.contains);
     let value = match aggregation {
+        // A counter's rate is its sum per second of the run (k6), not a
+        // share: `29.92/s`. Two decimals, as the threshold compares exactly.
+        Aggregation::Rate if outcome.threshold.kind == MetricKind::Counter => {
+            format!("{}/s", format_value(contains, observed))
+        }
         Aggregation::Rate => format_percent(observed),
         // A trend's or rate's count is a number of samples, not a value in units.
-        Aggregation::Count if metric.is_none_or(|m| m.kind != MetricKind::Counter) => {
+        Aggregation::Count if outcome.threshold.kind != MetricKind::Counter => {
             format_number(observed)
         }
         _ => format_value(contains, observed),
@@ -170,15 +187,28 @@ fn write_run_end(summary: &Summary, out: &mut impl Write, palette: Palette) -> i
             wrote = true;
         }
     }
-    let total = summary.thresholds.len();
-    if total > 0 {
-        let crossed = summary.thresholds.iter().filter(|t| !t.passed).count();
-        let line = if crossed == 0 {
-            palette.verdict(true, "all thresholds passed")
+    let count = |verdict| {
+        summary
+            .thresholds
+            .iter()
+            .filter(|t| t.verdict == verdict)
+            .count()
+    };
+    let (crossed, skipped) = (
+        count(ThresholdVerdict::Failed),
+        count(ThresholdVerdict::Skipped),
+    );
+    let judged = summary.thresholds.len() - skipped;
+    if !summary.thresholds.is_empty() {
+        let mut text = if crossed == 0 {
+            "all thresholds passed".to_string()
         } else {
-            palette.verdict(false, &format!("{crossed} of {total} thresholds crossed"))
+            format!("{crossed} of {judged} thresholds crossed")
         };
-        writeln!(out, "  {line}")?;
+        if skipped > 0 {
+            text.push_str(&format!(", {skipped} skipped"));
+        }
+        writeln!(out, "  {}", palette.verdict(crossed == 0, &text))?;
         wrote = true;
     }
     if wrote {

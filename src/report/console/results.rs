@@ -11,7 +11,8 @@ use crate::metrics::{
 
 use super::super::checks::{CHECKS_METRIC, CheckResult, GroupChecks};
 use super::super::format::{format_counter_rate, format_per_second, format_percent, format_value};
-use super::super::stats::{SUMMARY_PERCENTILES, average, merge_matching, percentile};
+use super::super::stats::{SUMMARY_PERCENTILES, average, merge_matching};
+use super::super::whole_numbers::shown_percentile;
 use super::{Palette, write_heading};
 
 /// The built-in gauges of stampede's own CPU and memory.
@@ -277,14 +278,15 @@ fn value_row(label: String, value: &SeriesValue, contains: ValueType, seconds: f
 
 fn trend_tokens(trend: &TrendValue, contains: ValueType) -> Vec<String> {
     let show = |v: f64| format_value(contains, v);
+    let nth = |p: f64| show(shown_percentile(trend, contains, p));
     let mut tokens = vec![
         format!("avg={}", show(average(trend))),
         format!("min={}", show(trend.min)),
-        format!("med={}", show(percentile(trend, 50.0))),
+        format!("med={}", nth(50.0)),
         format!("max={}", show(trend.max)),
     ];
     for p in SUMMARY_PERCENTILES {
-        tokens.push(format!("p({p})={}", show(percentile(trend, p))));
+        tokens.push(format!("p({p})={}", nth(p)));
     }
     tokens
 }

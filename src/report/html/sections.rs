@@ -95,6 +95,10 @@ pub fn thresholds(page: &mut String, run: &RunFile) {
             .get(metric)
             .is_some_and(|m| m.contains == "time");
         let observed = match t.observed {
+            None if status == ThresholdStatus::Skipped => t
+                .skipped_because
+                .clone()
+                .unwrap_or_else(|| "not judged".into()),
             None => "no samples".to_string(),
             Some(v) if is_time && !t.expression.starts_with("count") => ms(v),
             Some(v) => format_number(v),

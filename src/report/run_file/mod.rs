@@ -64,9 +64,16 @@ pub struct MetricEntry {
 pub struct ThresholdEntry {
     pub metric: String,
     pub expression: String,
-    /// `None`: no sample matched, so the threshold was not judged (skipped).
+    /// `None`: no sample matched.
     pub observed: Option<f64>,
     pub ok: bool,
+    /// `passed`, `failed` or `skipped`; absent in files from before
+    /// thresholds could be skipped.
+    #[serde(default)]
+    pub state: Option<String>,
+    /// Why a skipped threshold was not judged.
+    #[serde(default)]
+    pub skipped_because: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

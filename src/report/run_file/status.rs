@@ -11,13 +11,19 @@ use super::{EndpointRow, RunFile, ThresholdEntry};
 pub enum ThresholdStatus {
     Passed,
     Failed,
-    /// No sample matched its selector and the run did not count that as a
-    /// failure: nothing was judged.
+    /// Not judged (its scenario was not selected); does not fail the run.
     Skipped,
 }
 
 impl ThresholdStatus {
     pub fn of(entry: &ThresholdEntry) -> Self {
+        match entry.state.as_deref() {
+            Some("passed") => return ThresholdStatus::Passed,
+            Some("failed") => return ThresholdStatus::Failed,
+            Some("skipped") => return ThresholdStatus::Skipped,
+            _ => {}
+        }
+        // Files without `state`: judged from the value and the result.
         match (entry.observed, entry.ok) {
             (None, true) => ThresholdStatus::Skipped,
             (_, false) => ThresholdStatus::Failed,
@@ -94,6 +100,9 @@ impl RunFile {
 }
 
 fn threshold_row_status(entry: &ThresholdEntry) -> RowStatus {
+    if ThresholdStatus::of(entry) == ThresholdStatus::Skipped {
+        return RowStatus::Unjudged;
+    }
     if !entry.ok {
         return RowStatus::Red;
     }
@@ -127,6 +136,8 @@ mod tests {
             expression: expression.into(),
             observed,
             ok,
+            state: None,
+            skipped_because: None,
         }
     }
 

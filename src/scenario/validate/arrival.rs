@@ -22,8 +22,10 @@ impl Validator<'_> {
         };
         let vus = self.arrival_vus(def, path);
         if kind == "constant-arrival-rate" {
-            let rate = match def.rate {
-                Some(r) => self.rate(r, &path.key("rate"), false),
+            let rate = match &def.rate {
+                Some(r) => self
+                    .value(r, &path.key("rate"))
+                    .and_then(|r| self.rate(r, &path.key("rate"), false)),
                 None => {
                     self.problem(
                         path,
@@ -53,7 +55,9 @@ impl Validator<'_> {
                 max_vus,
             });
         }
-        let start_rate = self.rate(def.start_rate.unwrap_or(0.0), &path.key("start_rate"), true);
+        let start_rate = self
+            .value_or(def.start_rate.as_ref(), &path.key("start_rate"), 0.0)
+            .and_then(|r| self.rate(r, &path.key("start_rate"), true));
         let stages = self.rate_stages(
             def.stages.as_deref().unwrap_or_default(),
             &path.key("stages"),
@@ -90,7 +94,7 @@ impl Validator<'_> {
 
     /// `preallocated_vus` (required) and `max_vus` (default: preallocated).
     fn arrival_vus(&mut self, def: &ScenarioDef, path: &FieldPath) -> Option<(u64, u64)> {
-        let Some(preallocated) = def.preallocated_vus else {
+        let Some(preallocated) = &def.preallocated_vus else {
             self.problem(
                 path,
                 "arrival-rate executors need `preallocated_vus`",
@@ -98,7 +102,8 @@ impl Validator<'_> {
             );
             return None;
         };
-        let max = def.max_vus.unwrap_or(preallocated);
+        let preallocated = self.value(preallocated, &path.key("preallocated_vus"))?;
+        let max = self.value_or(def.max_vus.as_ref(), &path.key("max_vus"), preallocated)?;
         if max == 0 {
             self.problem(
                 &path.key(if def.max_vus.is_some() {

@@ -12,15 +12,15 @@ use crate::scenario::condition::{Compare, Condition, Extractor, Operator, Subjec
 use crate::scenario::jsonpath::JsonPath;
 use crate::scenario::locate::FieldPath;
 use crate::scenario::model::{ConditionDef, ExtractDef, RecordDef};
-use crate::scenario::model_types::{OrderedMap, Scalar};
-use crate::scenario::plan::{CheckSpec, NamedCheck, RecordAction, RecordSpec, VarSlot};
+use crate::scenario::model_types::{OrderedMap, Scalar, StatusSpec};
+use crate::scenario::plan::{CheckSpec, NamedCheck, RecordAction, RecordSpec, StatusSet, VarSlot};
 use crate::scenario::template::Template;
 
 /// (key, value, constructor) of an operator that takes a templated value.
 type TemplatedOperator<'a> = (&'a str, &'a Option<Scalar>, fn(Template) -> Operator);
 
-const SUBJECTS: &str =
-    "status, json, header, cookie, body_contains, body_not_contains, body_matches or max_duration";
+const SUBJECTS: &str = "status, error_code, json, header, cookie, var, body_contains, \
+     body_not_contains, body_matches, max_duration or not";
 const OPERATORS: &str =
     "exists, equals, not_equals, contains, not_contains, matches, lt, lte, gt, gte or in";
 
@@ -115,7 +115,7 @@ impl Validator<'_> {
         }
     }
 
-    fn header_name(&mut self, text: &str, path: &FieldPath) -> Option<HeaderName> {
+    pub(super) fn header_name(&mut self, text: &str, path: &FieldPath) -> Option<HeaderName> {
         match HeaderName::from_bytes(text.as_bytes()) {
             Ok(h) => Some(h),
             Err(_) => {
@@ -159,26 +159,29 @@ impl Validator<'_> {
         }
         let subjects: Vec<&str> = [
             ("status", def.status.is_some()),
+            ("error_code", def.error_code.is_some()),
             ("json", def.json.is_some()),
             ("header", def.header.is_some()),
             ("cookie", def.cookie.is_some()),
+            ("var", def.var.is_some()),
             ("body_contains", def.body_contains.is_some()),
             ("body_not_contains", def.body_not_contains.is_some()),
             ("body_matches", def.body_matches.is_some()),
             ("max_duration", def.max_duration.is_some()),
+            ("not", def.not.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))
         .collect();
         let ops = self.operators(def, path);
         let subject = self.one_subject(&subjects, path, "a condition", "a condition", SUBJECTS)?;
-        let value_subject = matches!(subject, "json" | "header" | "cookie");
+        let value_subject = matches!(subject, "json" | "header" | "cookie" | "var");
         let ops = ops?;
         if !value_subject && !ops.is_empty() {
             self.problem(
                 path,
                 format!("{subject} takes no operators"),
-                Some("operators apply to json, header and cookie".to_string()),
+                Some("operators apply to json, header, cookie and var".to_string()),
             );
             return None;
         }
@@ -193,8 +196,23 @@ impl Validator<'_> {
         let at = path.key(subject);
         match subject {
             "status" => self
-                .status_set(def.status.as_ref()?, &at)
+                .check_status_set(def.status.as_ref()?, &at)
                 .map(Condition::Status),
+            "error_code" => self
+                .error_code(def.error_code.as_ref()?, &at)
+                .map(Condition::ErrorCode),
+            "not" => {
+                // The inner condition is named by the outer one, if at all.
+                let inner = self.condition(def.not.as_ref()?, &at, false)?;
+                Some(Condition::Not(Box::new(inner)))
+            }
+            "var" => {
+                let t = self.variable(def.var.as_ref()?, &at)?;
+                Some(Condition::Subject {
+                    subject: Subject::Var(t),
+                    operators: ops,
+                })
+            }
             "max_duration" => {
                 let text = def.max_duration.as_ref()?;
                 self.positive_duration(text, &at)
@@ -228,6 +246,58 @@ impl Validator<'_> {
                 operators: ops,
             }),
         }
+    }
+
+    /// Statuses a check or condition accepts: those of `status_set`, plus
+    /// `0` for "no response arrived" (k6 suites check `status === 0`).
+    pub(super) fn check_status_set(
+        &mut self,
+        spec: &StatusSpec,
+        path: &FieldPath,
+    ) -> Option<StatusSet> {
+        let (zero, rest): (Vec<&String>, Vec<&String>) =
+            spec.0.iter().partition(|item| item.trim() == "0");
+        let mut set = if rest.is_empty() && !zero.is_empty() {
+            StatusSet(Vec::new())
+        } else {
+            self.status_set(&StatusSpec(rest.into_iter().cloned().collect()), path)?
+        };
+        if !zero.is_empty() {
+            set.0.insert(0, (0, 0));
+        }
+        Some(set)
+    }
+
+    /// An `error_code` subject: one of the codes a request, stream or
+    /// session can fail with.
+    pub(super) fn error_code(&mut self, code: &str, path: &FieldPath) -> Option<String> {
+        let known = known_error_codes();
+        if known.contains(&code) {
+            return Some(code.to_string());
+        }
+        let close = crate::scenario::suggest::similar(code, known.iter().copied());
+        let hint = if close.is_empty() {
+            format!("error codes: {}", known.join(", "))
+        } else {
+            format!("did you mean {}?", crate::scenario::suggest::list(close))
+        };
+        self.problem(path, format!("unknown error code {code:?}"), Some(hint));
+        None
+    }
+
+    /// A `var` subject: a name a template can use, compiled as `{{ NAME }}`
+    /// so it resolves (and is reported) exactly as a placeholder would.
+    fn variable(&mut self, name: &str, path: &FieldPath) -> Option<Template> {
+        let name = name.trim();
+        if name.is_empty() || name.contains("{{") || name.contains("}}") {
+            self.problem(
+                path,
+                format!("invalid variable {name:?}"),
+                Some("write the bare name, e.g. var: mode".into()),
+            );
+            return None;
+        }
+        self.template(&format!("{{{{ {name} }}}}"), path)
     }
 
     /// The operators of a condition, in a fixed order.
@@ -418,7 +488,7 @@ impl Validator<'_> {
                 "counters take `add` (default 1) and an optional `when`",
             )),
             MetricKind::Counter => {
-                let amount = def.add.unwrap_or(1.0);
+                let amount = self.value_or(def.add.as_ref(), &path.key("add"), 1.0)?;
                 if !(amount.is_finite() && amount >= 0.0) {
                     self.problem(
                         &path.key("add"),
@@ -464,6 +534,22 @@ impl Validator<'_> {
         }
         None
     }
+}
+
+/// Every `error_code` a step can record: HTTP exchanges, SSE streams and
+/// WebSocket sessions.
+fn known_error_codes() -> Vec<&'static str> {
+    let sse = crate::engine::sse_error_codes::ALL;
+    crate::protocol::http::ErrorCode::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .chain(sse.iter().copied())
+        .chain(
+            crate::protocol::websocket::WsErrorCode::ALL
+                .iter()
+                .map(|c| c.as_str()),
+        )
+        .collect()
 }
 
 fn kind_word(kind: MetricKind) -> &'static str {

@@ -1,6 +1,7 @@
 //! Environment resolution and the list of VU variables.
 
 use super::Validator;
+use super::env_refs::{EnvOrigin, RawEnv};
 use crate::scenario::locate::FieldPath;
 use crate::scenario::model::{ScenarioFile, StepDef};
 use crate::scenario::suggest;
@@ -8,22 +9,31 @@ use crate::scenario::suggest;
 impl Validator<'_> {
     /// file `env:` < process environment < profile < `--env`. Only keys the
     /// file, the profile or `--env` name are kept in the plan; templates may
-    /// still read any process variable.
+    /// still read any process variable (as written: only declared values
+    /// are rendered). Values may read each other (`env_refs`).
     pub(crate) fn resolve_env(&mut self, file: &ScenarioFile) {
+        let mut raw: Vec<(String, RawEnv)> = Vec::new();
+        let mut set = |name: &str, value: String, origin: EnvOrigin| {
+            let entry = RawEnv { value, origin };
+            match raw.iter_mut().find(|(n, _)| n == name) {
+                Some((_, old)) => *old = entry,
+                None => raw.push((name.to_string(), entry)),
+            }
+        };
+        let env_path = FieldPath::root().key("env");
         for (key, value) in &file.env.0 {
-            let value = self
-                .options
-                .process_env
-                .get(key)
-                .cloned()
-                .unwrap_or_else(|| value.text.clone());
-            self.env.insert(key.clone(), value);
+            let path = env_path.key(key);
+            match self.options.process_env.get(key) {
+                Some(v) => set(key, v.clone(), EnvOrigin::Process(path)),
+                None => set(key, value.text.clone(), EnvOrigin::File(path)),
+            }
         }
         if let Some(name) = &self.options.profile {
             match file.profiles.get(name) {
                 Some(profile) => {
+                    let path = FieldPath::root().key("profiles").key(name).key("env");
                     for (key, value) in &profile.env.0 {
-                        self.env.insert(key.clone(), value.text.clone());
+                        set(key, value.text.clone(), EnvOrigin::File(path.key(key)));
                     }
                 }
                 None => {
@@ -44,8 +54,9 @@ impl Validator<'_> {
             }
         }
         for (key, value) in &self.options.env_overrides {
-            self.env.insert(key.clone(), value.clone());
+            set(key, value.clone(), EnvOrigin::Option);
         }
+        self.render_env(&raw);
     }
 
     /// Every extract target, in order of first appearance, so each gets a

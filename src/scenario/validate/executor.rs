@@ -98,6 +98,14 @@ impl Validator<'_> {
         }
         if !selected.is_empty() {
             plans.retain(|p| selected.contains(&p.name));
+            // Chosen alone, a scenario runs now instead of idling until a
+            // start_time that was set to follow scenarios that are not
+            // running: the earliest selected one starts at 0 and the others
+            // keep their offsets from it.
+            let earliest = plans.iter().map(|p| p.start_time).min().unwrap_or_default();
+            for plan in &mut plans {
+                plan.start_time -= earliest;
+            }
         }
         for plan in &mut plans {
             self.apply_overrides(plan);
@@ -150,7 +158,7 @@ impl Validator<'_> {
             }
         }
         let mut ctx = StepCtx::scenario(name, tags.clone(), self.options);
-        ctx.http2 = def.http2;
+        ctx.http2 = self.optional_value(def.http2.as_ref(), &path.key("http2"));
         ctx.max_body_size = def
             .max_body_size
             .as_ref()
@@ -252,11 +260,12 @@ impl Validator<'_> {
             let plan = self.arrival_executor(kind, def, path)?;
             return ok.then_some(plan);
         }
-        let vus = def.vus.unwrap_or(1);
-        if def.vus == Some(0) {
+        let vus = self.value_or(def.vus.as_ref(), &path.key("vus"), 1);
+        if vus == Some(0) {
             self.problem(&path.key("vus"), "must be at least 1", None);
             ok = false;
         }
+        let vus = vus?;
         let plan = match kind {
             "constant-vus" => {
                 let Some(text) = &def.duration else {
@@ -272,7 +281,9 @@ impl Validator<'_> {
                 ExecutorPlan::ConstantVus { vus, duration }
             }
             "ramping-vus" => {
-                let start_vus = def.start_vus.unwrap_or(1);
+                // The shorthand's `vus` is its ramp's start.
+                let key = if shorthand { "vus" } else { "start_vus" };
+                let start_vus = self.value_or(def.start_vus.as_ref(), &path.key(key), 1)?;
                 let stages = self.stages(
                     def.stages.as_deref().unwrap_or_default(),
                     &path.key("stages"),
@@ -290,13 +301,22 @@ impl Validator<'_> {
                 }
             }
             _ => {
-                let iterations = def.iterations.unwrap_or(1);
+                let iterations =
+                    self.value_or(def.iterations.as_ref(), &path.key("iterations"), 1)?;
                 if iterations == 0 {
                     self.problem(&path.key("iterations"), "must be at least 1", None);
                     return None;
                 }
                 let max_duration = match &def.max_duration {
-                    Some(t) => self.positive_duration(t, &path.key("max_duration"))?,
+                    // The shorthand's `duration` caps its iterations.
+                    Some(t) => {
+                        let key = if shorthand {
+                            "duration"
+                        } else {
+                            "max_duration"
+                        };
+                        self.positive_duration(t, &path.key(key))?
+                    }
                     None => DEFAULT_MAX_DURATION,
                 };
                 if kind == "per-vu-iterations" {
@@ -369,9 +389,11 @@ impl Validator<'_> {
         let mut stages = Vec::new();
         let mut ok = true;
         for (i, s) in defs.iter().enumerate() {
-            match self.duration(&s.duration, &path.index(i).key("duration")) {
-                Some(duration) => stages.push((duration, s.target)),
-                None => ok = false,
+            let duration = self.duration(&s.duration, &path.index(i).key("duration"));
+            let target = self.value(&s.target, &path.index(i).key("target"));
+            match (duration, target) {
+                (Some(duration), Some(target)) => stages.push((duration, target)),
+                _ => ok = false,
             }
         }
         if !ok {
@@ -400,20 +422,20 @@ fn shorthand(file: &ScenarioFile) -> ScenarioDef {
     };
     if file.stages.is_some() {
         def.executor = Some("ramping-vus".into());
-        def.start_vus = file.vus;
+        def.start_vus = file.vus.clone();
         def.stages = file.stages.clone();
     } else if file.iterations.is_some() {
         def.executor = Some("shared-iterations".into());
-        def.vus = file.vus;
-        def.iterations = file.iterations;
+        def.vus = file.vus.clone();
+        def.iterations = file.iterations.clone();
         def.max_duration = file.duration.clone();
     } else if file.duration.is_some() {
         def.executor = Some("constant-vus".into());
-        def.vus = file.vus;
+        def.vus = file.vus.clone();
         def.duration = file.duration.clone();
     } else {
         def.executor = Some("per-vu-iterations".into());
-        def.vus = file.vus;
+        def.vus = file.vus.clone();
     }
     def
 }

@@ -32,13 +32,18 @@ macro_rules! condition_with_operators {
 mod arrival;
 mod checks;
 mod env;
+mod env_refs;
 mod executor;
 pub(crate) mod limits;
+mod name;
 mod outputs;
 mod overrides;
+mod rendered;
 mod request;
+mod selectors;
 mod shape;
 mod sse;
+mod step_if;
 mod steps;
 mod top;
 mod websocket;
@@ -95,7 +100,8 @@ pub(crate) struct Validator<'o> {
     pub(crate) problems: Vec<Problem>,
     pub(crate) env: BTreeMap<String, String>,
     pub(crate) variables: Vec<String>,
-    pub(crate) feed_columns: Vec<(String, Vec<String>)>,
+    /// Declared feeds and their columns (`None`: the file could not be read).
+    pub(crate) feed_columns: Vec<(String, Option<Vec<String>>)>,
     pub(crate) feeds: Vec<Arc<DataFeed>>,
     pub(crate) registry: MetricRegistry,
     pub(crate) default_timeout: Duration,
@@ -125,10 +131,12 @@ pub fn validate(
         default_http2: None,
         default_max_body_size: crate::protocol::http::DEFAULT_MAX_BODY_SIZE,
     };
-    v.resolve_env(file);
     v.load_feeds(file);
     v.register_metrics(file);
+    // Before the environment, so an env value reading an extracted
+    // variable is told it reads a per-VU value, not an unknown name.
     v.collect_variables(file);
+    v.resolve_env(file);
     let http = v.http_settings(file);
     let thresholds = v.thresholds(file);
     let root = FieldPath::root();
@@ -208,16 +216,18 @@ impl Validator<'_> {
         });
     }
 
-    /// A duration; zero allowed.
+    /// A duration (templates rendered); zero allowed.
     pub(crate) fn duration(&mut self, text: &Text, path: &FieldPath) -> Option<Duration> {
-        match parse_duration(&text.0) {
+        let rendered = self.render_load_time(&text.0, path)?;
+        match parse_duration(&rendered) {
             Ok(d) => Some(d),
             Err(_) => {
-                self.problem(
-                    path,
-                    format!("invalid duration {:?}", text.0),
-                    Some(DURATION_HINT.into()),
-                );
+                let message = if rendered == text.0 {
+                    format!("invalid duration {:?}", text.0)
+                } else {
+                    rendered::not_a(&text.0, &rendered, "a duration")
+                };
+                self.problem(path, message, Some(DURATION_HINT.into()));
                 None
             }
         }
@@ -234,18 +244,25 @@ impl Validator<'_> {
     }
 
     /// A positive byte count: a number of bytes, or a number with `B`,
-    /// `KB`, `MB`, `GB` (powers of 1000) or `KiB`, `MiB`, `GiB` (powers of 1024).
+    /// `KB`, `MB`, `GB` (powers of 1000) or `KiB`, `MiB`, `GiB` (powers of
+    /// 1024); templates rendered.
     pub(crate) fn byte_size(&mut self, size: &Scalar, path: &FieldPath) -> Option<u64> {
-        match parse_byte_size(&size.text) {
+        let rendered = self.render_load_time(&size.text, path)?;
+        match parse_byte_size(&rendered) {
             Some(0) => {
                 self.problem(path, "must be more than 0 bytes", None);
                 None
             }
             Some(n) => Some(n),
             None => {
+                let message = if rendered == size.text {
+                    format!("invalid size {:?}", size.text)
+                } else {
+                    rendered::not_a(&size.text, &rendered, "a size")
+                };
                 self.problem(
                     path,
-                    format!("invalid size {:?}", size.text),
+                    message,
                     Some("a number of bytes, or e.g. 512KiB, 10MiB, 1GB".into()),
                 );
                 None

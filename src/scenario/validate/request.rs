@@ -2,13 +2,13 @@
 
 use http::Method;
 
-use super::Validator;
 use super::steps::StepCtx;
+use super::{RESERVED_TAGS, Validator};
 use crate::protocol::http::ProtoChoice;
 use crate::scenario::locate::FieldPath;
 use crate::scenario::model::RequestDef;
 use crate::scenario::model_types::{OrderedMap, Scalar, StatusSpec};
-use crate::scenario::plan::{RequestBody, RequestStep, StatusSet};
+use crate::scenario::plan::{HeaderTag, RequestBody, RequestStep, StatusSet};
 use crate::scenario::template::{Template, TemplateBuilder};
 use crate::util::url_secrets::{redact_url, without_userinfo};
 
@@ -43,14 +43,12 @@ impl Validator<'_> {
             Some(size) => self.byte_size(size, &path.key("max_body_size")),
             None => Some(ctx.max_body_size.unwrap_or(self.default_max_body_size)),
         };
+        let http2 = self.optional_value(def.http2.as_ref(), &path.key("http2"));
         let expected_statuses = match &def.expect_status {
             Some(spec) => self.status_set(spec, &path.key("expect_status")),
             None => Some(StatusSet::k6_default()),
         };
-        let name = def.name.clone().unwrap_or_else(|| default_name(&def.url));
-        if name.trim().is_empty() {
-            self.problem(&path.key("name"), "must not be empty", None);
-        }
+        let name = self.request_name(def.name.as_deref(), &def.url, &path.key("name"));
 
         let mut tags = ctx.tags();
         tags.push(("name".into(), name.clone()));
@@ -61,7 +59,9 @@ impl Validator<'_> {
         let checks = self.checks(&def.checks, &path.key("checks"), ctx);
         let extract = self.extractors(&def.extract, &path.key("extract"));
         let record = self.records(&def.record, &path.key("record"), record_tag_set);
+        let header_tags = self.header_tags(&def.tags_from_headers, &path.key("tags_from_headers"));
         let needs_body = ctx.body_repeat
+            || ctx.if_reads.body
             || checks.iter().any(|c| c.condition.needs_body())
             || extract.iter().any(|(_, e)| e.needs_body())
             || record.iter().any(super::checks::record_needs_body);
@@ -80,12 +80,42 @@ impl Validator<'_> {
             extract,
             record,
             needs_body,
-            proto: match def.http2.or(ctx.http2).or(self.default_http2) {
+            needs_headers: ctx.if_reads.headers || !header_tags.is_empty(),
+            header_tags,
+            proto: match http2.or(ctx.http2).or(self.default_http2) {
                 Some(true) => ProtoChoice::Http2,
                 Some(false) => ProtoChoice::Http1,
                 None => ProtoChoice::Auto,
             },
         })
+    }
+
+    /// `tags_from_headers`: tag keys that are not stampede's own, each
+    /// read from a valid header name.
+    fn header_tags(&mut self, map: &OrderedMap<String>, path: &FieldPath) -> Vec<HeaderTag> {
+        let mut out = Vec::new();
+        for (key, header) in &map.0 {
+            let at = path.key(key);
+            if key.trim().is_empty() {
+                self.problem(&at, "tag key must not be empty", None);
+                continue;
+            }
+            if RESERVED_TAGS.contains(&key.as_str()) {
+                self.problem(
+                    &at,
+                    format!("tag {key:?} is set by stampede"),
+                    Some(format!("reserved tags: {}", RESERVED_TAGS.join(", "))),
+                );
+                continue;
+            }
+            if let Some(header) = self.header_name(header, &at) {
+                out.push(HeaderTag {
+                    key: key.as_str().into(),
+                    header,
+                });
+            }
+        }
+        out
     }
 
     fn url(&mut self, text: &str, path: &FieldPath) -> Option<Template> {
@@ -97,14 +127,24 @@ impl Validator<'_> {
             || (template.is_dynamic()
                 && ("https://".starts_with(&lower) || "http://".starts_with(&lower)));
         if !scheme_ok {
-            self.problem(
-                path,
-                format!(
-                    "URL must start with http:// or https://, got {:?}",
-                    redact_url(lead)
-                ),
-                Some("e.g. \"{{ BASE_URL }}/items\" with BASE_URL set under env:".into()),
-            );
+            let got = redact_url(lead);
+            // A templated URL's user already wrote the placeholder: show
+            // what it became, never the same advice back.
+            let (message, hint) = if text.contains("{{") {
+                (
+                    format!(
+                        "URL must start with http:// or https://, but {:?} starts with {got:?} once rendered",
+                        redact_url(text)
+                    ),
+                    "the environment value it starts with must be a full URL, e.g. BASE_URL=http://localhost:8080",
+                )
+            } else {
+                (
+                    format!("URL must start with http:// or https://, got {got:?}"),
+                    "e.g. \"{{ BASE_URL }}/items\" with BASE_URL set under env:",
+                )
+            };
+            self.problem(path, message, Some(hint.into()));
             return None;
         }
         if let Some(full) = template.as_static()
@@ -174,8 +214,9 @@ impl Validator<'_> {
     }
 
     /// Writes `value` as JSON into `builder`; strings are templates rendered
-    /// with JSON escaping (a string stays a string even when it is exactly
-    /// one placeholder). `source` gets the JSON with placeholders as written.
+    /// with JSON escaping, and a string that is exactly one placeholder keeps
+    /// the rendered type (`TemplateBuilder::push_json_string`). `source`
+    /// gets the JSON with placeholders as written.
     pub(super) fn json_value(
         &mut self,
         value: &serde_norway::Value,
@@ -196,12 +237,10 @@ impl Validator<'_> {
                 push_both(builder, source, &text)
             }
             Y::String(s) => {
-                let Some(t) = self.template(s, path) else {
+                if let Err(e) = builder.push_json_string(s, &self.template_context()) {
+                    self.problem(path, e.message, e.hint);
                     return false;
-                };
-                builder.push_literal("\"", false);
-                builder.push_template(&t, true);
-                builder.push_literal("\"", false);
+                }
                 source.push_str(&serde_json::Value::String(s.clone()).to_string());
                 true
             }
@@ -345,3 +384,7 @@ mod tests {
         assert_eq!(parse_status_range("abc"), None);
     }
 }
+
+#[cfg(test)]
+#[path = "header_tags_tests.rs"]
+mod header_tags_tests;

@@ -48,6 +48,19 @@ impl Validator<'_> {
     }
 }
 
+impl Validator<'_> {
+    /// A pause inside an iteration under `--scale-duration`: sleeps, SSE
+    /// `hold`, WebSocket `hold` and its `ping_interval`. Scaling the
+    /// executor's time but not these would let a shortened long-session
+    /// test run over (or do fewer iterations than its shape). Timeouts are
+    /// limits on the target, not pacing, and are never scaled; nor is the
+    /// `repeat` interval: `interval × max_attempts` is the time the target
+    /// gets to finish its work, which a shorter test does not speed up.
+    pub(super) fn paced(&self, pause: Duration) -> Duration {
+        scale_duration(pause, self.options.scale.duration)
+    }
+}
+
 /// The executor with its VU counts, rates and durations multiplied. Graceful
 /// periods (`graceful_stop`, `graceful_ramp_down`) and `time_unit` are kept:
 /// they bound an iteration's length, which a shorter test does not change.

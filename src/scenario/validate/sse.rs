@@ -9,7 +9,7 @@ use crate::scenario::locate::FieldPath;
 use crate::scenario::model::{ExtractDef, RequestDef, SseCheckDef, SseDef, SseExtractDef};
 use crate::scenario::sse_plan::{CountOp, EventPick, SseCheck, SseCondition, SseExtract, SseStep};
 
-const SUBJECTS: &str = "status, events, data_contains or json";
+const SUBJECTS: &str = "status, error_code, events, data_contains or json";
 
 impl Validator<'_> {
     pub(crate) fn sse(&mut self, def: &SseDef, path: &FieldPath, ctx: &StepCtx) -> Option<SseStep> {
@@ -24,7 +24,7 @@ impl Validator<'_> {
             body: def.body.clone(),
             timeout: def.timeout.clone(),
             expect_status: def.expect_status.clone(),
-            http2: def.http2,
+            http2: def.http2.clone(),
             ..RequestDef::default()
         };
         let request = self.request(&request_def, path, ctx);
@@ -35,10 +35,21 @@ impl Validator<'_> {
                 ok = false;
             }
         }
-        if def.max_events == Some(0) {
-            self.problem(&path.key("max_events"), "must be at least 1", None);
-            ok = false;
-        }
+        let max_events = match &def.max_events {
+            Some(n) => match self.value(n, &path.key("max_events")) {
+                Some(0) => {
+                    self.problem(&path.key("max_events"), "must be at least 1", None);
+                    ok = false;
+                    None
+                }
+                Some(n) => Some(n),
+                None => {
+                    ok = false;
+                    None
+                }
+            },
+            None => None,
+        };
         let hold = match &def.hold {
             Some(t) => {
                 let hold = self.positive_duration(t, &path.key("hold"));
@@ -50,11 +61,31 @@ impl Validator<'_> {
         let checks = self.sse_checks(&def.checks, &path.key("checks"), ctx);
         let extract = self.sse_extracts(def, &path.key("extract"));
         let (request, checks, extract) = (request?, checks?, extract?);
+        let hold = match hold {
+            Some(written) => {
+                let scaled = self.paced(written);
+                // The timeout is not scaled: a hold scaled up past it would
+                // turn every stream into an `sse_timeout` failure.
+                if written < request.timeout && scaled >= request.timeout {
+                    self.problem(
+                        &path.key("hold"),
+                        format!(
+                            "--scale-duration {} makes this hold {scaled:?}, not shorter than the stream's timeout ({:?})",
+                            self.options.scale.duration, request.timeout
+                        ),
+                        Some("raise the step's `timeout`".into()),
+                    );
+                    ok = false;
+                }
+                Some(scaled)
+            }
+            None => None,
+        };
         ok.then_some(SseStep {
             request,
             until_data: def.until.clone(),
             until_event: def.until_event.clone(),
-            max_events: def.max_events,
+            max_events,
             hold,
             checks,
             extract,
@@ -90,6 +121,7 @@ impl Validator<'_> {
     fn sse_check(&mut self, def: &SseCheckDef, path: &FieldPath) -> Option<(SseCondition, String)> {
         let subjects: Vec<&str> = [
             ("status", def.status.is_some()),
+            ("error_code", def.error_code.is_some()),
             ("events", def.events.is_some()),
             ("data_contains", def.data_contains.is_some()),
             ("json", def.json.is_some()),
@@ -117,7 +149,7 @@ impl Validator<'_> {
             );
             return None;
         }
-        if matches!(subject, "status" | "events") && def.on.is_some() {
+        if matches!(subject, "status" | "error_code" | "events") && def.on.is_some() {
             self.problem(
                 &path.key("on"),
                 format!("`on` picks the event for data_contains and json, not for {subject}"),
@@ -127,9 +159,14 @@ impl Validator<'_> {
         }
         match subject {
             "status" => {
-                let set = self.status_set(def.status.as_ref()?, &path.key("status"))?;
+                let set = self.check_status_set(def.status.as_ref()?, &path.key("status"))?;
                 let described = Condition::Status(set.clone()).describe();
                 Some((SseCondition::Status(set), described))
+            }
+            "error_code" => {
+                let code = self.error_code(def.error_code.as_ref()?, &path.key("error_code"))?;
+                let described = Condition::ErrorCode(code.clone()).describe();
+                Some((SseCondition::ErrorCode(code), described))
             }
             "events" => {
                 let text = &def.events.as_ref()?.text;

@@ -3,12 +3,13 @@
 use std::sync::Arc;
 
 use super::Validator;
+use super::step_if::{IfReads, may_send_request};
 use crate::scenario::load::LoadOptions;
 use crate::scenario::locate::FieldPath;
 use crate::scenario::model::{BatchDef, ChooseBranchDef, GroupDef, RepeatDef, SleepDef, StepDef};
 use crate::scenario::model_types::TextOr;
 use crate::scenario::plan::{
-    BatchStep, ChooseBranch, ChooseStep, GroupStep, RepeatStep, SleepSpec, Step,
+    BatchStep, ChooseBranch, ChooseStep, GroupStep, IfStep, RepeatStep, SleepSpec, Step,
 };
 
 /// Largest number of requests one batch may expand to (copies included).
@@ -16,8 +17,9 @@ const MAX_BATCH_REQUESTS: u64 = 100_000;
 
 const STEP_KINDS: &str = "request, group, sleep, batch, choose, repeat, sse or websocket";
 
-/// Where steps sit: their scenario, enclosing groups, tags, and whether an
-/// enclosing `repeat` reads response bodies.
+/// Where steps sit: their scenario, enclosing groups, tags, whether an
+/// enclosing `repeat` or an `if:` of the flow reads response bodies, and
+/// whether a request can have run before.
 #[derive(Clone, Debug)]
 pub(crate) struct StepCtx {
     pub scenario: Option<String>,
@@ -33,6 +35,11 @@ pub(crate) struct StepCtx {
     pub http2: Option<bool>,
     /// The scenario's `max_body_size`; `None` at test level and when unset.
     pub max_body_size: Option<u64>,
+    /// What the flow's `if:` conditions read from responses.
+    pub if_reads: IfReads,
+    /// A request of this flow may have run before the step (an `if:` on
+    /// the last response needs one).
+    pub after_request: bool,
 }
 
 impl StepCtx {
@@ -47,6 +54,8 @@ impl StepCtx {
             body_repeat: false,
             http2: None,
             max_body_size: None,
+            if_reads: IfReads::default(),
+            after_request: false,
         }
     }
 
@@ -60,6 +69,8 @@ impl StepCtx {
             body_repeat: false,
             http2: None,
             max_body_size: None,
+            if_reads: IfReads::default(),
+            after_request: false,
         }
     }
 
@@ -89,11 +100,30 @@ impl Validator<'_> {
         path: &FieldPath,
         ctx: &StepCtx,
     ) -> Vec<Step> {
-        steps
-            .iter()
-            .enumerate()
-            .filter_map(|(i, step)| self.step(step, &path.index(i), ctx))
-            .collect()
+        let mut ctx = ctx.clone();
+        let reads = IfReads::of(steps);
+        ctx.if_reads.body |= reads.body;
+        ctx.if_reads.headers |= reads.headers;
+        let mut out = Vec::with_capacity(steps.len());
+        for (i, def) in steps.iter().enumerate() {
+            let at = path.index(i);
+            let step = self.step(def, &at, &ctx);
+            let condition = match &def.if_ {
+                Some(c) => self.step_condition(c, &at.key("if"), &ctx),
+                None => None,
+            };
+            match (step, &def.if_) {
+                (Some(step), None) => out.push(step),
+                (Some(step), Some(_)) => {
+                    if let Some(condition) = condition {
+                        out.push(Step::If(Box::new(IfStep { condition, step })));
+                    }
+                }
+                (None, _) => {}
+            }
+            ctx.after_request |= may_send_request(def);
+        }
+        out
     }
 
     /// Steps that must not be empty.
@@ -119,6 +149,14 @@ impl Validator<'_> {
         .filter_map(|(k, set)| set.then_some(k))
         .collect();
         match present.as_slice() {
+            [] if step.if_.is_some() => {
+                self.problem(
+                    path,
+                    format!("`if` has no step to guard; a step is one of {STEP_KINDS}"),
+                    Some("write the step's key beside `if`, e.g. `- if: {...}` then `  request: {...}`".into()),
+                );
+                return None;
+            }
             [] => {
                 self.problem(
                     path,
@@ -204,7 +242,9 @@ impl Validator<'_> {
 
     fn sleep(&mut self, def: &SleepDef, path: &FieldPath) -> Option<SleepSpec> {
         match def {
-            TextOr::Text(t) => self.positive_duration(t, path).map(SleepSpec::Fixed),
+            TextOr::Text(t) => self
+                .positive_duration(t, path)
+                .map(|d| SleepSpec::Fixed(self.paced(d))),
             TextOr::Map(range) => {
                 let min = self.duration(&range.min, &path.key("min"));
                 let max = self.positive_duration(&range.max, &path.key("max"));
@@ -217,7 +257,7 @@ impl Validator<'_> {
                     );
                     return None;
                 }
-                Some(SleepSpec::Between(min, max))
+                Some(SleepSpec::Between(self.paced(min), self.paced(max)))
             }
         }
     }
@@ -232,7 +272,10 @@ impl Validator<'_> {
         let mut ok = true;
         for (i, r) in def.requests.iter().enumerate() {
             let at = path.key("requests").index(i);
-            let copies = r.copies.unwrap_or(1);
+            let Some(copies) = self.value_or(r.copies.as_ref(), &at.key("copies"), 1) else {
+                ok = false;
+                continue;
+            };
             if copies == 0 {
                 self.problem(&at.key("copies"), "must be at least 1", None);
                 ok = false;
@@ -257,7 +300,11 @@ impl Validator<'_> {
             );
             return None;
         }
-        let concurrency = match def.concurrency {
+        let concurrency = match &def.concurrency {
+            Some(n) => Some(self.value(n, &path.key("concurrency"))?),
+            None => None,
+        };
+        let concurrency = match concurrency {
             Some(0) => {
                 self.problem(&path.key("concurrency"), "must be at least 1", None);
                 return None;
@@ -285,17 +332,21 @@ impl Validator<'_> {
         let mut total_weight = 0.0;
         for (i, b) in branches.iter().enumerate() {
             let at = path.index(i);
-            if !(b.weight.is_finite() && b.weight > 0.0) {
+            let weight = self.value(&b.weight, &at.key("weight"));
+            if let Some(w) = weight
+                && !(w.is_finite() && w > 0.0)
+            {
                 self.problem(
                     &at.key("weight"),
-                    format!("must be a number greater than 0, got {}", b.weight),
+                    format!("must be a number greater than 0, got {w}"),
                     None,
                 );
             }
-            total_weight += b.weight;
+            let weight = weight.unwrap_or(0.0);
+            total_weight += weight;
             let steps = self.nonempty_steps(&b.steps, &at.key("steps"), ctx);
             out.push(ChooseBranch {
-                weight: b.weight,
+                weight,
                 name: b.name.clone(),
                 steps,
             });
@@ -312,7 +363,9 @@ impl Validator<'_> {
             Some(t) => self.positive_duration(t, &path.key("interval")),
             None => Some(std::time::Duration::from_secs(1)),
         };
-        let max_attempts = def.max_attempts.unwrap_or(10);
+        let max_attempts = self
+            .value_or(def.max_attempts.as_ref(), &path.key("max_attempts"), 10)
+            .unwrap_or(1);
         if max_attempts == 0 {
             self.problem(&path.key("max_attempts"), "must be at least 1", None);
         }
@@ -325,6 +378,8 @@ impl Validator<'_> {
         }
         let mut inner = ctx.clone();
         inner.body_repeat |= until.as_ref().is_some_and(|c| c.needs_body());
+        // From the second attempt on, the attempt before has sent its requests.
+        inner.after_request |= def.steps.iter().any(may_send_request);
         let steps = self.nonempty_steps(&def.steps, &path.key("steps"), &inner);
         let until = until?;
         let check_name = def

@@ -38,6 +38,7 @@ impl Validator<'_> {
                             format!("unknown mode {text:?}"),
                             Some("use per-vu, sequential or random".into()),
                         );
+                        self.feed_columns.push((name.clone(), None));
                         continue;
                     }
                 },
@@ -45,10 +46,17 @@ impl Validator<'_> {
             let resolved = self.base_dir.join(&def.file);
             match DataFeed::load(name, &resolved, mode) {
                 Ok(feed) => {
-                    self.feed_columns.push((name.clone(), feed.columns.clone()));
+                    self.feed_columns
+                        .push((name.clone(), Some(feed.columns.clone())));
                     self.feeds.push(Arc::new(feed));
                 }
-                Err(message) => self.problem(&path.key("file"), message, None),
+                Err(message) => {
+                    // Still declared: templates that use it are not
+                    // reported as naming an unknown feed (the plan is not
+                    // built, so `feeds` and `feed_columns` need not align).
+                    self.feed_columns.push((name.clone(), None));
+                    self.problem(&path.key("file"), message, None);
+                }
             }
         }
     }
@@ -98,13 +106,17 @@ impl Validator<'_> {
             self.default_timeout = d;
         }
         let default_headers = self.headers(&def.headers, &path.key("headers"));
-        self.default_http2 = def.http2;
+        self.default_http2 = self.optional_value(def.http2.as_ref(), &path.key("http2"));
         if let Some(size) = &def.max_body_size
             && let Some(n) = self.byte_size(size, &path.key("max_body_size"))
         {
             self.default_max_body_size = n;
         }
-        let max_decompression_ratio = match def.max_decompression_ratio {
+        let max_decompression_ratio = match def
+            .max_decompression_ratio
+            .as_ref()
+            .and_then(|n| self.value(n, &path.key("max_decompression_ratio")))
+        {
             Some(0) => {
                 self.problem(
                     &path.key("max_decompression_ratio"),
@@ -116,16 +128,25 @@ impl Validator<'_> {
             Some(n) => n,
             None => crate::protocol::http::DEFAULT_MAX_DECOMPRESSION_RATIO,
         };
+        // A reported problem fails validation; the default stands in until then.
+        let max_redirects =
+            self.value_or(def.max_redirects.as_ref(), &path.key("max_redirects"), 10);
+        let insecure_skip_tls_verify = self.value_or(
+            def.insecure_skip_tls_verify.as_ref(),
+            &path.key("insecure_skip_tls_verify"),
+            false,
+        );
+        let cookies = self.value_or(def.cookies.as_ref(), &path.key("cookies"), true);
         HttpSettings {
-            max_redirects: def.max_redirects.unwrap_or(10),
-            insecure_skip_tls_verify: def.insecure_skip_tls_verify.unwrap_or(false),
+            max_redirects: max_redirects.unwrap_or(10),
+            insecure_skip_tls_verify: insecure_skip_tls_verify.unwrap_or(false),
             user_agent: def
                 .user_agent
                 .clone()
                 .unwrap_or_else(|| format!("stampede/{}", env!("CARGO_PKG_VERSION"))),
             default_headers,
             default_timeout: self.default_timeout,
-            cookies: def.cookies.unwrap_or(true),
+            cookies: cookies.unwrap_or(true),
             max_decompression_ratio,
         }
     }
@@ -191,6 +212,9 @@ impl Validator<'_> {
                 );
                 continue;
             };
+            let Some(unselected_scenario) = self.unselected_scenario(&selector, file, &path) else {
+                continue;
+            };
             let kind = self.registry.get(metric).kind;
             if list.is_empty() {
                 self.problem(
@@ -201,7 +225,7 @@ impl Validator<'_> {
             }
             for (i, entry) in list.iter().enumerate() {
                 let at = path.index(i);
-                let (text, abort_on_fail, delay) = match entry {
+                let (written, abort_on_fail, delay) = match entry {
                     ThresholdDef::Text(t) => (t.0.as_str(), false, Duration::ZERO),
                     ThresholdDef::Map(m) => {
                         let delay = match &m.delay_abort_eval {
@@ -211,11 +235,24 @@ impl Validator<'_> {
                             },
                             None => Duration::ZERO,
                         };
-                        (m.threshold.as_str(), m.abort_on_fail, delay)
+                        let abort = m.abort_on_fail.as_ref();
+                        let Some(abort_on_fail) =
+                            self.value_or(abort, &at.key("abort_on_fail"), false)
+                        else {
+                            continue;
+                        };
+                        (m.threshold.as_str(), abort_on_fail, delay)
                     }
                 };
-                let expr = match parse_expression(text) {
+                let Some(text) = self.render_load_time(written, &at) else {
+                    continue;
+                };
+                let expr = match parse_expression(&text) {
                     Ok(e) => e,
+                    Err(e) if text != written => {
+                        self.problem(&at, format!("{written:?} rendered to {text:?}: {e}"), None);
+                        continue;
+                    }
                     Err(e) => {
                         self.problem(&at, e, None);
                         continue;
@@ -242,6 +279,8 @@ impl Validator<'_> {
                     expr,
                     abort_on_fail,
                     delay_abort_eval: delay,
+                    kind,
+                    unselected_scenario: unselected_scenario.clone(),
                 });
             }
         }

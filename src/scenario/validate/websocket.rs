@@ -6,7 +6,6 @@ use base64::Engine as _;
 use bytes::Bytes;
 
 use super::Validator;
-use super::request::default_name;
 use super::steps::StepCtx;
 use crate::scenario::condition::Condition;
 use crate::scenario::locate::FieldPath;
@@ -57,11 +56,8 @@ impl Validator<'_> {
             Some(t) => self.positive_duration(t, &path.key("connect_timeout")),
             None => Some(self.default_timeout),
         };
-        let name = def.name.clone().unwrap_or_else(|| default_name(&def.url));
-        if name.trim().is_empty() {
-            self.problem(&path.key("name"), "must not be empty", None);
-            ok = false;
-        }
+        let name = self.request_name(def.name.as_deref(), &def.url, &path.key("name"));
+        ok &= !name.is_empty();
         let mut tags = ctx.tags();
         tags.push(("name".into(), name.clone()));
         let tag_set = super::intern(tags.clone());
@@ -263,8 +259,8 @@ impl Validator<'_> {
             None => None,
         };
         Some(WsHold {
-            duration: duration?,
-            ping_interval,
+            duration: self.paced(duration?),
+            ping_interval: ping_interval.map(|d| self.paced(d)),
         })
     }
 

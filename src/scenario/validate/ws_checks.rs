@@ -80,6 +80,7 @@ impl Validator<'_> {
     fn ws_check(&mut self, def: &WsCheckDef, path: &FieldPath) -> Option<(WsCondition, String)> {
         let subjects: Vec<&str> = [
             ("status", def.status.is_some()),
+            ("error_code", def.error_code.is_some()),
             ("messages_received", def.messages_received.is_some()),
             ("messages_sent", def.messages_sent.is_some()),
         ]
@@ -91,12 +92,17 @@ impl Validator<'_> {
             path,
             "a session check",
             "a check",
-            "status, messages_received or messages_sent",
+            "status, error_code, messages_received or messages_sent",
         )?;
         if subject == "status" {
-            let set = self.status_set(def.status.as_ref()?, &path.key("status"))?;
+            let set = self.check_status_set(def.status.as_ref()?, &path.key("status"))?;
             let described = Condition::Status(set.clone()).describe();
             return Some((WsCondition::Status(set), described));
+        }
+        if subject == "error_code" {
+            let code = self.error_code(def.error_code.as_ref()?, &path.key("error_code"))?;
+            let described = Condition::ErrorCode(code.clone()).describe();
+            return Some((WsCondition::ErrorCode(code), described));
         }
         let value = if subject == "messages_sent" {
             &def.messages_sent
