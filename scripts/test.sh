@@ -12,13 +12,16 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # Prometheus 2.42 (remote-write, native histograms), InfluxDB 1.6 (v1 /write)
 # and VictoriaMetrics (InfluxDB v2 /api/v2/write); nginx (TLS and mTLS
 # targets, tests/tls_*.rs) and tinyproxy (a forward proxy, tests/proxy_*.rs).
-# None is started as a service; the tests start and stop their own.
+# None is started as a service; the tests start and stop their own. Chromium
+# opens the HTML report headless (tests/report_html.rs) to check what a
+# browser renders.
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 command -v influxd >/dev/null 2>&1 || missing+=(influxdb)
 command -v victoria-metrics >/dev/null 2>&1 || missing+=(victoria-metrics)
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || missing+=(nginx)
 command -v tinyproxy >/dev/null 2>&1 || missing+=(tinyproxy)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v pip3 >/dev/null 2>&1 || command -v pip >/dev/null 2>&1 || missing+=(python3-pip)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

@@ -15,4 +15,5 @@ pub mod output;
 pub mod protocol;
 pub mod report;
 pub mod scenario;
+pub mod timeline;
 pub mod util;

@@ -245,7 +245,16 @@ fn four_segments_merge_into_the_planned_test_and_its_verdict() {
 
     let merged_path = instances.dir.path().join("merged.json");
     let files: Vec<&Path> = instances.summaries.iter().map(PathBuf::as_path).collect();
-    let output = merge(&files, &["--summary-export", merged_path.to_str().unwrap()]);
+    let report_path = instances.dir.path().join("merged.html");
+    let output = merge(
+        &files,
+        &[
+            "--summary-export",
+            merged_path.to_str().unwrap(),
+            "--report",
+            report_path.to_str().unwrap(),
+        ],
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     // Test-wide: count>=60 passes (62 requests), count<50 fails: exit code 99.
     assert_eq!(output.status.code(), Some(99), "{stdout}");
@@ -259,6 +268,18 @@ fn four_segments_merge_into_the_planned_test_and_its_verdict() {
 
     let merged = read_json(&merged_path);
     assert_eq!(schema_errors(&merged), Vec::<String>::new());
+    // The merged report is the report of the merged summary, byte for byte.
+    let from_export = instances.dir.path().join("from-export.html");
+    let rendered = run(&[
+        "report",
+        merged_path.to_str().unwrap(),
+        "-o",
+        from_export.to_str().unwrap(),
+    ]);
+    assert_eq!(rendered.status.code(), Some(0));
+    let page = std::fs::read_to_string(&report_path).unwrap();
+    assert_eq!(page, std::fs::read_to_string(&from_export).unwrap());
+    assert!(page.contains("<table"), "{page}");
     let planned: u64 = PLANNED.iter().map(|(_, n)| n).sum();
     assert_eq!(merged["metrics"]["http_reqs"]["count"], planned);
     assert_eq!(merged["metrics"]["iterations"]["count"], planned);

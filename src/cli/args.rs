@@ -18,7 +18,7 @@ use crate::util::duration::parse_duration;
     name = "stampede",
     version,
     about = "A load-testing engine: YAML scenarios, exact HDR percentiles, live metrics outputs.",
-    after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run --url http://127.0.0.1:8080/health --vus 50 --duration 30s\n  stampede validate scenarios/quickstart.yaml\n  stampede demo --listen 127.0.0.1:8080\n\nExit codes: 0 pass, 2 bad arguments, 99 thresholds crossed, 103 runtime error,\n104 invalid scenario, 105 interrupted, 107 setup failed, 108 aborted by threshold,\n111 a required output is unreachable, 113 not a summary export, 114 summaries not one test."
+    after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml\n  stampede run --url http://127.0.0.1:8080/health --vus 50 --duration 30s\n  stampede validate scenarios/quickstart.yaml\n  stampede run --demo scenarios/quickstart.yaml --summary-export run.json --report report.html\n  stampede compare baseline.json run.json\n  stampede demo --listen 127.0.0.1:8080\n\nExit codes: 0 pass, 2 bad arguments, 99 thresholds crossed, 103 runtime error,\n104 invalid scenario, 105 interrupted, 107 setup failed, 108 aborted by threshold,\n111 a required output is unreachable, 113 not a summary export, 114 summaries not one test."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -44,7 +44,8 @@ const RUN_EXAMPLES: &str = concat!(
     "      --body '{\"name\":\"g\"}' --header 'Content-Type: application/json' \\\n",
     "      --vus 10 --iterations 1000\n",
     "  stampede run scenarios/quickstart.yaml --tag team=payments \\\n",
-    "      --out 'prometheus-rw=http://127.0.0.1:9090/api/v1/write;push_interval=1s'",
+    "      --out 'prometheus-rw=http://127.0.0.1:9090/api/v1/write;push_interval=1s'\n",
+    "  stampede run --demo scenarios/quickstart.yaml --summary-export run.json --report report.html",
 );
 
 #[derive(Debug, Subcommand)]
@@ -70,6 +71,60 @@ pub enum Command {
         after_help = "Examples:\n  stampede schema > schemas/scenario.schema.json\n  stampede schema --write"
     )]
     Schema(SchemaArgs),
+    /// Render a run's summary export as one self-contained HTML report (opens offline).
+    #[command(
+        after_help = "Examples:\n  stampede run --demo scenarios/quickstart.yaml --summary-export summary.json\n  stampede report summary.json -o report.html"
+    )]
+    Report(ReportArgs),
+    /// Compare two runs' summary exports: request rate, error rate and p50/p95/p99 per endpoint and metric, with verdicts; exit code 99 when anything regressed.
+    #[command(
+        after_help = "Verdicts: a change past its tolerance is 'regressed' or 'improved' only when it is also beyond the runs' own noise: \
+per-interval percentiles of the two timelines (Mann-Whitney U) for latency, a two-proportion test for error rates. See docs/reports.md.\n\n\
+Examples:\n  stampede compare baseline.json current.json\n  stampede compare baseline.json current.json --format markdown -o compare.md\n  stampede compare baseline.json current.json --latency-tolerance 20% --latency-min-change 5ms\n\n\
+Exit codes: 0 nothing regressed, 99 something regressed, 2 bad arguments, 103 a file cannot be read."
+    )]
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A summary export (stampede run --summary-export FILE).
+    #[arg(value_name = "SUMMARY")]
+    pub summary: PathBuf,
+    /// The HTML file to write.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline run's summary export.
+    #[arg(value_name = "BASELINE")]
+    pub baseline: PathBuf,
+    /// The run to judge against it.
+    #[arg(value_name = "CURRENT")]
+    pub current: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "console")]
+    pub format: crate::report::CompareFormat,
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Tolerated relative change of requests per second, e.g. 10% or 0.1.
+    #[arg(long, value_name = "SHARE", default_value = "10%", value_parser = parse_share)]
+    pub rate_tolerance: f64,
+    /// Tolerated change of the error rate in percentage points, e.g. 1% (one point).
+    #[arg(long, value_name = "SHARE", default_value = "1%", value_parser = parse_share)]
+    pub error_rate_tolerance: f64,
+    /// Tolerated relative change of a percentile (p50, p95, p99), e.g. 10%.
+    #[arg(long, value_name = "SHARE", default_value = "10%", value_parser = parse_share)]
+    pub latency_tolerance: f64,
+    /// Smallest change of a time percentile that can count, e.g. 1ms (below it: unchanged).
+    #[arg(long, value_name = "DURATION", default_value = "1ms", value_parser = parse_duration)]
+    pub latency_min_change: Duration,
+    /// Significance level of the noise tests (a difference with a larger p-value is noise).
+    #[arg(long, value_name = "P", default_value = "0.05", value_parser = parse_share)]
+    pub alpha: f64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -135,6 +190,12 @@ pub struct RunArgs {
     /// Start the schedule at this instant (RFC 3339, e.g. 2026-12-06T07:30:00Z), after setup, so that instances of a distributed test (--segment) start together; a start more than 1s late is reported and marked in the summary.
     #[arg(long, value_name = "TIME")]
     pub start_at: Option<crate::util::start_at::StartAt>,
+    /// Write a self-contained HTML report of the run (charts over time, endpoints, errors, checks; opens offline); see docs/reports.md.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Leave the per-interval timeline out of the summary export (it costs little; this exists to measure how little).
+    #[arg(long, hide = true, conflicts_with = "report")]
+    pub no_timeline: bool,
     /// Hide live progress.
     #[arg(short, long)]
     pub quiet: bool,
@@ -218,6 +279,10 @@ pub struct MergeArgs {
     /// Write the merged summary as JSON (the same shape, mergeable again).
     #[arg(long, value_name = "FILE")]
     pub summary_export: Option<PathBuf>,
+    /// Write the HTML report of the merged test (see docs/reports.md); the
+    /// instances' timelines are not merged, so it has no charts over time.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -371,6 +436,19 @@ fn parse_stall(text: &str) -> Result<Stall, String> {
     };
     stall.validate().map_err(|e| e.to_string())?;
     Ok(stall)
+}
+
+/// `10%` or `0.1`: a share between 0 and 1.
+fn parse_share(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let (number, scale) = match trimmed.strip_suffix('%') {
+        Some(n) => (n, 100.0),
+        None => (trimmed, 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 && v / scale <= 1.0 => Ok(v / scale),
+        _ => Err(format!("expected a share such as 10% or 0.1, got {text:?}")),
+    }
 }
 
 /// `--http-debug` (headers) or `--http-debug=full` (bodies too), as in k6.

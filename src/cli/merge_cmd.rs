@@ -13,7 +13,7 @@ use crate::exit_code;
 use crate::report::merge::{
     InstanceExport, RunIdentity, merge_instances, merged_json, read_export,
 };
-use crate::report::{ConsoleOptions, render_console, write_json_document};
+use crate::report::{ConsoleOptions, render_console, write_html_report, write_json_document};
 
 pub fn merge(args: MergeArgs, colors: Colors) -> i32 {
     let mut instances = Vec::with_capacity(args.summaries.len());
@@ -42,10 +42,17 @@ pub fn merge(args: MergeArgs, colors: Colors) -> i32 {
         eprintln!("error: cannot print the summary: {e}");
     }
     let _ = stdout.flush();
+    let doc = merged_json(&merged);
     if let Some(path) = &args.summary_export
-        && let Err(e) = write_json_document(&merged_json(&merged), path)
+        && let Err(e) = write_json_document(&doc, path)
     {
         eprintln!("error: cannot write the summary to {}: {e}", path.display());
+        return exit_code::RUNTIME_ERROR;
+    }
+    if let Some(path) = &args.report
+        && let Err(e) = write_html_report(&doc, path)
+    {
+        eprintln!("error: cannot write the report to {}: {e}", path.display());
         return exit_code::RUNTIME_ERROR;
     }
     exit_code_for(&merged.summary)

@@ -3,10 +3,12 @@
 
 mod args;
 mod color;
+mod compare_cmd;
 mod demo_cmd;
 mod load;
 mod merge_cmd;
 mod outputs;
+mod report_cmd;
 mod run_cmd;
 mod run_identity;
 mod schema_cmd;
@@ -17,7 +19,9 @@ use clap::Parser;
 
 use color::Colors;
 
-pub use args::{Cli, Command, DemoArgs, MergeArgs, RunArgs, SchemaArgs, ValidateArgs};
+pub use args::{
+    Cli, Command, CompareArgs, DemoArgs, MergeArgs, ReportArgs, RunArgs, SchemaArgs, ValidateArgs,
+};
 
 use crate::exit_code;
 
@@ -54,6 +58,8 @@ pub fn main() -> i32 {
             Command::Demo(args) => demo_cmd::demo(args).await,
             Command::Merge(args) => merge_cmd::merge(args, colors),
             Command::Schema(args) => schema_cmd::schema(&args),
+            Command::Report(args) => report_cmd::report(&args),
+            Command::Compare(args) => compare_cmd::compare(&args),
         }
     })
 }

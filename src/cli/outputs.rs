@@ -141,6 +141,9 @@ pub struct StartedOutputs {
     /// Time the sinks get after the test: the longest `flush_timeout`, plus
     /// a margin for encoding what is left.
     pub finish_timeout: Duration,
+    /// The run's `testid`: what outputs label series with, and what the
+    /// summary export and report name the run by.
+    pub testid: String,
 }
 
 /// Builds the file's outputs, then the `--out` ones, then the scrape
@@ -169,17 +172,19 @@ pub async fn start_outputs(
         .map(|s| s.common.flush_timeout)
         .fold(scrape_budget, Duration::max)
         + FINISH_MARGIN;
+    let testid = args
+        .testid
+        .clone()
+        .unwrap_or_else(|| generate_testid(SystemTime::now()));
     if plan.outputs.is_empty() && cli_outputs.is_empty() && scrape_options.is_none() {
         return Ok(StartedOutputs {
             sinks: Vec::new(),
             finish_timeout,
+            testid,
         });
     }
     let ctx = OutputContext {
-        testid: args
-            .testid
-            .clone()
-            .unwrap_or_else(|| generate_testid(SystemTime::now())),
+        testid: testid.clone(),
         registry: Arc::new(plan.registry.clone()),
     };
     let mut sinks = Vec::new();
@@ -233,6 +238,7 @@ pub async fn start_outputs(
     Ok(StartedOutputs {
         sinks,
         finish_timeout,
+        testid,
     })
 }
 

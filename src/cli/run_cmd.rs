@@ -15,7 +15,8 @@ use crate::engine::{self, EngineError, Progress, RunOptions};
 use crate::exit_code;
 use crate::metrics::{RunEnd, Summary};
 use crate::report::{
-    ConsoleOptions, render_console_with_outputs, summary_json_with_outputs, write_json_document,
+    ConsoleOptions, RunExport, RunMeta, redacted_command_line, render_console_with_outputs,
+    write_export_json, write_html_report,
 };
 use crate::scenario::{AdhocRequest, adhoc_plan};
 use crate::util::url_secrets::has_literal_credentials;
@@ -98,12 +99,14 @@ pub async fn run(args: RunArgs, colors: Colors) -> i32 {
     };
     warn_when_vus_exceed_open_files(&plan);
     let interrupt = signals::install();
+    let testid = outputs.testid;
     let options = RunOptions {
         sinks: outputs.sinks,
         sink_finish_timeout: outputs.finish_timeout,
         http_debug: args.http_debug.unwrap_or_default(),
         progress: (!args.quiet).then(|| Progress::stderr(args.progress_interval)),
         start_at: args.start_at.as_ref().map(|s| s.at),
+        timeline: !args.no_timeline,
         ..RunOptions::default()
     };
     let interrupted = async move {
@@ -152,26 +155,44 @@ pub async fn run(args: RunArgs, colors: Colors) -> i32 {
         );
     }
     let _ = stdout.flush();
+    if args.summary_export.is_none() && args.report.is_none() {
+        return code;
+    }
+    let meta = RunMeta {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        testid,
+        scenario_file: args.file.as_ref().map(|f| f.display().to_string()),
+        command_line: command_line(),
+    };
+    let mut doc = RunExport {
+        summary: &result.summary,
+        outputs: &result.sink_reports,
+        timeline: result.timeline.as_ref(),
+        meta: Some(&meta),
+    }
+    .to_json();
+    // The `run` section lets `stampede merge` combine instances of one test.
+    let identity = run_identity(&args, &instance, result.start_lag);
+    doc["run"] = serde_json::to_value(identity).unwrap_or(serde_json::Value::Null);
     if let Some(path) = &args.summary_export
-        && let Err(e) = write_json_document(&export_document(&args, &instance, &result), path)
+        && let Err(e) = write_export_json(&doc, path)
     {
         eprintln!("error: cannot write the summary to {}: {e}", path.display());
+        return exit_code::RUNTIME_ERROR;
+    }
+    if let Some(path) = &args.report
+        && let Err(e) = write_html_report(&doc, path)
+    {
+        eprintln!("error: cannot write the report to {}: {e}", path.display());
         return exit_code::RUNTIME_ERROR;
     }
     code
 }
 
-/// The summary export: the summary, the outputs, and the `run` section
-/// that lets `stampede merge` combine instances of one test.
-fn export_document(
-    args: &RunArgs,
-    instance: &str,
-    result: &engine::RunResult,
-) -> serde_json::Value {
-    let mut doc = summary_json_with_outputs(&result.summary, &result.sink_reports);
-    let identity = run_identity(args, instance, result.start_lag);
-    doc["run"] = serde_json::to_value(identity).unwrap_or(serde_json::Value::Null);
-    doc
+/// This process's command line, secrets redacted, for the report.
+fn command_line() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    redacted_command_line("stampede", &args)
 }
 
 pub fn exit_code_for(summary: &Summary) -> i32 {

@@ -20,6 +20,7 @@ use crate::metrics::{
 };
 use crate::protocol::http::{ClientConfig, ClientShared};
 use crate::scenario::TestPlan;
+use crate::timeline::{Timeline, TimelineCollector, stage_marks};
 
 pub struct RunOptions {
     /// Outputs that receive every interval snapshot.
@@ -38,6 +39,9 @@ pub struct RunOptions {
     /// `--start-at`: the scenarios' schedule starts at this instant (after
     /// setup), so instances of a distributed test run in step.
     pub start_at: Option<SystemTime>,
+    /// Keep the per-interval timeline for the summary export and reports
+    /// (off only to measure what it costs).
+    pub timeline: bool,
 }
 
 impl Default for RunOptions {
@@ -50,6 +54,7 @@ impl Default for RunOptions {
             raw_sample_limit: DEFAULT_RAW_SAMPLE_LIMIT,
             sink_finish_timeout: SINK_FINISH_TIMEOUT,
             start_at: None,
+            timeline: true,
         }
     }
 }
@@ -62,6 +67,9 @@ pub struct RunResult {
     /// With `start_at`: how long after it the schedule really started
     /// (zero when on time).
     pub start_lag: Option<Duration>,
+    /// Every interval of the run, for the summary export and the reports;
+    /// `None` when [`RunOptions::timeline`] was off.
+    pub timeline: Option<Timeline>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -86,11 +94,14 @@ pub async fn run(
     // Keeping every sample costs memory and a copy per sample: only when an
     // output writes samples one by one.
     let recorder = if options.sinks.iter().any(|s| s.wants_samples()) {
-        Recorder::with_raw_samples(registry, options.raw_sample_limit)
+        Recorder::with_raw_samples(registry.clone(), options.raw_sample_limit)
     } else {
-        Recorder::new(registry)
+        Recorder::new(registry.clone())
     };
     let mut aggregator = Aggregator::new(&recorder);
+    let mut timeline = options.timeline.then(|| {
+        TimelineCollector::new(registry.clone(), options.flush_interval, stage_marks(&plan))
+    });
     aggregator.judge_thresholds(&plan.thresholds);
     let sinks = SinkSet::start(options.sinks);
     let config = ClientConfig {
@@ -161,7 +172,7 @@ pub async fn run(
                 let sink_reports = sinks
                     .finish(Arc::new(summary.clone()), options.sink_finish_timeout)
                     .await;
-                return Ok(RunResult { summary, sink_reports, errors: Vec::new(), start_lag });
+                return Ok(RunResult { summary, sink_reports, errors: Vec::new(), start_lag, timeline: None });
             }
         }
     }
@@ -183,6 +194,9 @@ pub async fn run(
         tokio::select! {
             _ = ticker.tick() => {
                 let snapshot = flush(&ctx, &mut aggregator, &mut generator);
+                if let Some(t) = timeline.as_mut() {
+                    t.record(&snapshot);
+                }
                 if let Some(p) = progress.as_mut() {
                     p.update(&snapshot, &ctx);
                 }
@@ -210,6 +224,9 @@ pub async fn run(
     }
 
     let last = flush(&ctx, &mut aggregator, &mut generator);
+    if let Some(t) = timeline.as_mut() {
+        t.record(&last);
+    }
     if let Some(p) = progress.as_mut() {
         p.finish(&last, &ctx);
     }
@@ -224,6 +241,7 @@ pub async fn run(
         sink_reports,
         errors: ctx.error_counts(),
         start_lag,
+        timeline: timeline.map(TimelineCollector::finish),
     })
 }
 
