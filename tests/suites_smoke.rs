@@ -1,0 +1,138 @@
+//! CI smoke runs of the suites in scenarios/suites/: each suite, scaled down
+//! to seconds, runs with the built binary against an in-process demo target
+//! (seeded, so injected randomness gives the same counts every run). Where
+//! the shape is iteration-bounded the requests per endpoint are exact; every
+//! threshold must be judged on samples and the exit code must be the one
+//! the suite's criteria imply against the demo.
+
+mod common;
+#[path = "suites_smoke/harness.rs"]
+mod harness;
+
+use stampede::demo::DemoConfig;
+
+use harness::run_suite;
+
+fn seeded() -> DemoConfig {
+    DemoConfig {
+        seed: Some(16),
+        ..DemoConfig::default()
+    }
+}
+
+fn pairs(expected: &[(&str, &str, u64)]) -> Vec<((String, String), u64)> {
+    expected
+        .iter()
+        .map(|(s, n, c)| ((s.to_string(), n.to_string()), *c))
+        .collect()
+}
+
+// ---------------------------------------------------------------- AgentAPI
+
+/// `--iterations 4 --vus 2` makes each of the six scenarios shared-iterations
+/// of 4, so every endpoint's count follows from the flows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agentapi_load_counts_every_endpoint_exactly_and_passes() {
+    let run = run_suite(
+        seeded(),
+        "agentapi/load.yaml",
+        &["--iterations", "4", "--vus", "2", "--scale-duration", "0.01"],
+    )
+    .await;
+    assert_eq!(run.exit_code, Some(0), "{}", run.stdout);
+    let mut counts = run.requests_per_endpoint();
+    // The mixed workload picks one weighted operation per iteration: its
+    // total is exact, the split is not.
+    let mixed: u64 = counts
+        .iter()
+        .filter(|((s, n), _)| s == "mixed_workload" && n != "oauth init (setup)")
+        .map(|(_, c)| c)
+        .sum();
+    assert_eq!(mixed, 4);
+    counts.retain(|(s, n), _| s != "mixed_workload" || n == "oauth init (setup)");
+    assert_eq!(
+        counts.into_iter().collect::<Vec<_>>(),
+        pairs(&[
+            ("authentication", "oauth init", 4),
+            ("authentication", "status", 4),
+            ("disconnect", "oauth init", 4),
+            ("disconnect", "oauth revoke", 4),
+            ("list_tools", "messages", 4),
+            ("list_tools", "status", 4),
+            ("mcp_connection", "oauth init", 4),
+            ("mcp_connection", "oauth refresh", 4),
+            ("mixed_workload", "oauth init (setup)", 2),
+            // The agent is stable again at once (agent_reply_time 0): one poll.
+            ("tool_execution", "messages", 4),
+            ("tool_execution", "send message", 4),
+            ("tool_execution", "status", 4),
+        ])
+    );
+    run.assert_everything_evaluated();
+    assert_eq!(run.thresholds_in("failed"), Vec::<String>::new());
+    assert_eq!(run.threshold_states().len(), 12);
+    assert!(run.metric_count("token_refresh_count") >= 4);
+    assert!(run.checks().values().all(|(_, fails)| *fails == 0), "{:?}", run.checks());
+}
+
+/// The suite's own ramps, scaled to seconds: every scenario runs and every
+/// criterion passes against the demo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agentapi_load_ramps_scaled_down_pass() {
+    let run = run_suite(
+        seeded(),
+        "agentapi/load.yaml",
+        &["--scale-vus", "0.01", "--scale-duration", "0.01"],
+    )
+    .await;
+    assert_eq!(run.exit_code, Some(0), "{}", run.stdout);
+    for scenario in [
+        "authentication",
+        "mcp_connection",
+        "tool_execution",
+        "list_tools",
+        "disconnect",
+        "mixed_workload",
+    ] {
+        assert!(run.requests_of_scenario(scenario) > 0, "{scenario} ran no request");
+    }
+    run.assert_everything_evaluated();
+    assert_eq!(run.thresholds_in("passed").len(), 12);
+}
+
+/// `--scenario authentication` (k6's `--scenarios=authentication`): the
+/// thresholds on metrics only other scenarios feed have no samples and
+/// fail, as in k6; the README says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agentapi_one_scenario_fails_only_the_other_scenarios_rates() {
+    let run = run_suite(
+        seeded(),
+        "agentapi/load.yaml",
+        &["--scenario", "authentication", "--iterations", "3"],
+    )
+    .await;
+    assert_eq!(run.exit_code, Some(99), "{}", run.stdout);
+    assert_eq!(
+        run.thresholds_in("failed"),
+        vec![
+            "http_req_duration{name:messages}: p(95)<300".to_string(),
+            "http_req_duration{name:send message}: p(95)<600".to_string(),
+            "mcp_connection_success_rate: rate>0.99".to_string(),
+            "tool_execution_success_rate: rate>0.99".to_string(),
+        ]
+    );
+}
+
+/// The spike test, scaled: 2 VUs at the spike, three seconds in all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agentapi_spike_scaled_down_passes() {
+    let run = run_suite(
+        seeded(),
+        "agentapi/spike.yaml",
+        &["--scale-vus", "0.002", "--scale-duration", "0.005"],
+    )
+    .await;
+    assert_eq!(run.exit_code, Some(0), "{}", run.stdout);
+    run.assert_everything_evaluated();
+    assert_eq!(run.thresholds_in("passed").len(), 12);
+}
