@@ -136,3 +136,96 @@ async fn agentapi_spike_scaled_down_passes() {
     run.assert_everything_evaluated();
     assert_eq!(run.thresholds_in("passed").len(), 12);
 }
+
+// ----------------------------------------------------------------- BotFlow
+
+const BOTFLOW_ENDPOINTS: [&str; 5] = [
+    "analytics",
+    "bot list",
+    "conversations",
+    "health",
+    "templates",
+];
+
+/// `--iterations 6 --vus 2`: the journey six times, every endpoint six
+/// times, and the seeded demo gives the same cache hits on every run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botflow_load_counts_every_endpoint_exactly_and_passes() {
+    let run = run_suite(
+        seeded(),
+        "botflow/load.yaml",
+        &["--iterations", "6", "--vus", "2", "--scale-duration", "0.01"],
+    )
+    .await;
+    assert_eq!(run.exit_code, Some(0), "{}", run.stdout);
+    assert_eq!(
+        run.requests_per_endpoint().into_iter().collect::<Vec<_>>(),
+        BOTFLOW_ENDPOINTS
+            .iter()
+            .map(|name| (("default".to_string(), name.to_string()), 6))
+            .collect::<Vec<_>>()
+    );
+    for key in ["GET /api/bots", "GET /api/templates", "GET /api/conversations"] {
+        assert_eq!(run.demo_stats.per_endpoint.get(key), Some(&6), "{key}");
+    }
+    // Bots and templates each record one cache sample per request.
+    // The seed fixes which of the 12 answers hit the cache.
+    assert_eq!(run.rate("cache_hit_rate"), (12, 0));
+    run.assert_everything_evaluated();
+    assert_eq!(run.thresholds_in("passed").len(), 5);
+    let checks = run.checks();
+    assert_eq!(checks.len(), 9);
+    for (name, (passes, fails)) in &checks {
+        assert_eq!(passes + fails, 6, "{name}");
+        if name.ends_with("status is 200") {
+            assert_eq!(*fails, 0, "{name}");
+        }
+    }
+}
+
+/// A cache that hits half the time fails exactly the cache criterion.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botflow_load_with_a_cold_cache_fails_only_the_cache_hit_rate() {
+    let run = run_suite(
+        DemoConfig {
+            cache_hit_rate: 0.3,
+            ..seeded()
+        },
+        "botflow/load.yaml",
+        &["--iterations", "10", "--vus", "2", "--scale-duration", "0.01"],
+    )
+    .await;
+    assert_eq!(run.exit_code, Some(99), "{}", run.stdout);
+    assert_eq!(
+        run.thresholds_in("failed"),
+        vec!["cache_hit_rate: rate>0.8".to_string()]
+    );
+    // 20 cache samples; the seed fixes how many hit.
+    assert_eq!(run.rate("cache_hit_rate"), (6, 14));
+}
+
+/// The three shapes scaled to seconds: every stage runs, every criterion
+/// is judged and passes against the demo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botflow_load_stress_and_spike_scaled_down_pass() {
+    for (file, scale_vus, scale_duration, thresholds) in [
+        ("botflow/load.yaml", "0.01", "0.005", 5),
+        ("botflow/stress.yaml", "0.005", "0.004", 2),
+        ("botflow/spike.yaml", "0.004", "0.005", 4),
+    ] {
+        let run = run_suite(
+            seeded(),
+            file,
+            &["--scale-vus", scale_vus, "--scale-duration", scale_duration],
+        )
+        .await;
+        assert_eq!(run.exit_code, Some(0), "{file}: {}", run.stdout);
+        run.assert_everything_evaluated();
+        assert_eq!(run.thresholds_in("passed").len(), thresholds, "{file}");
+        let counts = run.requests_per_endpoint();
+        for name in BOTFLOW_ENDPOINTS {
+            let key = ("default".to_string(), name.to_string());
+            assert!(counts.get(&key).is_some_and(|c| *c > 0), "{file}: {name}");
+        }
+    }
+}

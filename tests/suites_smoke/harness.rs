@@ -6,13 +6,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use stampede::demo::DemoConfig;
+use stampede::demo::{DemoConfig, DemoStats};
 
 /// One finished run of `stampede run` on a suite file.
 pub struct SuiteRun {
     pub exit_code: Option<i32>,
     pub stdout: String,
     pub summary: Value,
+    /// What the demo target counted, read once the run ended.
+    pub demo_stats: DemoStats,
 }
 
 pub fn suite_file(relative: &str) -> PathBuf {
@@ -43,16 +45,22 @@ pub async fn run_suite(config: DemoConfig, file: &str, args: &[&str]) -> SuiteRu
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let text = std::fs::read(&export)
             .unwrap_or_else(|e| panic!("no summary export ({e}); stdout:\n{stdout}"));
-        SuiteRun {
-            exit_code: out.status.code(),
-            summary: serde_json::from_slice(&text).unwrap(),
+        (
+            out.status.code(),
+            serde_json::from_slice(&text).unwrap(),
             stdout,
-        }
+        )
     })
     .await
     .unwrap();
+    let demo_stats = demo.stats();
     demo.shutdown().await;
-    run
+    SuiteRun {
+        exit_code: run.0,
+        summary: run.1,
+        stdout: run.2,
+        demo_stats,
+    }
 }
 
 impl SuiteRun {
@@ -122,6 +130,12 @@ impl SuiteRun {
         let mut out = BTreeMap::new();
         collect_checks(&self.summary["root_group"], &mut out);
         out
+    }
+
+    /// (passes, fails) of a rate metric over the whole run.
+    pub fn rate(&self, metric: &str) -> (u64, u64) {
+        let m = &self.summary["metrics"][metric];
+        (m["passes"].as_u64().unwrap_or(0), m["fails"].as_u64().unwrap_or(0))
     }
 
     pub fn metric_count(&self, metric: &str) -> u64 {
