@@ -9,7 +9,7 @@ mod common;
 #[path = "suites_smoke/harness.rs"]
 mod harness;
 
-use stampede::demo::DemoConfig;
+use stampede::demo::{DemoConfig, RateLimit};
 
 use harness::run_suite;
 
@@ -227,5 +227,172 @@ async fn botflow_load_stress_and_spike_scaled_down_pass() {
             let key = ("default".to_string(), name.to_string());
             assert!(counts.get(&key).is_some_and(|c| *c > 0), "{file}: {name}");
         }
+    }
+}
+
+// --------------------------------------------------------------- AgentCore
+
+fn agentcore(config: impl FnOnce(&mut DemoConfig)) -> DemoConfig {
+    let mut demo = seeded();
+    config(&mut demo);
+    demo
+}
+
+/// ToolExecutionUser and ParallelExecutionUser, four iterations each: the
+/// requests per method are exact, and the seed fixes how often the flaky
+/// primary needed its fallback.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agentcore_tool_and_parallel_users_count_exactly() {
+    let run = run_suite(
+        seeded(),
+        "agentcore/tools.yaml",
+        &[
+            "--scenario",
+            "tool_execution",
+            "--scenario",
+            "parallel_execution",
+            "--iterations",
+            "4",
+            "--vus",
+            "2",
+            "--scale-duration",
+            "0.01",
+        ],
+    )
+    .await;
+    assert_eq!(run.exit_code, Some(0), "{}", run.stdout);
+    assert_eq!(
+        run.requests_per_endpoint().into_iter().collect::<Vec<_>>(),
+        pairs(&[
+            ("parallel_execution", "tools.execute_batch", 4),
+            ("parallel_execution", "tools.execute_with_fallback", 4),
+            ("tool_execution", "tools.execute", 4),
+        ])
+    );
+    assert_eq!(run.metric_count("tool_executions"), 4);
+    assert_eq!(run.metric_count("fallback_used"), 1);
+    assert_eq!(run.metric_count("rate_limit_hits"), 0);
+    run.assert_everything_evaluated();
+    // The limit criteria belong to the user classes not selected.
+    assert_eq!(
+        run.thresholds_in("skipped"),
+        vec![
+            "quota_exceeded{scenario:quota_enforcement}: count>0".to_string(),
+            "rate_limit_hits{scenario:rate_limiting}: count>0".to_string(),
+        ]
+    );
+    assert_eq!(run.thresholds_in("passed").len(), 5);
+    assert!(run.checks().values().all(|(_, fails)| *fails == 0), "{:?}", run.checks());
+}
+
+/// RateLimitingUser against a bucket of 20 that does not refill within the
+/// run: of two VUs' four volleys of 30, exactly 20 per VU are admitted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agentcore_rate_limiting_user_meets_exactly_the_limit() {
+    let run = run_suite(
+        agentcore(|c| {
+            c.agentcore_rate_limit = Some(RateLimit {
+                per_second: 0.001,
+                burst: 20,
+            })
+        }),
+        "agentcore/tools.yaml",
+        &["--scenario", "rate_limiting", "--iterations", "4", "--vus", "2", "--scale-duration", "0.01"],
+    )
+    .await;
+    assert_eq!(run.exit_code, Some(0), "{}", run.stdout);
+    assert_eq!(
+        run.requests_per_endpoint().into_iter().collect::<Vec<_>>(),
+        pairs(&[("rate_limiting", "tools.execute (burst)", 120)])
+    );
+    assert_eq!(run.metric_count("rate_limit_hits"), 80);
+    assert_eq!(run.demo_stats.rate_limited, 80);
+    run.assert_everything_evaluated();
+    assert_eq!(run.thresholds_in("passed").len(), 3);
+    assert_eq!(run.thresholds_in("skipped").len(), 4);
+}
+
+/// QuotaEnforcementUser with a quota of 3: one VU, five iterations, so
+/// exactly two executions are refused, and the limit status is read each time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agentcore_quota_user_meets_exactly_the_quota() {
+    let run = run_suite(
+        agentcore(|c| c.agentcore_quota = Some(3)),
+        "agentcore/tools.yaml",
+        &["--scenario", "quota_enforcement", "--iterations", "5", "--vus", "1", "--scale-duration", "0.01"],
+    )
+    .await;
+    assert_eq!(run.exit_code, Some(0), "{}", run.stdout);
+    assert_eq!(
+        run.requests_per_endpoint().into_iter().collect::<Vec<_>>(),
+        pairs(&[
+            ("quota_enforcement", "tools.execute", 5),
+            ("quota_enforcement", "tools.get_rate_limit_status", 5),
+        ])
+    );
+    assert_eq!(run.metric_count("tool_executions"), 3);
+    assert_eq!(run.metric_count("quota_exceeded"), 2);
+    assert_eq!(run.demo_stats.quota_exceeded, 2);
+    run.assert_everything_evaluated();
+    assert_eq!(run.thresholds_in("passed").len(), 3);
+    assert_eq!(run.thresholds_in("skipped").len(), 4);
+}
+
+/// All four user classes at once on their own ramps, scaled to seconds.
+/// Scaling shortens the users' waits too, so each sends much faster than
+/// at full scale: the demo's limits are raised to match (and a volley of
+/// 60 still passes a burst of 20).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agentcore_tools_ramps_scaled_down_pass() {
+    let run = run_suite(
+        agentcore(|c| {
+            c.agentcore_rate_limit = Some(RateLimit {
+                per_second: 1000.0,
+                burst: 20,
+            });
+            c.agentcore_quota = Some(50);
+        }),
+        "agentcore/tools.yaml",
+        &["--scale-vus", "0.004", "--scale-duration", "0.02", "--env", "BURST_SIZE=60"],
+    )
+    .await;
+    assert_eq!(run.exit_code, Some(0), "{}", run.stdout);
+    run.assert_everything_evaluated();
+    assert_eq!(run.thresholds_in("passed").len(), 7);
+}
+
+/// The gateway tests, each iteration-bounded: the exit code each one's
+/// criteria imply against the demo, and exactly which criteria fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agentcore_gateway_tests_pass_or_fail_exactly_as_documented() {
+    // The gateway's 50/100 ms latency targets judge a real gateway; on a CI
+    // machine whose two cores also run the demo and other tests they would
+    // judge the machine, so they are widened here (the limits are knobs).
+    let iterations = [
+        "--iterations",
+        "20",
+        "--vus",
+        "2",
+        "--scale-duration",
+        "0.01",
+        "--env",
+        "GATEWAY_P95_MS=1000",
+        "--env",
+        "GATEWAY_P99_MS=2000",
+    ];
+    for (file, exit_code, failed) in [
+        // No laptop serves 60,000 requests per second.
+        ("agentcore/http-load.yaml", 99, vec!["http_reqs: rate>60000"]),
+        ("agentcore/sustained.yaml", 0, vec![]),
+        ("agentcore/burst.yaml", 0, vec![]),
+        ("agentcore/failure.yaml", 0, vec![]),
+        ("agentcore/websocket.yaml", 0, vec![]),
+        // The demo does not imitate modular.solve.
+        ("agentcore/modular.yaml", 99, vec!["modular_success: rate>0.95"]),
+    ] {
+        let run = run_suite(seeded(), file, &iterations).await;
+        assert_eq!(run.exit_code, Some(exit_code), "{file}: {}", run.stdout);
+        assert_eq!(run.thresholds_in("failed"), failed, "{file}");
+        run.assert_everything_evaluated();
     }
 }
