@@ -36,7 +36,14 @@ async fn agentapi_load_counts_every_endpoint_exactly_and_passes() {
     let run = run_suite(
         seeded(),
         "agentapi/load.yaml",
-        &["--iterations", "4", "--vus", "2", "--scale-duration", "0.01"],
+        &[
+            "--iterations",
+            "4",
+            "--vus",
+            "2",
+            "--scale-duration",
+            "0.01",
+        ],
     )
     .await;
     assert_eq!(run.exit_code, Some(0), "{}", run.stdout);
@@ -72,7 +79,11 @@ async fn agentapi_load_counts_every_endpoint_exactly_and_passes() {
     assert_eq!(run.thresholds_in("failed"), Vec::<String>::new());
     assert_eq!(run.threshold_states().len(), 12);
     assert!(run.metric_count("token_refresh_count") >= 4);
-    assert!(run.checks().values().all(|(_, fails)| *fails == 0), "{:?}", run.checks());
+    assert!(
+        run.checks().values().all(|(_, fails)| *fails == 0),
+        "{:?}",
+        run.checks()
+    );
 }
 
 /// The suite's own ramps, scaled to seconds: every scenario runs and every
@@ -94,7 +105,10 @@ async fn agentapi_load_ramps_scaled_down_pass() {
         "disconnect",
         "mixed_workload",
     ] {
-        assert!(run.requests_of_scenario(scenario) > 0, "{scenario} ran no request");
+        assert!(
+            run.requests_of_scenario(scenario) > 0,
+            "{scenario} ran no request"
+        );
     }
     run.assert_everything_evaluated();
     assert_eq!(run.thresholds_in("passed").len(), 12);
@@ -154,7 +168,14 @@ async fn botflow_load_counts_every_endpoint_exactly_and_passes() {
     let run = run_suite(
         seeded(),
         "botflow/load.yaml",
-        &["--iterations", "6", "--vus", "2", "--scale-duration", "0.01"],
+        &[
+            "--iterations",
+            "6",
+            "--vus",
+            "2",
+            "--scale-duration",
+            "0.01",
+        ],
     )
     .await;
     assert_eq!(run.exit_code, Some(0), "{}", run.stdout);
@@ -165,7 +186,11 @@ async fn botflow_load_counts_every_endpoint_exactly_and_passes() {
             .map(|name| (("default".to_string(), name.to_string()), 6))
             .collect::<Vec<_>>()
     );
-    for key in ["GET /api/bots", "GET /api/templates", "GET /api/conversations"] {
+    for key in [
+        "GET /api/bots",
+        "GET /api/templates",
+        "GET /api/conversations",
+    ] {
         assert_eq!(run.demo_stats.per_endpoint.get(key), Some(&6), "{key}");
     }
     // Bots and templates each record one cache sample per request.
@@ -192,7 +217,14 @@ async fn botflow_load_with_a_cold_cache_fails_only_the_cache_hit_rate() {
             ..seeded()
         },
         "botflow/load.yaml",
-        &["--iterations", "10", "--vus", "2", "--scale-duration", "0.01"],
+        &[
+            "--iterations",
+            "10",
+            "--vus",
+            "2",
+            "--scale-duration",
+            "0.01",
+        ],
     )
     .await;
     assert_eq!(run.exit_code, Some(99), "{}", run.stdout);
@@ -282,7 +314,11 @@ async fn agentcore_tool_and_parallel_users_count_exactly() {
         ]
     );
     assert_eq!(run.thresholds_in("passed").len(), 5);
-    assert!(run.checks().values().all(|(_, fails)| *fails == 0), "{:?}", run.checks());
+    assert!(
+        run.checks().values().all(|(_, fails)| *fails == 0),
+        "{:?}",
+        run.checks()
+    );
 }
 
 /// RateLimitingUser against a bucket of 20 that does not refill within the
@@ -297,7 +333,16 @@ async fn agentcore_rate_limiting_user_meets_exactly_the_limit() {
             })
         }),
         "agentcore/tools.yaml",
-        &["--scenario", "rate_limiting", "--iterations", "4", "--vus", "2", "--scale-duration", "0.01"],
+        &[
+            "--scenario",
+            "rate_limiting",
+            "--iterations",
+            "4",
+            "--vus",
+            "2",
+            "--scale-duration",
+            "0.01",
+        ],
     )
     .await;
     assert_eq!(run.exit_code, Some(0), "{}", run.stdout);
@@ -319,7 +364,16 @@ async fn agentcore_quota_user_meets_exactly_the_quota() {
     let run = run_suite(
         agentcore(|c| c.agentcore_quota = Some(3)),
         "agentcore/tools.yaml",
-        &["--scenario", "quota_enforcement", "--iterations", "5", "--vus", "1", "--scale-duration", "0.01"],
+        &[
+            "--scenario",
+            "quota_enforcement",
+            "--iterations",
+            "5",
+            "--vus",
+            "1",
+            "--scale-duration",
+            "0.01",
+        ],
     )
     .await;
     assert_eq!(run.exit_code, Some(0), "{}", run.stdout);
@@ -353,7 +407,14 @@ async fn agentcore_tools_ramps_scaled_down_pass() {
             c.agentcore_quota = Some(50);
         }),
         "agentcore/tools.yaml",
-        &["--scale-vus", "0.004", "--scale-duration", "0.02", "--env", "BURST_SIZE=60"],
+        &[
+            "--scale-vus",
+            "0.004",
+            "--scale-duration",
+            "0.02",
+            "--env",
+            "BURST_SIZE=60",
+        ],
     )
     .await;
     assert_eq!(run.exit_code, Some(0), "{}", run.stdout);
@@ -382,17 +443,136 @@ async fn agentcore_gateway_tests_pass_or_fail_exactly_as_documented() {
     ];
     for (file, exit_code, failed) in [
         // No laptop serves 60,000 requests per second.
-        ("agentcore/http-load.yaml", 99, vec!["http_reqs: rate>60000"]),
+        (
+            "agentcore/http-load.yaml",
+            99,
+            vec!["http_reqs: rate>60000"],
+        ),
         ("agentcore/sustained.yaml", 0, vec![]),
         ("agentcore/burst.yaml", 0, vec![]),
         ("agentcore/failure.yaml", 0, vec![]),
         ("agentcore/websocket.yaml", 0, vec![]),
         // The demo does not imitate modular.solve.
-        ("agentcore/modular.yaml", 99, vec!["modular_success: rate>0.95"]),
+        (
+            "agentcore/modular.yaml",
+            99,
+            vec!["modular_success: rate>0.95"],
+        ),
     ] {
         let run = run_suite(seeded(), file, &iterations).await;
         assert_eq!(run.exit_code, Some(exit_code), "{file}: {}", run.stdout);
         assert_eq!(run.thresholds_in("failed"), failed, "{file}");
         run.assert_everything_evaluated();
+    }
+}
+
+// ------------------------------------------------- the demo's settings flags
+
+/// `run --demo --demo-seed 16 --demo-cache-hit-rate 0.3` builds the same
+/// target as `DemoConfig { seed: Some(16), cache_hit_rate: 0.3, .. }`: the
+/// cold-cache BotFlow run above gives the same 6 hits of 20 through the flags.
+#[test]
+fn run_demo_flags_set_the_seed_and_the_suite_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("summary.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .args([
+            "run",
+            "--demo",
+            "--quiet",
+            "--demo-seed",
+            "16",
+            "--demo-cache-hit-rate",
+            "0.3",
+        ])
+        .args([
+            "--iterations",
+            "10",
+            "--vus",
+            "2",
+            "--scale-duration",
+            "0.01",
+            "--summary-export",
+        ])
+        .arg(&export)
+        .arg(harness::suite_file("botflow/load.yaml"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(99),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
+    let cache = &summary["metrics"]["cache_hit_rate"];
+    assert_eq!(
+        (cache["passes"].as_u64(), cache["fails"].as_u64()),
+        (Some(6), Some(14))
+    );
+}
+
+/// Bad values are refused before anything starts: exit 2, one line each.
+#[test]
+fn demo_flags_refuse_bad_values_in_one_line() {
+    let stampede = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (
+            out.status.code(),
+            stderr.lines().next().unwrap_or("").to_string(),
+        )
+    };
+    let file = harness::suite_file("botflow/load.yaml");
+    let file = file.to_str().unwrap();
+    for (args, first_line) in [
+        (
+            vec!["run", "--demo", "--demo-cache-hit-rate", "1.5", file],
+            "error: invalid value '1.5' for '--demo-cache-hit-rate <F>': expected a number from 0 to 1, got \"1.5\"",
+        ),
+        (
+            vec!["run", "--demo", "--demo-latency", "GET /nope=1ms/2ms", file],
+            "error: demo settings: latency for \"GET /nope\": no such route (use a key like \"GET /api/bots\")",
+        ),
+        (
+            vec![
+                "run",
+                "--demo",
+                "--demo-latency",
+                "GET /status=50ms/10ms",
+                file,
+            ],
+            "error: invalid value 'GET /status=50ms/10ms' for '--demo-latency <ROUTE=MEDIAN/P95|ROUTE=off|off>': the median must be above 0 and the p95 at least the median, got 50ms/10ms",
+        ),
+        (
+            vec!["run", "--demo-seed", "3", file],
+            "error: the following required arguments were not provided:",
+        ),
+        (
+            vec!["demo", "--seed", "x"],
+            "error: invalid value 'x' for '--seed <N>': invalid digit found in string",
+        ),
+        (
+            vec!["demo", "--agent-reply-time", "5m"],
+            "error: invalid value '5m' for '--agent-reply-time <DURATION>': at most 60s",
+        ),
+        (
+            vec!["demo", "--agentcore-quota", "lots"],
+            "error: invalid value 'lots' for '--agentcore-quota <COUNT|off>': expected a whole number or off, got \"lots\"",
+        ),
+        (
+            vec!["demo", "--flaky-tool-fail-rate=2"],
+            "error: invalid value '2' for '--flaky-tool-fail-rate <F>': expected a number from 0 to 1, got \"2\"",
+        ),
+    ] {
+        assert_eq!(
+            stampede(&args),
+            (Some(2), first_line.to_string()),
+            "{args:?}"
+        );
     }
 }

@@ -4,6 +4,7 @@
 mod args;
 mod color;
 mod demo_cmd;
+mod demo_knobs;
 mod load;
 mod outputs;
 mod run_cmd;

@@ -93,7 +93,11 @@ impl SuiteRun {
             .iter()
             .map(|t| {
                 (
-                    format!("{}: {}", t["metric"].as_str().unwrap(), t["expression"].as_str().unwrap()),
+                    format!(
+                        "{}: {}",
+                        t["metric"].as_str().unwrap(),
+                        t["expression"].as_str().unwrap()
+                    ),
                     t["state"].as_str().unwrap().to_string(),
                 )
             })
@@ -135,11 +139,16 @@ impl SuiteRun {
     /// (passes, fails) of a rate metric over the whole run.
     pub fn rate(&self, metric: &str) -> (u64, u64) {
         let m = &self.summary["metrics"][metric];
-        (m["passes"].as_u64().unwrap_or(0), m["fails"].as_u64().unwrap_or(0))
+        (
+            m["passes"].as_u64().unwrap_or(0),
+            m["fails"].as_u64().unwrap_or(0),
+        )
     }
 
     pub fn metric_count(&self, metric: &str) -> u64 {
-        self.summary["metrics"][metric]["count"].as_u64().unwrap_or(0)
+        self.summary["metrics"][metric]["count"]
+            .as_u64()
+            .unwrap_or(0)
     }
 }
 
