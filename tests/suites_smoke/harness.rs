@@ -164,9 +164,5 @@ fn collect_checks(group: &Value, out: &mut BTreeMap<String, (u64, u64)>) {
         for child in groups.values() {
             collect_checks(child, out);
         }
-    } else if let Some(groups) = group["groups"].as_array() {
-        for child in groups {
-            collect_checks(child, out);
-        }
     }
 }
