@@ -61,8 +61,24 @@ fn shipped_scenarios() -> Vec<PathBuf> {
             }
         }
     }
+    // Each suite is a folder of scenarios and include fragments, at any depth.
+    collect_yaml_recursively(&root().join("scenarios/suites"), &mut files);
     files.sort();
     files
+}
+
+fn collect_yaml_recursively(dir: &Path, files: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            collect_yaml_recursively(&path, files);
+        } else if path.extension().is_some_and(|e| e == "yaml") {
+            files.push(path);
+        }
+    }
 }
 
 #[test]

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use super::demo_knobs::{DemoSuiteArgs, RunDemoArgs};
 use crate::demo::Stall;
 use crate::engine::HttpDebug;
 use crate::protocol::http::HostOverride;
@@ -63,7 +64,7 @@ pub enum Command {
     Merge(MergeArgs),
     /// Serve the built-in demo API (an imitation agent platform) for trying scenarios.
     #[command(
-        after_help = "Examples:\n  stampede demo\n  stampede demo --listen 127.0.0.1:9000 --execution-time 5s --delay 20ms --fail-rate 0.01\n  stampede demo --rate-limit 100 --burst 20\n  stampede demo --tools-rate-limit 5 --tools-burst 5 --tools-quota off"
+        after_help = "Examples:\n  stampede demo\n  stampede demo --listen 127.0.0.1:9000 --execution-time 5s --delay 20ms --fail-rate 0.01\n  stampede demo --rate-limit 100 --burst 20\n  stampede demo --tools-rate-limit 5 --tools-burst 5 --tools-quota off\n  stampede demo --seed 7 --cache-hit-rate 0.5 --agentcore-quota 50 --latency 'GET /api/bots=30ms/120ms'"
     )]
     Demo(DemoArgs),
     /// Print the JSON Schema of scenario files (for editor completion).
@@ -218,6 +219,8 @@ pub struct RunArgs {
     /// Start the demo target in-process on a free loopback port and set BASE_URL to it.
     #[arg(long)]
     pub demo: bool,
+    #[command(flatten)]
+    pub demo_settings: RunDemoArgs,
     /// Ad-hoc mode: the URL to request in a loop.
     #[arg(long, value_name = "URL")]
     pub url: Option<String>,
@@ -329,20 +332,22 @@ pub struct DemoArgs {
     /// Tool executions allowed per token in all (403 beyond), or `off`.
     #[arg(long, default_value = "100", value_name = "COUNT|off", value_parser = parse_count_or_off)]
     pub tools_quota: OrOff<u64>,
+    #[command(flatten)]
+    pub suites: DemoSuiteArgs,
 }
 
 /// A limit that `off` turns off.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct OrOff<T>(pub Option<T>);
 
-fn parse_rate_or_off(text: &str) -> Result<OrOff<f64>, String> {
+pub(super) fn parse_rate_or_off(text: &str) -> Result<OrOff<f64>, String> {
     if text.trim().eq_ignore_ascii_case("off") {
         return Ok(OrOff(None));
     }
     parse_factor(text).map(|rate| OrOff(Some(rate)))
 }
 
-fn parse_count_or_off(text: &str) -> Result<OrOff<u64>, String> {
+pub(super) fn parse_count_or_off(text: &str) -> Result<OrOff<u64>, String> {
     if text.trim().eq_ignore_ascii_case("off") {
         return Ok(OrOff(None));
     }

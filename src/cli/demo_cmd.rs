@@ -19,7 +19,7 @@ pub fn config(args: &DemoArgs) -> DemoConfig {
             burst: args.tools_burst,
         }),
         tools_quota: args.tools_quota.0,
-        ..DemoConfig::default()
+        ..args.suites.knobs().apply(DemoConfig::default())
     }
 }
 
@@ -31,7 +31,12 @@ pub async fn demo(args: DemoArgs) -> i32 {
         );
         return exit_code::BAD_ARGUMENTS;
     }
-    match serve_forever(args.listen, config(&args)).await {
+    let config = config(&args);
+    if let Err(e) = config.validate() {
+        eprintln!("error: demo settings: {e}");
+        return exit_code::BAD_ARGUMENTS;
+    }
+    match serve_forever(args.listen, config).await {
         Ok(()) => exit_code::PASS,
         Err(e) => {
             eprintln!(

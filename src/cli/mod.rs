@@ -5,6 +5,7 @@ mod args;
 mod color;
 mod compare_cmd;
 mod demo_cmd;
+mod demo_knobs;
 mod load;
 mod merge_cmd;
 mod outputs;

@@ -45,8 +45,13 @@ pub async fn run(args: RunArgs, colors: Colors) -> i32 {
             }
         };
     let demo = if args.demo {
+        let config = args.demo_settings.knobs().apply(DemoConfig::default());
+        if let Err(e) = config.validate() {
+            eprintln!("error: demo settings: {e}");
+            return exit_code::BAD_ARGUMENTS;
+        }
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        match DemoServer::start(addr, DemoConfig::default()).await {
+        match DemoServer::start(addr, config).await {
             Ok(server) => Some(server),
             Err(e) => {
                 eprintln!("error: cannot start the demo target: {e}");
