@@ -137,6 +137,32 @@ async fn fixed_iterations_give_exact_request_counts() {
         assert_eq!(requests_named(&summary, name), 12, "{name}");
     }
 
+    // Basic connectivity: per iteration one health check and
+    // REQUESTS_PER_VU credit reads; one login per VU.
+    let file = "basic-connectivity.yaml";
+    let (out, summary) = run(
+        demo.base_url(),
+        file,
+        &[
+            "--profile",
+            "smoke",
+            "--env",
+            "REQUESTS_PER_VU=5",
+            "--vus",
+            "1",
+            "--iterations",
+            "3",
+            "--scale-duration",
+            "0.1",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", describe(file, &out));
+    assert_all_thresholds_passed(file, &summary);
+    assert_eq!(requests_named(&summary, "login"), 1);
+    assert_eq!(requests_named(&summary, "health"), 3);
+    assert_eq!(requests_named(&summary, "credits"), 15);
+
     // Graph execution: 1 VU, 3 iterations of REQUESTS_PER_VU + 1 creations,
     // one execution each, polled until completed.
     let file = "graph-execution.yaml";
@@ -168,4 +194,48 @@ async fn fixed_iterations_give_exact_request_counts() {
     assert_eq!(requests_named(&summary, "execute graph"), 3);
     assert_eq!(requests_named(&summary, "execution result"), 3);
     assert!(requests_named(&summary, "execution status") >= 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_endpoint_alone_skips_the_other_endpoints_baselines() {
+    let demo = demo(small_demo()).await;
+    // The reference's ENDPOINT=credits: the other three endpoints' three
+    // thresholds each are skipped, not failed; the rest are judged.
+    let file = "single-endpoint.yaml";
+    let (out, summary) = run(
+        demo.base_url(),
+        file,
+        &[
+            "--scenario",
+            "credits",
+            "--profile",
+            "smoke",
+            "--scale-duration",
+            "0.05",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", describe(file, &out));
+    let states: Vec<(String, String)> = summary["thresholds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["metric"].as_str().unwrap().to_string(),
+                t["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let skipped: Vec<_> = states.iter().filter(|(_, s)| s == "skipped").collect();
+    assert_eq!(skipped.len(), 9, "{states:?}");
+    assert!(
+        skipped.iter().all(|(m, _)| !m.contains("scenario:credits")),
+        "{states:?}"
+    );
+    assert!(
+        states.iter().all(|(_, s)| s == "passed" || s == "skipped"),
+        "{states:?}"
+    );
+    assert_eq!(requests_named(&summary, "blocks"), 0);
 }
