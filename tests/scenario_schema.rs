@@ -53,6 +53,9 @@ fn shipped_scenarios() -> Vec<PathBuf> {
         "bench/scenarios",
         "docs/examples",
         "docs/examples/fragments",
+        "docs/examples/migrating",
+        "scenarios/suites/agent-platform",
+        "scenarios/suites/agent-platform/fragments",
     ] {
         for entry in std::fs::read_dir(root().join(dir)).unwrap() {
             let path = entry.unwrap().path();
