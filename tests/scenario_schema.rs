@@ -54,8 +54,7 @@ fn shipped_scenarios() -> Vec<PathBuf> {
         "docs/examples",
         "docs/examples/fragments",
         "docs/examples/migrating",
-        "scenarios/suites/agent-platform",
-        "scenarios/suites/agent-platform/fragments",
+        "docs/examples/tls",
     ] {
         for entry in std::fs::read_dir(root().join(dir)).unwrap() {
             let path = entry.unwrap().path();

@@ -64,7 +64,7 @@ pub enum Command {
     Merge(MergeArgs),
     /// Serve the built-in demo API (an imitation agent platform) for trying scenarios.
     #[command(
-        after_help = "Examples:\n  stampede demo\n  stampede demo --listen 127.0.0.1:9000 --execution-time 5s --delay 20ms --fail-rate 0.01\n  stampede demo --rate-limit 100 --burst 20\n  stampede demo --tools-rate-limit 5 --tools-burst 5 --tools-quota off\n  stampede demo --seed 7 --cache-hit-rate 0.5 --agentcore-quota 50 --latency 'GET /api/bots=30ms/120ms'"
+        after_help = "Examples:\n  stampede demo\n  stampede demo --listen 127.0.0.1:9000 --execution-time 5s --delay 20ms --fail-rate 0.01\n  stampede demo --rate-limit 100 --burst 20\n  stampede demo --tools-rate-limit 5 --tools-burst 5 --tools-quota off\n  stampede demo --seed 7 --cache-hit-rate 0.5 --agentcore-quota 50\n  stampede demo --latency 'GET /api/bots=30ms/120ms'"
     )]
     Demo(DemoArgs),
     /// Print the JSON Schema of scenario files (for editor completion).
