@@ -1,23 +1,12 @@
 //! The command line as the report shows it: whatever could carry a secret
 //! is masked, since reports are attached to tickets.
 
-use crate::protocol::http::REDACTED;
+use crate::protocol::http::{REDACTED, SECRET_HEADER_WORDS};
 use crate::util::url_secrets::redact_url;
 
-/// Words in an `--env`/`--tag` key that mark its value as a credential (as
-/// header names are judged for `--http-debug`).
-const SECRET_KEY_WORDS: &[&str] = &[
-    "auth",
-    "cookie",
-    "credential",
-    "key",
-    "passwd",
-    "password",
-    "secret",
-    "session",
-    "signature",
-    "token",
-];
+/// Words in an `--env`/`--tag` key that mark its value as a credential:
+/// the words that mark a header as one for `--http-debug`, so both judge alike.
+const SECRET_KEY_WORDS: &[&str] = SECRET_HEADER_WORDS;
 
 /// `args` (without the program name) joined with spaces, quoted where a
 /// shell would need it, with `--env`/`--tag` values of secret-looking keys,

@@ -39,7 +39,7 @@ pub use config::{
 pub use dns::{DNS_CACHE_TTL, DnsPolicy, DnsScope};
 pub use hosts::{HostOverride, HostOverrides};
 pub use raw::{ByteCounters, RawConnection, RawStream, open_raw};
-pub use redact::{REDACTED, is_secret_header, redact_headers};
+pub use redact::{REDACTED, SECRET_HEADER_WORDS, is_secret_header, redact_headers};
 pub use stream::HttpStream;
 pub(crate) use target::basic_auth_from_userinfo;
 pub use types::*;
