@@ -105,6 +105,7 @@ async fn missed_and_abandoned_samples_are_dropped_points() {
         thresholds: Vec::new(),
         end: RunEnd::Completed,
         generator: None,
+        breaking_points: Vec::new(),
     });
     let reports = sinks.finish(summary, Duration::from_millis(300)).await;
     // Stopped: the queued snapshots and the 7 points it held are lost too.

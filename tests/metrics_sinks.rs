@@ -94,6 +94,7 @@ fn summary() -> Arc<Summary> {
         thresholds: Vec::new(),
         end: RunEnd::Completed,
         generator: None,
+        breaking_points: Vec::new(),
     })
 }
 

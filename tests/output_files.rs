@@ -261,6 +261,7 @@ fn summary() -> Arc<Summary> {
         thresholds: Vec::new(),
         end: stampede::metrics::RunEnd::Completed,
         generator: None,
+        breaking_points: Vec::new(),
     })
 }
 

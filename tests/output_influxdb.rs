@@ -100,6 +100,7 @@ fn empty_summary() -> Arc<Summary> {
         thresholds: Vec::new(),
         end: stampede::metrics::RunEnd::Completed,
         generator: None,
+        breaking_points: Vec::new(),
     })
 }
 

@@ -364,6 +364,7 @@ fn empty_summary() -> Summary {
         thresholds: Vec::new(),
         end: stampede::metrics::RunEnd::Completed,
         generator: None,
+        breaking_points: Vec::new(),
     }
 }
 

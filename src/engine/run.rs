@@ -20,7 +20,10 @@ use crate::metrics::{
 };
 use crate::protocol::http::{ClientConfig, ClientShared};
 use crate::scenario::TestPlan;
-use crate::timeline::{Timeline, TimelineCollector, stage_marks};
+use crate::timeline::{
+    Timeline, TimelineCollector, breaking_point_criteria, find_breaking_points,
+    judge_time_criteria, stage_marks,
+};
 
 pub struct RunOptions {
     /// Outputs that receive every interval snapshot.
@@ -99,8 +102,24 @@ pub async fn run(
         Recorder::new(registry.clone())
     };
     let mut aggregator = Aggregator::new(&recorder);
-    let mut timeline = options.timeline.then(|| {
+    // Time-window thresholds are judged on the timeline: it is kept for
+    // them even when the export leaves it out (`--no-timeline`).
+    let time_selectors: Vec<_> = plan
+        .thresholds
+        .iter()
+        .filter(|t| t.expr.time.is_some())
+        .map(|t| t.selector.clone())
+        .collect();
+    let keep_timeline = options.timeline || !time_selectors.is_empty();
+    // Breaking points come with the timeline: `--no-timeline` skips them.
+    let breaking = if options.timeline {
+        breaking_point_criteria(&plan)
+    } else {
+        Vec::new()
+    };
+    let mut timeline = keep_timeline.then(|| {
         TimelineCollector::new(registry.clone(), options.flush_interval, stage_marks(&plan))
+            .with_criteria(&time_selectors, &breaking)
     });
     aggregator.judge_thresholds(&plan.thresholds);
     let sinks = SinkSet::start(options.sinks);
@@ -233,6 +252,11 @@ pub async fn run(
     sinks.publish(last);
     let mut summary = aggregator.summary(&plan.thresholds, end);
     summary.generator = generator.health();
+    let timeline = timeline.map(TimelineCollector::finish);
+    judge_time_criteria(&mut summary.thresholds, timeline.as_ref(), &summary.metrics);
+    if let Some(t) = &timeline {
+        summary.breaking_points = find_breaking_points(t, &breaking);
+    }
     let sink_reports = sinks
         .finish(Arc::new(summary.clone()), options.sink_finish_timeout)
         .await;
@@ -241,7 +265,7 @@ pub async fn run(
         sink_reports,
         errors: ctx.error_counts(),
         start_lag,
-        timeline: timeline.map(TimelineCollector::finish),
+        timeline: timeline.filter(|_| options.timeline),
     })
 }
 

@@ -245,6 +245,7 @@ impl Aggregator {
             thresholds,
             end,
             generator: None,
+            breaking_points: Vec::new(),
         }
     }
 
@@ -300,7 +301,8 @@ impl Aggregator {
     /// is nothing to judge and for skipped thresholds. `elapsed` is the test
     /// time so far (counter rates are per second of it).
     fn passes_so_far(&self, t: &Threshold, elapsed: Duration) -> Option<bool> {
-        if t.unselected_scenario.is_some() {
+        // Time criteria are judged on the timeline when the test ends.
+        if t.unselected_scenario.is_some() || t.expr.time.is_some() {
             return None;
         }
         let id = self.registry().lookup(&t.selector.metric)?;

@@ -20,6 +20,7 @@ mod summary;
 mod tags;
 pub mod threshold;
 mod threshold_eval;
+pub mod threshold_time;
 
 pub use aggregator::Aggregator;
 pub use generator::{GeneratorHealth, GeneratorMonitor, GeneratorReading};
@@ -36,7 +37,9 @@ pub use sink_set::{PointCounts, SINK_QUEUE_CAPACITY, SinkReport, SinkSet};
 pub use snapshot::{
     RawSample, RawValue, SampleBatch, SeriesPoint, SeriesValue, Snapshot, ThresholdMark, TrendValue,
 };
-pub use summary::{MetricSummary, RunEnd, Summary, ThresholdOutcome, ThresholdVerdict};
+pub use summary::{MetricSummary, RunEnd, Summary, ThresholdOutcome, ThresholdVerdict, TimeDetail};
 pub use tags::{TagInterner, TagSet, TagSetId};
 pub use threshold::Threshold;
-pub use threshold_eval::{aggregation_applies, evaluate_threshold, observe, statistic};
+pub use threshold_eval::{
+    aggregation_applies, evaluate_threshold, observe, observe_kind, statistic,
+};

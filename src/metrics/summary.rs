@@ -30,6 +30,22 @@ pub struct ThresholdOutcome {
     /// the threshold was skipped.
     pub observed: Option<f64>,
     pub verdict: ThresholdVerdict,
+    /// For a time criterion: where on the timeline its figure comes from.
+    pub detail: Option<TimeDetail>,
+}
+
+/// How a time criterion came out, beyond its one figure.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TimeDetail {
+    /// One line for people, e.g. `worst 30 s window 40 s–70 s; 38 of 41
+    /// windows passed`.
+    pub text: String,
+    pub windows_judged: Option<u64>,
+    pub windows_passed: Option<u64>,
+    /// The window the figure comes from, ms of test time.
+    pub window: Option<(u64, u64)>,
+    /// A breaking point's planned load, with its unit (`VUs`, `iterations/s`).
+    pub load_unit: Option<String>,
 }
 
 /// How a threshold came out at the end of the run.
@@ -77,6 +93,9 @@ pub struct Summary {
     /// stampede's own CPU and memory over the run; `None` where they cannot
     /// be read (not Linux).
     pub generator: Option<GeneratorHealth>,
+    /// Where each ramping scenario's load first broke the default bounds,
+    /// found on the run's timeline (empty without one).
+    pub breaking_points: Vec<crate::timeline::BreakingPoint>,
 }
 
 impl Summary {

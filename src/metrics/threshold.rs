@@ -6,6 +6,11 @@
 use std::time::Duration;
 
 use super::metric::MetricKind;
+use super::threshold_time::{
+    Condition, TimeCriterion, Wrapper, criterion, parse_clauses, split_clauses, split_comparison,
+    unwrap_core,
+};
+use crate::util::duration::parse_duration;
 
 /// Which statistic of a metric a threshold tests.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -52,7 +57,11 @@ pub struct ThresholdExpr {
     pub source: String,
     pub aggregation: Aggregation,
     pub comparison: Comparison,
+    /// The bound: in the statistic's units, or for a time criterion in its
+    /// own (percent or units of change, seconds of recovery, load).
     pub value: f64,
+    /// Judged on the timeline instead of the totals when set.
+    pub time: Option<TimeCriterion>,
 }
 
 /// A metric with optional tag filter: `http_req_duration{name:credits}`.
@@ -83,9 +92,54 @@ pub struct Threshold {
     pub unselected_scenario: Option<String>,
 }
 
-/// Parses `p(95)<500` and friends. The error says what was expected.
+/// Parses `p(95)<500` and friends, with an optional time clause
+/// (`p(95)<500 over 30s`; see [`super::threshold_time`]). The error says
+/// what was expected.
 pub fn parse_expression(text: &str) -> Result<ThresholdExpr, String> {
-    let s: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let (core, words) = split_clauses(text);
+    let (wrapper, inner, outer) = unwrap_core(&core)?;
+    let clauses = parse_clauses(text, &words)?;
+    let (aggregation, comparison, value, condition, relative) = match wrapper {
+        Wrapper::None => {
+            let (aggregation, comparison, value) = parse_core(text, inner)?;
+            (aggregation, comparison, value, None, false)
+        }
+        Wrapper::Change => {
+            let aggregation = parse_statistic(text, inner)?;
+            let (comparison, rest) = split_comparison(text, outer)?;
+            let relative = rest.ends_with('%');
+            let value = parse_number(text, rest.trim_end_matches('%'))?;
+            (aggregation, comparison, value, None, relative)
+        }
+        Wrapper::Recovery | Wrapper::BreakingPoint => {
+            let (aggregation, inner_cmp, bound) = parse_core(text, inner)?;
+            let (comparison, rest) = split_comparison(text, outer)?;
+            let value = if wrapper == Wrapper::Recovery {
+                parse_duration(rest)
+                    .map_err(|e| expr_error(text, &format!("recovery time: {e}")))?
+                    .as_secs_f64()
+            } else {
+                parse_number(text, rest)?
+            };
+            let condition = Condition {
+                comparison: inner_cmp,
+                value: bound,
+            };
+            (aggregation, comparison, value, Some(condition), false)
+        }
+    };
+    let time = criterion(text, wrapper, condition, relative, clauses)?;
+    Ok(ThresholdExpr {
+        source: text.trim().to_string(),
+        aggregation,
+        comparison,
+        value,
+        time,
+    })
+}
+
+/// `p(95)<500` with whitespace removed: statistic, comparison, number.
+fn parse_core(text: &str, s: &str) -> Result<(Aggregation, Comparison, f64), String> {
     let op_at = s
         .find(['<', '>', '=', '!'])
         .ok_or_else(|| expr_error(text, "no comparison operator (<, <=, >, >=, ==, !=)"))?;
@@ -100,13 +154,21 @@ pub fn parse_expression(text: &str) -> Result<ThresholdExpr, String> {
         [b'=', ..] => (Comparison::Eq, 1),
         _ => return Err(expr_error(text, "unknown comparison operator")),
     };
-    let right = &rest[op_len..];
-    let value: f64 = right
+    let value = parse_number(text, &rest[op_len..])?;
+    Ok((parse_statistic(text, left)?, comparison, value))
+}
+
+fn parse_number(text: &str, right: &str) -> Result<f64, String> {
+    right
         .parse()
         .ok()
         .filter(|v: &f64| v.is_finite())
-        .ok_or_else(|| expr_error(text, &format!("{right:?} is not a number")))?;
-    let aggregation = match left {
+        .ok_or_else(|| expr_error(text, &format!("{right:?} is not a number")))
+}
+
+/// `avg`, `p(99.9)`, ...
+fn parse_statistic(text: &str, left: &str) -> Result<Aggregation, String> {
+    Ok(match left {
         "avg" => Aggregation::Avg,
         "min" => Aggregation::Min,
         "max" => Aggregation::Max,
@@ -131,16 +193,10 @@ pub fn parse_expression(text: &str) -> Result<ThresholdExpr, String> {
                 .ok_or_else(|| expr_error(text, "percentile must be a number from 0 to 100"))?;
             Aggregation::Percentile(p)
         }
-    };
-    Ok(ThresholdExpr {
-        source: text.trim().to_string(),
-        aggregation,
-        comparison,
-        value,
     })
 }
 
-fn expr_error(text: &str, why: &str) -> String {
+pub(super) fn expr_error(text: &str, why: &str) -> String {
     format!("invalid threshold {text:?}: {why}; expected e.g. \"p(95)<500\" or \"rate<0.01\"")
 }
 
@@ -230,6 +286,95 @@ mod tests {
                 .unwrap_err()
                 .contains("0 to 100")
         );
+    }
+
+    #[test]
+    fn parses_time_clauses() {
+        use super::super::threshold_time::{Span, TimeCriterion, Window};
+        let e = parse_expression("p(95) < 500 over 30s").unwrap();
+        assert_eq!(e.source, "p(95) < 500 over 30s");
+        assert_eq!(
+            (e.aggregation, e.comparison, e.value),
+            (Aggregation::Percentile(95.0), Comparison::Lt, 500.0)
+        );
+        assert_eq!(
+            e.time,
+            Some(TimeCriterion::Windows {
+                window: Some(Window {
+                    width: Duration::from_secs(30),
+                    tumbling: false
+                }),
+                share: 1.0,
+                span: None
+            })
+        );
+        let e = parse_expression("rate<0.01 every 1m in 90% during ramp stage 2").unwrap();
+        assert_eq!(
+            e.time,
+            Some(TimeCriterion::Windows {
+                window: Some(Window {
+                    width: Duration::from_secs(60),
+                    tumbling: true
+                }),
+                share: 0.9,
+                span: Some(Span {
+                    scenario: Some("ramp".into()),
+                    stage: Some(2)
+                })
+            })
+        );
+        let e = parse_expression("change(p(99))<10% over 30s during stage 3").unwrap();
+        assert_eq!((e.comparison, e.value), (Comparison::Lt, 10.0));
+        assert!(matches!(
+            e.time,
+            Some(TimeCriterion::Change { relative: true, .. })
+        ));
+        assert!(matches!(
+            parse_expression("change(avg)<=20 over 10s").unwrap().time,
+            Some(TimeCriterion::Change {
+                relative: false,
+                ..
+            })
+        ));
+        let e = parse_expression("recovery(rate<0.01)<=5s after stage 2").unwrap();
+        assert_eq!(
+            (e.aggregation, e.comparison, e.value),
+            (Aggregation::Rate, Comparison::Le, 5.0)
+        );
+        let Some(TimeCriterion::Recovery { condition, .. }) = e.time else {
+            panic!("{e:?}")
+        };
+        assert_eq!(
+            (condition.comparison, condition.value),
+            (Comparison::Lt, 0.01)
+        );
+        let e = parse_expression("breaking_point(p(95)<800)>=200 over 5s").unwrap();
+        assert_eq!(e.value, 200.0);
+        // Whole-run expressions have no time clause.
+        assert_eq!(parse_expression("p(95)<500").unwrap().time, None);
+    }
+
+    #[test]
+    fn rejects_time_clauses_that_do_not_fit() {
+        for (text, why) in [
+            ("p(95)<500 over", "\"over\" needs a value after it"),
+            ("p(95)<500 over fast", "window:"),
+            ("p(95)<500 over 0s", "longer than 0s"),
+            ("p(95)<500 in 90%", "needs windows"),
+            ("p(95)<500 after stage 2", "belongs to recovery"),
+            ("change(p(95))<10%", "needs the width"),
+            (
+                "recovery(rate<0.01)<=5s",
+                "needs the stage it recovers from",
+            ),
+            ("recovery(rate<0.01)<=5s after stage 0", "a number from 1"),
+            ("breaking_point(rate<0.01)", "needs a comparison"),
+            ("change(p(95)<10% over 5s", "missing its closing"),
+            ("p(95)<500 over 5s sometimes", "unexpected \"sometimes\""),
+        ] {
+            let err = parse_expression(text).unwrap_err();
+            assert!(err.contains(why), "{text}: {err}");
+        }
     }
 
     #[test]

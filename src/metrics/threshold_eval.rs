@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::metric::MetricKind;
 use super::snapshot::SeriesValue;
-use super::summary::{MetricSummary, ThresholdOutcome, ThresholdVerdict};
+use super::summary::{MetricSummary, ThresholdOutcome, ThresholdVerdict, TimeDetail};
 use super::threshold::{Aggregation, Threshold};
 
 /// Whether `aggregation` means something for a metric of `kind`; the plan
@@ -86,10 +86,25 @@ pub fn observe(
     matched: Option<&SeriesValue>,
     duration: Duration,
 ) -> Option<f64> {
-    let aggregation = threshold.expr.aggregation;
+    observe_kind(
+        threshold.kind,
+        threshold.expr.aggregation,
+        matched,
+        duration,
+    )
+}
+
+/// [`observe`] for a metric of `kind` without a threshold: the same rule
+/// judges a time window of the timeline.
+pub fn observe_kind(
+    kind: MetricKind,
+    aggregation: Aggregation,
+    matched: Option<&SeriesValue>,
+    duration: Duration,
+) -> Option<f64> {
     match matched {
         Some(value) => statistic(value, aggregation, duration),
-        None if threshold.kind == MetricKind::Counter => {
+        None if kind == MetricKind::Counter => {
             statistic(&SeriesValue::Counter { sum: 0.0 }, aggregation, duration)
         }
         None => None,
@@ -113,6 +128,20 @@ pub fn evaluate_threshold(
             threshold: threshold.clone(),
             observed: None,
             verdict: ThresholdVerdict::Skipped,
+            detail: None,
+        };
+    }
+    if threshold.expr.time.is_some() {
+        // Judged on the timeline by `judge_time_criteria`, which replaces
+        // this; a reader without a timeline keeps it, and fails.
+        return ThresholdOutcome {
+            threshold: threshold.clone(),
+            observed: None,
+            verdict: ThresholdVerdict::Failed,
+            detail: Some(TimeDetail {
+                text: "not judged: the run kept no timeline".into(),
+                ..TimeDetail::default()
+            }),
         };
     }
     let matched = summary_metrics
@@ -129,6 +158,7 @@ pub fn evaluate_threshold(
         } else {
             ThresholdVerdict::Failed
         },
+        detail: None,
     }
 }
 

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use crate::metrics::threshold::MetricSelector;
 use crate::metrics::{
     GeneratorHealth, MetricKind, MetricSummary, RunEnd, SeriesValue, SinkReport, Summary,
-    ThresholdVerdict, ValueType,
+    ThresholdVerdict, TimeDetail, ValueType,
 };
 
 use super::checks::GroupChecks;
@@ -31,6 +31,10 @@ pub fn summary_json(summary: &Summary) -> Value {
     });
     if let (Some(health), Value::Object(map)) = (&summary.generator, &mut doc) {
         map.insert("generator".into(), generator_json(health));
+    }
+    if !summary.breaking_points.is_empty() {
+        doc["breaking_points"] =
+            serde_json::to_value(&summary.breaking_points).unwrap_or(Value::Null);
     }
     doc
 }
@@ -318,10 +322,32 @@ fn thresholds_json(summary: &Summary) -> Value {
             if let Some(scenario) = &outcome.threshold.unselected_scenario {
                 entry["skipped_because"] = json!(format!("scenario {scenario:?} not selected"));
             }
+            if let Some(detail) = &outcome.detail {
+                entry["detail"] = time_detail_json(detail);
+            }
             entry
         })
         .collect();
     Value::Array(list)
+}
+
+/// Where a time criterion's figure comes from; absent fields do not apply.
+fn time_detail_json(detail: &TimeDetail) -> Value {
+    let mut out = json!({ "text": detail.text });
+    if let Some(n) = detail.windows_judged {
+        out["windows_judged"] = json!(n);
+    }
+    if let Some(n) = detail.windows_passed {
+        out["windows_passed"] = json!(n);
+    }
+    if let Some((start, end)) = detail.window {
+        out["window_start_ms"] = json!(start);
+        out["window_end_ms"] = json!(end);
+    }
+    if let Some(unit) = &detail.load_unit {
+        out["load_unit"] = json!(unit);
+    }
+    out
 }
 
 fn series_json(summary: &Summary) -> Value {

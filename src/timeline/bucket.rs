@@ -132,16 +132,8 @@ impl Bucket {
     /// Extends this bucket by `later`, the bucket right after it.
     pub fn merge(&mut self, later: &Bucket) {
         self.duration_ms = (later.start_ms + later.duration_ms).saturating_sub(self.start_ms);
-        for (name, value) in &later.metrics {
-            match self.metrics.get_mut(name) {
-                Some(mine) => {
-                    mine.merge(value);
-                }
-                None => {
-                    self.metrics.insert(name.clone(), value.clone());
-                }
-            }
-        }
+        merge_values(&mut self.metrics, &later.metrics);
+        merge_values(&mut self.selections, &later.selections);
         let mut endpoints: BTreeMap<(String, String), EndpointInterval> = self
             .endpoints
             .drain(..)
@@ -228,6 +220,23 @@ impl Bucket {
     }
 }
 
+/// Extends each of `mine` by the value of the interval after it.
+fn merge_values(
+    mine: &mut BTreeMap<String, IntervalValue>,
+    later: &BTreeMap<String, IntervalValue>,
+) {
+    for (name, value) in later {
+        match mine.get_mut(name) {
+            Some(m) => {
+                m.merge(value);
+            }
+            None => {
+                mine.insert(name.clone(), value.clone());
+            }
+        }
+    }
+}
+
 /// `count` per second of a `duration_ms` interval (0 for an empty interval).
 pub fn per_second(count: f64, duration_ms: u64) -> f64 {
     if duration_ms == 0 {
@@ -297,6 +306,7 @@ mod tests {
                 error_code: "1500".into(),
                 count: failed,
             }],
+            selections: BTreeMap::new(),
         }
     }
 

@@ -7,10 +7,13 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{
-    Bucket, EndpointInterval, ErrorInterval, IntervalValue, MAX_BUCKETS, StageMark, Timeline,
-    TrendInterval,
+    BreakingCriterion, Bucket, EndpointInterval, ErrorInterval, IntervalValue, MAX_BUCKETS,
+    StageMark, Timeline, TrendInterval, selection_key,
 };
-use crate::metrics::{MetricRegistry, SeriesValue, Snapshot, TagSet, TrendValue, builtin};
+use crate::metrics::threshold::MetricSelector;
+use crate::metrics::{
+    MetricId, MetricRegistry, SeriesValue, Snapshot, TagSet, TrendValue, builtin,
+};
 
 /// Fed every snapshot in order by the engine's flush loop.
 #[derive(Debug)]
@@ -25,6 +28,17 @@ pub struct TimelineCollector {
     /// Where the last snapshot ended: the next one starts there, so
     /// buckets stay contiguous whatever the rounding to milliseconds.
     last_end_ms: Option<u64>,
+    /// Filtered series kept per bucket for time criteria.
+    selections: Arc<[Selection]>,
+}
+
+/// A tag-filtered series of one metric, kept merged per bucket.
+#[derive(Debug)]
+pub struct Selection {
+    pub metric: MetricId,
+    pub filter: Vec<(String, String)>,
+    /// [`selection_key`] of the two above.
+    pub key: String,
 }
 
 type EndpointKey = (Arc<str>, Arc<str>);
@@ -39,6 +53,8 @@ struct OpenBucket {
     metrics: Vec<Option<SeriesValue>>,
     endpoints: BTreeMap<EndpointKey, OpenEndpoint>,
     errors: BTreeMap<(EndpointKey, Arc<str>, Arc<str>), u64>,
+    /// Indexed like the collector's selections.
+    selections: Vec<Option<SeriesValue>>,
 }
 
 #[derive(Debug)]
@@ -64,7 +80,42 @@ impl TimelineCollector {
             closed: Vec::new(),
             open: None,
             last_end_ms: None,
+            selections: Arc::from([]),
         }
+    }
+
+    /// Also keeps, per bucket, the merged value of every series matching
+    /// one of `selectors` or `breaking`'s series (those with a tag filter;
+    /// the others are in the per-metric values already).
+    pub fn with_criteria(
+        mut self,
+        selectors: &[MetricSelector],
+        breaking: &[BreakingCriterion],
+    ) -> Self {
+        let mut kept: Vec<Selection> = Vec::new();
+        let wanted = selectors
+            .iter()
+            .map(|s| (s.metric.as_str(), s.filter.as_slice()))
+            .chain(
+                breaking
+                    .iter()
+                    .map(|b| (b.metric.as_str(), b.filter.as_slice())),
+            );
+        for (metric, filter) in wanted {
+            let key = selection_key(metric, filter);
+            if filter.is_empty() || kept.iter().any(|k| k.key == key) {
+                continue;
+            }
+            if let Some(id) = self.registry.lookup(metric) {
+                kept.push(Selection {
+                    metric: id,
+                    filter: filter.to_vec(),
+                    key,
+                });
+            }
+        }
+        self.selections = kept.into();
+        self
     }
 
     pub fn record(&mut self, snapshot: &Snapshot) {
@@ -81,11 +132,17 @@ impl TimelineCollector {
             metrics: vec![None; metric_count],
             endpoints: BTreeMap::new(),
             errors: BTreeMap::new(),
+            selections: vec![None; self.selections.len()],
         });
         open.end_ms = end_ms;
         open.snapshots += 1;
         for point in &snapshot.series {
             open.absorb(point.metric.0 as usize, &point.tags, &point.interval);
+            for (slot, selection) in open.selections.iter_mut().zip(self.selections.iter()) {
+                if selection.metric == point.metric && point.tags.matches(&selection.filter) {
+                    merge_into(slot, &point.interval);
+                }
+            }
         }
         if open.snapshots >= self.per_bucket {
             self.close_open();
@@ -106,7 +163,8 @@ impl TimelineCollector {
         let Some(open) = self.open.take() else {
             return;
         };
-        self.closed.push(open.close(&self.registry));
+        self.closed
+            .push(open.close(&self.registry, &self.selections));
         if self.closed.len() >= MAX_BUCKETS {
             self.coarsen();
         }
@@ -131,14 +189,9 @@ impl TimelineCollector {
 impl OpenBucket {
     fn absorb(&mut self, metric: usize, tags: &TagSet, value: &SeriesValue) {
         if let Some(slot) = self.metrics.get_mut(metric) {
-            match slot {
-                Some(mine) => {
-                    mine.merge(value);
-                }
-                None => *slot = Some(value.clone()),
-            }
+            merge_into(slot, value);
         }
-        let id = crate::metrics::MetricId(metric as u16);
+        let id = MetricId(metric as u16);
         let http = [
             builtin::HTTP_REQS,
             builtin::HTTP_REQ_FAILED,
@@ -177,13 +230,13 @@ impl OpenBucket {
         }
     }
 
-    fn close(self, registry: &MetricRegistry) -> Bucket {
+    fn close(self, registry: &MetricRegistry, selections: &[Selection]) -> Bucket {
         let metrics = self
             .metrics
             .into_iter()
             .enumerate()
             .filter_map(|(i, value)| {
-                let def = registry.get(crate::metrics::MetricId(i as u16));
+                let def = registry.get(MetricId(i as u16));
                 Some((def.name.to_string(), interval_value(&value?)))
             })
             .collect();
@@ -210,13 +263,30 @@ impl OpenBucket {
                 count,
             })
             .collect();
+        let selections = self
+            .selections
+            .iter()
+            .zip(selections)
+            .filter_map(|(value, s)| Some((s.key.clone(), interval_value(value.as_ref()?))))
+            .collect();
         Bucket {
             start_ms: self.start_ms,
             duration_ms: self.end_ms.saturating_sub(self.start_ms),
             metrics,
             endpoints,
             errors,
+            selections,
         }
+    }
+}
+
+/// Adds `value` to the interval's `slot`.
+fn merge_into(slot: &mut Option<SeriesValue>, value: &SeriesValue) {
+    match slot {
+        Some(mine) => {
+            mine.merge(value);
+        }
+        None => *slot = Some(value.clone()),
     }
 }
 

@@ -9,16 +9,24 @@
 //! their number would pass [`MAX_BUCKETS`], so a file's size is bounded by
 //! the number of series, not by the run's length.
 
+mod breaking;
 mod bucket;
 mod collect;
+mod criteria;
 mod stages;
+mod windows;
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use breaking::{
+    BreakingCriterion, BreakingPoint, breaking_point_criteria, find_breaking_points,
+    refresh_breaking_points,
+};
 pub use bucket::{TIMELINE_DIGITS, TrendInterval};
 pub use collect::TimelineCollector;
+pub use criteria::judge_time_criteria;
 pub use stages::stage_marks;
 
 /// Most buckets a timeline keeps. At 1 s per bucket a run of up to 4 min 16 s
@@ -41,6 +49,15 @@ pub struct Timeline {
     pub buckets: Vec<Bucket>,
 }
 
+/// The key of a selector's values in [`Bucket::selections`]: the metric
+/// and its filter sorted, `http_req_failed{scenario:ramp}`, so selectors
+/// written in another order or spacing share one series.
+pub fn selection_key(metric: &str, filter: &[(String, String)]) -> String {
+    let mut pairs: Vec<String> = filter.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+    pairs.sort();
+    format!("{metric}{{{}}}", pairs.join(","))
+}
+
 /// One planned stage, for marking charts.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +68,20 @@ pub struct StageMark {
     pub end_ms: u64,
     /// What the stage does, e.g. `ramp to 20 VUs`, `50 iterations/s`.
     pub label: String,
+    /// The planned load from the stage's start to its end, for breaking
+    /// points. Absent in files written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<StageLoad>,
+}
+
+/// A stage's planned load, changing linearly from `from` to `to`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StageLoad {
+    pub from: f64,
+    pub to: f64,
+    /// `VUs`, or `iterations/s` for arrival-rate executors.
+    pub unit: String,
 }
 
 /// What happened during `[start_ms, start_ms + duration_ms)` of test time.
@@ -66,6 +97,11 @@ pub struct Bucket {
     /// Failed requests (`http_req_failed`) per endpoint, status and
     /// error code, sorted.
     pub errors: Vec<ErrorInterval>,
+    /// The series a time-window threshold or a breaking point selects with
+    /// a tag filter, merged, keyed by [`selection_key`]: the per-metric
+    /// values above have no tags left to filter on.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub selections: BTreeMap<String, IntervalValue>,
 }
 
 /// A metric's value over one bucket. Rates keep `trues` and `total` so

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::StageMark;
+use super::{StageLoad, StageMark};
 use crate::scenario::{ExecutorPlan, TestPlan};
 
 /// Every scenario's stages, in plan order, times from the test's start.
@@ -11,17 +11,25 @@ pub fn stage_marks(plan: &TestPlan) -> Vec<StageMark> {
     let mut marks = Vec::new();
     for scenario in &plan.scenarios {
         let mut at = scenario.start_time;
-        let mut push = |length: Duration, label: String| {
+        let mut push = |length: Duration, label: String, load: (f64, f64, &str)| {
             marks.push(StageMark {
                 scenario: scenario.name.clone(),
                 start_ms: at.as_millis() as u64,
                 end_ms: (at + length).as_millis() as u64,
                 label,
+                load: Some(StageLoad {
+                    from: load.0,
+                    to: load.1,
+                    unit: load.2.to_string(),
+                }),
             });
             at += length;
         };
         match &scenario.executor {
-            ExecutorPlan::ConstantVus { vus, duration } => push(*duration, format!("{vus} VUs")),
+            ExecutorPlan::ConstantVus { vus, duration } => {
+                let vus_f = *vus as f64;
+                push(*duration, format!("{vus} VUs"), (vus_f, vus_f, VUS))
+            }
             ExecutorPlan::RampingVus {
                 start_vus, stages, ..
             } => {
@@ -32,7 +40,11 @@ pub fn stage_marks(plan: &TestPlan) -> Vec<StageMark> {
                     } else {
                         format!("ramp to {} VUs", stage.target)
                     };
-                    push(stage.duration, label);
+                    push(
+                        stage.duration,
+                        label,
+                        (from as f64, stage.target as f64, VUS),
+                    );
                     from = stage.target;
                 }
             }
@@ -43,6 +55,7 @@ pub fn stage_marks(plan: &TestPlan) -> Vec<StageMark> {
             } => push(
                 *max_duration,
                 format!("{vus} VUs × {iterations} iterations (at most)"),
+                (*vus as f64, *vus as f64, VUS),
             ),
             ExecutorPlan::SharedIterations {
                 vus,
@@ -51,16 +64,21 @@ pub fn stage_marks(plan: &TestPlan) -> Vec<StageMark> {
             } => push(
                 *max_duration,
                 format!("{iterations} iterations over {vus} VUs (at most)"),
+                (*vus as f64, *vus as f64, VUS),
             ),
             ExecutorPlan::ConstantArrivalRate {
                 rate,
                 time_unit,
                 duration,
                 ..
-            } => push(
-                *duration,
-                format!("{} iterations", per_unit(*rate, *time_unit)),
-            ),
+            } => {
+                let per_s = per_second(*rate, *time_unit);
+                push(
+                    *duration,
+                    format!("{} iterations", per_unit(*rate, *time_unit)),
+                    (per_s, per_s, ITERATIONS_PER_S),
+                )
+            }
             ExecutorPlan::RampingArrivalRate {
                 start_rate,
                 time_unit,
@@ -77,6 +95,11 @@ pub fn stage_marks(plan: &TestPlan) -> Vec<StageMark> {
                     push(
                         stage.duration,
                         format!("{verb} {} iterations", per_unit(stage.target, *time_unit)),
+                        (
+                            per_second(from, *time_unit),
+                            per_second(stage.target, *time_unit),
+                            ITERATIONS_PER_S,
+                        ),
                     );
                     from = stage.target;
                 }
@@ -84,6 +107,17 @@ pub fn stage_marks(plan: &TestPlan) -> Vec<StageMark> {
         }
     }
     marks
+}
+
+/// The units of [`StageLoad`]: closed-model stages plan VUs, open-model
+/// ones iterations started per second (whatever `time_unit` the file used).
+const VUS: &str = "VUs";
+const ITERATIONS_PER_S: &str = "iterations/s";
+
+/// `rate` per `unit` as a rate per second.
+fn per_second(rate: f64, unit: Duration) -> f64 {
+    let secs = unit.as_secs_f64();
+    if secs > 0.0 { rate / secs } else { rate }
 }
 
 /// `50/s`, `2/min`, or `3 per 10s`.

@@ -89,6 +89,7 @@ pub fn outcome(
         } else {
             ThresholdVerdict::Failed
         },
+        detail: None,
     }
 }
 
@@ -406,6 +407,7 @@ pub fn full_run() -> Summary {
         thresholds,
         end: RunEnd::Completed,
         generator: None,
+        breaking_points: Vec::new(),
     }
 }
 
@@ -462,5 +464,6 @@ pub fn minimal_run() -> Summary {
         thresholds: Vec::new(),
         end: RunEnd::Interrupted,
         generator: None,
+        breaking_points: Vec::new(),
     }
 }

@@ -1,6 +1,7 @@
 //! The k6-style end-of-test summary on a terminal: thresholds, total results
 //! by section, checks, a per-endpoint table, errors and the verdict.
 
+mod breaking;
 mod endpoints;
 mod results;
 
@@ -45,6 +46,7 @@ pub fn render_console_with_outputs(
     if !summary.thresholds.is_empty() {
         write_thresholds(summary, out, palette)?;
     }
+    breaking::write_breaking_points(summary, out, palette)?;
     results::write_total_results(summary, out, palette)?;
     endpoints::write_endpoints(summary, out, palette)?;
     endpoints::write_errors(summary, out, palette)?;
@@ -141,6 +143,9 @@ fn write_thresholds(summary: &Summary, out: &mut impl Write, palette: Palette) -
 /// `p(95)=12.34ms`, `rate=0.50%`, `rate=29.92/s`, `count=1200`, in the
 /// metric's units.
 fn observed_text(summary: &Summary, outcome: &ThresholdOutcome) -> String {
+    if let Some(detail) = &outcome.detail {
+        return detail.text.clone();
+    }
     let aggregation = outcome.threshold.expr.aggregation;
     let label = match aggregation {
         Aggregation::Avg => "avg".to_string(),

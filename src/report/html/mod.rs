@@ -47,6 +47,7 @@ pub fn render_html(run: &RunFile) -> String {
     );
     sections::header(&mut page, run);
     sections::thresholds(&mut page, run);
+    sections::breaking_points(&mut page, run);
     if let Some(timeline) = &run.timeline {
         sections::over_time(&mut page, timeline);
     }

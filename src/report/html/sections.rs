@@ -95,6 +95,11 @@ pub fn thresholds(page: &mut String, run: &RunFile) {
             .get(metric)
             .is_some_and(|m| m.contains == "time");
         let observed = match t.observed {
+            _ if status != ThresholdStatus::Skipped && t.detail.is_some() => t
+                .detail
+                .as_ref()
+                .map(|d| d.text.clone())
+                .unwrap_or_default(),
             None if status == ThresholdStatus::Skipped => t
                 .skipped_because
                 .clone()
@@ -110,6 +115,43 @@ pub fn thresholds(page: &mut String, run: &RunFile) {
             escape(&t.metric),
             escape(&t.expression),
             escape(&observed)
+        );
+    }
+    page.push_str("</table>\n");
+}
+
+/// Where each ramp's load first broke the default bounds.
+pub fn breaking_points(page: &mut String, run: &RunFile) {
+    if run.breaking_points.is_empty() {
+        return;
+    }
+    page.push_str(
+        "<h2>Breaking points</h2>\n<p class=\"note\">The planned load in the middle of the first interval where the bound was crossed.</p>\n\
+         <table id=\"breaking-points\"><tr><th>Scenario</th><th>Series</th><th>Bound</th><th class=\"num\">Load</th><th class=\"num\">At</th><th class=\"num\">Observed</th></tr>\n",
+    );
+    for point in &run.breaking_points {
+        let unit = escape(&point.unit);
+        let (load, at, observed) = match (point.load, point.start_ms) {
+            (Some(load), Some(start)) => (
+                format!("{} {unit}", format_number(load)),
+                format!("{} s", format_number(start as f64 / 1000.0)),
+                point.observed.map_or_else(String::new, format_number),
+            ),
+            _ => (
+                format!(
+                    "not reached (up to {} {unit})",
+                    format_number(point.max_load)
+                ),
+                String::new(),
+                String::new(),
+            ),
+        };
+        let _ = writeln!(
+            page,
+            "<tr><td>{}</td><td><code>{}</code></td><td><code>{}</code></td><td class=\"num\">{load}</td><td class=\"num\">{at}</td><td class=\"num\">{observed}</td></tr>",
+            escape(&point.scenario),
+            escape(&point.metric),
+            escape(&point.condition)
         );
     }
     page.push_str("</table>\n");

@@ -82,6 +82,7 @@ pub fn merge_instances(instances: &[(String, InstanceExport)]) -> Result<MergedR
         thresholds,
         end: merged_end(&summaries),
         generator: None,
+        breaking_points: Vec::new(),
     };
     Ok(MergedRun {
         summary,

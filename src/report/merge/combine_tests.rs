@@ -63,6 +63,7 @@ fn instance(
         thresholds: Vec::new(),
         end,
         generator: None,
+        breaking_points: Vec::new(),
     };
     (format!("{name}.json"), InstanceExport { identity, summary })
 }

@@ -91,6 +91,7 @@ pub fn read_export(doc: &Value) -> Result<InstanceExport, String> {
             thresholds,
             end,
             generator: None,
+            breaking_points: Vec::new(),
         },
     })
 }
@@ -245,6 +246,7 @@ fn thresholds_of(doc: &Value, metrics: &[MetricSummary]) -> Result<Vec<Threshold
             },
             observed,
             verdict,
+            detail: None,
         });
     }
     Ok(outcomes)

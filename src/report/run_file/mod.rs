@@ -48,6 +48,8 @@ pub struct RunFile {
     pub meta: Option<RunMeta>,
     #[serde(default)]
     pub timeline: Option<Timeline>,
+    #[serde(default)]
+    pub breaking_points: Vec<crate::timeline::BreakingPoint>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -74,6 +76,15 @@ pub struct ThresholdEntry {
     /// Why a skipped threshold was not judged.
     #[serde(default)]
     pub skipped_because: Option<String>,
+    /// A time criterion's account of its figure.
+    #[serde(default)]
+    pub detail: Option<ThresholdDetail>,
+}
+
+/// The part of a time criterion's detail the report shows.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ThresholdDetail {
+    pub text: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

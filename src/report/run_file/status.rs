@@ -138,6 +138,7 @@ mod tests {
             ok,
             state: None,
             skipped_because: None,
+            detail: None,
         }
     }
 

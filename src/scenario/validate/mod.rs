@@ -46,6 +46,7 @@ mod shape;
 mod sse;
 mod step_if;
 mod steps;
+mod time_criteria;
 mod top;
 mod websocket;
 mod ws_checks;

@@ -67,7 +67,7 @@ impl Validator<'_> {
 }
 
 /// Scenario names in file order; the shorthand form has one, `default`.
-fn scenario_names(file: &ScenarioFile) -> Vec<&str> {
+pub(super) fn scenario_names(file: &ScenarioFile) -> Vec<&str> {
     match &file.scenarios {
         Some(scenarios) => scenarios.keys().collect(),
         None => vec![SHORTHAND_SCENARIO],

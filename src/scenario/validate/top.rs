@@ -276,13 +276,17 @@ impl Validator<'_> {
                     );
                     continue;
                 }
+                let Some(unselected_span) = self.time_clause(&expr, abort_on_fail, file, &at)
+                else {
+                    continue;
+                };
                 out.push(Threshold {
                     selector: selector.clone(),
                     expr,
                     abort_on_fail,
                     delay_abort_eval: delay,
                     kind,
-                    unselected_scenario: unselected_scenario.clone(),
+                    unselected_scenario: unselected_scenario.clone().or(unselected_span),
                 });
             }
         }
