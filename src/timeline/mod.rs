@@ -4,6 +4,8 @@
 //! criteria can be judged on it: every bucket holds each metric's interval
 //! value (trends as HDR histograms), so any window is the merge of its
 //! buckets, exactly as the whole run is the merge of all of them.
+//! For the same reason the instances of a distributed run combine into the
+//! test's timeline exactly ([`combine_concurrent`], for `stampede merge`).
 //!
 //! Buckets start at the flush interval (1 s) and double in width whenever
 //! their number would pass [`MAX_BUCKETS`], so a file's size is bounded by
@@ -11,6 +13,7 @@
 
 mod bucket;
 mod collect;
+mod concurrent;
 mod stages;
 
 use std::collections::BTreeMap;
@@ -19,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 pub use bucket::{TIMELINE_DIGITS, TrendInterval};
 pub use collect::TimelineCollector;
+pub use concurrent::{ConcurrentTimeline, combine_concurrent};
 pub use stages::stage_marks;
 
 /// Most buckets a timeline keeps. At 1 s per bucket a run of up to 4 min 16 s
