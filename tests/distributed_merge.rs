@@ -2,8 +2,12 @@
 //! built binary (`--segment i/4`, started together with `--start-at`),
 //! their summary exports merged by `stampede merge`. The merged counts
 //! must equal the planned counts (and a single-process run's) exactly, the
-//! merged percentiles those of every sample within HDR precision, and the
-//! thresholds must be judged on the merged result.
+//! merged percentiles those of every sample within HDR precision, the
+//! thresholds must be judged on the merged result, and the instances'
+//! timelines must add up, interval by interval, to the merged one, which the
+//! merged report charts.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -11,6 +15,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use stampede::util::civil_date::civil_from_days;
+
+use common::browser::{assert_charts_drawn, rendered_dom};
 
 /// Every shape is bounded by iterations, so its count is exact: the closed
 /// executors' iterations outlast their duration (one iteration per VU, let
@@ -268,6 +274,10 @@ fn four_segments_merge_into_the_planned_test_and_its_verdict() {
 
     let merged = read_json(&merged_path);
     assert_eq!(schema_errors(&merged), Vec::<String>::new());
+    timelines_add_up(&instances, &merged);
+    // The merged report charts the combined timeline.
+    let buckets = merged["timeline"]["buckets"].as_array().unwrap().len();
+    assert_charts_drawn(&rendered_dom(&report_path), buckets);
     // The merged report is the report of the merged summary, byte for byte.
     let from_export = instances.dir.path().join("from-export.html");
     let rendered = run(&[
@@ -363,11 +373,102 @@ fn four_segments_merge_into_the_planned_test_and_its_verdict() {
     }
 
     // A merged summary is a whole test: it merges again, alone, to itself.
-    let again = merge(&[merged_path.as_path()], &[]);
+    let again_path = instances.dir.path().join("again.json");
+    let again = merge(
+        &[merged_path.as_path()],
+        &["--summary-export", again_path.to_str().unwrap()],
+    );
     assert_eq!(again.status.code(), Some(99));
     assert!(String::from_utf8_lossy(&again.stdout).contains("✓ 'count>=60' count=62"));
+    assert_eq!(read_json(&again_path)["timeline"], merged["timeline"]);
 
+    a_partial_timeline_is_left_out(&instances);
     refuses_what_is_not_one_test(&instances, &merged_path);
+}
+
+/// A timeline bucket's counter (0 when the interval had no samples of it).
+fn bucket_count(bucket: &Value, metric: &str) -> f64 {
+    bucket["metrics"][metric]["count"].as_f64().unwrap_or(0.0)
+}
+
+/// The merged timeline adds up to the merged totals exactly, and each of
+/// its buckets is the sum of the instances' buckets over the same interval
+/// (each instance's placed by its start, rounded to the bucket width).
+fn timelines_add_up(instances: &Instances, merged: &Value) {
+    let timeline = &merged["timeline"];
+    let buckets = timeline["buckets"].as_array().expect("a merged timeline");
+    assert!(!buckets.is_empty());
+    for metric in ["http_reqs", "iterations"] {
+        let sum: f64 = buckets.iter().map(|b| bucket_count(b, metric)).sum();
+        assert_eq!(
+            sum,
+            merged["metrics"][metric]["count"].as_f64().unwrap(),
+            "{metric}"
+        );
+    }
+    for (i, bucket) in buckets.iter().enumerate() {
+        assert_eq!(bucket["start_ms"], i as u64 * 1000, "bucket {i}");
+    }
+    let docs: Vec<Value> = instances.summaries.iter().map(|p| read_json(p)).collect();
+    let started = |doc: &Value| doc["state"]["startedAtUnixMs"].as_f64().unwrap();
+    let earliest = docs.iter().map(started).fold(f64::MAX, f64::min);
+    // Short runs keep 1 s buckets, as the merged timeline does.
+    assert_eq!(timeline["bucket_ms"], 1000);
+    let mut requests = vec![0.0; buckets.len()];
+    let mut vus: Vec<Option<f64>> = vec![None; buckets.len()];
+    for doc in &docs {
+        assert_eq!(doc["timeline"]["bucket_ms"], 1000);
+        let offset = ((started(doc) - earliest) / 1000.0).round() as usize;
+        for (k, bucket) in doc["timeline"]["buckets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            requests[k + offset] += bucket_count(bucket, "http_reqs");
+            if let Some(value) = bucket["metrics"]["vus"]["value"].as_f64() {
+                *vus[k + offset].get_or_insert(0.0) += value;
+            }
+        }
+    }
+    let merged_requests: Vec<f64> = buckets
+        .iter()
+        .map(|b| bucket_count(b, "http_reqs"))
+        .collect();
+    assert_eq!(merged_requests, requests);
+    // Concurrent instances' gauges add: the test's VUs are theirs summed.
+    let merged_vus: Vec<Option<f64>> = buckets
+        .iter()
+        .map(|b| b["metrics"]["vus"]["value"].as_f64())
+        .collect();
+    assert_eq!(merged_vus, vus);
+}
+
+/// An instance without a timeline (here: its timeline removed) leaves the
+/// merge without one, and says so, rather than chart part of the test.
+fn a_partial_timeline_is_left_out(instances: &Instances) {
+    let s = &instances.summaries;
+    let mut bare = read_json(&s[3]);
+    bare.as_object_mut().unwrap().remove("timeline");
+    let bare_path = instances.dir.path().join("no-timeline.json");
+    std::fs::write(&bare_path, bare.to_string()).unwrap();
+    let merged_path = instances.dir.path().join("partial.json");
+    let output = merge(
+        &[&s[0], &s[1], &s[2], &bare_path],
+        &["--summary-export", merged_path.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(99));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        format!(
+            "warning: no timeline in {} (run with --no-timeline, or by an older stampede): \
+             the merged summary and report have no timeline, rather than one of part of the test\n",
+            bare_path.display()
+        )
+    );
+    let merged = read_json(&merged_path);
+    assert_eq!(merged.get("timeline"), None);
+    assert_eq!(merged["metrics"]["http_reqs"]["count"], 62);
 }
 
 /// One line naming what is wrong and where, and a distinct exit code.

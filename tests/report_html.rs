@@ -3,62 +3,14 @@
 //! threshold outcomes, and every chart was drawn. Chromium is installed by
 //! scripts/test.sh; without it this test fails, it does not skip.
 
+mod common;
 mod reports_support;
-
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use common::browser::{assert_charts_drawn, attr, rendered_dom};
 use reports_support::{read_json, run_demo, stampede, text, two_speeds};
 use stampede::metrics::deserialize_histogram;
-
-/// The DOM after scripts ran, as headless Chromium serialises it.
-fn rendered_dom(page: &Path) -> String {
-    let chromium = ["chromium", "chromium-browser"]
-        .into_iter()
-        .find(|b| {
-            Command::new(b)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-        .expect(
-            "chromium is not installed: ./scripts/test.sh installs it (apt-get install chromium)",
-        );
-    let profile = tempfile::tempdir().unwrap();
-    // To a file, not a pipe: the DOM is larger than a pipe's buffer, and
-    // a browser blocked on a full pipe never exits.
-    let dom_path = profile.path().join("dom.html");
-    let mut child = Command::new(chromium)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args([
-            "--window-size=1200,3000",
-            "--virtual-time-budget=10000",
-            "--dump-dom",
-        ])
-        .arg(format!("file://{}", page.display()))
-        .stdout(std::fs::File::create(&dom_path).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > Duration::from_secs(120) {
-            let _ = child.kill();
-            panic!("chromium did not finish within 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    std::fs::read_to_string(&dom_path).unwrap()
-}
 
 /// The `<tr>` of an endpoint in the endpoints table.
 fn endpoint_row<'a>(dom: &'a str, name: &str) -> &'a str {
@@ -69,16 +21,6 @@ fn endpoint_row<'a>(dom: &'a str, name: &str) -> &'a str {
     let row_start = dom[..start].rfind("<tr").unwrap();
     let end = start + dom[start..].find("</tr>").unwrap();
     &dom[row_start..end]
-}
-
-/// `data-<attr>="…"` inside `fragment`.
-fn attr<'a>(fragment: &'a str, attr: &str) -> &'a str {
-    let key = format!("{attr}=\"");
-    let start = fragment
-        .find(&key)
-        .unwrap_or_else(|| panic!("no {attr} in {fragment}"))
-        + key.len();
-    &fragment[start..start + fragment[start..].find('"').unwrap()]
 }
 
 fn field(row: &str, name: &str) -> f64 {
@@ -199,34 +141,5 @@ fn a_real_runs_report_renders_its_values_and_draws_its_charts_in_chromium() {
 
     // Every chart drew its series, one point per timeline bucket.
     let buckets = doc["timeline"]["buckets"].as_array().unwrap().len();
-    assert!(
-        dom.contains("data-charts-drawn=\"4\""),
-        "not every chart finished drawing"
-    );
-    for (chart, lines) in [
-        ("throughput", "1"),
-        ("errors", "1"),
-        ("vus", "1"),
-        ("latency", "3"),
-    ] {
-        let at = dom.find(&format!("id=\"chart-{chart}\"")).unwrap();
-        let tag = &dom[at..at + dom[at..].find('>').unwrap()];
-        assert_eq!(attr(tag, "data-drawn"), lines, "{chart}");
-        assert_eq!(attr(tag, "data-points"), buckets.to_string(), "{chart}");
-    }
-    let canvases: Vec<(u32, u32)> = dom
-        .match_indices("<canvas")
-        .map(|(i, _)| {
-            let tag = &dom[i..i + dom[i..].find('>').unwrap()];
-            (
-                attr(tag, "width").parse().unwrap(),
-                attr(tag, "height").parse().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(canvases.len(), 4);
-    assert!(
-        canvases.iter().all(|(w, h)| *w > 0 && *h > 0),
-        "{canvases:?}"
-    );
+    assert_charts_drawn(&dom, buckets);
 }

@@ -270,8 +270,9 @@ const MERGE_EXAMPLES: &str = concat!(
     "  stampede merge results/*.json --summary-export merged.json\n\n",
     "Counts add up, percentiles come from the merged HDR histograms, rates are\n",
     "recomputed over the whole test's duration, and the thresholds are judged again\n",
-    "on the merged result: exit code 99 when one fails. Summaries of different tests\n",
-    "or with overlapping or missing segments are refused (exit code 114).",
+    "on the merged result: exit code 99 when one fails. The instances' timelines\n",
+    "combine interval by interval, gauges (vus) summed. Summaries of different\n",
+    "tests or with overlapping or missing segments are refused (exit code 114).",
 );
 
 #[derive(Debug, Args)]
@@ -279,11 +280,12 @@ pub struct MergeArgs {
     /// The instances' summary exports (`stampede run --segment i/n --summary-export FILE`), one per segment.
     #[arg(value_name = "SUMMARY", required = true)]
     pub summaries: Vec<PathBuf>,
-    /// Write the merged summary as JSON (the same shape, mergeable again).
+    /// Write the merged summary as JSON (the same shape, mergeable again,
+    /// with the instances' timelines combined).
     #[arg(long, value_name = "FILE")]
     pub summary_export: Option<PathBuf>,
-    /// Write the HTML report of the merged test (see docs/reports.md); the
-    /// instances' timelines are not merged, so it has no charts over time.
+    /// Write the HTML report of the merged test, charts over time included
+    /// (see docs/reports.md).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 }

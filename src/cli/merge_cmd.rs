@@ -2,6 +2,8 @@
 //! into one test's summary and verdict. Thresholds are judged again on the
 //! merged values: a threshold every instance passes on its share (say
 //! `http_reqs: count>=1000` with 4 x 300) can fail the test as a whole.
+//! The instances' timelines combine into the test's, which the merged
+//! export carries and the merged report charts.
 
 use std::io::Write;
 use std::path::Path;
@@ -11,9 +13,9 @@ use super::color::Colors;
 use super::run_cmd::exit_code_for;
 use crate::exit_code;
 use crate::report::merge::{
-    InstanceExport, RunIdentity, merge_instances, merged_json, read_export,
+    InstanceExport, MergedTimeline, RunIdentity, merge_instances, merged_json, read_export,
 };
-use crate::report::{ConsoleOptions, render_console, write_html_report, write_json_document};
+use crate::report::{ConsoleOptions, render_console, write_export_json, write_html_report};
 
 pub fn merge(args: MergeArgs, colors: Colors) -> i32 {
     let mut instances = Vec::with_capacity(args.summaries.len());
@@ -33,6 +35,13 @@ pub fn merge(args: MergeArgs, colors: Colors) -> i32 {
             return exit_code::SUMMARIES_NOT_ONE_TEST;
         }
     };
+    if let MergedTimeline::Partial { without } = &merged.timeline {
+        eprintln!(
+            "warning: no timeline in {} (run with --no-timeline, or by an older stampede): \
+             the merged summary and report have no timeline, rather than one of part of the test",
+            without.join(", ")
+        );
+    }
     let mut stdout = std::io::stdout().lock();
     let _ = write_instances(&merged.identity, &mut stdout);
     let console = ConsoleOptions {
@@ -44,7 +53,7 @@ pub fn merge(args: MergeArgs, colors: Colors) -> i32 {
     let _ = stdout.flush();
     let doc = merged_json(&merged);
     if let Some(path) = &args.summary_export
-        && let Err(e) = write_json_document(&doc, path)
+        && let Err(e) = write_export_json(&doc, path)
     {
         eprintln!("error: cannot write the summary to {}: {e}", path.display());
         return exit_code::RUNTIME_ERROR;

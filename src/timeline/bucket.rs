@@ -1,5 +1,7 @@
 //! Merging buckets and reading statistics from them. The same merge serves
-//! coarsening a long run and judging a window of several buckets.
+//! coarsening a long run and judging a window of several buckets; its
+//! sibling, combining concurrent buckets, adds up the instances of a
+//! distributed run (`concurrent.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -93,11 +95,45 @@ fn coarse(h: &Histogram<u64>) -> Histogram<u64> {
     out
 }
 
+/// What adding two gauge values means: the two operations on buckets
+/// differ only there.
+#[derive(Clone, Copy, Debug)]
+enum Gauges {
+    /// One series over consecutive intervals: the later value is the
+    /// gauge's, its range the union of both.
+    KeepLater,
+    /// Concurrent instances' shares of one test's gauge (`vus` of the
+    /// test is the sum of the instances' `vus`): values, minima and maxima
+    /// add. See [`IntervalValue::combine_concurrent`] for why the sum of
+    /// extremes stands in for the extreme of the sum.
+    Sum,
+}
+
 impl IntervalValue {
     /// Adds `later` (the interval after `self`); false, changing nothing,
     /// when the kinds differ.
     pub fn merge(&mut self, later: &IntervalValue) -> bool {
-        match (self, later) {
+        self.add(later, Gauges::KeepLater)
+    }
+
+    /// Adds `other`, the same metric's value over the same interval from
+    /// another instance of the test; false, changing nothing, when the
+    /// kinds differ. Counters, rates and trends add exactly as in
+    /// [`merge`](Self::merge). A gauge's value, min and max are each summed:
+    /// the value is exact (the test's `vus` at the end of the interval is the
+    /// sum of the instances' last `vus`), min and max are an approximation,
+    /// since the instances' extremes need not fall at the same instant
+    /// within the interval. The timeline does not keep when they fell, so
+    /// the sum of the maxima is an upper bound of the true maximum (and the
+    /// sum of minima a lower bound); instances started together follow the
+    /// same profile and reach their extremes together, so the bound is
+    /// close, and it is what the merged summary's gauge totals do too.
+    pub fn combine_concurrent(&mut self, other: &IntervalValue) -> bool {
+        self.add(other, Gauges::Sum)
+    }
+
+    fn add(&mut self, other: &IntervalValue, gauges: Gauges) -> bool {
+        match (self, other) {
             (IntervalValue::Counter { count }, IntervalValue::Counter { count: o }) => *count += o,
             (
                 IntervalValue::Gauge { value, min, max },
@@ -106,11 +142,18 @@ impl IntervalValue {
                     min: omin,
                     max: omax,
                 },
-            ) => {
-                *value = *ov;
-                *min = min.min(*omin);
-                *max = max.max(*omax);
-            }
+            ) => match gauges {
+                Gauges::KeepLater => {
+                    *value = *ov;
+                    *min = min.min(*omin);
+                    *max = max.max(*omax);
+                }
+                Gauges::Sum => {
+                    *value += ov;
+                    *min += omin;
+                    *max += omax;
+                }
+            },
             (
                 IntervalValue::Rate { trues, total },
                 IntervalValue::Rate {
@@ -129,53 +172,53 @@ impl IntervalValue {
 }
 
 impl Bucket {
+    /// A bucket over `[start_ms, start_ms + duration_ms)` in which nothing
+    /// was recorded.
+    pub fn empty(start_ms: u64, duration_ms: u64) -> Bucket {
+        Bucket {
+            start_ms,
+            duration_ms,
+            metrics: BTreeMap::new(),
+            endpoints: Vec::new(),
+            errors: Vec::new(),
+            selections: BTreeMap::new(),
+        }
+    }
+
     /// Extends this bucket by `later`, the bucket right after it.
     pub fn merge(&mut self, later: &Bucket) {
         self.duration_ms = (later.start_ms + later.duration_ms).saturating_sub(self.start_ms);
-        merge_values(&mut self.metrics, &later.metrics);
-        merge_values(&mut self.selections, &later.selections);
-        let mut endpoints: BTreeMap<(String, String), EndpointInterval> = self
-            .endpoints
-            .drain(..)
-            .map(|e| ((e.name.clone(), e.method.clone()), e))
-            .collect();
-        for e in &later.endpoints {
-            let key = (e.name.clone(), e.method.clone());
-            match endpoints.get_mut(&key) {
-                Some(mine) => {
-                    mine.requests += e.requests;
-                    mine.failures += e.failures;
-                    mine.bytes_received += e.bytes_received;
-                    mine.duration.merge(&e.duration);
-                }
-                None => {
-                    endpoints.insert(key, e.clone());
-                }
-            }
-        }
-        self.endpoints = endpoints.into_values().collect();
-        let mut errors: BTreeMap<(String, String, String, String), u64> = BTreeMap::new();
-        for e in self.errors.iter().chain(&later.errors) {
-            let key = (
-                e.name.clone(),
-                e.method.clone(),
-                e.status.clone(),
-                e.error_code.clone(),
-            );
-            *errors.entry(key).or_default() += e.count;
-        }
-        self.errors = errors
-            .into_iter()
-            .map(
-                |((name, method, status, error_code), count)| ErrorInterval {
-                    name,
-                    method,
-                    status,
-                    error_code,
-                    count,
-                },
-            )
-            .collect();
+        self.add_contents(later, Gauges::KeepLater);
+    }
+
+    /// Adds `other`, another instance's bucket over the same interval of
+    /// the same test (instances of a distributed run): everything adds up
+    /// as in [`merge`](Self::merge) except gauges, which are summed
+    /// ([`IntervalValue::combine_concurrent`]). The result spans both.
+    pub fn combine_concurrent(&mut self, other: &Bucket) {
+        let end = (self.start_ms + self.duration_ms).max(other.start_ms + other.duration_ms);
+        self.start_ms = self.start_ms.min(other.start_ms);
+        self.duration_ms = end - self.start_ms;
+        self.add_contents(other, Gauges::Sum);
+    }
+
+    /// What `merge` and `combine_concurrent` share: `other`'s values added
+    /// to this bucket's, key by key. The times are the callers' business.
+    fn add_contents(&mut self, other: &Bucket, gauges: Gauges) {
+        // No `..`: a field added to `Bucket` does not compile until it is
+        // decided here how two buckets' values of it add up.
+        let Bucket {
+            start_ms: _,
+            duration_ms: _,
+            metrics,
+            endpoints,
+            errors,
+            selections,
+        } = other;
+        add_values(&mut self.metrics, metrics, gauges);
+        add_values(&mut self.selections, selections, gauges);
+        add_endpoints(&mut self.endpoints, endpoints);
+        add_errors(&mut self.errors, errors);
     }
 
     /// `http_reqs` per second of the bucket.
@@ -220,21 +263,72 @@ impl Bucket {
     }
 }
 
-/// Extends each of `mine` by the value of the interval after it.
-fn merge_values(
-    mine: &mut BTreeMap<String, IntervalValue>,
-    later: &BTreeMap<String, IntervalValue>,
+/// `other`'s values added to `into`'s, metric by metric (or selection).
+fn add_values(
+    into: &mut BTreeMap<String, IntervalValue>,
+    other: &BTreeMap<String, IntervalValue>,
+    gauges: Gauges,
 ) {
-    for (name, value) in later {
-        match mine.get_mut(name) {
-            Some(m) => {
-                m.merge(value);
+    for (name, value) in other {
+        match into.get_mut(name) {
+            Some(mine) => {
+                mine.add(value, gauges);
             }
             None => {
-                mine.insert(name.clone(), value.clone());
+                into.insert(name.clone(), value.clone());
             }
         }
     }
+}
+
+/// `other`'s endpoints added to `into`'s, per `name` and `method`; sorted.
+fn add_endpoints(into: &mut Vec<EndpointInterval>, other: &[EndpointInterval]) {
+    let mut endpoints: BTreeMap<(String, String), EndpointInterval> = into
+        .drain(..)
+        .map(|e| ((e.name.clone(), e.method.clone()), e))
+        .collect();
+    for e in other {
+        let key = (e.name.clone(), e.method.clone());
+        match endpoints.get_mut(&key) {
+            Some(mine) => {
+                mine.requests += e.requests;
+                mine.failures += e.failures;
+                mine.bytes_received += e.bytes_received;
+                mine.duration.merge(&e.duration);
+            }
+            None => {
+                endpoints.insert(key, e.clone());
+            }
+        }
+    }
+    *into = endpoints.into_values().collect();
+}
+
+/// `other`'s errors added to `into`'s, per endpoint, status and error
+/// code; sorted.
+fn add_errors(into: &mut Vec<ErrorInterval>, other: &[ErrorInterval]) {
+    let mut errors: BTreeMap<(String, String, String, String), u64> = BTreeMap::new();
+    for e in into.iter().chain(other) {
+        let key = (
+            e.name.clone(),
+            e.method.clone(),
+            e.status.clone(),
+            e.error_code.clone(),
+        );
+        *errors.entry(key).or_default() += e.count;
+    }
+    *into = errors
+        .into_iter()
+        .map(
+            |((name, method, status, error_code), count)| ErrorInterval {
+                name,
+                method,
+                status,
+                error_code,
+                count,
+            },
+        )
+        .collect();
 }
 
 /// `count` per second of a `duration_ms` interval (0 for an empty interval).

@@ -4,6 +4,8 @@
 //! criteria can be judged on it: every bucket holds each metric's interval
 //! value (trends as HDR histograms), so any window is the merge of its
 //! buckets, exactly as the whole run is the merge of all of them.
+//! For the same reason the instances of a distributed run combine into the
+//! test's timeline exactly ([`combine_concurrent`], for `stampede merge`).
 //!
 //! Buckets start at the flush interval (1 s) and double in width whenever
 //! their number would pass [`MAX_BUCKETS`], so a file's size is bounded by
@@ -12,6 +14,7 @@
 mod breaking;
 mod bucket;
 mod collect;
+mod concurrent;
 mod criteria;
 mod stages;
 mod windows;
@@ -26,6 +29,7 @@ pub use breaking::{
 };
 pub use bucket::{TIMELINE_DIGITS, TrendInterval};
 pub use collect::TimelineCollector;
+pub use concurrent::{ConcurrentTimeline, combine_concurrent};
 pub use criteria::judge_time_criteria;
 pub use stages::stage_marks;
 

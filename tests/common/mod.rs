@@ -1,6 +1,8 @@
 //! Helpers shared by the engine and CLI integration tests.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;

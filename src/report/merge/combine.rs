@@ -1,15 +1,19 @@
 //! Instances' summaries into one test's summary, exactly: series side by
 //! side (each carries its `instance` tag), totals added (histograms bucket
 //! by bucket, never averaged percentiles), the duration the whole test
-//! spanned, and the thresholds judged again on the merged values.
+//! spanned, the thresholds judged again on the merged values, and the
+//! instances' timelines combined interval by interval.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::identity::{RunIdentity, parse_segment};
 use super::read::InstanceExport;
 use crate::metrics::{
     MetricKind, MetricSummary, RunEnd, SeriesValue, Summary, TagSet, evaluate_threshold,
+};
+use crate::timeline::{
+    ConcurrentTimeline, Timeline, combine_concurrent, judge_time_criteria, refresh_breaking_points,
 };
 
 /// Why a set of summaries does not make one test.
@@ -47,6 +51,29 @@ pub struct MergedRun {
     pub summary: Summary,
     /// `instance` is `merged`, `merged_from` the instances in segment order.
     pub identity: RunIdentity,
+    pub timeline: MergedTimeline,
+}
+
+/// What became of the instances' timelines.
+#[derive(Debug, PartialEq)]
+pub enum MergedTimeline {
+    /// Every instance had one: the test's timeline, combined from them.
+    Combined(Timeline),
+    /// No instance had one.
+    Absent,
+    /// Only some had one. Left out: charts of part of the instances would
+    /// pass for the whole test's. `without` names the summaries that had none.
+    Partial { without: Vec<String> },
+}
+
+impl MergedRun {
+    /// The combined timeline, when every instance had one.
+    pub fn timeline(&self) -> Option<&Timeline> {
+        match &self.timeline {
+            MergedTimeline::Combined(timeline) => Some(timeline),
+            MergedTimeline::Absent | MergedTimeline::Partial { .. } => None,
+        }
+    }
 }
 
 /// Merges `(name, export)` pairs (`name` is how messages call a summary,
@@ -75,7 +102,7 @@ pub fn merge_instances(instances: &[(String, InstanceExport)]) -> Result<MergedR
         .iter()
         .map(|outcome| evaluate_threshold(&outcome.threshold, &metrics, duration))
         .collect();
-    let summary = Summary {
+    let mut summary = Summary {
         started_at,
         duration,
         metrics,
@@ -84,10 +111,58 @@ pub fn merge_instances(instances: &[(String, InstanceExport)]) -> Result<MergedR
         generator: None,
         breaking_points: Vec::new(),
     };
+    let timeline = merged_timeline(instances, &ordered, started_at);
+    let merged = match &timeline {
+        MergedTimeline::Combined(t) => Some(t),
+        _ => None,
+    };
+    // Time criteria and breaking points judged again on the whole test's
+    // timeline, as its thresholds are on its merged totals.
+    judge_time_criteria(&mut summary.thresholds, merged, &summary.metrics);
+    if let Some(t) = merged {
+        summary.breaking_points = refresh_breaking_points(&summaries[0].breaking_points, t);
+    }
     Ok(MergedRun {
         summary,
         identity: merged_identity(&ordered),
+        timeline,
     })
+}
+
+/// The instances' timelines combined, each placed by when it started
+/// (`state.startedAtUnixMs`) relative to the earliest instance, which
+/// [`combine_concurrent`] rounds to its bucket width.
+fn merged_timeline(
+    instances: &[(String, InstanceExport)],
+    ordered: &[&InstanceExport],
+    started_at: SystemTime,
+) -> MergedTimeline {
+    let without: Vec<String> = instances
+        .iter()
+        .filter(|(_, export)| export.timeline.is_none())
+        .map(|(name, _)| name.clone())
+        .collect();
+    if without.len() == instances.len() {
+        return MergedTimeline::Absent;
+    }
+    if !without.is_empty() {
+        return MergedTimeline::Partial { without };
+    }
+    let timelines: Vec<ConcurrentTimeline<'_>> = ordered
+        .iter()
+        .filter_map(|export| {
+            let offset = export
+                .summary
+                .started_at
+                .duration_since(started_at)
+                .unwrap_or(Duration::ZERO);
+            Some(ConcurrentTimeline {
+                timeline: export.timeline.as_ref()?,
+                offset_ms: offset.as_millis() as u64,
+            })
+        })
+        .collect();
+    MergedTimeline::Combined(combine_concurrent(&timelines))
 }
 
 /// The instances in segment order, once they are known to be one test.

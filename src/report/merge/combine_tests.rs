@@ -3,12 +3,15 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use super::combine::{MergeRefusal, merge_instances};
+use std::collections::BTreeMap;
+
+use super::combine::{MergeRefusal, MergedTimeline, merge_instances};
 use super::identity::RunIdentity;
 use super::read::InstanceExport;
 use crate::metrics::{
     MetricId, MetricKind, MetricSummary, RunEnd, SeriesValue, Summary, TagSet, ValueType,
 };
+use crate::timeline::{Bucket, IntervalValue, Timeline};
 
 fn gauge(name: &str, instance: &str, last: f64, min: f64, max: f64) -> MetricSummary {
     let value = SeriesValue::Gauge { last, min, max };
@@ -65,7 +68,14 @@ fn instance(
         generator: None,
         breaking_points: Vec::new(),
     };
-    (format!("{name}.json"), InstanceExport { identity, summary })
+    (
+        format!("{name}.json"),
+        InstanceExport {
+            identity,
+            summary,
+            timeline: None,
+        },
+    )
 }
 
 #[test]
@@ -147,4 +157,54 @@ fn refuses_other_testids_and_other_segment_counts() {
         refusal.to_string(),
         "gen-2/3.json ran segment 2/3 but gen-1/2.json ran 1/2: every instance needs the same n"
     );
+}
+
+/// `requests[i]` requests in the `i`-th second.
+fn timeline(requests: &[f64]) -> Timeline {
+    Timeline {
+        bucket_ms: 1000,
+        stages: Vec::new(),
+        buckets: requests
+            .iter()
+            .enumerate()
+            .map(|(i, count)| {
+                let mut bucket = Bucket::empty(i as u64 * 1000, 1000);
+                bucket.metrics = BTreeMap::from([(
+                    "http_reqs".to_string(),
+                    IntervalValue::Counter { count: *count },
+                )]);
+                bucket
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn timelines_combine_placed_by_each_instance_start() {
+    let mut first = instance("1/2", 10_000, 3_000, RunEnd::Completed);
+    first.1.timeline = Some(timeline(&[1.0, 2.0, 3.0]));
+    // Started 1.2 s after the first: one bucket on.
+    let mut second = instance("2/2", 11_200, 3_000, RunEnd::Completed);
+    second.1.timeline = Some(timeline(&[10.0, 20.0, 30.0]));
+    let merged = merge_instances(&[second, first]).unwrap();
+    let combined = merged.timeline().expect("both had a timeline");
+    let requests: Vec<f64> = combined.buckets.iter().map(Bucket::request_rate).collect();
+    assert_eq!(requests, [1.0, 12.0, 23.0, 30.0]);
+}
+
+#[test]
+fn a_timeline_missing_from_some_instances_is_left_out() {
+    let mut first = instance("1/2", 0, 1_000, RunEnd::Completed);
+    first.1.timeline = Some(timeline(&[1.0]));
+    let second = instance("2/2", 0, 1_000, RunEnd::Completed);
+    let merged = merge_instances(&[first, second.clone()]).unwrap();
+    assert_eq!(
+        merged.timeline,
+        MergedTimeline::Partial {
+            without: vec!["gen-2/2.json".into()]
+        }
+    );
+    assert_eq!(merged.timeline(), None);
+    let merged = merge_instances(&[instance("1/2", 0, 1_000, RunEnd::Completed), second]).unwrap();
+    assert_eq!(merged.timeline, MergedTimeline::Absent);
 }

@@ -1,6 +1,7 @@
 //! Reading a summary export back: the inverse of `report::json` for what a
 //! merge needs (every series with its exact value and HDR histogram, the
-//! thresholds as declared, how the run went) plus the `run` section.
+//! thresholds as declared, how the run went, its timeline) plus the `run`
+//! section.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -14,6 +15,7 @@ use crate::metrics::{
     ThresholdOutcome, ThresholdVerdict, TrendValue, ValueType,
 };
 use crate::report::parse_hdr;
+use crate::timeline::Timeline;
 
 /// One instance's summary export, read back.
 #[derive(Clone, Debug)]
@@ -21,6 +23,9 @@ pub struct InstanceExport {
     pub identity: RunIdentity,
     /// Series, thresholds (as that instance judged them) and run end.
     pub summary: Summary,
+    /// What happened in each interval; `None` in an export written
+    /// without one (`--no-timeline`, or a version before timelines).
+    pub timeline: Option<Timeline>,
 }
 
 /// Reads a summary export document. The error names the first field that
@@ -82,6 +87,18 @@ pub fn read_export(doc: &Value) -> Result<InstanceExport, String> {
     }
     let thresholds = thresholds_of(doc, &metrics)?;
     let (started_at, duration, end) = state_of(doc)?;
+    let timeline = match doc.get("timeline") {
+        None | Some(Value::Null) => None,
+        Some(value) => {
+            Some(serde_json::from_value(value.clone()).map_err(|e| format!("timeline: {e}"))?)
+        }
+    };
+    let breaking_points = match doc.get("breaking_points") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(value) => {
+            serde_json::from_value(value.clone()).map_err(|e| format!("breaking_points: {e}"))?
+        }
+    };
     Ok(InstanceExport {
         identity,
         summary: Summary {
@@ -91,8 +108,9 @@ pub fn read_export(doc: &Value) -> Result<InstanceExport, String> {
             thresholds,
             end,
             generator: None,
-            breaking_points: Vec::new(),
+            breaking_points,
         },
+        timeline,
     })
 }
 
