@@ -506,3 +506,48 @@ scenarios:
         3.0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scenario_named_setup_does_not_lend_its_tls_to_the_test_level_setup_and_teardown() {
+    let dir = tempfile::tempdir().unwrap();
+    let (nginx, ports) = start(dir.path());
+    let url = format!("https://127.0.0.1:{}/", ports.mtls);
+    // The test-level setup and teardown use `http.tls` (no client
+    // certificate): nginx answers them 400. Only the scenario that happens
+    // to be called `setup` shows the certificate.
+    let yaml = format!(
+        r#"
+http:
+  tls: {{ ca_file: {ca} }}
+setup:
+  - request: {{ name: test-setup, url: "{url}" }}
+teardown:
+  - request: {{ name: test-teardown, url: "{url}" }}
+scenarios:
+  setup:
+    executor: per-vu-iterations
+    vus: 1
+    iterations: 1
+    tls:
+      hosts: [ {entry} ]
+    flow:
+      - request: {{ name: flow, url: "{url}" }}
+"#,
+        ca = dir.path().join("ca.pem").display(),
+        entry = client_entry("127.0.0.1", dir.path()),
+    );
+    let s = run_yaml(&yaml, "http://unused").await.summary;
+    assert_eq!(
+        counter_where(&s, "http_reqs", &[("name", "flow"), ("status", "200")]),
+        1.0
+    );
+    let mtls_port = format!("{} ", ports.mtls);
+    assert_eq!(
+        nginx.log_lines("tls.log", &mtls_port, 3),
+        vec![
+            format!("{mtls_port}TLSv1.3 - \"-\" 400"),
+            format!("{mtls_port}TLSv1.3 - \"CN=stampede-vu\" 200"),
+            format!("{mtls_port}TLSv1.3 - \"-\" 400"),
+        ]
+    );
+}
