@@ -121,3 +121,24 @@ fn a_bad_proxy_variable_is_named_without_its_value() {
         "bad.yaml: HTTPS_PROXY: proxy scheme \"ftp\" is not supported (use http://; the tunnel to https:// targets is still encrypted end to end)"
     );
 }
+
+#[test]
+fn a_request_tls_block_is_checked_like_the_others() {
+    let text = "flow:
+  - request:
+      url: \"https://127.0.0.1/\"
+      tls:
+        min_version: \"1.1\"
+        hosts:
+          - { host: api.test, client_key: k.pem }
+";
+    let err = match load_str(text, Path::new("bad.yaml"), &LoadOptions::default()) {
+        Ok(_) => panic!("expected errors"),
+        Err(e) => e.to_string(),
+    };
+    assert_eq!(
+        err,
+        "bad.yaml:5:9: flow[0].request.tls.min_version: unknown TLS version \"1.1\" (hint: use 1.2 or 1.3)\n\
+         bad.yaml:7:31: flow[0].request.tls.hosts[0].client_key: has no client_cert"
+    );
+}

@@ -197,6 +197,7 @@ impl Target {
             // `retry-after` decides when to try again.
             keep_headers: true,
             proto: ProtoChoice::Auto,
+            tls: None,
         };
         let response = self.client.send(request).await.response;
         if let Some(error) = &response.error {

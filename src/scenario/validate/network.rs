@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::Validator;
 use crate::protocol::http::proxy::{NoProxy, ProxyConfig, ProxyServer};
 use crate::protocol::http::tls::{
-    HostPattern, HostTls, TlsConfig, TlsVersion, load_ca, load_identity,
+    HostPattern, HostTls, TlsConfig, TlsProfile, TlsVersion, load_ca, load_identity,
 };
 use crate::protocol::http::{DnsPolicy, DnsScope, HostOverride, HostOverrides, NetworkConfig};
 use crate::scenario::locate::FieldPath;
@@ -53,6 +53,37 @@ impl Validator<'_> {
     pub(crate) fn scenario_tls(&mut self, def: &TlsDef, path: &FieldPath) -> TlsConfig {
         let base = self.file_tls.clone();
         self.tls_config(def, path, base)
+    }
+
+    /// A request's own `tls`: its fields over its scenario's (`ctx_tls`, or
+    /// `http.tls` when the scenario sets none), its `hosts` first; built
+    /// into rustls configurations here, so a key rustls refuses is a load
+    /// error at the request's `tls`.
+    pub(crate) fn request_tls(
+        &mut self,
+        def: &TlsDef,
+        path: &FieldPath,
+        scenario: Option<&TlsConfig>,
+    ) -> Option<Arc<TlsProfile>> {
+        let base = scenario.unwrap_or(&self.file_tls).clone();
+        let problems = self.problems.len();
+        let config = self.tls_config(def, path, base);
+        if self.problems.len() > problems {
+            return None;
+        }
+        if let Some(same) = self.request_tls.iter().find(|p| *p.config() == config) {
+            return Some(same.clone());
+        }
+        match TlsProfile::build(config, self.insecure_skip_tls_verify) {
+            Ok(profile) => {
+                self.request_tls.push(profile.clone());
+                Some(profile)
+            }
+            Err(e) => {
+                self.problem(path, format!("TLS setup failed: {e}"), None);
+                None
+            }
+        }
     }
 
     /// `def` over `base`: what `def` sets replaces `base`'s, and `def`'s host
