@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::Validator;
-use crate::protocol::http::proxy::{NoProxy, ProxyConfig, ProxyServer};
+use crate::protocol::http::proxy::{ProxyConfig, ProxyServer};
 use crate::protocol::http::tls::{
     HostPattern, HostTls, TlsConfig, TlsProfile, TlsVersion, load_ca, load_identity,
 };
@@ -219,7 +219,7 @@ impl Validator<'_> {
         let from_env = def
             .and_then(|d| self.value_or(d.from_env.as_ref(), &path.key("from_env"), true))
             .unwrap_or(true);
-        let mut config = if from_env {
+        let config = if from_env {
             let env = &self.options.process_env;
             match ProxyConfig::from_env(|name| env.get(name).cloned()) {
                 Ok(config) => config,
@@ -235,20 +235,15 @@ impl Validator<'_> {
         let Some(def) = def else {
             return config;
         };
-        if let Some(url) = &def.url {
-            let at = path.key("url");
-            if let Some(server) = self.proxy_server(url, &at) {
-                let server = Arc::new(server);
-                config.http = Some(server.clone());
-                config.https = Some(server);
-            }
-        }
-        if let Some(no_proxy) = &def.no_proxy
-            && let Some(text) = self.render_load_time(no_proxy, &path.key("no_proxy"))
-        {
-            config.no_proxy = NoProxy::parse(&text);
-        }
-        config
+        let server = def
+            .url
+            .as_ref()
+            .and_then(|url| self.proxy_server(url, &path.key("url")));
+        let no_proxy = def
+            .no_proxy
+            .as_ref()
+            .and_then(|list| self.render_load_time(list, &path.key("no_proxy")));
+        config.overridden(server, no_proxy.as_deref())
     }
 
     fn proxy_server(&mut self, url: &str, path: &FieldPath) -> Option<ProxyServer> {
