@@ -41,7 +41,8 @@ impl<'a> Origin<'a> {
         }
     }
 
-    /// The connectors and SNI name for this origin.
+    /// The TLS routes (connectors and SNI names) for this origin: the
+    /// request's own, else the client's.
     pub(super) fn tls_routes<'s>(&self, client: &'s TlsRoutes) -> &'s TlsRoutes
     where
         'a: 's,
