@@ -63,7 +63,7 @@ fn unknown_field() {
     assert_rejected(
         "unknown_field.yaml",
         &[
-            "error: FILE:7:49: scenarios.a.flow[0].request: unknown field `retries` (hint: expected one of `name`, `method`, `url`, `query`, `headers`, `json`, `body`, `form`, `timeout`, `expect_status`, `checks`, `extract`, `record`, `copies`, `http2`, `max_body_size`, `tags_from_headers`)",
+            "error: FILE:7:49: scenarios.a.flow[0].request: unknown field `retries` (hint: expected one of `name`, `method`, `url`, `query`, `headers`, `json`, `body`, `form`, `timeout`, `expect_status`, `checks`, `extract`, `record`, `copies`, `http2`, `max_body_size`, `tags_from_headers`, `tls`)",
         ],
     );
 }

@@ -73,6 +73,7 @@ fn get(url: String, keep_body: bool) -> HttpRequest {
         keep_body,
         keep_headers: false,
         proto: ProtoChoice::Http2,
+        tls: None,
     }
 }
 

@@ -370,3 +370,27 @@ fn documented_outputs_section_parses() {
     assert_eq!(plan.outputs[0].extra["trend_stats"], "p(95),p(99),avg");
     assert!(plan.outputs[0].common.required);
 }
+
+#[test]
+fn proxy_options_in_the_file_point_at_the_option_and_never_echo_a_password() {
+    let errors = load(
+        "outputs:
+  - type: prometheus-rw
+    url: http://h/api/v1/write
+    proxy: http://agent:s3cret@proxy.test:3128
+  - type: prometheus-rw
+    url: http://h2/api/v1/write
+    proxy_env: METRICS_PROXY
+",
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(
+        errors,
+        [
+            "out.yaml:8:5: outputs[0].proxy: proxy credentials are not accepted here; give the whole URL from the environment (proxy_env=VAR, or HTTPS_PROXY / HTTP_PROXY)",
+            "out.yaml:11:5: outputs[1].proxy_env: environment variable METRICS_PROXY is not set (proxy of output prometheus-rw (http://h2/api/v1/write))",
+        ]
+    );
+    assert!(!errors.join("\n").contains("s3cret"));
+}

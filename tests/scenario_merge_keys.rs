@@ -47,7 +47,7 @@ fn a_problem_in_a_merged_value_points_at_the_anchor_once() {
     assert_eq!(
         load(text).unwrap_err(),
         "m.yaml:2:3: flow[0].request.timeout: invalid duration \"soon\" (hint: use e.g. 30s, 5m, 500ms)\n\
-         m.yaml:3:3: flow[0].request: unknown field `retries` (hint: expected one of `name`, `method`, `url`, `query`, `headers`, `json`, `body`, `form`, `timeout`, `expect_status`, `checks`, `extract`, `record`, `copies`, `http2`, `max_body_size`, `tags_from_headers`)"
+         m.yaml:3:3: flow[0].request: unknown field `retries` (hint: expected one of `name`, `method`, `url`, `query`, `headers`, `json`, `body`, `form`, `timeout`, `expect_status`, `checks`, `extract`, `record`, `copies`, `http2`, `max_body_size`, `tags_from_headers`, `tls`)"
     );
 }
 

@@ -403,6 +403,38 @@ fn the_documented_mtls_example_runs_against_nginx() {
 }
 
 #[test]
+fn the_documented_request_tls_example_runs_against_nginx() {
+    let dir = tempfile::tempdir().unwrap();
+    let (nginx, ports) = start(dir.path());
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/tls/request-mtls.yaml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .args(["run", "--quiet"])
+        .arg(&example)
+        .env("BASE_URL", format!("https://127.0.0.1:{}", ports.mtls))
+        .env("CA_FILE", dir.path().join("ca.pem"))
+        .env("CLIENT_CERT", dir.path().join("client.pem"))
+        .env("CLIENT_KEY", dir.path().join("client.key"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mtls_port = format!("{} ", ports.mtls);
+    let refused = format!("{mtls_port}TLSv1.3 - \"-\" 400");
+    let accepted = format!("{mtls_port}TLSv1.3 - \"CN=stampede-vu\" 200");
+    assert_eq!(
+        nginx.log_lines("tls.log", &mtls_port, 6),
+        [&refused, &accepted, &refused, &refused, &accepted, &refused]
+            .map(String::clone)
+            .to_vec()
+    );
+}
+
+#[test]
 fn outputs_trust_the_ca_and_show_their_client_certificate_to_an_mtls_backend() {
     let dir = tempfile::tempdir().unwrap();
     let (nginx, ports) = start(dir.path());
@@ -504,5 +536,106 @@ scenarios:
     assert_eq!(
         counter_where(&s, "http_reqs", &[("name", "tenant"), ("status", "200")]),
         3.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scenario_named_setup_does_not_lend_its_tls_to_the_test_level_setup_and_teardown() {
+    let dir = tempfile::tempdir().unwrap();
+    let (nginx, ports) = start(dir.path());
+    let url = format!("https://127.0.0.1:{}/", ports.mtls);
+    // The test-level setup and teardown use `http.tls` (no client
+    // certificate): nginx answers them 400. Only the scenario that happens
+    // to be called `setup` shows the certificate.
+    let yaml = format!(
+        r#"
+http:
+  tls: {{ ca_file: {ca} }}
+setup:
+  - request: {{ name: test-setup, url: "{url}" }}
+teardown:
+  - request: {{ name: test-teardown, url: "{url}" }}
+scenarios:
+  setup:
+    executor: per-vu-iterations
+    vus: 1
+    iterations: 1
+    tls:
+      hosts: [ {entry} ]
+    flow:
+      - request: {{ name: flow, url: "{url}" }}
+"#,
+        ca = dir.path().join("ca.pem").display(),
+        entry = client_entry("127.0.0.1", dir.path()),
+    );
+    let s = run_yaml(&yaml, "http://unused").await.summary;
+    assert_eq!(
+        counter_where(&s, "http_reqs", &[("name", "flow"), ("status", "200")]),
+        1.0
+    );
+    let mtls_port = format!("{} ", ports.mtls);
+    assert_eq!(
+        nginx.log_lines("tls.log", &mtls_port, 3),
+        vec![
+            format!("{mtls_port}TLSv1.3 - \"-\" 400"),
+            format!("{mtls_port}TLSv1.3 - \"CN=stampede-vu\" 200"),
+            format!("{mtls_port}TLSv1.3 - \"-\" 400"),
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_with_its_own_client_certificate_never_shares_a_connection_with_one_without() {
+    let dir = tempfile::tempdir().unwrap();
+    let (nginx, ports) = start(dir.path());
+    let url = format!("https://127.0.0.1:{}/", ports.mtls);
+    // One VU, two iterations of: no certificate, the request's own
+    // certificate, no certificate again, all to the same host. nginx keeps
+    // the accepted connection alive; were it pooled by origin alone, the
+    // third request would ride on it and get 200.
+    let yaml = format!(
+        r#"
+http:
+  tls: {{ ca_file: {ca} }}
+scenarios:
+  s:
+    executor: per-vu-iterations
+    vus: 1
+    iterations: 2
+    flow:
+      - request: {{ name: before, url: "{url}" }}
+      - request:
+          name: own
+          url: "{url}"
+          tls:
+            hosts: [ {entry} ]
+          checks: [ {{ body_contains: "client CN=stampede-vu" }} ]
+      - request: {{ name: after, url: "{url}" }}
+"#,
+        ca = dir.path().join("ca.pem").display(),
+        entry = client_entry("127.0.0.1", dir.path()),
+    );
+    let s = run_yaml(&yaml, "http://unused").await.summary;
+    for (name, status) in [("before", "400"), ("own", "200"), ("after", "400")] {
+        assert_eq!(
+            counter_where(&s, "http_reqs", &[("name", name)]),
+            2.0,
+            "{name}"
+        );
+        assert_eq!(
+            counter_where(&s, "http_reqs", &[("name", name), ("status", status)]),
+            2.0,
+            "{name}"
+        );
+    }
+    assert_eq!(rate_where(&s, "checks", &[]), (2, 2));
+    let mtls_port = format!("{} ", ports.mtls);
+    let refused = format!("{mtls_port}TLSv1.3 - \"-\" 400");
+    let accepted = format!("{mtls_port}TLSv1.3 - \"CN=stampede-vu\" 200");
+    assert_eq!(
+        nginx.log_lines("tls.log", &mtls_port, 6),
+        [&refused, &accepted, &refused, &refused, &accepted, &refused]
+            .map(String::clone)
+            .to_vec()
     );
 }

@@ -121,3 +121,86 @@ fn a_bad_proxy_variable_is_named_without_its_value() {
         "bad.yaml: HTTPS_PROXY: proxy scheme \"ftp\" is not supported (use http://; the tunnel to https:// targets is still encrypted end to end)"
     );
 }
+
+#[test]
+fn a_request_tls_block_is_checked_like_the_others() {
+    let text = "flow:
+  - request:
+      url: \"https://127.0.0.1/\"
+      tls:
+        min_version: \"1.1\"
+        hosts:
+          - { host: api.test, client_key: k.pem }
+";
+    let err = match load_str(text, Path::new("bad.yaml"), &LoadOptions::default()) {
+        Ok(_) => panic!("expected errors"),
+        Err(e) => e.to_string(),
+    };
+    assert_eq!(
+        err,
+        "bad.yaml:5:9: flow[0].request.tls.min_version: unknown TLS version \"1.1\" (hint: use 1.2 or 1.3)\n\
+         bad.yaml:7:31: flow[0].request.tls.hosts[0].client_key: has no client_cert"
+    );
+}
+
+/// Not an error case, but the rule the errors above are checked against:
+/// request over scenario over `http.tls`, field by field, host rules
+/// request first. Equal merged settings share one profile (and so their
+/// connections); the test-level setup merges over `http.tls`.
+#[test]
+fn a_request_tls_is_merged_over_its_scenario_and_the_file() {
+    use stampede::protocol::http::tls::{TlsConfig, TlsVersion};
+    use stampede::scenario::Step;
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = pki::Pki::new(dir.path()).client("client", "vu");
+    let own = format!(
+        "{{ max_version: \"1.3\", hosts: [ {{ host: c.test, client_cert: {}, client_key: {} }} ] }}",
+        cert.display(),
+        key.display()
+    );
+    let text = format!(
+        "http:
+  tls: {{ min_version: \"1.2\", hosts: [ {{ host: a.test, server_name: a.internal }} ] }}
+setup:
+  - request: {{ url: \"https://c.test/\", tls: {own} }}
+scenarios:
+  s:
+    executor: per-vu-iterations
+    tls: {{ min_version: \"1.3\", hosts: [ {{ host: b.test, server_name: b.internal }} ] }}
+    flow:
+      - request: {{ url: \"https://c.test/1\", tls: {own} }}
+      - request: {{ url: \"https://c.test/2\", tls: {own} }}
+      - request: {{ url: \"https://c.test/3\" }}
+"
+    );
+    let plan = load_str(&text, &dir.path().join("ok.yaml"), &LoadOptions::default()).unwrap();
+    let tls = |step: &Step| match step {
+        Step::Request(r) => r.tls.clone(),
+        other => panic!("not a request: {other:?}"),
+    };
+    let patterns = |config: &TlsConfig| -> Vec<String> {
+        config
+            .hosts
+            .iter()
+            .map(|h| h.pattern.as_str().to_string())
+            .collect()
+    };
+    let flow = &plan.scenarios[0].flow;
+    let first = tls(&flow[0]).expect("the request's own tls");
+    let config = first.config();
+    assert_eq!(
+        config.min_version,
+        Some(TlsVersion::Tls13),
+        "the scenario's"
+    );
+    assert_eq!(config.max_version, Some(TlsVersion::Tls13), "the request's");
+    assert_eq!(patterns(config), ["c.test", "b.test", "a.test"]);
+    assert!(config.hosts[0].identity.is_some());
+    assert!(std::sync::Arc::ptr_eq(&first, &tls(&flow[1]).unwrap()));
+    assert!(tls(&flow[2]).is_none(), "no tls: the VU client's");
+
+    let setup = tls(&plan.setup[0]).unwrap();
+    assert_eq!(setup.config().min_version, Some(TlsVersion::Tls12));
+    assert_eq!(patterns(setup.config()), ["c.test", "a.test"]);
+    assert!(!std::sync::Arc::ptr_eq(&first, &setup));
+}

@@ -48,13 +48,13 @@ pub struct ScenarioCounters {
 }
 
 impl RunContext {
-    /// The client settings the VUs of `scenario` use.
-    pub fn http_for(&self, scenario: &str) -> &Arc<ClientShared> {
-        self.plan
-            .scenarios
-            .iter()
-            .position(|s| s.name == scenario)
-            .and_then(|i| self.scenario_http.get(i))
+    /// The client settings the VUs of scenario `index` (plan order) use:
+    /// its own when it sets `tls`, else the run's. By index, not by name:
+    /// a scenario may be named `setup` or `teardown`, and the test-level
+    /// setup and teardown use the run's settings ([`RunContext::http`]).
+    pub fn scenario_client(&self, index: usize) -> &Arc<ClientShared> {
+        self.scenario_http
+            .get(index)
             .and_then(Option::as_ref)
             .unwrap_or(&self.http)
     }

@@ -88,6 +88,7 @@ impl Vu {
                 || step.needs_headers
                 || reads_headers(step),
             proto: step.proto,
+            tls: step.tls.clone(),
         })
     }
 

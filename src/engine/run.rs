@@ -158,7 +158,9 @@ pub async fn run(
 
     if !plan.setup.is_empty() {
         let setup_ctx = Arc::new(ctx);
-        let mut vu = Vu::new(setup_ctx.clone(), 0, Arc::from("setup"));
+        // The run's client settings, whatever a scenario named `setup` sets.
+        let http = setup_ctx.http.clone();
+        let mut vu = Vu::new(setup_ctx.clone(), 0, Arc::from("setup"), http);
         let result = tokio::select! {
             r = vu.run_unmetered(&plan.setup) => r,
             _ = &mut interrupt => Err(super::vu::IterationError("interrupted".into())),
@@ -236,7 +238,7 @@ pub async fn run(
     }
 
     if !plan.teardown.is_empty() {
-        let mut vu = Vu::new(ctx.clone(), 0, Arc::from("teardown"));
+        let mut vu = Vu::new(ctx.clone(), 0, Arc::from("teardown"), ctx.http.clone());
         if let Err(e) = vu.run_unmetered(&plan.teardown).await {
             ctx.report_error(&format!("teardown: {}", e.0));
         }

@@ -12,7 +12,7 @@ use rand::rngs::SmallRng;
 use super::context::RunContext;
 use super::scope::VuScope;
 use crate::metrics::{TagSetId, builtin};
-use crate::protocol::http::HttpClient;
+use crate::protocol::http::{ClientShared, HttpClient};
 use crate::scenario::{ResponseView, Step};
 
 /// Why an iteration ended early. The message names the step and the cause.
@@ -52,8 +52,15 @@ pub struct Vu {
 }
 
 impl Vu {
-    pub fn new(ctx: Arc<RunContext>, vu_id: u64, scenario: Arc<str>) -> Self {
-        let client = HttpClient::new(ctx.http_for(&scenario).clone());
+    /// A VU of `scenario` whose requests use the client settings `http`
+    /// (its scenario's, or the run's for the test-level setup and teardown).
+    pub fn new(
+        ctx: Arc<RunContext>,
+        vu_id: u64,
+        scenario: Arc<str>,
+        http: Arc<ClientShared>,
+    ) -> Self {
+        let client = HttpClient::new(http);
         let scope = VuScope::new(vu_id, scenario, &ctx.globals, &ctx.plan.feeds);
         Vu {
             scope,

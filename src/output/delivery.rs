@@ -21,6 +21,7 @@ use super::retry_queue::{Attempt, RetryQueue, Weighted};
 use super::sender::{AttemptFn, QueueSender};
 use super::spec::{CommonOptions, OutputConfigError, OutputSpec};
 use crate::metrics::{DeliveryStats, SinkError};
+use crate::protocol::http::proxy::ProxyConfig;
 use crate::protocol::http::tls::{HostPattern, HostTls, TlsConfig, load_ca, load_identity};
 use crate::protocol::http::{
     ClientConfig, ClientShared, HttpClient, HttpRequest, NetworkConfig, ProtoChoice,
@@ -45,6 +46,8 @@ impl Weighted for Payload {
 pub struct Delivery {
     name: String,
     url: String,
+    /// For the health check: the proxy, when one carries the requests.
+    proxy: ProxyConfig,
     sender: QueueSender<Payload>,
 }
 
@@ -106,6 +109,9 @@ impl Delivery {
                     hosts: identity.into_iter().collect(),
                     ..TlsConfig::default()
                 },
+                // Connections go through the proxy the load's would: the
+                // same client code (absolute form or CONNECT).
+                proxy: common.proxy.clone(),
                 ..NetworkConfig::default()
             },
             ..ClientConfig::default()
@@ -128,6 +134,7 @@ impl Delivery {
             sender: QueueSender::new(RetryQueue::new(name.clone(), common.buffer_points), attempt),
             name,
             url: url.to_string(),
+            proxy: common.proxy.clone(),
         })
     }
 
@@ -169,10 +176,10 @@ impl Delivery {
         self.sender.finish(deadline, budget).await
     }
 
-    /// Checks that the endpoint accepts connections (DNS and TCP, within
-    /// `timeout`), without sending data.
+    /// Checks that the endpoint (or the proxy to it) accepts connections
+    /// (DNS and TCP, within `timeout`), without sending data.
     pub async fn health_check(&self, timeout: Duration) -> Result<(), String> {
-        health_check_url(&self.url, timeout).await
+        health_check_url(&self.url, &self.proxy, timeout).await
     }
 }
 
@@ -197,6 +204,7 @@ impl Target {
             // `retry-after` decides when to try again.
             keep_headers: true,
             proto: ProtoChoice::Auto,
+            tls: None,
         };
         let response = self.client.send(request).await.response;
         if let Some(error) = &response.error {
@@ -323,8 +331,15 @@ pub(super) fn client_identity(
     }))
 }
 
-/// DNS and TCP connect to the URL's host and port within `timeout`.
-pub async fn health_check_url(url: &str, timeout: Duration) -> Result<(), String> {
+/// DNS and TCP connect to the URL's host and port within `timeout`, or to
+/// the proxy's when `proxy` sends the URL through one: no `CONNECT` is
+/// tried (a proxy may allow tunnels to port 443 only, while plain
+/// `http://` is forwarded on any port), so a reachable proxy passes.
+pub async fn health_check_url(
+    url: &str,
+    proxy: &ProxyConfig,
+    timeout: Duration,
+) -> Result<(), String> {
     let parsed = url::Url::parse(url).map_err(|e| format!("invalid URL: {e}"))?;
     let host = parsed.host_str().ok_or("URL has no host")?.to_string();
     let port = parsed
@@ -334,17 +349,50 @@ pub async fn health_check_url(url: &str, timeout: Duration) -> Result<(), String
         .trim_start_matches('[')
         .trim_end_matches(']')
         .to_string();
+    // `what` names the peer in messages: the proxy, never its URL (which
+    // may hold a password).
+    let (what, dial, port) = match proxy.for_host(parsed.scheme() == "https", &host) {
+        Some(server) => ("proxy ", server.host.clone(), server.port),
+        None => ("", host, port),
+    };
     match tokio::time::timeout(
         timeout,
-        tokio::net::TcpStream::connect((host.as_str(), port)),
+        tokio::net::TcpStream::connect((dial.as_str(), port)),
     )
     .await
     {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(format!("cannot connect to {host}:{port}: {e}")),
+        Ok(Err(e)) => Err(format!("cannot connect to {what}{dial}:{port}: {e}")),
         Err(_) => Err(format!(
-            "cannot connect to {host}:{port} within {:.1}s",
+            "cannot connect to {what}{dial}:{port} within {:.1}s",
             timeout.as_secs_f64()
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::http::proxy::ProxyServer;
+
+    #[tokio::test]
+    async fn the_health_check_reaches_the_proxy_when_one_carries_the_pushes() {
+        let backend = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/api/v1/write", backend.local_addr().unwrap());
+        let timeout = Duration::from_secs(2);
+        // The backend listens, but the pushes would go through a proxy
+        // that does not: unhealthy, and the message names the proxy by
+        // address only.
+        let dead = ProxyServer::parse("http://agent:s3cret@127.0.0.1:1").unwrap();
+        let proxied = ProxyConfig::default().overridden(Some(dead), None);
+        let err = health_check_url(&url, &proxied, timeout).await.unwrap_err();
+        assert!(
+            err.starts_with("cannot connect to proxy 127.0.0.1:1: "),
+            "{err}"
+        );
+        assert!(!err.contains("s3cret"), "{err}");
+        // NO_PROXY naming the backend: checked directly.
+        let bypassed = proxied.overridden(None, Some("127.0.0.1"));
+        health_check_url(&url, &bypassed, timeout).await.unwrap();
     }
 }

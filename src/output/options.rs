@@ -18,6 +18,7 @@ use http::{HeaderName, HeaderValue};
 
 use super::env_fallbacks::{self, Unset, credential_fallbacks};
 use super::spec::{BasicAuth, CommonOptions, OutputConfigError, OutputKind, OutputSpec, Secret};
+use crate::protocol::http::proxy::{ProxyConfig, ProxyServer};
 use crate::util::duration::parse_duration;
 use crate::util::url_secrets::has_userinfo;
 
@@ -39,6 +40,9 @@ pub const COMMON_KEYS: &[&str] = &[
     "bearer_token_env",
     "header",
     "header_env",
+    "proxy",
+    "proxy_env",
+    "no_proxy",
 ];
 
 /// Keys that would put a secret on the command line or in the file.
@@ -74,6 +78,12 @@ pub struct SpecBuilder {
     headers: Vec<(String, String)>,
     /// `(field that named it, header name, variable)`.
     headers_env: Vec<(String, String, String)>,
+    /// `proxy`: a proxy without credentials.
+    proxy: Option<ProxyServer>,
+    /// `(field that named it, variable)` holding the proxy URL.
+    proxy_env: Option<(String, String)>,
+    /// `no_proxy`: replaces `NO_PROXY`.
+    no_proxy: Option<String>,
     /// Option keys given, which environment fallbacks never override.
     given: BTreeSet<String>,
 }
@@ -92,6 +102,9 @@ impl SpecBuilder {
             bearer_token_env: None,
             headers: Vec::new(),
             headers_env: Vec::new(),
+            proxy: None,
+            proxy_env: None,
+            no_proxy: None,
             given: BTreeSet::new(),
         }
     }
@@ -164,6 +177,20 @@ impl SpecBuilder {
                 })?;
                 self.header_env(key, name.trim(), var.trim())?;
             }
+            "proxy" => {
+                let server = ProxyServer::parse(value).map_err(|m| self.bad(key, m))?;
+                // The command line and the file are not places for a password.
+                if server.has_credentials() {
+                    return Err(self.bad(
+                        key,
+                        "proxy credentials are not accepted here; give the whole URL from \
+                         the environment (proxy_env=VAR, or HTTPS_PROXY / HTTP_PROXY)",
+                    ));
+                }
+                self.proxy = Some(server);
+            }
+            "proxy_env" => self.proxy_env = Some((key.into(), self.env_name(key, value)?)),
+            "no_proxy" => self.no_proxy = Some(value.to_string()),
             _ => {
                 if let Some((_, instead)) = SECRET_KEYS.iter().find(|(k, _)| *k == key) {
                     return Err(
@@ -426,7 +453,9 @@ impl SpecBuilder {
             }
             headers.push((header.clone(), Secret::new(value)));
         }
+        let proxy = self.proxy_config(&lookup)?;
         let mut common = self.common;
+        common.proxy = proxy;
         common.headers = headers;
         common.basic_auth = basic_auth;
         common.bearer_token = bearer;
@@ -437,6 +466,77 @@ impl SpecBuilder {
             extra: self.extra,
             origin: self.origin,
         })
+    }
+}
+
+impl SpecBuilder {
+    /// The proxy model of the load's requests ([`ProxyConfig::from_env`],
+    /// then [`ProxyConfig::overridden`]) with this output's options: the
+    /// variables, unless `proxy` / `proxy_env` names another proxy or
+    /// `no_proxy` another list (`no_proxy=*`: always direct). No message
+    /// repeats a proxy URL: it may hold a password.
+    fn proxy_config(
+        &self,
+        lookup: &impl Fn(&str) -> Option<String>,
+    ) -> Result<ProxyConfig, OptionProblem> {
+        if !self.kind.is_network() {
+            return Ok(ProxyConfig::default());
+        }
+        let problem = |field: &str, error| OptionProblem {
+            field: field.to_string(),
+            error,
+        };
+        let env = ProxyConfig::from_env(lookup).map_err(|message| {
+            let (var, why) = message.split_once(": ").unwrap_or(("HTTP_PROXY", &message));
+            problem(
+                "",
+                OutputConfigError::BadEnv {
+                    origin: self.origin.clone(),
+                    var: var.to_string(),
+                    message: why.to_string(),
+                },
+            )
+        })?;
+        let server = match (&self.proxy, &self.proxy_env) {
+            (Some(_), Some((field, _))) => {
+                return Err(problem(
+                    field,
+                    self.bad(
+                        field,
+                        "proxy and proxy_env both name a proxy; give only one",
+                    ),
+                ));
+            }
+            (Some(server), None) => Some(server.clone()),
+            (None, Some((field, var))) => {
+                let url = lookup(var).ok_or_else(|| {
+                    problem(
+                        field,
+                        OutputConfigError::MissingEnv {
+                            origin: self.origin.clone(),
+                            var: var.clone(),
+                            what: format!(
+                                "proxy of output {}",
+                                display_name(self.kind, &self.target)
+                            ),
+                        },
+                    )
+                })?;
+                let server = ProxyServer::parse(&url).map_err(|message| {
+                    problem(
+                        field,
+                        OutputConfigError::BadEnv {
+                            origin: self.origin.clone(),
+                            var: var.clone(),
+                            message,
+                        },
+                    )
+                })?;
+                Some(server)
+            }
+            (None, None) => None,
+        };
+        Ok(env.overridden(server, self.no_proxy.as_deref()))
     }
 }
 

@@ -170,3 +170,71 @@ fn message_without_origin_strips_the_prefix() {
     };
     assert_eq!(message_without_origin(&e), "no");
 }
+
+#[test]
+fn proxies_come_from_the_environment_unless_the_options_name_others() {
+    let proxied = |b: SpecBuilder, vars: &[(&str, &str)]| -> ProxyConfig {
+        b.finish(env(vars)).unwrap().common.proxy
+    };
+    let vars = [
+        ("HTTP_PROXY", "http://127.0.0.1:3128"),
+        ("HTTPS_PROXY", "http://127.0.0.1:3129"),
+        ("NO_PROXY", "internal.test"),
+    ];
+    // The load's variables, read the load's way.
+    let from_env = proxied(builder(), &vars);
+    assert_eq!(from_env.for_host(false, "127.0.0.1").unwrap().port, 3128);
+    assert_eq!(from_env.for_host(true, "metrics.test").unwrap().port, 3129);
+    assert!(from_env.for_host(true, "x.internal.test").is_none());
+
+    // `proxy` replaces both variables' proxies; `no_proxy` replaces NO_PROXY.
+    let mut b = builder();
+    b.set("proxy", "127.0.0.1:8888").unwrap();
+    b.set("no_proxy", "*").unwrap();
+    let explicit = proxied(b, &vars);
+    assert_eq!(explicit.http.as_ref().unwrap().port, 8888);
+    assert_eq!(explicit.https.as_ref().unwrap().port, 8888);
+    assert!(
+        explicit.for_host(false, "127.0.0.1").is_none(),
+        "no_proxy=*"
+    );
+
+    // Credentials only through a variable, never echoed.
+    let err = builder()
+        .set("proxy", "http://agent:s3cret@127.0.0.1:3128")
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "--out #1: option proxy: proxy credentials are not accepted here; give the whole URL from the environment (proxy_env=VAR, or HTTPS_PROXY / HTTP_PROXY)"
+    );
+    let mut b = builder();
+    b.set("proxy_env", "METRICS_PROXY").unwrap();
+    let named = proxied(
+        b,
+        &[("METRICS_PROXY", "http://agent:s3cret@127.0.0.1:3130")],
+    );
+    let server = named.for_host(false, "127.0.0.1").unwrap();
+    assert!(server.has_credentials() && server.port == 3130);
+    assert!(!format!("{named:?}").contains("s3cret"));
+
+    let mut b = builder();
+    b.set("proxy_env", "METRICS_PROXY").unwrap();
+    let err = b.finish(env(&[])).unwrap_err();
+    assert_eq!(err.field, "proxy_env");
+    assert_eq!(
+        err.error.to_string(),
+        "--out #1: environment variable METRICS_PROXY is not set (proxy of output prometheus-rw (http://127.0.0.1:9090/api/v1/write))"
+    );
+    let err = builder()
+        .finish(env(&[("HTTPS_PROXY", "socks5://u:s3cret@p:1080")]))
+        .unwrap_err();
+    assert_eq!(
+        err.error.to_string(),
+        "--out #1: environment variable HTTPS_PROXY: proxy scheme \"socks5\" is not supported (use http://; the tunnel to https:// targets is still encrypted end to end)"
+    );
+
+    // A file output has no connection to proxy.
+    let file = SpecBuilder::new(OutputKind::Json, "out.json", "--out #2");
+    assert_eq!(proxied(file, &vars), ProxyConfig::default());
+}

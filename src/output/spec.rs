@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::protocol::http::proxy::ProxyConfig;
+
 /// The kinds of output, named as on the command line (`--out KIND=TARGET`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum OutputKind {
@@ -107,6 +109,11 @@ pub struct CommonOptions {
     pub client_key: Option<PathBuf>,
     /// Accept any server certificate (opt-in, for self-signed test stacks).
     pub insecure_skip_tls_verify: bool,
+    /// Forward proxies to the backend: `HTTP_PROXY` / `HTTPS_PROXY` /
+    /// `NO_PROXY` as the load's requests read them, replaced by the `proxy`
+    /// (or `proxy_env`) and `no_proxy` options. Default: none (a spec made
+    /// in code); `SpecBuilder::finish` reads the environment.
+    pub proxy: ProxyConfig,
     /// Deadline of one request to the backend.
     pub timeout: Duration,
     /// Most points (samples, series values) in one request.
@@ -132,6 +139,7 @@ impl Default for CommonOptions {
             client_cert: None,
             client_key: None,
             insecure_skip_tls_verify: false,
+            proxy: ProxyConfig::default(),
             timeout: Duration::from_secs(10),
             batch_size: 10_000,
             buffer_points: 1_000_000,

@@ -315,6 +315,11 @@ pub struct RequestDef {
     /// values become `other`.
     #[serde(default)]
     pub tags_from_headers: OrderedMap<String>,
+    /// TLS of this request only, over its scenario's `tls` and `http.tls`:
+    /// the fields set here replace theirs, `hosts` entries are tried before
+    /// theirs. Its connections are never shared with requests of other TLS
+    /// settings.
+    pub tls: Option<TlsDef>,
 }
 
 /// A condition on a response: exactly one subject, with operators.

@@ -12,7 +12,7 @@ use super::condition::{Condition, Extractor};
 use super::feed::DataFeed;
 use super::template::Template;
 use crate::metrics::{MetricId, MetricRegistry, TagSetId, Threshold};
-use crate::protocol::http::tls::TlsConfig;
+use crate::protocol::http::tls::{TlsConfig, TlsProfile};
 use crate::protocol::http::{NetworkConfig, ProtoChoice};
 
 #[derive(Debug)]
@@ -331,6 +331,9 @@ pub struct RequestStep {
     /// Largest kept body: the request's `max_body_size`, else its
     /// scenario's, else `http.max_body_size`.
     pub max_body_size: u64,
+    /// The request's own `tls` merged over its scenario's and `http.tls`,
+    /// built once; `None` when the request sets none (the VU client's).
+    pub tls: Option<Arc<TlsProfile>>,
 }
 
 /// One `tags_from_headers` entry: tag `key` gets the value of `header`.

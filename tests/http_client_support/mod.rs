@@ -232,6 +232,7 @@ pub fn get(url: &str) -> HttpRequest {
         keep_body: true,
         keep_headers: true,
         proto: ProtoChoice::Auto,
+        tls: None,
     }
 }
 

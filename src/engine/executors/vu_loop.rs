@@ -109,7 +109,8 @@ pub async fn vu_loop(
 ) {
     let plan = ctx.plan.clone();
     let scenario = &plan.scenarios[index];
-    let mut vu = Vu::new(ctx.clone(), vu_id, Arc::from(scenario.name.as_str()));
+    let http = ctx.scenario_client(index).clone();
+    let mut vu = Vu::new(ctx.clone(), vu_id, Arc::from(scenario.name.as_str()), http);
     let mut setup_done = scenario.vu_setup.is_empty();
     let _active = (matches!(gate, Gate::Always) && claim.active_while_alive())
         .then(|| ActiveVu::new(&ctx, index));

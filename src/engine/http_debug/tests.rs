@@ -29,6 +29,7 @@ fn login() -> HttpRequest {
         keep_body: true,
         keep_headers: true,
         proto: ProtoChoice::Auto,
+        tls: None,
     }
 }
 

@@ -2,13 +2,19 @@
 //! task, backoff and counts as the HTTP [`Delivery`](crate::output::Delivery), with gRPC's
 //! status codes classified as the OTLP spec asks.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use base64::Engine as _;
+use http::Uri;
+use hyper_util::rt::TokioIo;
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
 use tokio::time::Instant;
 use tonic::Code;
+use tonic::codegen::Service;
 use tonic::metadata::{AsciiMetadataKey, AsciiMetadataValue, MetadataMap};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 
@@ -17,6 +23,7 @@ use crate::metrics::{DeliveryStats, SinkError};
 use crate::output::retry_queue::{Attempt, RetryQueue, Weighted};
 use crate::output::sender::{AttemptFn, QueueSender};
 use crate::output::spec::{OutputConfigError, OutputSpec, Secret};
+use crate::protocol::http::proxy::ProxyConfig;
 
 impl Weighted for Batch {
     fn points(&self) -> u64 {
@@ -29,6 +36,8 @@ impl Weighted for Batch {
 pub struct GrpcDelivery {
     name: String,
     url: String,
+    /// For the health check: the proxy, when one carries the channel.
+    proxy: ProxyConfig,
     sender: QueueSender<Batch>,
 }
 
@@ -99,8 +108,18 @@ impl GrpcDelivery {
             ));
         }
         let name = spec.display_name();
+        let https = url.starts_with("https://");
+        let through_proxy = endpoint
+            .uri()
+            .host()
+            .map(|host| host.trim_start_matches('[').trim_end_matches(']'))
+            .is_some_and(|host| common.proxy.for_host(https, host).is_some());
         let target = Arc::new(Target {
             endpoint,
+            proxy: through_proxy.then(|| ProxyConnector {
+                proxy: Arc::new(common.proxy.clone()),
+                https,
+            }),
             client: OnceLock::new(),
             metadata: metadata(spec, headers)?,
             timeout: common.timeout,
@@ -114,6 +133,7 @@ impl GrpcDelivery {
             sender: QueueSender::new(RetryQueue::new(name.clone(), common.buffer_points), attempt),
             name,
             url: url.to_string(),
+            proxy: common.proxy.clone(),
         })
     }
 
@@ -140,11 +160,18 @@ impl GrpcDelivery {
     pub fn url(&self) -> &str {
         &self.url
     }
+
+    /// The proxy settings the channel's connections follow.
+    pub fn proxy(&self) -> &ProxyConfig {
+        &self.proxy
+    }
 }
 
 /// What every export request needs, shared by the attempts.
 struct Target {
     endpoint: Endpoint,
+    /// Set when a proxy carries the endpoint's connections.
+    proxy: Option<ProxyConnector>,
     /// Connected on first use: a channel needs the runtime, `build` may not
     /// run inside it. Clones share the channel.
     client: OnceLock<MetricsServiceClient<Channel>>,
@@ -157,7 +184,13 @@ impl Target {
     async fn attempt(&self, batch: Batch) -> Attempt {
         let mut client = self
             .client
-            .get_or_init(|| MetricsServiceClient::new(self.endpoint.connect_lazy()))
+            .get_or_init(|| {
+                let channel = match &self.proxy {
+                    Some(connector) => self.endpoint.connect_with_connector_lazy(connector.clone()),
+                    None => self.endpoint.connect_lazy(),
+                };
+                MetricsServiceClient::new(channel)
+            })
             .clone();
         let mut request = tonic::Request::new(batch.request);
         *request.metadata_mut() = self.metadata.clone();
@@ -172,6 +205,44 @@ impl Target {
             }
             Err(status) => classify(&status, &self.name),
         }
+    }
+}
+
+/// Opens the channel's connections through the output's proxy: a `CONNECT`
+/// tunnel (also for `http://`: h2c cannot be forwarded request by
+/// request), by the load client's own code; tonic runs TLS (for
+/// `https://`) and HTTP/2 inside it.
+#[derive(Clone)]
+struct ProxyConnector {
+    proxy: Arc<ProxyConfig>,
+    https: bool,
+}
+
+impl Service<Uri> for ProxyConnector {
+    type Response = TokioIo<tokio::net::TcpStream>;
+    type Error = std::io::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let (proxy, https) = (self.proxy.clone(), self.https);
+        Box::pin(async move {
+            let host = uri
+                .host()
+                .ok_or_else(|| std::io::Error::other("the endpoint has no host"))?
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string();
+            let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
+            proxy
+                .connect(https, &host, port)
+                .await
+                .map(TokioIo::new)
+                .map_err(|e| std::io::Error::other(e.message))
+        })
     }
 }
 

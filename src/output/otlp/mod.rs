@@ -65,7 +65,6 @@ pub fn build_with_env(
                     None,
                     extra,
                 )?),
-                url: config.endpoint.clone(),
             }
         }
         Protocol::Grpc => Transport::Grpc(Box::new(grpc::GrpcDelivery::new(

@@ -26,7 +26,6 @@ pub enum Transport {
     /// OTLP/HTTP with protobuf bodies, POSTed to `.../v1/metrics`.
     Http {
         delivery: Box<Delivery>,
-        url: String,
     },
     Grpc(Box<GrpcDelivery>),
 }
@@ -34,7 +33,7 @@ pub enum Transport {
 impl Transport {
     fn enqueue(&mut self, batch: Batch) {
         match self {
-            Transport::Http { delivery, .. } => delivery.enqueue(Payload {
+            Transport::Http { delivery } => delivery.enqueue(Payload {
                 body: Bytes::from(batch.request.encode_to_vec()),
                 points: batch.points,
             }),
@@ -44,28 +43,28 @@ impl Transport {
 
     fn take_error(&self) -> Option<SinkError> {
         match self {
-            Transport::Http { delivery, .. } => delivery.take_error(),
+            Transport::Http { delivery } => delivery.take_error(),
             Transport::Grpc(grpc) => grpc.take_error(),
         }
     }
 
     async fn finish(&mut self, deadline: Instant, budget: Duration) -> Result<(), SinkError> {
         match self {
-            Transport::Http { delivery, .. } => delivery.finish(deadline, budget).await,
+            Transport::Http { delivery } => delivery.finish(deadline, budget).await,
             Transport::Grpc(grpc) => grpc.finish(deadline, budget).await,
         }
     }
 
-    fn url(&self) -> &str {
+    async fn health_check(&self, timeout: Duration) -> Result<(), String> {
         match self {
-            Transport::Http { url, .. } => url,
-            Transport::Grpc(grpc) => grpc.url(),
+            Transport::Http { delivery } => delivery.health_check(timeout).await,
+            Transport::Grpc(grpc) => health_check_url(grpc.url(), grpc.proxy(), timeout).await,
         }
     }
 
     fn stats(&self) -> Arc<DeliveryStats> {
         match self {
-            Transport::Http { delivery, .. } => delivery.stats(),
+            Transport::Http { delivery } => delivery.stats(),
             Transport::Grpc(grpc) => grpc.stats(),
         }
     }
@@ -284,7 +283,8 @@ impl Sink for OtlpSink {
 
     fn health_check(&mut self) -> SinkFuture<'_> {
         Box::pin(async move {
-            health_check_url(self.transport.url(), self.timeout)
+            self.transport
+                .health_check(self.timeout)
                 .await
                 .map_err(SinkError::Retryable)
         })

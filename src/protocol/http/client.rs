@@ -22,6 +22,7 @@ use super::error::http_error;
 use super::exchange::{self, HopRequest};
 use super::pool::Pool;
 use super::target::TargetCache;
+use super::tls::TlsProfile;
 use super::types::{ErrorCode, HttpOutcome, HttpRequest, HttpResponse, ProtoChoice};
 
 /// One per VU: that VU's keep-alive connections, cookie jar, parsed URLs and
@@ -60,6 +61,8 @@ struct HopState {
     jar_cookie: bool,
     /// The same on every hop: a redirect keeps the protocol asked for.
     proto: ProtoChoice,
+    /// The request's own TLS settings, on every hop too.
+    tls: Option<Arc<TlsProfile>>,
 }
 
 impl HttpClient {
@@ -115,6 +118,7 @@ impl HttpClient {
             keep_body,
             keep_headers,
             proto,
+            tls,
         } = request;
         // `user-agent` and `accept-encoding` are added on the wire when the
         // request has none (`h1::codec`, `exchange::build_request`).
@@ -129,6 +133,7 @@ impl HttpClient {
             own_cookie,
             jar_cookie: false,
             proto,
+            tls,
         };
         let max_redirects = self.shared.config.max_redirects;
         let keep = Keep {
@@ -216,6 +221,7 @@ impl HttpClient {
             max_body: keep.max_body,
             keep_headers: keep.headers,
             proto: state.proto,
+            tls: state.tls.as_ref(),
         };
         let result = {
             // Polled in place: the exchange future is not moved into a
@@ -431,6 +437,7 @@ mod tests {
                 keep_body,
                 keep_headers: false,
                 proto: ProtoChoice::Auto,
+                tls: None,
             };
             let r = client.send(request).await.response;
             assert!(r.error.is_none(), "{:?}", r.error);
@@ -457,6 +464,7 @@ mod tests {
             own_cookie: Some(HeaderValue::from_static("a=1")),
             jar_cookie: false,
             proto: ProtoChoice::Auto,
+            tls: None,
         }
     }
 

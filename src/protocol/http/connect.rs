@@ -59,7 +59,7 @@ pub(super) async fn open(
     let stats = Arc::new(ConnStats::new());
 
     if origin.https {
-        let (connectors, server_name) = shared.tls.for_host(origin.host);
+        let (connectors, server_name) = origin.tls_routes(&shared.tls).for_host(origin.host);
         let server_name = server_name.ok_or_else(|| {
             http_error(ErrorCode::InvalidUrl, "host is not a valid TLS server name")
         })?;

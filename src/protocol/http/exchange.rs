@@ -17,6 +17,7 @@ use super::error::{self, http_error};
 use super::h1::H1Conn;
 use super::pool::{Found, Http2Conn, Origin, Pool, Pooled, Want};
 use super::target::Target;
+use super::tls::TlsProfile;
 use super::types::{ErrorCode, HttpError, HttpResponse, Proto, ProtoChoice};
 
 /// Sent when the request sets no `accept-encoding`.
@@ -41,11 +42,14 @@ pub(super) struct HopRequest<'a> {
     /// HTTP/2 responses come with their map built.
     pub keep_headers: bool,
     pub proto: ProtoChoice,
+    /// The request's own TLS settings; `None`: the client's.
+    pub tls: Option<&'a Arc<TlsProfile>>,
 }
 
 impl HopRequest<'_> {
-    fn origin(&self) -> Origin<'_> {
-        self.target.origin()
+    /// Where the connection goes, and with which TLS settings.
+    pub(super) fn origin(&self) -> Origin<'_> {
+        self.target.origin().with_tls(self.tls)
     }
 }
 

@@ -16,15 +16,39 @@ use super::body::RequestBody;
 use super::dns::DnsCache;
 use super::h1::H1Conn;
 use super::io::ConnStats;
+use super::tls::{TlsProfile, TlsRoutes};
 use super::types::ProtoChoice;
 
-/// Where a connection goes, borrowed from the request URL.
+/// Where a connection goes, borrowed from the request URL, and with which
+/// TLS settings.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Origin<'a> {
     pub https: bool,
     /// Without IPv6 brackets.
     pub host: &'a str,
     pub port: u16,
+    /// The request's own TLS settings; `None`: the client's (always `None`
+    /// for `http://`, where there is no TLS to differ in).
+    pub tls: Option<&'a Arc<TlsProfile>>,
+}
+
+impl<'a> Origin<'a> {
+    /// This origin reached with the request's own TLS settings, if any.
+    pub(super) fn with_tls(self, tls: Option<&'a Arc<TlsProfile>>) -> Origin<'a> {
+        Origin {
+            tls: tls.filter(|_| self.https),
+            ..self
+        }
+    }
+
+    /// The TLS routes (connectors and SNI names) for this origin: the
+    /// request's own, else the client's.
+    pub(super) fn tls_routes<'s>(&self, client: &'s TlsRoutes) -> &'s TlsRoutes
+    where
+        'a: 's,
+    {
+        self.tls.map_or(client, |profile| &profile.routes)
+    }
 }
 
 /// The connections a request can use: its [`ProtoChoice`] resolved for the
@@ -56,6 +80,9 @@ pub(super) struct OriginKey {
     https: bool,
     host: Box<str>,
     port: u16,
+    /// Kept alive by the key, so its address names it for as long as the
+    /// connection is pooled.
+    tls: Option<Arc<TlsProfile>>,
 }
 
 impl OriginKey {
@@ -64,11 +91,20 @@ impl OriginKey {
             https: origin.https,
             host: origin.host.into(),
             port: origin.port,
+            tls: origin.tls.cloned(),
         }
     }
 
     pub(super) fn matches(&self, origin: Origin<'_>) -> bool {
-        self.port == origin.port && self.https == origin.https && *self.host == *origin.host
+        let same_tls = match (&self.tls, origin.tls) {
+            (None, None) => true,
+            (Some(mine), Some(theirs)) => Arc::ptr_eq(mine, theirs),
+            _ => false,
+        };
+        self.port == origin.port
+            && self.https == origin.https
+            && *self.host == *origin.host
+            && same_tls
     }
 }
 
@@ -283,6 +319,32 @@ mod tests {
         }
     }
 
+    #[test]
+    fn origins_with_other_tls_settings_are_other_origins() {
+        use crate::protocol::http::tls::TlsConfig;
+        let profile = TlsProfile::build(TlsConfig::default(), false).unwrap();
+        // Equal settings, built twice: still another pool entry.
+        let twin = TlsProfile::build(TlsConfig::default(), false).unwrap();
+        let plain = Origin {
+            https: true,
+            host: "127.0.0.1",
+            port: 8443,
+            tls: None,
+        };
+        let own = plain.with_tls(Some(&profile));
+        let key = OriginKey::new(own);
+        assert!(key.matches(own));
+        assert!(!key.matches(plain));
+        assert!(!key.matches(plain.with_tls(Some(&twin))));
+        assert!(!OriginKey::new(plain).matches(own));
+        // Without TLS there is nothing to tell apart.
+        let http = Origin {
+            https: false,
+            ..plain
+        };
+        assert!(http.with_tls(Some(&profile)).tls.is_none());
+    }
+
     #[tokio::test]
     async fn one_http2_connection_is_opened_at_a_time_per_origin() {
         let pool = Pool::default();
@@ -290,6 +352,7 @@ mod tests {
             https: false,
             host: "127.0.0.1",
             port: 8080,
+            tls: None,
         };
         let other = Origin {
             port: 8081,

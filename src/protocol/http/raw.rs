@@ -72,6 +72,7 @@ pub async fn open_raw(
         https: tls,
         host,
         port,
+        tls: None,
     };
     let started = Instant::now();
     let proxy = shared.config.network.proxy.for_host(origin.https, host);

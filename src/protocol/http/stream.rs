@@ -11,8 +11,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use http::HeaderValue;
 use http::header::{ACCEPT_ENCODING, AUTHORIZATION, COOKIE};
-use http::{HeaderMap, HeaderValue, Method};
 use http_body_util::BodyExt;
 use tokio::time::Sleep;
 
@@ -23,7 +23,7 @@ use super::error::{self, http_error};
 use super::exchange::{self, HopRequest};
 use super::h1::{H1BodyReader, H1Conn};
 use super::pool::Pooled;
-use super::types::{ErrorCode, HttpError, HttpRequest, HttpResponse, Proto, ProtoChoice};
+use super::types::{ErrorCode, HttpError, HttpRequest, HttpResponse, Proto};
 
 /// A streamed exchange in progress. Dropping it mid-body closes the HTTP/1
 /// connection (or resets the HTTP/2 stream); [`HttpStream::finish`] returns
@@ -59,40 +59,25 @@ impl HttpClient {
     /// failure is the response's `error`. Every response header is kept,
     /// whatever `request.keep_headers` says: the caller checks the head
     /// before reading events.
-    pub async fn open_stream(&self, request: HttpRequest) -> HttpStream<'_> {
-        let HttpRequest {
-            method,
-            url,
-            mut headers,
-            body,
-            timeout,
-            keep_body: _,
-            keep_headers: _,
-            proto,
-        } = request;
+    pub async fn open_stream(&self, mut request: HttpRequest) -> HttpStream<'_> {
         let started = Instant::now();
+        let timeout = request.timeout;
         let mut timer = self.take_timer(deadline_after(started, timeout));
         // `user-agent` is added on the wire when the request has none
         // (`HopRequest::user_agent`).
-        if !headers.contains_key(ACCEPT_ENCODING) {
+        if !request.headers.contains_key(ACCEPT_ENCODING) {
             // Events are read as they come: no decompression in between.
-            headers.insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
+            request
+                .headers
+                .insert(ACCEPT_ENCODING, HeaderValue::from_static("identity"));
         }
         let mut clock = HopClock::new(started);
         let mut response = HttpResponse {
-            url,
+            url: std::mem::take(&mut request.url),
             ..HttpResponse::default()
         };
         let opened = {
-            let open = pin!(open(
-                self,
-                &mut clock,
-                &mut response,
-                &method,
-                headers,
-                &body,
-                proto
-            ));
+            let open = pin!(open(self, &mut clock, &mut response, &mut request));
             until_deadline(open, timer.as_mut()).await
         };
         let mut stream = HttpStream {
@@ -121,12 +106,10 @@ async fn open(
     client: &HttpClient,
     clock: &mut HopClock,
     response: &mut HttpResponse,
-    method: &Method,
-    mut headers: HeaderMap,
-    body: &Bytes,
-    proto: ProtoChoice,
+    request: &mut HttpRequest,
 ) -> Result<StreamBody, HttpError> {
     let target = client.targets.get(&response.url)?;
+    let headers = &mut request.headers;
     if let Some(jar) = &client.jar {
         let own = headers.remove(COOKIE);
         if let Some(cookie) = jar.request_header(&response.url, own.as_ref()) {
@@ -139,20 +122,21 @@ async fn open(
         headers.insert(AUTHORIZATION, auth.clone());
     }
     let shared = client.shared();
+    let (proto, body) = (request.proto, &request.body);
     let req = HopRequest {
-        method,
+        method: &request.method,
         target: &target,
         user_agent: &shared.user_agent,
-        headers: &headers,
+        headers: &request.headers,
         body,
         keep_body: false,
         max_body: u64::MAX,
         keep_headers: true,
         proto,
+        tls: request.tls.as_ref(),
     };
     let pool = &client.pool;
-    let (conn, reused) =
-        exchange::acquire(shared, pool, target.origin(), proto, clock, false).await?;
+    let (conn, reused) = exchange::acquire(shared, pool, req.origin(), proto, clock, false).await?;
     match conn {
         Pooled::Http1(mut conn) => {
             response.proto = Proto::Http1;

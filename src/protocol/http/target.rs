@@ -136,6 +136,7 @@ impl Target {
             https: self.https,
             host: &self.host,
             port: self.port,
+            tls: None,
         }
     }
 

@@ -1,9 +1,12 @@
 //! The request a VU sends and the record it gets back.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method};
+
+use super::tls::TlsProfile;
 
 /// One request, fully rendered (templates already applied).
 #[derive(Clone, Debug)]
@@ -25,6 +28,10 @@ pub struct HttpRequest {
     pub keep_headers: bool,
     /// Which HTTP version this request may use; see [`ProtoChoice`].
     pub proto: ProtoChoice,
+    /// TLS settings of this request instead of the client's (a request
+    /// step's own `tls`); `None`: the client's. Connections are pooled per
+    /// profile, so none made with other settings is reused for it.
+    pub tls: Option<Arc<TlsProfile>>,
 }
 
 /// The HTTP version a request asks for. Connections are pooled by origin

@@ -1,6 +1,7 @@
 //! Scenarios: the top-level shorthand, executors, scenario selection and the
 //! k6-style command-line overrides (`--vus`, `--duration`, `--iterations`).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::steps::StepCtx;
@@ -163,6 +164,12 @@ impl Validator<'_> {
             .max_body_size
             .as_ref()
             .and_then(|size| self.byte_size(size, &path.key("max_body_size")));
+        // Before the steps: a request's own `tls` is merged over it.
+        let tls = def
+            .tls
+            .as_ref()
+            .map(|tls| self.scenario_tls(tls, &path.key("tls")));
+        ctx.tls = tls.clone().map(Arc::new);
         let tag_set = super::intern(ctx.tags());
         let vu_setup = self.steps(&def.setup, &path.key(setup_key), &ctx);
         let flow_path = path.key("flow");
@@ -170,10 +177,6 @@ impl Validator<'_> {
             self.problem(&flow_path, "needs at least one step", None);
         }
         let flow = self.steps(&def.flow, &flow_path, &ctx);
-        let tls = def
-            .tls
-            .as_ref()
-            .map(|tls| self.scenario_tls(tls, &path.key("tls")));
         Some(ScenarioPlan {
             name: name.to_string(),
             executor: executor?,

@@ -113,6 +113,12 @@ pub(crate) struct Validator<'o> {
     pub(crate) default_max_body_size: u64,
     /// `http.tls`, which a scenario's `tls` is merged over.
     pub(crate) file_tls: crate::protocol::http::tls::TlsConfig,
+    /// `http.insecure_skip_tls_verify`, for the requests' own TLS profiles.
+    pub(crate) insecure_skip_tls_verify: bool,
+    /// The TLS profiles of requests with their own `tls`, one per distinct
+    /// merged configuration: requests that end up with the same settings
+    /// share connections.
+    pub(crate) request_tls: Vec<Arc<crate::protocol::http::tls::TlsProfile>>,
 }
 
 /// Validates a parsed file into a plan.
@@ -135,6 +141,8 @@ pub fn validate(
         default_http2: None,
         default_max_body_size: crate::protocol::http::DEFAULT_MAX_BODY_SIZE,
         file_tls: Default::default(),
+        insecure_skip_tls_verify: false,
+        request_tls: Vec::new(),
     };
     v.load_feeds(file);
     v.register_metrics(file);

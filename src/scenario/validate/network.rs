@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::Validator;
-use crate::protocol::http::proxy::{NoProxy, ProxyConfig, ProxyServer};
+use crate::protocol::http::proxy::{ProxyConfig, ProxyServer};
 use crate::protocol::http::tls::{
-    HostPattern, HostTls, TlsConfig, TlsVersion, load_ca, load_identity,
+    HostPattern, HostTls, TlsConfig, TlsProfile, TlsVersion, load_ca, load_identity,
 };
 use crate::protocol::http::{DnsPolicy, DnsScope, HostOverride, HostOverrides, NetworkConfig};
 use crate::scenario::locate::FieldPath;
@@ -53,6 +53,37 @@ impl Validator<'_> {
     pub(crate) fn scenario_tls(&mut self, def: &TlsDef, path: &FieldPath) -> TlsConfig {
         let base = self.file_tls.clone();
         self.tls_config(def, path, base)
+    }
+
+    /// A request's own `tls`: its fields over its scenario's (`ctx_tls`, or
+    /// `http.tls` when the scenario sets none), its `hosts` first; built
+    /// into rustls configurations here, so a key rustls refuses is a load
+    /// error at the request's `tls`.
+    pub(crate) fn request_tls(
+        &mut self,
+        def: &TlsDef,
+        path: &FieldPath,
+        scenario: Option<&TlsConfig>,
+    ) -> Option<Arc<TlsProfile>> {
+        let base = scenario.unwrap_or(&self.file_tls).clone();
+        let problems = self.problems.len();
+        let config = self.tls_config(def, path, base);
+        if self.problems.len() > problems {
+            return None;
+        }
+        if let Some(same) = self.request_tls.iter().find(|p| *p.config() == config) {
+            return Some(same.clone());
+        }
+        match TlsProfile::build(config, self.insecure_skip_tls_verify) {
+            Ok(profile) => {
+                self.request_tls.push(profile.clone());
+                Some(profile)
+            }
+            Err(e) => {
+                self.problem(path, format!("TLS setup failed: {e}"), None);
+                None
+            }
+        }
     }
 
     /// `def` over `base`: what `def` sets replaces `base`'s, and `def`'s host
@@ -188,7 +219,7 @@ impl Validator<'_> {
         let from_env = def
             .and_then(|d| self.value_or(d.from_env.as_ref(), &path.key("from_env"), true))
             .unwrap_or(true);
-        let mut config = if from_env {
+        let config = if from_env {
             let env = &self.options.process_env;
             match ProxyConfig::from_env(|name| env.get(name).cloned()) {
                 Ok(config) => config,
@@ -204,20 +235,15 @@ impl Validator<'_> {
         let Some(def) = def else {
             return config;
         };
-        if let Some(url) = &def.url {
-            let at = path.key("url");
-            if let Some(server) = self.proxy_server(url, &at) {
-                let server = Arc::new(server);
-                config.http = Some(server.clone());
-                config.https = Some(server);
-            }
-        }
-        if let Some(no_proxy) = &def.no_proxy
-            && let Some(text) = self.render_load_time(no_proxy, &path.key("no_proxy"))
-        {
-            config.no_proxy = NoProxy::parse(&text);
-        }
-        config
+        let server = def
+            .url
+            .as_ref()
+            .and_then(|url| self.proxy_server(url, &path.key("url")));
+        let no_proxy = def
+            .no_proxy
+            .as_ref()
+            .and_then(|list| self.render_load_time(list, &path.key("no_proxy")));
+        config.overridden(server, no_proxy.as_deref())
     }
 
     fn proxy_server(&mut self, url: &str, path: &FieldPath) -> Option<ProxyServer> {

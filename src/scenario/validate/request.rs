@@ -44,6 +44,10 @@ impl Validator<'_> {
             None => Some(ctx.max_body_size.unwrap_or(self.default_max_body_size)),
         };
         let http2 = self.optional_value(def.http2.as_ref(), &path.key("http2"));
+        let tls = def
+            .tls
+            .as_ref()
+            .map(|tls| self.request_tls(tls, &path.key("tls"), ctx.tls.as_deref()));
         let expected_statuses = match &def.expect_status {
             Some(spec) => self.status_set(spec, &path.key("expect_status")),
             None => Some(StatusSet::k6_default()),
@@ -73,6 +77,10 @@ impl Validator<'_> {
             body: body?,
             timeout: timeout?,
             max_body_size: max_body_size?,
+            tls: match tls {
+                Some(profile) => Some(profile?),
+                None => None,
+            },
             name,
             tag_set,
             expected_statuses: expected_statuses?,

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use super::Validator;
 use super::step_if::{IfReads, may_send_request};
+use crate::protocol::http::tls::TlsConfig;
 use crate::scenario::load::LoadOptions;
 use crate::scenario::locate::FieldPath;
 use crate::scenario::model::{BatchDef, ChooseBranchDef, GroupDef, RepeatDef, SleepDef, StepDef};
@@ -35,6 +36,9 @@ pub(crate) struct StepCtx {
     pub http2: Option<bool>,
     /// The scenario's `max_body_size`; `None` at test level and when unset.
     pub max_body_size: Option<u64>,
+    /// The scenario's `tls` merged over `http.tls`, which a request's own
+    /// `tls` is merged over; `None` at test level and when unset (`http.tls`).
+    pub tls: Option<Arc<TlsConfig>>,
     /// What the flow's `if:` conditions read from responses.
     pub if_reads: IfReads,
     /// A request of this flow may have run before the step (an `if:` on
@@ -54,6 +58,7 @@ impl StepCtx {
             body_repeat: false,
             http2: None,
             max_body_size: None,
+            tls: None,
             if_reads: IfReads::default(),
             after_request: false,
         }
@@ -69,6 +74,7 @@ impl StepCtx {
             body_repeat: false,
             http2: None,
             max_body_size: None,
+            tls: None,
             if_reads: IfReads::default(),
             after_request: false,
         }

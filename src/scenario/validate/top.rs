@@ -136,6 +136,7 @@ impl Validator<'_> {
             &path.key("insecure_skip_tls_verify"),
             false,
         );
+        self.insecure_skip_tls_verify = insecure_skip_tls_verify.unwrap_or(false);
         let cookies = self.value_or(def.cookies.as_ref(), &path.key("cookies"), true);
         let network = self.network_settings(def, &path);
         HttpSettings {

@@ -133,6 +133,7 @@ pub async fn get(url: &str) -> (u16, Bytes) {
             keep_body: true,
             keep_headers: false,
             proto: ProtoChoice::Auto,
+            tls: None,
         })
         .await
         .response;

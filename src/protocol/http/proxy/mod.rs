@@ -12,6 +12,12 @@ mod tunnel;
 use std::sync::Arc;
 
 use http::HeaderValue;
+use tokio::net::TcpStream;
+
+use super::connect::connect_any;
+use super::dns::resolve_uncached;
+use super::error::{self, http_error};
+use super::types::{ErrorCode, HttpError};
 
 pub use no_proxy::NoProxy;
 pub(super) use tunnel::open_tunnel;
@@ -128,10 +134,50 @@ impl ProxyConfig {
         })
     }
 
+    /// The rule of every place that names a proxy (a scenario's
+    /// `http.proxy`, an output's `proxy` options): an explicit proxy
+    /// replaces both variables' for every scheme, an explicit `no_proxy`
+    /// replaces `NO_PROXY`'s list.
+    pub fn overridden(
+        mut self,
+        server: Option<ProxyServer>,
+        no_proxy: Option<&str>,
+    ) -> ProxyConfig {
+        if let Some(server) = server {
+            let server = Arc::new(server);
+            self.http = Some(server.clone());
+            self.https = Some(server);
+        }
+        if let Some(list) = no_proxy {
+            self.no_proxy = NoProxy::parse(list);
+        }
+        self
+    }
+
     /// The proxy for a connection to `host` (no brackets), if any.
-    pub(super) fn for_host(&self, tls: bool, host: &str) -> Option<&Arc<ProxyServer>> {
+    pub fn for_host(&self, tls: bool, host: &str) -> Option<&Arc<ProxyServer>> {
         let proxy = if tls { &self.https } else { &self.http };
         proxy.as_ref().filter(|_| !self.no_proxy.matches(host))
+    }
+
+    /// A TCP connection to `host:port` (no brackets), through a `CONNECT`
+    /// tunnel when a proxy applies, for clients that bring their own
+    /// protocol stack over it (the OTLP gRPC channel): `tls` says which
+    /// variable applies (`HTTPS_PROXY` for a connection that will run TLS).
+    /// DNS is looked up per connection, not cached.
+    pub async fn connect(&self, tls: bool, host: &str, port: u16) -> Result<TcpStream, HttpError> {
+        let proxy = self.for_host(tls, host);
+        let (dial_host, dial_port) = proxy.map_or((host, port), |p| (p.host.as_str(), p.port));
+        let addrs = resolve_uncached(dial_host, dial_port)
+            .await
+            .map_err(|err| error::dns(dial_host, err.0.as_ref()))?;
+        let mut tcp = connect_any(&addrs).await?;
+        tcp.set_nodelay(true)
+            .map_err(|err| http_error(ErrorCode::Other, format!("set TCP_NODELAY: {err}")))?;
+        if let Some(proxy) = proxy {
+            open_tunnel(&mut tcp, proxy, host, port).await?;
+        }
+        Ok(tcp)
     }
 }
 

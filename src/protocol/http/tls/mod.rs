@@ -12,6 +12,43 @@ mod verify;
 pub(super) use build::TlsRoutes;
 pub use files::{TlsFileError, load_ca, load_identity};
 
+/// The TLS settings of a request that sets its own (`tls:` on a request
+/// step), built once at load time: the rustls configurations are made here,
+/// not per request. Its connections are pooled apart from the client's and
+/// from every other profile's, compared by identity (the pool holds an
+/// `Arc` of the profile, so no other profile can take its address), so a
+/// connection made with one client certificate never carries a request
+/// that asked for another, or for none.
+pub struct TlsProfile {
+    config: TlsConfig,
+    pub(in crate::protocol::http) routes: TlsRoutes,
+}
+
+impl TlsProfile {
+    /// `insecure` is the client's `insecure_skip_tls_verify`.
+    pub fn build(
+        config: TlsConfig,
+        insecure: bool,
+    ) -> Result<std::sync::Arc<TlsProfile>, rustls::Error> {
+        let routes = TlsRoutes::build(&config, insecure)?;
+        Ok(std::sync::Arc::new(TlsProfile { config, routes }))
+    }
+
+    /// The settings it was built from.
+    pub fn config(&self) -> &TlsConfig {
+        &self.config
+    }
+}
+
+impl std::fmt::Debug for TlsProfile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `TlsConfig`'s `Debug` redacts client keys.
+        f.debug_struct("TlsProfile")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A TLS protocol version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum TlsVersion {
