@@ -26,6 +26,7 @@ thresholds:
   http_reqs: ["count>=60"]
   iterations: ["count<50"]
   http_req_duration: ["p(95)<5000"]
+  "http_reqs{scenario:arrivals}": ["count>=40 during arrivals"]
 scenarios:
   steady:
     executor: constant-vus
@@ -238,6 +239,15 @@ fn four_segments_merge_into_the_planned_test_and_its_verdict() {
         assert_eq!(doc["metrics"]["http_reqs"]["count"], PER_SEGMENT[i]);
         assert_eq!(threshold(&doc, "http_reqs")["state"], "failed");
         assert_eq!(threshold(&doc, "iterations")["state"], "passed");
+        // A time criterion on an instance's own timeline: its quarter of
+        // the arrivals' second is 12 or 13 requests.
+        let window = threshold(&doc, "http_reqs{scenario:arrivals}");
+        assert_eq!(window["state"], "failed", "{window:#}");
+        assert!(window["observed"].as_f64().unwrap() <= 13.0, "{window:#}");
+        // The ramp's default breaking point: never crossed. Its load is
+        // the whole test's plan, which every instance runs a share of.
+        assert_eq!(doc["breaking_points"][0]["load"], Value::Null);
+        assert_eq!(doc["breaking_points"][0]["max_load"], 6.0);
     }
     // The instances started their schedules at the same instant.
     let starts: Vec<f64> = instances
@@ -270,11 +280,29 @@ fn four_segments_merge_into_the_planned_test_and_its_verdict() {
     );
     assert!(stdout.contains("✓ 'count>=60' count=62"), "{stdout}");
     assert!(stdout.contains("✗ 'count<50' count=62"), "{stdout}");
-    assert!(stdout.contains("✗ 1 of 3 thresholds crossed"), "{stdout}");
+    assert!(stdout.contains("✗ 1 of 4 thresholds crossed"), "{stdout}");
 
     let merged = read_json(&merged_path);
     assert_eq!(schema_errors(&merged), Vec::<String>::new());
     timelines_add_up(&instances, &merged);
+    // Judged again on the merged timeline: the arrivals' whole second,
+    // 50 requests (one may finish after the first flush).
+    let window = threshold(&merged, "http_reqs{scenario:arrivals}");
+    assert_eq!(window["state"], "passed", "{window:#}");
+    assert!(window["observed"].as_f64().unwrap() >= 49.0, "{window:#}");
+    // The same plan, judged on the whole test's data.
+    // Errors under 5 %, and p(95) under the file's 5000 ms, up to 6 VUs.
+    let points = merged["breaking_points"].as_array().unwrap();
+    let conditions: Vec<&str> = points
+        .iter()
+        .map(|p| p["condition"].as_str().unwrap())
+        .collect();
+    assert_eq!(conditions, ["rate<0.05", "p(95)<5000"], "{points:#?}");
+    for point in points {
+        assert_eq!(point["scenario"], "ramp");
+        assert_eq!(point["max_load"], 6.0);
+        assert_eq!(point["load"], Value::Null);
+    }
     // The merged report charts the combined timeline.
     let buckets = merged["timeline"]["buckets"].as_array().unwrap().len();
     assert_charts_drawn(&rendered_dom(&report_path), buckets);

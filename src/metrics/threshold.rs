@@ -72,6 +72,16 @@ pub struct MetricSelector {
     pub filter: Vec<(String, String)>,
 }
 
+impl MetricSelector {
+    /// The scenario its `scenario:` filter names, if any.
+    pub fn scenario(&self) -> Option<&str> {
+        self.filter
+            .iter()
+            .find(|(k, _)| k == "scenario")
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// One threshold as the engine uses it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Threshold {

@@ -86,6 +86,38 @@ impl Span {
 }
 
 impl TimeCriterion {
+    /// The criterion with `scenario` (the selector's `scenario:` filter)
+    /// filled in where it names no scenario itself: a threshold on
+    /// `http_req_failed{scenario:ramp}` judges ramp's stages and load.
+    pub fn with_default_scenario(mut self, scenario: Option<&str>) -> Self {
+        let Some(scenario) = scenario else {
+            return self;
+        };
+        let breaking = matches!(self, TimeCriterion::BreakingPoint { .. });
+        let span = match &mut self {
+            TimeCriterion::Windows { span, .. }
+            | TimeCriterion::Change { span, .. }
+            | TimeCriterion::BreakingPoint { span, .. } => span,
+            TimeCriterion::Recovery { after, .. } => {
+                after.scenario.get_or_insert_with(|| scenario.to_string());
+                return self;
+            }
+        };
+        match span {
+            Some(span) => {
+                span.scenario.get_or_insert_with(|| scenario.to_string());
+            }
+            None if breaking => {
+                *span = Some(Span {
+                    scenario: Some(scenario.to_string()),
+                    stage: None,
+                });
+            }
+            None => {}
+        }
+        self
+    }
+
     /// The span it names, for validation against the plan's scenarios.
     pub fn span(&self) -> Option<&Span> {
         match self {

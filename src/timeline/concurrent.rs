@@ -35,17 +35,23 @@ pub fn combine_concurrent(instances: &[ConcurrentTimeline<'_>]) -> Timeline {
         width *= 2;
         slots = place(instances, width);
     }
+    Timeline {
+        bucket_ms: width,
+        stages: combine_stages(instances),
+        buckets: contiguous(slots, width),
+    }
+}
+
+/// Each distinct stage mark once: every instance marks the whole test's
+/// plan (`--segment` takes its share at run time, not in the plan).
+fn combine_stages(instances: &[ConcurrentTimeline<'_>]) -> Vec<StageMark> {
     let mut stages: Vec<StageMark> = Vec::new();
     for mark in instances.iter().flat_map(|i| &i.timeline.stages) {
         if !stages.contains(mark) {
             stages.push(mark.clone());
         }
     }
-    Timeline {
-        bucket_ms: width,
-        stages,
-        buckets: contiguous(slots, width),
-    }
+    stages
 }
 
 /// Every instance's buckets in slots of `width` ms (slot `k` covers

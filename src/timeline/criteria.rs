@@ -33,6 +33,7 @@ pub fn judge_time_criteria(
         let Some(timeline) = timeline else {
             continue;
         };
+        let time = time.with_default_scenario(outcome.threshold.selector.scenario());
         let units = Units::of(metrics, &outcome.threshold);
         let judged =
             judge(&outcome.threshold, &time, timeline, units).unwrap_or_else(|why| Judged {
@@ -65,6 +66,7 @@ struct Judged {
 struct Units {
     contains: crate::metrics::ValueType,
     percent: bool,
+    per_second: bool,
 }
 
 impl Units {
@@ -75,12 +77,16 @@ impl Units {
                 .find(|m| m.name == t.selector.metric)
                 .map_or(crate::metrics::ValueType::Default, |m| m.contains),
             percent: t.kind == crate::metrics::MetricKind::Rate,
+            per_second: t.kind == crate::metrics::MetricKind::Counter
+                && t.expr.aggregation == crate::metrics::threshold::Aggregation::Rate,
         }
     }
 
     fn show(self, value: f64) -> String {
         if self.percent {
             format_percent(value)
+        } else if self.per_second {
+            format!("{}/s", format_value(self.contains, value))
         } else {
             format_value(self.contains, value)
         }

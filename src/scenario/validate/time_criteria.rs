@@ -4,7 +4,7 @@
 
 use super::Validator;
 use super::selectors::scenario_names;
-use crate::metrics::threshold::ThresholdExpr;
+use crate::metrics::threshold::{MetricSelector, ThresholdExpr};
 use crate::metrics::threshold_time::TimeCriterion;
 use crate::scenario::locate::FieldPath;
 use crate::scenario::model::ScenarioFile;
@@ -17,14 +17,16 @@ impl Validator<'_> {
     /// problem was reported.
     pub(super) fn time_clause(
         &mut self,
+        selector: &MetricSelector,
         expr: &ThresholdExpr,
         abort_on_fail: bool,
         file: &ScenarioFile,
         path: &FieldPath,
     ) -> Option<Option<String>> {
-        let Some(time) = &expr.time else {
+        let Some(time) = expr.time.clone() else {
             return Some(None);
         };
+        let time = time.with_default_scenario(selector.scenario());
         if abort_on_fail {
             self.problem(
                 path,

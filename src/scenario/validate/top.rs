@@ -277,7 +277,8 @@ impl Validator<'_> {
                     );
                     continue;
                 }
-                let Some(unselected_span) = self.time_clause(&expr, abort_on_fail, file, &at)
+                let Some(unselected_span) =
+                    self.time_clause(&selector, &expr, abort_on_fail, file, &at)
                 else {
                     continue;
                 };
