@@ -4,9 +4,12 @@
 //! the breaking point of a ramp come out where the scenario put them, in the
 //! summary export, the console and the HTML report.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
+use common::browser::rendered_dom;
 use serde_json::Value;
 
 fn run(fixture: &str, dir: &Path) -> (Output, Value) {
@@ -124,9 +127,16 @@ fn windows_change_and_recovery_come_out_where_the_script_put_them() {
         stdout.contains("5 of 6 windows passed, 80 % needed"),
         "{stdout}"
     );
-    // The report lists the same text in the thresholds table.
-    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
-    assert!(html.contains("recovered in 3 s: main stage 2 ended at 16 s"));
+    // The report, as Chromium renders it, lists the same text in the
+    // thresholds table.
+    let dom = rendered_dom(&dir.path().join("report.html"));
+    let table = &dom[dom.find("<table id=\"thresholds\">").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert!(
+        table.contains("recovered in 3 s: main stage 2 ended at 16 s"),
+        "{table}"
+    );
+    assert!(table.contains("5 of 6 windows passed, 80 % needed"), "{table}");
 }
 
 #[test]
@@ -174,8 +184,17 @@ fn a_ramp_breaks_where_the_scenario_makes_it_break() {
         stdout.contains("ramp: http_req_failed rate<0.05 crossed at"),
         "{stdout}"
     );
-    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
-    assert!(html.contains("<table id=\"breaking-points\">"));
+    // The report's table: one row per breaking point, the error rate's
+    // with its load, as the export has it.
+    let dom = rendered_dom(&dir.path().join("report.html"));
+    let table = &dom[dom.find("<table id=\"breaking-points\">").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(table.matches("<tr>").count(), 3, "{table}");
+    let shown = format!(
+        "<td class=\"num\">{} VUs</td>",
+        stampede::report::format_number(load)
+    );
+    assert!(table.contains(&shown), "{shown} in {table}");
 }
 
 #[test]
