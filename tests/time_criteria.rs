@@ -136,7 +136,10 @@ fn windows_change_and_recovery_come_out_where_the_script_put_them() {
         table.contains("recovered in 3 s: main stage 2 ended at 16 s"),
         "{table}"
     );
-    assert!(table.contains("5 of 6 windows passed, 80 % needed"), "{table}");
+    assert!(
+        table.contains("5 of 6 windows passed, 80 % needed"),
+        "{table}"
+    );
 }
 
 #[test]

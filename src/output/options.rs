@@ -127,6 +127,17 @@ impl SpecBuilder {
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), OutputConfigError> {
         let value = value.trim();
         self.given.insert(key.to_string());
+        // A file output has no endpoint: TLS, credentials, proxies and the
+        // push schedule would be silently without effect.
+        if !self.kind.is_network() && key != "required" && COMMON_KEYS.contains(&key) {
+            return Err(self.bad(
+                key,
+                format!(
+                    "does not apply to a {} output, which writes a file",
+                    self.kind
+                ),
+            ));
+        }
         match key {
             "push_interval" => self.common.push_interval = self.positive_duration(key, value)?,
             "timeout" => self.common.timeout = self.positive_duration(key, value)?,

@@ -238,3 +238,18 @@ fn proxies_come_from_the_environment_unless_the_options_name_others() {
     let file = SpecBuilder::new(OutputKind::Json, "out.json", "--out #2");
     assert_eq!(proxied(file, &vars), ProxyConfig::default());
 }
+
+#[test]
+fn a_file_output_refuses_the_options_of_a_network_one() {
+    for key in ["ca_file", "proxy", "timeout", "push_interval", "header"] {
+        let mut file = SpecBuilder::new(OutputKind::Json, "out.json", "--out #2");
+        let err = file.set(key, "x").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("--out #2: option {key}: does not apply to a json output, which writes a file")
+        );
+    }
+    let mut csv = SpecBuilder::new(OutputKind::Csv, "out.csv", "outputs[0]");
+    assert!(csv.set("required", "true").is_ok());
+    assert!(csv.set("insecure_skip_tls_verify", "true").is_err());
+}
