@@ -10,7 +10,7 @@ use super::stall::Stall;
 use super::stats::Endpoint;
 
 /// How the demo server behaves. Every knob has a per-request override by query
-/// parameter (see [`super::injection`]) except the rate limit and the catalogue size.
+/// parameter (see `injection`) except the rate limit and the catalogue size.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DemoConfig {
     /// Time an execution takes to go queued -> running -> completed.
@@ -35,7 +35,7 @@ pub struct DemoConfig {
     /// it, 403 `{"error":"quota_exceeded"}`. `None` means unlimited.
     pub tools_quota: Option<u64>,
     /// Makes every random outcome (injected failures, modelled latencies,
-    /// cache hits, flaky tools) reproducible; see [`super::draws`].
+    /// cache hits, flaky tools) reproducible; see `draws`.
     /// `None`: a different run every time.
     pub seed: Option<u64>,
     /// Modelled response time per route, keyed like `"GET /api/bots"`

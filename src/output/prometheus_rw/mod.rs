@@ -9,7 +9,7 @@
 //! - [`options`]: `trend_stats`, `trend_stats_window`, `histograms`, `naming`, `stale_markers`,
 //!   `histogram_schema`.
 //! - [`encoder`]: snapshots → time series → request bodies (pure).
-//! - [`sink`]: push interval, stale markers, delivery.
+//! - `sink`: push interval, stale markers, delivery.
 
 pub mod encoder;
 pub mod naming;

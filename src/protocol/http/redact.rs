@@ -36,7 +36,7 @@ pub const SECRET_HEADER_WORDS: &[&str] = &[
 ];
 
 /// Headers as (name, value) pairs in order, with the values of credentials
-/// ([`SECRET_HEADERS`], [`SECRET_HEADER_WORDS`], or marked sensitive)
+/// (`SECRET_HEADERS`, [`SECRET_HEADER_WORDS`], or marked sensitive)
 /// replaced by `[REDACTED]`. Non-UTF-8 values are shown lossily.
 pub fn redact_headers(headers: &HeaderMap) -> Vec<(String, String)> {
     headers

@@ -14,7 +14,7 @@ pub const MIN_INTERVALS: usize = 4;
 
 /// Two-sided p-value of Mann-Whitney U for samples `a` and `b` (average
 /// ranks for ties, tie-corrected variance, continuity correction); `None`
-/// when either has fewer than [`MIN_INTERVALS`] values.
+/// when either has fewer than `MIN_INTERVALS` values.
 pub fn mann_whitney_p(a: &[f64], b: &[f64]) -> Option<f64> {
     let (n1, n2) = (a.len(), b.len());
     if n1 < MIN_INTERVALS || n2 < MIN_INTERVALS {

@@ -45,9 +45,9 @@ impl ThresholdStatus {
 pub enum RowStatus {
     /// No threshold names this endpoint.
     Unjudged,
-    /// Every threshold on it passed with more than [`NEAR_LIMIT`] to spare.
+    /// Every threshold on it passed with more than `NEAR_LIMIT` to spare.
     Green,
-    /// Every threshold passed, at least one within [`NEAR_LIMIT`] of its limit.
+    /// Every threshold passed, at least one within `NEAR_LIMIT` of its limit.
     Yellow,
     /// A threshold on it failed.
     Red,
