@@ -198,6 +198,8 @@ fn a_ramp_breaks_where_the_scenario_makes_it_break() {
         stampede::report::format_number(load)
     );
     assert!(table.contains(&shown), "{shown} in {table}");
+    // Every chart drew both breaking points as lines.
+    assert_eq!(dom.matches("data-breaks=\"2\"").count(), 4, "{dom}");
 }
 
 #[test]

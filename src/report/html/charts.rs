@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::timeline::{Bucket, Timeline};
+use crate::timeline::{BreakingPoint, Bucket, Timeline};
 
 #[derive(Debug, Serialize)]
 pub struct ChartData {
@@ -12,6 +12,8 @@ pub struct ChartData {
     pub x: Vec<f64>,
     pub charts: Vec<Chart>,
     pub stages: Vec<StageLine>,
+    /// Where a ramp's breaking point was found: solid lines.
+    pub breaks: Vec<StageLine>,
 }
 
 #[derive(Debug, Serialize)]
@@ -44,7 +46,7 @@ const STREAM_TRENDS: &[&str] = &[
     "ws_reply_time",
 ];
 
-pub fn chart_data(timeline: &Timeline) -> ChartData {
+pub fn chart_data(timeline: &Timeline, breaking: &[BreakingPoint]) -> ChartData {
     let buckets = &timeline.buckets;
     let line = |label: &str, f: &dyn Fn(&Bucket) -> Option<f64>| Line {
         label: label.to_string(),
@@ -104,6 +106,21 @@ pub fn chart_data(timeline: &Timeline) -> ChartData {
             .map(|s| StageLine {
                 at: s.start_ms as f64 / 1000.0,
                 label: format!("{}: {}", s.scenario, s.label),
+            })
+            .collect(),
+        breaks: breaking
+            .iter()
+            .filter_map(|b| {
+                Some(StageLine {
+                    at: b.start_ms? as f64 / 1000.0,
+                    label: format!(
+                        "{} broke {} at {} {}",
+                        b.scenario,
+                        b.condition,
+                        crate::report::format_number(b.load?),
+                        b.unit
+                    ),
+                })
             })
             .collect(),
     }

@@ -63,7 +63,8 @@ pub fn render_html(run: &RunFile) -> String {
          © Leon Sorokin), embedded in this file.</footer>\n",
     );
     if let Some(timeline) = &run.timeline {
-        let data = serde_json::to_string(&charts::chart_data(timeline)).unwrap_or_default();
+        let data = serde_json::to_string(&charts::chart_data(timeline, &run.breaking_points))
+            .unwrap_or_default();
         // `<` escaped so no value can close the script element early.
         let data = data.replace('<', "\\u003c");
         let _ = write!(

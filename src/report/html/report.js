@@ -8,16 +8,17 @@
   var colors = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c"];
   var finished = 0;
 
-  // Dashed vertical lines where each planned stage starts, labelled.
-  function stageMarks(stages) {
+  // Vertical lines, labelled: dashed grey where each planned stage starts,
+  // solid red where a ramp's breaking point was found.
+  function stageMarks(stages, color, dash, labelRow) {
     return {
       hooks: {
         draw: [function (u) {
           var ctx = u.ctx;
           ctx.save();
-          ctx.strokeStyle = "#9ca3af";
-          ctx.fillStyle = "#4b5563";
-          ctx.setLineDash([4, 4]);
+          ctx.strokeStyle = color;
+          ctx.fillStyle = color;
+          ctx.setLineDash(dash);
           // uPlot leaves the alignment of its last axis label behind.
           ctx.textAlign = "left";
           ctx.textBaseline = "top";
@@ -29,7 +30,7 @@
             ctx.moveTo(x, u.bbox.top);
             ctx.lineTo(x, u.bbox.top + u.bbox.height);
             ctx.stroke();
-            ctx.fillText(stage.label, x + 3 * devicePixelRatio, u.bbox.top + 2 * devicePixelRatio);
+            ctx.fillText(stage.label, x + 3 * devicePixelRatio, u.bbox.top + (2 + 12 * labelRow) * devicePixelRatio);
           });
           ctx.restore();
         }]
@@ -50,12 +51,14 @@
       scales: { x: { time: false } },
       series: series,
       axes: [{ label: "seconds since start" }, { label: chart.unit, size: 60 }],
-      plugins: [stageMarks(data.stages)],
+      plugins: [stageMarks(data.stages, "#6b7280", [4, 4], 0),
+                stageMarks(data.breaks, "#dc2626", [], 1)],
       hooks: {
         draw: [function () {
           if (el.dataset.drawn) return;
           el.dataset.drawn = String(chart.series.length);
           el.dataset.points = String(data.x.length);
+          el.dataset.breaks = String(data.breaks.length);
           finished += 1;
           document.body.dataset.chartsDrawn = String(finished);
         }]

@@ -135,7 +135,14 @@ pub fn breaking_points(page: &mut String, run: &RunFile) {
             (Some(load), Some(start)) => (
                 format!("{} {unit}", format_number(load)),
                 format!("{} s", format_number(start as f64 / 1000.0)),
-                point.observed.map_or_else(String::new, format_number),
+                point.observed.map_or_else(String::new, |v| {
+                    // The default criteria judge the failure rate and latency.
+                    if point.metric.starts_with("http_req_failed") {
+                        crate::report::format_percent(v)
+                    } else {
+                        ms(v)
+                    }
+                }),
             ),
             _ => (
                 format!(
@@ -163,7 +170,7 @@ pub fn over_time(page: &mut String, timeline: &Timeline) {
         "<h2>Over time</h2>\n<p class=\"note\">One point per {} (dashed lines: planned stages).</p>\n<div class=\"charts\">\n",
         ms(timeline.bucket_ms as f64)
     );
-    for chart in super::charts::chart_data(timeline).charts {
+    for chart in super::charts::chart_data(timeline, &[]).charts {
         let _ = writeln!(
             page,
             "<div class=\"chart\"><h3>{} ({})</h3><div id=\"chart-{}\" class=\"plot\"></div></div>",
