@@ -6,25 +6,39 @@
 # requests/s, peak RSS, CPU time per request (user + system, from
 # /usr/bin/time) and the summary export's size, then the medians.
 #
-#   bench/timeline-cost.sh [DURATION] [ROUNDS]      (defaults: 20s, 4)
+#   bench/timeline-cost.sh [DURATION] [ROUNDS] [TARGET]   (defaults: 20s, 4, demo)
+#
+# TARGET nginx runs bench/scenarios/nginx-check.yaml (one GET with a check,
+# 50 VUs) against nginx instead: one endpoint at the highest request rate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 duration="${1:-20s}"
 rounds="${2:-4}"
+target="${3:-demo}"
 
 need_time
 work=$(mktemp -d)
 bin=$(stampede_bin "$work")
-port=$(free_port)
-taskset -c 0 "$bin" demo --listen "127.0.0.1:$port" >/dev/null 2>&1 &
-demo_pid=$!
-trap 'kill $demo_pid 2>/dev/null || true' EXIT
-wait_http "http://127.0.0.1:$port/health"
+if [ "$target" = nginx ]; then
+  start_nginx "$work"
+  trap 'stop_nginx' EXIT
+  port=$NGINX_PORT
+  scenario=bench/scenarios/nginx-check.yaml
+  label="one GET with a check against nginx"
+else
+  port=$(free_port)
+  taskset -c 0 "$bin" demo --listen "127.0.0.1:$port" >/dev/null 2>&1 &
+  demo_pid=$!
+  trap 'kill $demo_pid 2>/dev/null || true' EXIT
+  wait_http "http://127.0.0.1:$port/health"
+  scenario=bench/scenarios/api-mix.yaml
+  label="API mix on the demo target"
+fi
 
 run_case() { # name, then extra stampede arguments
   local name=$1; shift
-  taskset -c 1 /usr/bin/time -v "$bin" run --quiet bench/scenarios/api-mix.yaml \
+  taskset -c 1 /usr/bin/time -v "$bin" run --quiet "$scenario" \
     --env "BASE_URL=http://127.0.0.1:$port" --vus 50 --duration "$duration" \
     --summary-export "$work/$name.json" "$@" >"$work/$name.out" 2>"$work/$name.time" || true
   python3 - "$work/$name.json" "$work/$name.time" "$name" <<'PY'
@@ -46,10 +60,10 @@ done
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="bench/results/timeline-cost-$stamp.md"
-python3 - "$results" "$out" "$duration" "$rounds" "$(machine_info)" <<'PY'
+python3 - "$results" "$out" "$duration" "$rounds" "$(machine_info); load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)" "$label" <<'PY'
 import statistics, sys
 rows = [l.split("\t") for l in open(sys.argv[1]).read().split("\n") if l]
-lines = [f"# Timeline cost: API mix on the demo target, 50 VUs, {sys.argv[3]} x {sys.argv[4]} alternating rounds",
+lines = [f"# Timeline cost: {sys.argv[6]}, 50 VUs, {sys.argv[3]} x {sys.argv[4]} alternating rounds",
          "", sys.argv[5], "",
          "| case | median req/s | median peak RSS (MB) | median CPU µs/request | export bytes | buckets | rounds (req/s) |",
          "|---|---|---|---|---|---|---|"]
