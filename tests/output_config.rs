@@ -250,6 +250,47 @@ fn outputs_section_parses_common_and_kind_options() {
 }
 
 #[test]
+fn an_outputs_no_proxy_may_be_a_yaml_list_of_hosts() {
+    let env = [("HTTPS_PROXY", "http://127.0.0.1:3129")];
+    let listed = load(
+        "outputs:
+  - type: prometheus-rw
+    url: https://prom.internal/api/v1/write
+    no_proxy: [ prom.internal, .metrics.test, 127.0.0.1 ]
+  - type: prometheus-rw
+    url: https://prom.internal/api/v1/write
+    no_proxy: \"prom.internal, .metrics.test, 127.0.0.1\"
+",
+        &env,
+    )
+    .unwrap();
+    let [list, text] = [&listed.outputs[0], &listed.outputs[1]].map(|o| &o.common.proxy);
+    assert_eq!(list, text);
+    for direct in ["prom.internal", "a.metrics.test", "127.0.0.1"] {
+        assert!(list.for_host(true, direct).is_none(), "{direct}");
+    }
+    assert_eq!(list.for_host(true, "prom.example.com").unwrap().port, 3129);
+
+    let errors = load(
+        "outputs:
+  - type: prometheus-rw
+    url: https://prom.internal/api/v1/write
+    no_proxy: [ prom.internal, { host: x } ]
+    timeout: [ 1s, 2s ]
+",
+        &env,
+    )
+    .unwrap_err();
+    assert_eq!(
+        errors,
+        [
+            "out.yaml:8:5: outputs[0].no_proxy: expected a list of values",
+            "out.yaml:9:5: outputs[0].timeout: expected a single value, not a list",
+        ]
+    );
+}
+
+#[test]
 fn outputs_section_errors_carry_file_line_and_column() {
     let errors = load(
         "outputs:

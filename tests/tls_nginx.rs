@@ -298,18 +298,29 @@ async fn each_failed_certificate_check_has_its_code_and_sni_can_be_overridden() 
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn wss_sessions_use_the_same_ca_and_client_certificate_settings() {
-    let dir = tempfile::tempdir().unwrap();
-    let pki = Pki::new(dir.path());
+/// The demo target behind nginx: nginx terminates TLS on `port` with
+/// `ssl_verify_client on` (the test CA; its client certificate is
+/// `dir/client.pem`, CN=`client_cn`) and passes requests, event streams and
+/// WebSocket upgrades on to the demo. Logs `tls.log` lines as [`start`]'s.
+struct DemoBehindMtls {
+    demo: stampede::demo::DemoServer,
+    nginx: Nginx,
+    port: u16,
+}
+
+async fn demo_behind_mtls(dir: &Path, client_cn: &str) -> DemoBehindMtls {
+    let pki = Pki::new(dir);
     let (cert, key) = pki.server("server", &["127.0.0.1"], false);
-    pki.client("client", "ws-vu");
+    pki.client("client", client_cn);
     let demo = demo(stampede::demo::DemoConfig::default()).await;
     let demo_addr = demo.base_url().trim_start_matches("http://").to_string();
     let port = free_port();
-    // nginx terminates mutual TLS and passes the upgrade on to the demo.
     let servers = format!(
-        r#"  server {{
+        r#"
+  log_format tls '$server_port $ssl_protocol $ssl_server_name "$ssl_client_s_dn" $status';
+  access_log {dir}/tls.log tls;
+  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+  server {{
     listen 127.0.0.1:{port} ssl;
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_certificate {c}; ssl_certificate_key {k};
@@ -318,43 +329,65 @@ async fn wss_sessions_use_the_same_ca_and_client_certificate_settings() {
       proxy_pass http://{demo_addr};
       proxy_http_version 1.1;
       proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection "upgrade";
+      proxy_set_header Connection $connection_upgrade;
+      # Events are passed on as they come, not when the stream ends.
+      proxy_buffering off;
     }}
   }}"#,
-        dir = dir.path().display(),
+        dir = dir.display(),
         c = cert.display(),
         k = key.display(),
     );
-    let _nginx = Nginx::start(dir.path(), &servers, &[port]);
-    let yaml = |hosts: &str| {
-        format!(
-            r#"
+    let nginx = Nginx::start(dir, &servers, &[port]);
+    DemoBehindMtls { demo, nginx, port }
+}
+
+/// A scenario of one VU and `iterations` iterations that logs in to the
+/// demo directly (plain HTTP, BASE_URL) in its setup, then runs `flow`
+/// (YAML list items indented by 6, `{{ token }}` holding the access token).
+fn logged_in(http_tls: &str, iterations: u64, flow: &str) -> String {
+    format!(
+        r#"
 http:
-  tls: {tls}
+  tls: {http_tls}
 scenarios:
   s:
     executor: per-vu-iterations
     vus: 1
-    iterations: 3
+    iterations: {iterations}
     setup:
       - request:
           method: POST
           url: "{{{{ BASE_URL }}}}/auth/login"
-          json: {{ email: wss@example.com, password: pw }}
+          json: {{ email: tls@example.com, password: pw }}
           extract: {{ token: {{ json: access_token }} }}
     flow:
-      - websocket:
+{flow}"#
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wss_sessions_use_the_same_ca_and_client_certificate_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let behind = demo_behind_mtls(dir.path(), "ws-vu").await;
+    let port = behind.port;
+    let yaml = |hosts: &str| {
+        logged_in(
+            &trusting(dir.path(), hosts),
+            3,
+            &format!(
+                r#"      - websocket:
           name: ws
           url: "wss://127.0.0.1:{port}/ws"
           headers: {{ Authorization: "Bearer {{{{ token }}}}" }}
           steps:
             - send: {{ text: hello }}
             - expect: {{ name: echo, contains: hello, timeout: 2s }}
-"#,
-            tls = trusting(dir.path(), hosts)
+"#
+            ),
         )
     };
-    let base = demo.base_url();
+    let base = behind.demo.base_url();
 
     let without = run_yaml(&yaml(""), &base).await.summary;
     assert_eq!(counter(&without, "ws_sessions"), 0.0);
@@ -371,6 +404,148 @@ scenarios:
     assert_eq!(
         counter_where(&with, "http_reqs", &[("name", "ws"), ("status", "101")]),
         3.0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_step_with_its_own_tls_shows_its_certificate_and_the_others_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let behind = demo_behind_mtls(dir.path(), "ws-vu").await;
+    let session = |name: &str, tls: &str| {
+        format!(
+            r#"      - websocket:
+          name: {name}
+          url: "wss://127.0.0.1:{port}/ws"
+          headers: {{ Authorization: "Bearer {{{{ token }}}}" }}
+{tls}          steps:
+            - send: {{ text: "one {{{{ __ITER }}}}" }}
+            - expect: {{ name: {name}-echo, contains: "one {{{{ __ITER }}}}", timeout: 2s }}
+            - send: {{ text: "two {{{{ __ITER }}}}" }}
+            - expect: {{ name: {name}-echo, contains: "two {{{{ __ITER }}}}", timeout: 2s }}
+"#,
+            port = behind.port
+        )
+    };
+    // `http.tls` trusts the CA and shows no certificate; only the middle
+    // session of each iteration has its own `tls` with one.
+    let own = format!(
+        "          tls: {{ hosts: [ {} ] }}
+",
+        client_entry("127.0.0.1", dir.path())
+    );
+    let flow = [
+        session("before", ""),
+        session("own", &own),
+        session("after", ""),
+    ]
+    .concat();
+    let yaml = logged_in(&trusting(dir.path(), ""), 3, &flow);
+    let s = run_yaml(&yaml, &behind.demo.base_url()).await.summary;
+
+    for refused in ["before", "after"] {
+        let name = [("name", refused)];
+        assert_eq!(counter_where(&s, "ws_sessions", &name), 0.0, "{refused}");
+        assert_eq!(
+            counter_where(&s, "http_reqs", &[("name", refused), ("status", "400")]),
+            3.0,
+            "{refused}"
+        );
+    }
+    let own = [("name", "own")];
+    assert_eq!(counter_where(&s, "ws_sessions", &own), 3.0);
+    assert_eq!(counter_where(&s, "ws_msgs_sent", &own), 6.0);
+    assert_eq!(counter_where(&s, "ws_msgs_received", &own), 6.0);
+    assert_eq!(
+        trend_where(&s, "ws_reply_time", &[("name", "own-echo")]).0,
+        6
+    );
+    assert_eq!(
+        counter_where(&s, "http_reqs", &[("name", "own"), ("status", "101")]),
+        3.0
+    );
+    assert_eq!(
+        counter(&s, "http_reqs"),
+        1.0 + 9.0,
+        "the login and the upgrades"
+    );
+
+    // nginx logs a session when it ends, before the next upgrade starts.
+    let port = format!("{} ", behind.port);
+    let refused = format!("{port}TLSv1.3 - \"-\" 400");
+    let accepted = format!("{port}TLSv1.3 - \"CN=ws-vu\" 101");
+    let once = [&refused, &accepted, &refused].map(String::clone);
+    assert_eq!(
+        behind.nginx.log_lines("tls.log", &port, 9),
+        [once.clone(), once.clone(), once].concat()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sse_step_with_its_own_tls_shows_its_certificate_and_its_connection_is_not_shared() {
+    let dir = tempfile::tempdir().unwrap();
+    let behind = demo_behind_mtls(dir.path(), "sse-vu").await;
+    let stream = |name: &str, tls: &str| {
+        format!(
+            r#"      - sse:
+          name: {name}
+          method: POST
+          url: "https://127.0.0.1:{port}/api/chat/stream"
+          headers: {{ Authorization: "Bearer {{{{ token }}}}" }}
+          json: {{ tokens: 4, delay_ms: 5 }}
+          until: "[DONE]"
+{tls}"#,
+            port = behind.port
+        )
+    };
+    let own = format!(
+        "          tls: {{ hosts: [ {} ] }}
+          checks: [ {{ events: 4 }}, {{ data_contains: \"token\" }} ]
+",
+        client_entry("127.0.0.1", dir.path())
+    );
+    // As with requests: nginx keeps the accepted connection alive, and were
+    // streams pooled by origin alone, `after` would ride on `own`'s.
+    let flow = [
+        stream(
+            "before",
+            "          expect_status: [400]
+",
+        ),
+        stream("own", &own),
+        stream(
+            "after",
+            "          expect_status: [400]
+",
+        ),
+    ]
+    .concat();
+    let yaml = logged_in(&trusting(dir.path(), ""), 3, &flow);
+    let s = run_yaml(&yaml, &behind.demo.base_url()).await.summary;
+
+    for (name, status) in [("before", "400"), ("own", "200"), ("after", "400")] {
+        assert_eq!(
+            counter_where(&s, "http_reqs", &[("name", name)]),
+            3.0,
+            "{name}"
+        );
+        assert_eq!(
+            counter_where(&s, "http_reqs", &[("name", name), ("status", status)]),
+            3.0,
+            "{name}"
+        );
+    }
+    assert_eq!(counter_where(&s, "sse_events", &[("name", "own")]), 12.0);
+    assert_eq!(counter(&s, "sse_events"), 12.0);
+    assert_eq!(rate_where(&s, "checks", &[]), (6, 6));
+    assert_eq!(rate_where(&s, "http_req_failed", &[]), (0, 10));
+
+    let port = format!("{} ", behind.port);
+    let refused = format!("{port}TLSv1.3 - \"-\" 400");
+    let accepted = format!("{port}TLSv1.3 - \"CN=sse-vu\" 200");
+    let once = [&refused, &accepted, &refused].map(String::clone);
+    assert_eq!(
+        behind.nginx.log_lines("tls.log", &port, 9),
+        [once.clone(), once.clone(), once].concat()
     );
 }
 
@@ -637,5 +812,47 @@ scenarios:
         [&refused, &accepted, &refused, &refused, &accepted, &refused]
             .map(String::clone)
             .to_vec()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_documented_stream_and_session_tls_example_runs_against_nginx() {
+    let dir = tempfile::tempdir().unwrap();
+    let behind = demo_behind_mtls(dir.path(), "stampede-vu").await;
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/tls/stream-mtls.yaml");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"));
+    command
+        .args(["run", "--quiet"])
+        .arg(&example)
+        .env("BASE_URL", format!("https://127.0.0.1:{}", behind.port))
+        .env("CA_FILE", dir.path().join("ca.pem"))
+        .env("CLIENT_CERT", dir.path().join("client.pem"))
+        .env("CLIENT_KEY", dir.path().join("client.key"));
+    // The demo target answers on this runtime while the run blocks another thread.
+    let out = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = format!("{} ", behind.port);
+    let client = "TLSv1.3 - \"CN=stampede-vu\"";
+    let iteration = [
+        format!("{port}{client} 200"),
+        format!("{port}{client} 101"),
+        format!("{port}TLSv1.3 - \"-\" 400"),
+    ];
+    assert_eq!(
+        behind.nginx.log_lines("tls.log", &port, 7),
+        [
+            vec![format!("{port}{client} 200")],
+            iteration.to_vec(),
+            iteration.to_vec()
+        ]
+        .concat()
     );
 }

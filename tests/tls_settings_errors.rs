@@ -204,3 +204,94 @@ scenarios:
     assert_eq!(patterns(setup.config()), ["c.test", "a.test"]);
     assert!(!std::sync::Arc::ptr_eq(&first, &setup));
 }
+
+#[test]
+fn sse_and_websocket_tls_blocks_are_checked_like_a_request_s() {
+    let text = "flow:
+  - sse:
+      url: \"https://127.0.0.1/stream\"
+      until: \"[DONE]\"
+      tls:
+        max_version: \"1.0\"
+  - websocket:
+      url: \"wss://127.0.0.1/ws\"
+      steps: [ { send: { text: hi } } ]
+      tls:
+        hosts:
+          - { host: api.test, client_key: k.pem }
+";
+    let err = match load_str(text, Path::new("bad.yaml"), &LoadOptions::default()) {
+        Ok(_) => panic!("expected errors"),
+        Err(e) => e.to_string(),
+    };
+    assert_eq!(
+        err,
+        "bad.yaml:6:9: flow[0].sse.tls.max_version: unknown TLS version \"1.0\" (hint: use 1.2 or 1.3)\n\
+         bad.yaml:12:31: flow[1].websocket.tls.hosts[0].client_key: has no client_cert"
+    );
+}
+
+/// The rule of `a_request_tls_is_merged_over_its_scenario_and_the_file`
+/// for `sse` and `websocket` steps: the same merge, and one profile for
+/// equal merged settings whichever kind of step asked for them, so an SSE
+/// stream and a request with the same `tls` share connections.
+#[test]
+fn sse_and_websocket_tls_are_merged_and_shared_as_a_request_s() {
+    use stampede::protocol::http::tls::TlsVersion;
+    use stampede::scenario::Step;
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = pki::Pki::new(dir.path()).client("client", "vu");
+    let own = format!(
+        "{{ max_version: \"1.3\", hosts: [ {{ host: c.test, client_cert: {}, client_key: {} }} ] }}",
+        cert.display(),
+        key.display()
+    );
+    let text = format!(
+        "http:
+  tls: {{ min_version: \"1.2\", hosts: [ {{ host: a.test, server_name: a.internal }} ] }}
+scenarios:
+  s:
+    executor: per-vu-iterations
+    tls: {{ min_version: \"1.3\" }}
+    flow:
+      - request: {{ url: \"https://c.test/1\", tls: {own} }}
+      - sse: {{ url: \"https://c.test/stream\", tls: {own} }}
+      - websocket: {{ url: \"wss://c.test/ws\", steps: [ {{ send: {{ text: hi }} }} ], tls: {own} }}
+      - sse: {{ url: \"https://c.test/stream\" }}
+      - websocket: {{ url: \"wss://c.test/ws\", steps: [ {{ send: {{ text: hi }} }} ] }}
+"
+    );
+    let plan = load_str(&text, &dir.path().join("ok.yaml"), &LoadOptions::default()).unwrap();
+    let flow = &plan.scenarios[0].flow;
+    let Step::Request(request) = &flow[0] else {
+        panic!("not a request: {:?}", flow[0]);
+    };
+    let request = request.tls.clone().expect("the request's own tls");
+    let Step::Sse(sse) = &flow[1] else {
+        panic!("not sse: {:?}", flow[1]);
+    };
+    let sse = sse.request.tls.clone().expect("the stream's own tls");
+    let Step::WebSocket(ws) = &flow[2] else {
+        panic!("not websocket: {:?}", flow[2]);
+    };
+    let ws = ws.tls.clone().expect("the session's own tls");
+    assert!(std::sync::Arc::ptr_eq(&request, &sse));
+    assert!(std::sync::Arc::ptr_eq(&request, &ws));
+    let config = ws.config();
+    assert_eq!(
+        config.min_version,
+        Some(TlsVersion::Tls13),
+        "the scenario's"
+    );
+    assert_eq!(config.max_version, Some(TlsVersion::Tls13), "the step's");
+    let patterns: Vec<&str> = config.hosts.iter().map(|h| h.pattern.as_str()).collect();
+    assert_eq!(patterns, ["c.test", "a.test"]);
+    assert!(config.hosts[0].identity.is_some());
+    match (&flow[3], &flow[4]) {
+        (Step::Sse(sse), Step::WebSocket(ws)) => {
+            assert!(sse.request.tls.is_none(), "no tls: the VU client's");
+            assert!(ws.tls.is_none(), "no tls: the VU client's");
+        }
+        other => panic!("not sse and websocket: {other:?}"),
+    }
+}

@@ -61,7 +61,8 @@ impl Vu {
         let started = Instant::now();
         let ctx = self.ctx.clone();
         let in_flight = InFlight::new(&ctx.recorder, step.upgrade_tag_set);
-        // The VU's client: its scenario's TLS settings, if it has its own.
+        // The VU's client: its scenario's TLS settings, if it has its own;
+        // the step's own `tls` (merged over those at load) for the handshake.
         let (handshake, opened) = websocket::connect(self.client.shared(), request).await;
         let recorder = &ctx.recorder;
         let (mut tally, mut bytes) = (
@@ -317,6 +318,7 @@ impl Vu {
             headers,
             subprotocols: step.subprotocols.clone(),
             timeout: step.connect_timeout,
+            tls: step.tls.clone(),
         })
     }
 

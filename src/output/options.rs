@@ -45,6 +45,11 @@ pub const COMMON_KEYS: &[&str] = &[
     "no_proxy",
 ];
 
+/// The common keys whose value is a comma-separated list on the command
+/// line (`no_proxy`, as `NO_PROXY`): a file may write a YAML list instead,
+/// so a host list reads like the other lists of the file.
+const LIST_KEYS: &[&str] = &["no_proxy"];
+
 /// Keys that would put a secret on the command line or in the file.
 const SECRET_KEYS: &[(&str, &str)] = &[
     ("password", "password_env=VAR, or STAMPEDE_<KIND>_PASSWORD"),
@@ -270,9 +275,11 @@ impl SpecBuilder {
         Ok(())
     }
 
-    /// Stores a kind option given as a list, joined with `,`.
+    /// Stores an option given as a list (a file's YAML list), joined with
+    /// `,`: a kind option, or a common one that is a list in its one-line
+    /// form ([`LIST_KEYS`]).
     pub fn set_list(&mut self, key: &str, items: &[String]) -> Result<(), OutputConfigError> {
-        if COMMON_KEYS.contains(&key) {
+        if COMMON_KEYS.contains(&key) && !LIST_KEYS.contains(&key) {
             return Err(self.bad(key, "expected a single value, not a list"));
         }
         self.set(key, &items.join(","))

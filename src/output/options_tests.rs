@@ -199,6 +199,27 @@ fn proxies_come_from_the_environment_unless_the_options_name_others() {
         "no_proxy=*"
     );
 
+    // A file's YAML list is the comma-separated list; other common
+    // options still take one value.
+    let mut b = builder();
+    b.set_list("no_proxy", &["internal.test".into(), "127.0.0.1".into()])
+        .unwrap();
+    let listed = proxied(b, &vars);
+    assert!(listed.for_host(false, "127.0.0.1").is_none());
+    assert!(listed.for_host(true, "x.internal.test").is_none());
+    assert_eq!(listed.for_host(true, "metrics.test").unwrap().port, 3129);
+    let mut b = builder();
+    b.set("no_proxy", "internal.test,127.0.0.1").unwrap();
+    assert_eq!(proxied(b, &vars), listed, "the same list either way");
+    let err = builder()
+        .set_list("timeout", &["1s".into(), "2s".into()])
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "--out #1: option timeout: expected a single value, not a list"
+    );
+
     // Credentials only through a variable, never echoed.
     let err = builder()
         .set("proxy", "http://agent:s3cret@127.0.0.1:3128")

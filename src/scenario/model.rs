@@ -508,6 +508,10 @@ pub struct SseDef {
     /// Values taken from an event's data into VU variables, by variable name.
     #[serde(default)]
     pub extract: OrderedMap<SseExtractDef>,
+    /// TLS of this stream only, as a request's `tls`: over its scenario's
+    /// `tls` and `http.tls`, its connections never shared with requests of
+    /// other TLS settings.
+    pub tls: Option<TlsDef>,
 }
 
 /// A check on a stream: exactly one subject (`status`, `error_code`,

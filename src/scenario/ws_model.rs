@@ -5,6 +5,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use super::model_types::{OrderedMap, Scalar, StatusSpec, Text};
+use super::net_model::TlsDef;
 
 /// A WebSocket session: connect, run `steps` in order on the open
 /// connection, close.
@@ -29,6 +30,10 @@ pub struct WebSocketDef {
     /// Checks on the session, recorded in the `checks` metric.
     #[serde(default)]
     pub checks: Vec<WsCheckDef>,
+    /// TLS of this session's `wss://` connection, as a request's `tls`:
+    /// the fields set here replace those of its scenario's `tls` and
+    /// `http.tls`, `hosts` entries are tried before theirs.
+    pub tls: Option<TlsDef>,
 }
 
 /// One step of a session: exactly one of its keys.

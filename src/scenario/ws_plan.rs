@@ -1,5 +1,6 @@
 //! The validated `websocket` step.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -10,6 +11,7 @@ use super::plan::{CheckSpec, NamedCheck, StatusSet, VarSlot};
 use super::sse_plan::CountOp;
 use super::template::Template;
 use crate::metrics::TagSetId;
+use crate::protocol::http::tls::TlsProfile;
 
 /// Connect, run `actions` in order on the open connection, close.
 #[derive(Debug)]
@@ -27,6 +29,9 @@ pub struct WebSocketStep {
     pub upgrade_tag_set: TagSetId,
     pub actions: Vec<WsAction>,
     pub checks: Vec<WsCheck>,
+    /// The step's own `tls` merged over its scenario's and `http.tls`,
+    /// built once; `None` when the step sets none (the VU client's).
+    pub tls: Option<Arc<TlsProfile>>,
 }
 
 #[derive(Debug)]

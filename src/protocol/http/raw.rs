@@ -19,6 +19,7 @@ use super::h1::Io;
 use super::io::{ConnStats, Meter, MeteredIo};
 use super::pool::Origin;
 use super::proxy::open_tunnel;
+use super::tls::TlsProfile;
 use super::types::{ErrorCode, HttpError};
 
 /// An open TCP (or TLS) connection and how long opening it took.
@@ -61,19 +62,23 @@ impl ByteCounters {
     }
 }
 
-/// Opens a connection to `host:port` (no IPv6 brackets), with TLS when `tls`.
+/// Opens a connection to `host:port` (no IPv6 brackets), with TLS when `tls`:
+/// with `profile`'s settings when given (a step's own `tls`), else the
+/// client's. Nothing is pooled, so the profile only chooses the handshake.
 pub async fn open_raw(
     shared: &ClientShared,
     tls: bool,
     host: &str,
     port: u16,
+    profile: Option<&Arc<TlsProfile>>,
 ) -> Result<RawConnection, HttpError> {
     let origin = Origin {
         https: tls,
         host,
         port,
         tls: None,
-    };
+    }
+    .with_tls(profile);
     let started = Instant::now();
     let proxy = shared.config.network.proxy.for_host(origin.https, host);
     let (dial_host, dial_port) = proxy.map_or((host, port), |p| (p.host.as_str(), p.port));
@@ -91,7 +96,7 @@ pub async fn open_raw(
     let connected = Instant::now();
     let stats = Arc::new(ConnStats::new());
     let (io, tls_handshaking) = if tls {
-        let (connectors, server_name) = shared.tls.for_host(host);
+        let (connectors, server_name) = origin.tls_routes(&shared.tls).for_host(host);
         let server_name = server_name.ok_or_else(|| {
             http_error(ErrorCode::InvalidUrl, "host is not a valid TLS server name")
         })?;

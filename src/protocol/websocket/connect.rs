@@ -3,6 +3,7 @@
 //! is bounded by the step's `connect_timeout` and timed for `ws_connecting`
 //! and for the upgrade's `http_req_*` sample.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
@@ -15,6 +16,7 @@ use tokio_tungstenite::tungstenite::error::ProtocolError;
 use super::buffers::session_config;
 use super::error::{WsError, WsErrorCode};
 use super::session::WsSession;
+use crate::protocol::http::tls::TlsProfile;
 use crate::protocol::http::{ByteCounters, ClientShared, Timings, open_raw};
 
 /// What to connect to.
@@ -28,6 +30,9 @@ pub struct WsConnectRequest {
     pub subprotocols: Vec<String>,
     /// Bound on DNS, TCP, TLS and the upgrade together.
     pub timeout: Duration,
+    /// The step's own TLS settings for `wss://`; `None`: the client's (its
+    /// scenario's `tls`, else `http.tls`).
+    pub tls: Option<Arc<TlsProfile>>,
 }
 
 /// The upgrade exchange as an HTTP request: recorded whether or not it succeeded.
@@ -107,7 +112,7 @@ async fn open(
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let port = url.port().unwrap_or(if tls { 443 } else { 80 });
 
-    let raw = open_raw(shared, tls, host, port)
+    let raw = open_raw(shared, tls, host, port, request.tls.as_ref())
         .await
         .map_err(|e| WsError::new(WsErrorCode::Connect, e.message))?;
     handshake.timings.blocked = raw.blocked;

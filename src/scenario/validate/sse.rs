@@ -25,6 +25,9 @@ impl Validator<'_> {
             timeout: def.timeout.clone(),
             expect_status: def.expect_status.clone(),
             http2: def.http2.clone(),
+            // Merged and built as a request's, so the stream's connection
+            // is pooled with its profile like a request's.
+            tls: def.tls.clone(),
             ..RequestDef::default()
         };
         let request = self.request(&request_def, path, ctx);

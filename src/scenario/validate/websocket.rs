@@ -77,6 +77,17 @@ impl Validator<'_> {
             }
         }
         let checks = self.ws_checks(&def.checks, &path.key("checks"), ctx);
+        // The same merge and the same deduplicated profiles as a request's.
+        let tls = match &def.tls {
+            Some(tls) => match self.request_tls(tls, &path.key("tls"), ctx.tls.as_deref()) {
+                Some(profile) => Some(profile),
+                None => {
+                    ok = false;
+                    None
+                }
+            },
+            None => None,
+        };
         let (url, connect_timeout, checks) = (url?, connect_timeout?, checks?);
         ok.then_some(WebSocketStep {
             url,
@@ -88,6 +99,7 @@ impl Validator<'_> {
             upgrade_tag_set,
             actions,
             checks,
+            tls,
         })
     }
 
