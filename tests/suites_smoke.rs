@@ -11,8 +11,10 @@
 
 mod suites_support;
 
+use std::time::Duration;
+
 use serde_json::Value;
-use stampede::demo::{DemoConfig, RateLimit};
+use stampede::demo::{DemoConfig, RateLimit, Stall};
 
 use suites_support::{SuiteRun, THRESHOLDS_FAILED, run_suite};
 
@@ -326,6 +328,45 @@ async fn botflow_spike_judges_each_spike_and_its_recovery() {
         }
     }
     assert_never_broke(&run, &["rate<0.05"], 3.0);
+}
+
+/// The same spike against a target that holds every answer for 800 ms of
+/// each second (`DemoConfig::stall`): nothing fails, so the error rate
+/// passes during both spikes and recovers at once, but p95 never gets back
+/// under 500 ms after either spike, and exactly those two criteria fail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn botflow_spike_against_a_stalling_target_fails_only_the_latency_recovery() {
+    let run = run_suite(
+        DemoConfig {
+            stall: Some(Stall {
+                pause: Duration::from_millis(800),
+                every: Duration::from_secs(1),
+            }),
+            ..seeded()
+        },
+        "botflow/spike.yaml",
+        &["--scale-vus", "0.004", "--scale-duration", "0.01"],
+    )
+    .await;
+    run.assert_failed_exactly(&[
+        "http_req_duration: recovery(p(95)<500)<=1m after stage 5",
+        "http_req_duration: recovery(p(95)<500)<=1m after stage 9",
+    ]);
+    for (stage, ended, until) in [(5, "3.8 s", "5 s"), (9, "7 s", "8.2 s")] {
+        let latency = run.threshold(&format!(
+            "http_req_duration: recovery(p(95)<500)<=1m after stage {stage}"
+        ));
+        assert_eq!(latency.0["observed"], Value::Null, "{:#}", latency.0);
+        assert_eq!(
+            latency.text(),
+            format!("not recovered by {until} (stage {stage} ended at {ended})")
+        );
+        assert_recovered_at_once(
+            &run,
+            &format!("http_req_failed: recovery(rate<0.01)<=1m after stage {stage}"),
+            ended,
+        );
+    }
 }
 
 // --------------------------------------------------------------- AgentCore
