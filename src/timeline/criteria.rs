@@ -333,6 +333,16 @@ fn recovery(
         .map(|m| m.end_ms)
         .next();
     let run_end = resolve_span(timeline, None)?.end_ms;
+    if stage.end_ms >= run_end {
+        // An iteration-bound run can stop before its stage's planned end:
+        // nothing comes after the stage to recover in.
+        return Err(format!(
+            "{} was planned to end at {}, after the run ended at {}: nothing after it to judge",
+            after.describe(),
+            test_time(stage.end_ms),
+            test_time(run_end)
+        ));
+    }
     let search = Part {
         start_ms: stage.end_ms,
         end_ms: next_end.unwrap_or(run_end),

@@ -87,6 +87,10 @@ fn timeline() -> Timeline {
 }
 
 fn judge(metric: &str, expression: &str) -> ThresholdOutcome {
+    judge_on(&timeline(), metric, expression)
+}
+
+fn judge_on(timeline: &Timeline, metric: &str, expression: &str) -> ThresholdOutcome {
     let kind = match metric {
         "http_req_failed" => MetricKind::Rate,
         "http_reqs" => MetricKind::Counter,
@@ -101,7 +105,7 @@ fn judge(metric: &str, expression: &str) -> ThresholdOutcome {
         unselected_scenario: None,
     };
     let mut outcomes = vec![evaluate_threshold(&threshold, &[], Duration::from_secs(20))];
-    judge_time_criteria(&mut outcomes, Some(&timeline()), &[]);
+    judge_time_criteria(&mut outcomes, Some(timeline), &[]);
     outcomes.pop().unwrap()
 }
 
@@ -211,6 +215,28 @@ fn recovery_is_the_time_until_the_criterion_holds_for_good() {
     assert_eq!(o.observed, None);
     assert!(!passed(&o));
     assert!(o.detail.unwrap().text.starts_with("not recovered by 20 s"));
+}
+
+#[test]
+fn recovery_after_a_stage_the_run_never_reached_the_end_of_is_not_judged() {
+    // The run stopped at 5 s (an iteration-bound executor finishing early),
+    // while stage 1 was planned to 10 s: no window after it, and no
+    // "not recovered" with a window that ends before it starts.
+    let mut short = timeline();
+    short.buckets.truncate(5);
+    let o = judge_on(
+        &short,
+        "http_req_failed",
+        "recovery(rate<0.05)<=3s after stage 1",
+    );
+    assert!(!passed(&o));
+    assert_eq!(o.observed, None);
+    let detail = o.detail.unwrap();
+    assert_eq!(
+        detail.text,
+        "stage 1 was planned to end at 10 s, after the run ended at 5 s: nothing after it to judge"
+    );
+    assert_eq!(detail.window, None);
 }
 
 #[test]
