@@ -553,23 +553,7 @@ async fn an_sse_step_with_its_own_tls_shows_its_certificate_and_its_connection_i
 fn the_documented_mtls_example_runs_against_nginx() {
     let dir = tempfile::tempdir().unwrap();
     let (nginx, ports) = start(dir.path());
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/tls/mtls.yaml");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
-        .args(["run", "--quiet"])
-        .arg(&example)
-        .env("BASE_URL", format!("https://127.0.0.1:{}", ports.mtls))
-        .env("CA_FILE", dir.path().join("ca.pem"))
-        .env("CLIENT_CERT", dir.path().join("client.pem"))
-        .env("CLIENT_KEY", dir.path().join("client.key"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_tls_example(dir.path(), "mtls.yaml", ports.mtls);
     let mtls_port = format!("{} ", ports.mtls);
     assert_eq!(
         nginx.log_lines("tls.log", &mtls_port, 6),
@@ -581,23 +565,7 @@ fn the_documented_mtls_example_runs_against_nginx() {
 fn the_documented_request_tls_example_runs_against_nginx() {
     let dir = tempfile::tempdir().unwrap();
     let (nginx, ports) = start(dir.path());
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/tls/request-mtls.yaml");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
-        .args(["run", "--quiet"])
-        .arg(&example)
-        .env("BASE_URL", format!("https://127.0.0.1:{}", ports.mtls))
-        .env("CA_FILE", dir.path().join("ca.pem"))
-        .env("CLIENT_CERT", dir.path().join("client.pem"))
-        .env("CLIENT_KEY", dir.path().join("client.key"))
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_tls_example(dir.path(), "request-mtls.yaml", ports.mtls);
     let mtls_port = format!("{} ", ports.mtls);
     let refused = format!("{mtls_port}TLSv1.3 - \"-\" 400");
     let accepted = format!("{mtls_port}TLSv1.3 - \"CN=stampede-vu\" 200");
@@ -819,26 +787,11 @@ scenarios:
 async fn the_documented_stream_and_session_tls_example_runs_against_nginx() {
     let dir = tempfile::tempdir().unwrap();
     let behind = demo_behind_mtls(dir.path(), "stampede-vu").await;
-    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/examples/tls/stream-mtls.yaml");
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"));
-    command
-        .args(["run", "--quiet"])
-        .arg(&example)
-        .env("BASE_URL", format!("https://127.0.0.1:{}", behind.port))
-        .env("CA_FILE", dir.path().join("ca.pem"))
-        .env("CLIENT_CERT", dir.path().join("client.pem"))
-        .env("CLIENT_KEY", dir.path().join("client.key"));
     // The demo target answers on this runtime while the run blocks another thread.
-    let out = tokio::task::spawn_blocking(move || command.output().unwrap())
+    let (path, port) = (dir.path().to_path_buf(), behind.port);
+    tokio::task::spawn_blocking(move || run_tls_example(&path, "stream-mtls.yaml", port))
         .await
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
     let port = format!("{} ", behind.port);
     let client = "TLSv1.3 - \"CN=stampede-vu\"";
     let iteration = [
@@ -854,5 +807,30 @@ async fn the_documented_stream_and_session_tls_example_runs_against_nginx() {
             iteration.to_vec()
         ]
         .concat()
+    );
+}
+
+/// Runs `docs/examples/tls/EXAMPLE` against `https://127.0.0.1:PORT` with the
+/// CA and client certificate made in `dir`, and expects it to pass.
+fn run_tls_example(dir: &Path, example: &str, port: u16) {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs/examples/tls")
+        .join(example);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .args(["run", "--quiet"])
+        .arg(&example)
+        .env("BASE_URL", format!("https://127.0.0.1:{port}"))
+        .env("CA_FILE", dir.join("ca.pem"))
+        .env("CLIENT_CERT", dir.join("client.pem"))
+        .env("CLIENT_KEY", dir.join("client.key"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}: {}{}",
+        example.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
     );
 }

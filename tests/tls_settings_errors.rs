@@ -13,11 +13,26 @@ mod pki;
 const FLOW: &str = "flow:\n  - request: { url: \"http://127.0.0.1/\" }\n";
 
 fn errors_with(http: &str, options: &LoadOptions) -> String {
-    let text = format!("http:\n{http}{FLOW}");
-    match load_str(&text, Path::new("bad.yaml"), options) {
+    file_errors(&format!("http:\n{http}{FLOW}"), options)
+}
+
+/// The load errors of the whole file `text`, named bad.yaml.
+fn file_errors(text: &str, options: &LoadOptions) -> String {
+    match load_str(text, Path::new("bad.yaml"), options) {
         Ok(_) => panic!("expected errors for:\n{text}"),
         Err(e) => e.to_string(),
     }
+}
+
+/// A `tls:` block of its own: TLS 1.3 at most, and a client certificate
+/// (made in `dir`) for host c.test.
+fn own_tls(dir: &Path) -> String {
+    let (cert, key) = pki::Pki::new(dir).client("client", "vu");
+    format!(
+        "{{ max_version: \"1.3\", hosts: [ {{ host: c.test, client_cert: {}, client_key: {} }} ] }}",
+        cert.display(),
+        key.display()
+    )
 }
 
 fn errors(http: &str) -> String {
@@ -132,10 +147,7 @@ fn a_request_tls_block_is_checked_like_the_others() {
         hosts:
           - { host: api.test, client_key: k.pem }
 ";
-    let err = match load_str(text, Path::new("bad.yaml"), &LoadOptions::default()) {
-        Ok(_) => panic!("expected errors"),
-        Err(e) => e.to_string(),
-    };
+    let err = file_errors(text, &LoadOptions::default());
     assert_eq!(
         err,
         "bad.yaml:5:9: flow[0].request.tls.min_version: unknown TLS version \"1.1\" (hint: use 1.2 or 1.3)\n\
@@ -152,12 +164,7 @@ fn a_request_tls_is_merged_over_its_scenario_and_the_file() {
     use stampede::protocol::http::tls::{TlsConfig, TlsVersion};
     use stampede::scenario::Step;
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = pki::Pki::new(dir.path()).client("client", "vu");
-    let own = format!(
-        "{{ max_version: \"1.3\", hosts: [ {{ host: c.test, client_cert: {}, client_key: {} }} ] }}",
-        cert.display(),
-        key.display()
-    );
+    let own = own_tls(dir.path());
     let text = format!(
         "http:
   tls: {{ min_version: \"1.2\", hosts: [ {{ host: a.test, server_name: a.internal }} ] }}
@@ -220,10 +227,7 @@ fn sse_and_websocket_tls_blocks_are_checked_like_a_request_s() {
         hosts:
           - { host: api.test, client_key: k.pem }
 ";
-    let err = match load_str(text, Path::new("bad.yaml"), &LoadOptions::default()) {
-        Ok(_) => panic!("expected errors"),
-        Err(e) => e.to_string(),
-    };
+    let err = file_errors(text, &LoadOptions::default());
     assert_eq!(
         err,
         "bad.yaml:6:9: flow[0].sse.tls.max_version: unknown TLS version \"1.0\" (hint: use 1.2 or 1.3)\n\
@@ -240,12 +244,7 @@ fn sse_and_websocket_tls_are_merged_and_shared_as_a_request_s() {
     use stampede::protocol::http::tls::TlsVersion;
     use stampede::scenario::Step;
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = pki::Pki::new(dir.path()).client("client", "vu");
-    let own = format!(
-        "{{ max_version: \"1.3\", hosts: [ {{ host: c.test, client_cert: {}, client_key: {} }} ] }}",
-        cert.display(),
-        key.display()
-    );
+    let own = own_tls(dir.path());
     let text = format!(
         "http:
   tls: {{ min_version: \"1.2\", hosts: [ {{ host: a.test, server_name: a.internal }} ] }}

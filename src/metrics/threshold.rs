@@ -154,18 +154,27 @@ fn parse_core(text: &str, s: &str) -> Result<(Aggregation, Comparison, f64), Str
         .find(['<', '>', '=', '!'])
         .ok_or_else(|| expr_error(text, "no comparison operator (<, <=, >, >=, ==, !=)"))?;
     let (left, rest) = s.split_at(op_at);
-    let (comparison, op_len) = match rest.as_bytes() {
+    let (comparison, op_len) = match (leading_comparison(rest), rest.as_bytes()) {
+        (Some(found), _) => found,
+        // k6 also takes a single `=`.
+        (None, [b'=', ..]) => (Comparison::Eq, 1),
+        _ => return Err(expr_error(text, "unknown comparison operator")),
+    };
+    let value = parse_number(text, &rest[op_len..])?;
+    Ok((parse_statistic(text, left)?, comparison, value))
+}
+
+/// The operator `s` starts with and its length in bytes.
+pub(super) fn leading_comparison(s: &str) -> Option<(Comparison, usize)> {
+    Some(match s.as_bytes() {
         [b'<', b'=', ..] => (Comparison::Le, 2),
         [b'>', b'=', ..] => (Comparison::Ge, 2),
         [b'=', b'=', ..] => (Comparison::Eq, 2),
         [b'!', b'=', ..] => (Comparison::Ne, 2),
         [b'<', ..] => (Comparison::Lt, 1),
         [b'>', ..] => (Comparison::Gt, 1),
-        [b'=', ..] => (Comparison::Eq, 1),
-        _ => return Err(expr_error(text, "unknown comparison operator")),
-    };
-    let value = parse_number(text, &rest[op_len..])?;
-    Ok((parse_statistic(text, left)?, comparison, value))
+        _ => return None,
+    })
 }
 
 fn parse_number(text: &str, right: &str) -> Result<f64, String> {

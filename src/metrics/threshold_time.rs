@@ -14,7 +14,7 @@
 
 use std::time::Duration;
 
-use super::threshold::{Comparison, expr_error};
+use super::threshold::{Comparison, expr_error, leading_comparison};
 use crate::util::duration::parse_duration;
 
 /// What a threshold with a time clause tests.
@@ -189,20 +189,12 @@ fn matching_paren(s: &str) -> Option<usize> {
 
 /// `<10%`, `<=5s`, `>=40`: the comparison and the text after it.
 pub fn split_comparison<'a>(text: &str, outer: &'a str) -> Result<(Comparison, &'a str), String> {
-    let (comparison, len) = match outer.as_bytes() {
-        [b'<', b'=', ..] => (Comparison::Le, 2),
-        [b'>', b'=', ..] => (Comparison::Ge, 2),
-        [b'=', b'=', ..] => (Comparison::Eq, 2),
-        [b'!', b'=', ..] => (Comparison::Ne, 2),
-        [b'<', ..] => (Comparison::Lt, 1),
-        [b'>', ..] => (Comparison::Gt, 1),
-        _ => {
-            return Err(expr_error(
-                text,
-                "the function needs a comparison after it, e.g. change(p(95))<10%",
-            ));
-        }
-    };
+    let (comparison, len) = leading_comparison(outer).ok_or_else(|| {
+        expr_error(
+            text,
+            "the function needs a comparison after it, e.g. change(p(95))<10%",
+        )
+    })?;
     Ok((comparison, &outer[len..]))
 }
 

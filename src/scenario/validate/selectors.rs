@@ -45,15 +45,7 @@ impl Validator<'_> {
                 continue;
             }
             if !scenarios.contains(&value.as_str()) {
-                let close = suggest::similar(value, scenarios.iter().copied());
-                let hint = if close.is_empty() {
-                    format!(
-                        "scenarios in this file: {}",
-                        suggest::list(scenarios.iter().copied())
-                    )
-                } else {
-                    format!("did you mean {}?", suggest::list(close))
-                };
+                let hint = scenario_hint(value, &scenarios);
                 self.problem(path, format!("unknown scenario {value:?}"), Some(hint));
                 return None;
             }
@@ -63,6 +55,19 @@ impl Validator<'_> {
             }
         }
         Some(unselected)
+    }
+}
+
+/// The hint for an unknown scenario `name`: the close names, else all.
+pub(super) fn scenario_hint(name: &str, scenarios: &[&str]) -> String {
+    let close = suggest::similar(name, scenarios.iter().copied());
+    if close.is_empty() {
+        format!(
+            "scenarios in this file: {}",
+            suggest::list(scenarios.iter().copied())
+        )
+    } else {
+        format!("did you mean {}?", suggest::list(close))
     }
 }
 

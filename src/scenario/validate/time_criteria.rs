@@ -3,12 +3,11 @@
 //! fail after the run ("scenario did not run") instead of at load time.
 
 use super::Validator;
-use super::selectors::scenario_names;
+use super::selectors::{scenario_hint, scenario_names};
 use crate::metrics::threshold::{MetricSelector, ThresholdExpr};
 use crate::metrics::threshold_time::TimeCriterion;
 use crate::scenario::locate::FieldPath;
 use crate::scenario::model::ScenarioFile;
-use crate::scenario::suggest;
 
 impl Validator<'_> {
     /// Checks `expr`'s time clause, reporting at `path`. Returns the
@@ -45,15 +44,7 @@ impl Validator<'_> {
         let scenario = match named {
             Some(name) => {
                 if !scenarios.contains(&name.as_str()) {
-                    let close = suggest::similar(&name, scenarios.iter().copied());
-                    let hint = if close.is_empty() {
-                        format!(
-                            "scenarios in this file: {}",
-                            suggest::list(scenarios.iter().copied())
-                        )
-                    } else {
-                        format!("did you mean {}?", suggest::list(close))
-                    };
+                    let hint = scenario_hint(&name, &scenarios);
                     self.problem(
                         path,
                         format!("{:?}: unknown scenario {name:?}", expr.source),
