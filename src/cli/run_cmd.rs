@@ -102,7 +102,7 @@ pub async fn run(args: RunArgs, colors: Colors) -> i32 {
         Ok(outputs) => outputs,
         Err(code) => return code,
     };
-    warn_when_vus_exceed_open_files(&plan);
+    warn_when_vus_exceed_open_files(&plan, args.demo);
     let interrupt = signals::install();
     let testid = outputs.testid;
     let options = RunOptions {
@@ -215,15 +215,23 @@ pub fn exit_code_for(summary: &Summary) -> i32 {
 /// Each VU holds its own keep-alive connection: raise the soft open-file
 /// limit, and say so up front when the plan still needs more sockets than the
 /// process may open (those requests would fail with `error_code=file_limit`).
-fn warn_when_vus_exceed_open_files(plan: &crate::scenario::TestPlan) {
+fn warn_when_vus_exceed_open_files(plan: &crate::scenario::TestPlan, demo: bool) {
     use crate::util::open_files::{RESERVED_FILES, raise_to_hard_limit};
     let Some(limit) = raise_to_hard_limit() else {
         return;
     };
     let vus: u64 = plan.scenarios.iter().map(|s| s.executor.max_vus()).sum();
-    if vus + RESERVED_FILES > limit {
+    // With --demo the target is this process too: both ends of every
+    // connection are its descriptors.
+    let needed = if demo { 2 * vus } else { vus };
+    if needed + RESERVED_FILES > limit {
+        let ends = if demo {
+            " (with --demo, both ends of it)"
+        } else {
+            ""
+        };
         eprintln!(
-            "warning: up to {vus} VUs may each hold a connection, but this process may open only {limit} files; \
+            "warning: up to {vus} VUs may each hold a connection{ends}, but this process may open only {limit} files; \
              raise the limit (ulimit -n) or expect requests to fail with error_code=file_limit"
         );
     }

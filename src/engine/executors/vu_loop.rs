@@ -151,6 +151,13 @@ pub async fn vu_loop(
             _ = ramp_down_expired(&mut gate) => Pass::Paused,
             result = one_pass(&mut vu, scenario, &mut setup_done, permit.scheduled) => Pass::Done(result),
         };
+        // An iteration can end without ever waiting: a connect that fails
+        // at once (EMFILE when the open-file limit is reached) never
+        // returns Pending. Without a yield such VUs would loop on their
+        // worker threads forever, and the timers, the flush, the end of the
+        // test and Ctrl-C would never run. One unit of the task's budget
+        // per iteration: a yield every 128 iterations that never waited.
+        tokio::task::coop::consume_budget().await;
         match pass {
             Pass::Stopped => break,
             Pass::Paused => continue,

@@ -17,7 +17,7 @@ use super::buffers::session_config;
 use super::error::{WsError, WsErrorCode};
 use super::session::WsSession;
 use crate::protocol::http::tls::TlsProfile;
-use crate::protocol::http::{ByteCounters, ClientShared, Timings, open_raw};
+use crate::protocol::http::{ByteCounters, ClientShared, ErrorCode, Timings, open_raw};
 
 /// What to connect to.
 #[derive(Debug)]
@@ -114,7 +114,13 @@ async fn open(
 
     let raw = open_raw(shared, tls, host, port, request.tls.as_ref())
         .await
-        .map_err(|e| WsError::new(WsErrorCode::Connect, e.message))?;
+        .map_err(|e| {
+            let code = match e.code {
+                ErrorCode::FileLimit => WsErrorCode::FileLimit,
+                _ => WsErrorCode::Connect,
+            };
+            WsError::new(code, e.message)
+        })?;
     handshake.timings.blocked = raw.blocked;
     handshake.timings.connecting = raw.connecting;
     handshake.timings.tls_handshaking = raw.tls_handshaking;

@@ -10,6 +10,10 @@ use tokio_tungstenite::tungstenite::Error as TungsteniteError;
 pub enum WsErrorCode {
     /// DNS, TCP or TLS failed, or the connection was not open within `connect_timeout`.
     Connect,
+    /// The generator ran out of file descriptors (EMFILE/ENFILE) opening
+    /// the connection: its limit, not the target, failed the session, as
+    /// HTTP's `file_limit`.
+    FileLimit,
     /// The upgrade was refused (a status other than 101) or its answer was
     /// not a valid WebSocket handshake (accept key, subprotocol).
     Handshake,
@@ -27,8 +31,9 @@ pub enum WsErrorCode {
 
 impl WsErrorCode {
     /// Every code, for validating the `error_code` a condition names.
-    pub const ALL: [WsErrorCode; 7] = [
+    pub const ALL: [WsErrorCode; 8] = [
         WsErrorCode::Connect,
+        WsErrorCode::FileLimit,
         WsErrorCode::Handshake,
         WsErrorCode::Timeout,
         WsErrorCode::Closed,
@@ -40,6 +45,7 @@ impl WsErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             WsErrorCode::Connect => "ws_connect",
+            WsErrorCode::FileLimit => "file_limit",
             WsErrorCode::Handshake => "ws_handshake",
             WsErrorCode::Timeout => "ws_timeout",
             WsErrorCode::Closed => "ws_closed",
