@@ -1,6 +1,8 @@
 //! One request step: render the templates, send, record every hop, then run
 //! checks, extractions and custom-metric records on the response.
 
+use std::time::Instant;
+
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, HeaderName};
@@ -37,8 +39,10 @@ impl Vu {
         // Boxed: the exchange future is ~2.5 KB and lives only while a request
         // is in flight; inline, every VU's task would carry it even asleep
         // (tried: no measurable throughput gain from inlining it).
-        let in_flight = InFlight::new(&self.ctx.recorder, step.tag_set);
-        let outcome = Box::pin(self.client.send_limited(request, step.max_body_size)).await;
+        // One clock read times the request and its in-flight guard.
+        let started = Instant::now();
+        let in_flight = InFlight::started_at(&self.ctx.recorder, step.tag_set, started);
+        let outcome = Box::pin(self.client.send_from(request, step.max_body_size, started)).await;
         in_flight.done();
         self.after_response(step, outcome);
         Ok(())
