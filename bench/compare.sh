@@ -88,6 +88,7 @@ PY
 }
 
 results="$work/results.tsv"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for r in $(seq "$rounds"); do
   for t in $tools; do
     run_tool "$t" "$r" | tee -a "$results"
@@ -107,7 +108,8 @@ versions="$work/versions"
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 out="bench/results/compare-$stamp.md"
-python3 - "$results" "$out" "$duration" "$rounds" "$(machine_info)" "$versions" "$tools" <<'PY'
+load="load average at start: $load_before, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "$results" "$out" "$duration" "$rounds" "$(machine_info); $load" "$versions" "$tools" <<'PY'
 import statistics, sys
 res, out, duration, rounds, machine, versions, tools = sys.argv[1:8]
 rows = [l.split("\t") for l in open(res).read().splitlines() if l]
@@ -135,7 +137,7 @@ for t in tools:
 lines += ["", "CPU µs/req: user and system CPU time of the generator process (`/usr/bin/time -v`) divided by its "
           "request count, median over rounds. It does not depend on how much of CPU 1 the generator got, so it "
           "stays comparable when the machine is busy; the system part includes the loopback delivery to nginx.",
-          "", "Command: `bench/compare.sh " + f"{duration} {rounds}`"]
+          "", "Command: `bench/compare.sh " + f"{duration} {rounds} \"{' '.join(tools)}\"`"]
 open(out, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

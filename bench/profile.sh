@@ -8,6 +8,9 @@
 #   bench/profile.sh perf [DURATION] [VUS] [MODE]        (defaults: 10s 50 adhoc)
 #   bench/profile.sh callgrind [DURATION] [VUS] [MODE]   (defaults: 6s 10 adhoc; start-up and
 #       the summary export cost about as much as 300 requests, so short runs overweight them)
+#   bench/profile.sh perf-user [DURATION] [VUS] [MODE]   (defaults: 10s 50 adhoc; user-space
+#       samples only, 5 kHz, no call graphs: the run is barely slowed, so shares are those of a
+#       real run; with the load average, to compare two binaries in alternating runs)
 # MODE is `adhoc` (--url) or `scenario` (bench/scenarios/nginx-check.yaml: one
 # check per request, what compare.sh's stampede-scenario runs).
 set -euo pipefail
@@ -56,6 +59,21 @@ case $tool in
       perf report -i "$work/perf.data" --no-children --stdio --sort dso -g none 2>/dev/null | grep -v '^$'
     } >"$out"
     ;;
+  perf-user)
+    duration="${2:-10s}"; vus="${3:-50}"
+    apt_need perf linux-perf
+    load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+    taskset -c 1 perf record -q -e cpu-clock:u -F 5000 -o "$work/perf.data" -- \
+      "$STAMPEDE" run --quiet --no-color --summary-export "$work/s.json" $(what_to_run "$vus" "$duration") >/dev/null 2>&1
+    {
+      echo "# perf (user space, cpu-clock:u at 5 kHz): stampede run $(what_to_run "$vus" "$duration") (CPU 1; nginx 1 worker on CPU 0)"
+      echo "# binary: $STAMPEDE; load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
+      requests "$work/s.json" "under perf"
+      perf report -i "$work/perf.data" --stdio --sort sym 2>/dev/null | grep -m1 '^# Samples'
+      echo; echo "## self, by symbol (user space)"
+      perf report -i "$work/perf.data" --no-children --stdio --sort sym --percent-limit 0.3 2>/dev/null | grep -v '^#' | grep -v '^$'
+    } >"$out"
+    ;;
   callgrind)
     duration="${2:-6s}"; vus="${3:-10}"
     apt_need valgrind valgrind
@@ -72,6 +90,6 @@ case $tool in
       sed -n '/PROGRAM TOTALS/,$p' "$work/self.txt" >"$work/self.top"; head -45 "$work/self.top"
     } >"$out"
     ;;
-  *) echo "usage: bench/profile.sh perf|callgrind [DURATION] [VUS] [adhoc|scenario]" >&2; exit 2 ;;
+  *) echo "usage: bench/profile.sh perf|perf-user|callgrind [DURATION] [VUS] [adhoc|scenario]" >&2; exit 2 ;;
 esac
 echo "written: $out" >&2

@@ -23,10 +23,16 @@ pub(super) struct InFlight<'a> {
 
 impl<'a> InFlight<'a> {
     pub(super) fn new(recorder: &'a Recorder, tags: TagSetId) -> Self {
+        Self::started_at(recorder, tags, Instant::now())
+    }
+
+    /// A guard for an exchange that started at `started` (the instant the
+    /// request itself is timed from).
+    pub(super) fn started_at(recorder: &'a Recorder, tags: TagSetId, started: Instant) -> Self {
         InFlight {
             recorder,
             tags,
-            started: Instant::now(),
+            started,
             armed: true,
         }
     }

@@ -1,6 +1,8 @@
 //! One request step: render the templates, send, record every hop, then run
 //! checks, extractions and custom-metric records on the response.
 
+use std::time::Instant;
+
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, HeaderValue};
 use http::{HeaderMap, HeaderName};
@@ -37,8 +39,10 @@ impl Vu {
         // Boxed: the exchange future is ~2.5 KB and lives only while a request
         // is in flight; inline, every VU's task would carry it even asleep
         // (tried: no measurable throughput gain from inlining it).
-        let in_flight = InFlight::new(&self.ctx.recorder, step.tag_set);
-        let outcome = Box::pin(self.client.send_limited(request, step.max_body_size)).await;
+        // One clock read times the request and its in-flight guard.
+        let started = Instant::now();
+        let in_flight = InFlight::started_at(&self.ctx.recorder, step.tag_set, started);
+        let outcome = Box::pin(self.client.send_from(request, step.max_body_size, started)).await;
         in_flight.done();
         self.after_response(step, outcome);
         Ok(())
@@ -152,41 +156,35 @@ impl Vu {
     /// Records every hop, evaluates checks, extracts variables, feeds custom
     /// metrics and keeps the response for `repeat ... until`.
     pub fn after_response(&mut self, step: &RequestStep, outcome: HttpOutcome) {
-        for hop in outcome
-            .redirects
-            .iter()
-            .chain(std::iter::once(&outcome.response))
-        {
-            self.record_hop(step, hop);
-        }
-        let response = outcome.response;
-        self.ctx.http_debug.response(&response);
+        self.ctx.http_debug.response(&outcome.response);
+        let response = &outcome.response;
         let duration = response.timings.duration;
         let error_code = response.error.as_ref().map(|e| e.code.as_str());
-        {
-            let view =
-                ResponseView::new(response.status, &response.headers, &response.body, duration)
-                    .with_error_code(error_code);
-            let recorder = &self.ctx.recorder;
+        let view = ResponseView::new(response.status, &response.headers, &response.body, duration)
+            .with_error_code(error_code);
+        // Every hop and every check in one visit of the thread's shard.
+        // Conditions only read the response and the VU's variables.
+        self.ctx.recorder.batch(|batch| {
+            for hop in outcome.redirects.iter().chain([response]) {
+                batch.record_http(&self.http_sample(step, hop));
+            }
             for check in &step.checks {
-                recorder.rate(
-                    builtin::CHECKS,
-                    check.tag_set,
-                    check.condition.evaluate(&view, &self.scope),
-                );
+                let hit = check.condition.evaluate(&view, &self.scope);
+                batch.rate(builtin::CHECKS, check.tag_set, hit);
             }
-            for record in &step.record {
-                self.feed_metric(record, &view);
-            }
-            let extracted: Vec<_> = step
-                .extract
-                .iter()
-                .map(|(slot, extractor)| (*slot, extractor.extract(&view)))
-                .collect();
-            for (slot, value) in extracted {
-                self.scope.set_var(slot, value);
-            }
+        });
+        for record in &step.record {
+            self.feed_metric(record, &view);
         }
+        let extracted: Vec<_> = step
+            .extract
+            .iter()
+            .map(|(slot, extractor)| (*slot, extractor.extract(&view)))
+            .collect();
+        for (slot, value) in extracted {
+            self.scope.set_var(slot, value);
+        }
+        let response = outcome.response;
         self.last = Some(LastResponse {
             status: response.status,
             headers: response.headers,
@@ -196,7 +194,8 @@ impl Vu {
         });
     }
 
-    fn record_hop(&self, step: &RequestStep, hop: &HttpResponse) {
+    /// What the recorder keeps of one hop.
+    fn http_sample(&self, step: &RequestStep, hop: &HttpResponse) -> HttpSample {
         let error_code = hop.error.as_ref().map(|e| e.code.as_str());
         let tags = if step.header_tags.is_empty() {
             step.tag_set
@@ -205,7 +204,7 @@ impl Vu {
                 .header_tags
                 .tag_set(step.tag_set, &step.header_tags, &hop.headers)
         };
-        self.ctx.recorder.record_http(&HttpSample {
+        HttpSample {
             tags,
             status: hop.status,
             expected: error_code.is_none() && step.expected_statuses.contains(hop.status),
@@ -214,7 +213,7 @@ impl Vu {
             timings: hop.timings,
             bytes_sent: hop.bytes_sent,
             bytes_received: hop.bytes_received,
-        });
+        }
     }
 
     fn feed_metric(&self, record: &crate::scenario::RecordSpec, view: &ResponseView<'_>) {

@@ -97,13 +97,11 @@ impl Vu {
         };
         let result = self.run_steps(flow).await;
         cut.armed = false;
-        let recorder = &self.ctx.recorder;
-        recorder.add(builtin::ITERATIONS, scenario_tags, 1.0);
-        recorder.trend(
-            builtin::ITERATION_DURATION,
-            scenario_tags,
-            started.elapsed().as_secs_f64() * 1000.0,
-        );
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        self.ctx.recorder.batch(|batch| {
+            batch.add(builtin::ITERATIONS, scenario_tags, 1.0);
+            batch.trend(builtin::ITERATION_DURATION, scenario_tags, duration_ms);
+        });
         self.scope.iteration += 1;
         result
     }

@@ -31,7 +31,7 @@ pub use histogram::{
 pub use metric::{
     MetricDef, MetricError, MetricId, MetricKind, MetricRegistry, ValueType, builtin,
 };
-pub use recorder::{DEFAULT_RAW_SAMPLE_LIMIT, HttpSample, Recorder};
+pub use recorder::{Batch, DEFAULT_RAW_SAMPLE_LIMIT, HttpSample, Recorder};
 pub use sink::{DeliveryStats, Sink, SinkError, SinkFuture};
 pub use sink_set::{PointCounts, SINK_QUEUE_CAPACITY, SinkReport, SinkSet};
 pub use snapshot::{

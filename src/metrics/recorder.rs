@@ -164,29 +164,100 @@ impl Recorder {
     /// `data_sent` and `data_received` — all on the request's tags plus
     /// `status`, `expected_response`, and `error_code` / `proto` when set.
     pub fn record_http(&self, sample: &HttpSample) {
-        let tap = self.inner.tap.as_ref();
-        self.with_shard(|shard| {
-            let tags = shard.record_http(sample, TagInterner::global());
-            if let Some(tap) = tap
-                && tap.admit()
-            {
-                shard.keep_raw(RawValue::Http {
-                    tags,
-                    timings: sample.timings,
-                    failed: !sample.expected,
-                    bytes_sent: sample.bytes_sent,
-                    bytes_received: sample.bytes_received,
-                });
-            }
-        });
+        self.batch(|batch| batch.record_http(sample));
     }
 
     /// Adds to a counter. Non-finite values are ignored.
     pub fn add(&self, metric: MetricId, tags: TagSetId, value: f64) {
+        self.batch(|batch| batch.add(metric, tags, value));
+    }
+
+    /// Sets a gauge. Non-finite values are ignored.
+    pub fn gauge(&self, metric: MetricId, tags: TagSetId, value: f64) {
+        self.batch(|batch| batch.gauge(metric, tags, value));
+    }
+
+    /// Adds one sample to a rate (a raw sample of 1 or 0).
+    pub fn rate(&self, metric: MetricId, tags: TagSetId, hit: bool) {
+        self.batch(|batch| batch.rate(metric, tags, hit));
+    }
+
+    /// Adds one sample to a trend, in display units (ms for time trends).
+    /// Negative values count as 0; non-finite values are ignored.
+    pub fn trend(&self, metric: MetricId, tags: TagSetId, value: f64) {
+        self.batch(|batch| batch.trend(metric, tags, value));
+    }
+
+    /// Records several samples in one visit of this thread's shard: one
+    /// thread-local lookup and one lock for all of them instead of one per
+    /// sample (what one request with its checks, or one iteration, records).
+    /// `f` should only record: the shard stays locked while it runs, and
+    /// samples it records through the `Recorder` itself go to the shared
+    /// fallback shard.
+    #[inline]
+    pub fn batch<R>(&self, f: impl FnOnce(&mut Batch<'_>) -> R) -> R {
+        self.with_shard(|shard| {
+            f(&mut Batch {
+                inner: &self.inner,
+                shard,
+            })
+        })
+    }
+
+    /// Runs `f` on this thread's shard, registering one on first use.
+    #[inline]
+    fn with_shard<R>(&self, f: impl FnOnce(&mut Shard) -> R) -> R {
+        let mut f = Some(f);
+        // `try_with` fails only while the thread is being torn down, and
+        // the borrow only while a batch records through the recorder; the
+        // shared fallback shard then takes the samples.
+        let done = LOCAL_SHARDS
+            .try_with(|cell| {
+                let mut list = cell.try_borrow_mut().ok()?;
+                let shard = local_shard(&mut list, &self.inner);
+                let f = f.take()?;
+                Some(f(&mut lock(shard)))
+            })
+            .ok()
+            .flatten();
+        match (done, f) {
+            (Some(result), _) => result,
+            (None, Some(f)) => f(&mut lock(&self.inner.fallback)),
+            (None, None) => unreachable!("`f` runs at most once and returns"),
+        }
+    }
+}
+
+/// This thread's shard, locked, for a [`Recorder::batch`]: records like the
+/// recorder's own methods, which are each a batch of one.
+pub struct Batch<'a> {
+    inner: &'a RecorderInner,
+    shard: &'a mut Shard,
+}
+
+impl Batch<'_> {
+    /// See [`Recorder::record_http`].
+    pub fn record_http(&mut self, sample: &HttpSample) {
+        let tags = self.shard.record_http(sample, TagInterner::global());
+        if let Some(tap) = &self.inner.tap
+            && tap.admit()
+        {
+            self.shard.keep_raw(RawValue::Http {
+                tags,
+                timings: sample.timings,
+                failed: !sample.expected,
+                bytes_sent: sample.bytes_sent,
+                bytes_received: sample.bytes_received,
+            });
+        }
+    }
+
+    /// See [`Recorder::add`].
+    pub fn add(&mut self, metric: MetricId, tags: TagSetId, value: f64) {
         if !value.is_finite() {
             return;
         }
-        self.with_series(metric, tags, MetricKind::Counter, value, |acc| {
+        self.series(metric, tags, MetricKind::Counter, value, |acc| {
             if let AccValue::Counter { sum, samples } = acc {
                 *sum += value;
                 *samples += 1;
@@ -194,13 +265,13 @@ impl Recorder {
         });
     }
 
-    /// Sets a gauge. Non-finite values are ignored.
-    pub fn gauge(&self, metric: MetricId, tags: TagSetId, value: f64) {
+    /// See [`Recorder::gauge`].
+    pub fn gauge(&mut self, metric: MetricId, tags: TagSetId, value: f64) {
         if !value.is_finite() {
             return;
         }
         let order = self.inner.gauge_seq.fetch_add(1, Ordering::Relaxed) + 1;
-        self.with_series(metric, tags, MetricKind::Gauge, value, |acc| {
+        self.series(metric, tags, MetricKind::Gauge, value, |acc| {
             if let AccValue::Gauge {
                 last,
                 min,
@@ -223,10 +294,10 @@ impl Recorder {
         });
     }
 
-    /// Adds one sample to a rate (a raw sample of 1 or 0).
-    pub fn rate(&self, metric: MetricId, tags: TagSetId, hit: bool) {
+    /// See [`Recorder::rate`].
+    pub fn rate(&mut self, metric: MetricId, tags: TagSetId, hit: bool) {
         let value = f64::from(u8::from(hit));
-        self.with_series(metric, tags, MetricKind::Rate, value, |acc| {
+        self.series(metric, tags, MetricKind::Rate, value, |acc| {
             if let AccValue::Rate { trues, total } = acc {
                 *trues += u64::from(hit);
                 *total += 1;
@@ -234,14 +305,13 @@ impl Recorder {
         });
     }
 
-    /// Adds one sample to a trend, in display units (ms for time trends).
-    /// Negative values count as 0; non-finite values are ignored.
-    pub fn trend(&self, metric: MetricId, tags: TagSetId, value: f64) {
+    /// See [`Recorder::trend`].
+    pub fn trend(&mut self, metric: MetricId, tags: TagSetId, value: f64) {
         if !value.is_finite() {
             return;
         }
         let value = value.max(0.0);
-        self.with_series(metric, tags, MetricKind::Trend, value, |acc| {
+        self.series(metric, tags, MetricKind::Trend, value, |acc| {
             if let AccValue::Trend(t) = acc {
                 t.record(value, display_to_micros(value));
             }
@@ -249,48 +319,26 @@ impl Recorder {
     }
 
     #[inline]
-    fn with_series(
-        &self,
+    fn series(
+        &mut self,
         metric: MetricId,
         tags: TagSetId,
         op: MetricKind,
         value: f64,
         f: impl FnOnce(&mut AccValue),
     ) {
-        let registry = &self.inner.registry;
-        let tap = self.inner.tap.as_ref();
-        self.with_shard(|shard| {
-            if let Some(acc) = shard.series(metric, tags, op, registry) {
-                f(acc);
-                if let Some(tap) = tap
-                    && tap.admit()
-                {
-                    shard.keep_raw(RawValue::Value {
-                        metric,
-                        tags,
-                        value,
-                    });
-                }
-            }
-        });
-    }
-
-    /// Runs `f` on this thread's shard, registering one on first use.
-    #[inline]
-    fn with_shard(&self, f: impl FnOnce(&mut Shard)) {
-        let mut f = Some(f);
-        // `try_with` fails only while the thread is being torn down; the
-        // shared fallback shard then takes the sample.
-        let _ = LOCAL_SHARDS.try_with(|cell| {
-            if let Ok(mut list) = cell.try_borrow_mut() {
-                let shard = local_shard(&mut list, &self.inner);
-                if let Some(f) = f.take() {
-                    f(&mut lock(shard));
-                }
-            }
-        });
-        if let Some(f) = f {
-            f(&mut lock(&self.inner.fallback));
+        let Some(acc) = self.shard.series(metric, tags, op, &self.inner.registry) else {
+            return;
+        };
+        f(acc);
+        if let Some(tap) = &self.inner.tap
+            && tap.admit()
+        {
+            self.shard.keep_raw(RawValue::Value {
+                metric,
+                tags,
+                value,
+            });
         }
     }
 }

@@ -78,7 +78,7 @@ impl HttpClient {
         };
         let opened = {
             let open = pin!(open(self, &mut clock, &mut response, &mut request));
-            until_deadline(open, timer.as_mut()).await
+            until_deadline(open, timer.as_mut(), Some(started)).await
         };
         let mut stream = HttpStream {
             client: self,
@@ -202,7 +202,7 @@ impl HttpStream<'_> {
                 },
             }
         };
-        let result = until_deadline(pin!(read), timer.as_mut()).await;
+        let result = until_deadline(pin!(read), timer.as_mut(), None).await;
         result.unwrap_or_else(|| Err(self.timed_out()))
     }
 
