@@ -45,7 +45,9 @@ STAMPEDE=$(stampede_bin "$work")
 
 # Both ends hold one descriptor per connection.
 as_root sysctl -q -w fs.nr_open=1100000 || true
-ulimit -Hn 1048576 2>/dev/null || true
+# Raising the hard limit needs CAP_SYS_RESOURCE; without it the run is
+# bounded by the hard limit, and says so.
+ulimit -Hn 1048576 2>/dev/null || echo "note: cannot raise the hard open-file limit above $(ulimit -Hn) (no CAP_SYS_RESOURCE): each process holds at most that many connections" >&2
 ulimit -n "$(ulimit -Hn)"
 as_root sysctl -q -w net.ipv4.ip_local_port_range="1024 65000"
 echo "open files: $(ulimit -n); ports $(sysctl -n net.ipv4.ip_local_port_range | tr -s '\t ' ' ')" >&2
@@ -114,8 +116,10 @@ PY
 fi
 
 if [ "$sessions" -gt 0 ]; then
-  # One demo process per listener, each under ~28,000 sessions.
-  per=$(( (sessions + 24999) / 25000 ))
+  # One demo process per listener, each under ~28,000 sessions and within
+  # the open-file limit (a session is one descriptor on each side).
+  cap=$(( $(ulimit -n) - 1000 )); [ "$cap" -gt 25000 ] && cap=25000
+  per=$(( (sessions + cap - 1) / cap ))
   demo_ports=()
   for _ in $(seq "$per"); do
     p=$(free_port); demo_ports+=("$p")
@@ -172,7 +176,7 @@ out="bench/results/connections-$stamp.md"
 {
   echo "# bench/connections.sh $vus $sessions $duration $ports_n"
   echo
-  echo "$(machine_info); load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "$(machine_info); open-file limit per process $(ulimit -n); load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)."
   echo "stampede $("$STAMPEDE" --version | awk '{print $2}') ($(git rev-parse --short HEAD)); nginx $(nginx -v 2>&1 | sed 's/.*version: //') (1 worker, CPU 0), $ports_n listeners; generator on CPU 1."
   echo
   echo "| case | VUs / sessions | peak RSS (MB) | KB each | requests / sessions | failed | nginx served | CPU s | exit |"
