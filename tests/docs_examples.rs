@@ -1,7 +1,9 @@
 //! Every example in docs/examples runs against the demo target and passes its
 //! own thresholds: the scenario-format documentation stays runnable.
 
-use std::process::Command;
+mod common;
+
+use common::examples::assert_example_passes;
 
 #[test]
 fn every_documented_example_runs_and_passes() {
@@ -14,24 +16,6 @@ fn every_documented_example_runs_and_passes() {
     files.sort();
     assert!(files.len() >= 10, "examples found: {files:?}");
     for file in files {
-        let out = Command::new(env!("CARGO_BIN_EXE_stampede"))
-            .args(["run", "--demo", "--quiet", file.to_str().unwrap()])
-            .env_remove("BASE_URL")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}\nstdout:\n{stdout}\nstderr:\n{}",
-            file.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            !stdout.contains("ITERATION ERRORS"),
-            "{}: {stdout}",
-            file.display()
-        );
-        assert!(stdout.contains("http_reqs"), "{}: {stdout}", file.display());
+        assert_example_passes(&file);
     }
 }

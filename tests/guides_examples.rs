@@ -4,8 +4,11 @@
 //! of the guides is cut from one of those files, so the text cannot drift
 //! from what is tested.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use common::examples::assert_example_passes;
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -66,26 +69,6 @@ fn every_migration_example_runs_and_passes() {
     let files = examples();
     assert!(files.len() >= 9, "examples found: {files:?}");
     for file in files {
-        let out = Command::new(env!("CARGO_BIN_EXE_stampede"))
-            .args(["run", "--demo", "--quiet"])
-            .arg(&file)
-            .env_remove("BASE_URL")
-            .env("STAMPEDE_LOG", "warn")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}\nstdout:\n{stdout}\nstderr:\n{}",
-            file.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            !stdout.contains("ITERATION ERRORS"),
-            "{}: {stdout}",
-            file.display()
-        );
-        assert!(stdout.contains("http_reqs"), "{}: {stdout}", file.display());
+        assert_example_passes(&file);
     }
 }

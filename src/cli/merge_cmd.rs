@@ -10,12 +10,12 @@ use std::path::Path;
 
 use super::args::MergeArgs;
 use super::color::Colors;
-use super::run_cmd::exit_code_for;
+use super::run_cmd::{exit_code_for, write_export_and_report};
 use crate::exit_code;
 use crate::report::merge::{
     InstanceExport, MergedTimeline, RunIdentity, merge_instances, merged_json, read_export,
 };
-use crate::report::{ConsoleOptions, render_console, write_export_json, write_html_report};
+use crate::report::{ConsoleOptions, render_console};
 
 pub fn merge(args: MergeArgs, colors: Colors) -> i32 {
     let mut instances = Vec::with_capacity(args.summaries.len());
@@ -52,16 +52,7 @@ pub fn merge(args: MergeArgs, colors: Colors) -> i32 {
     }
     let _ = stdout.flush();
     let doc = merged_json(&merged);
-    if let Some(path) = &args.summary_export
-        && let Err(e) = write_export_json(&doc, path)
-    {
-        eprintln!("error: cannot write the summary to {}: {e}", path.display());
-        return exit_code::RUNTIME_ERROR;
-    }
-    if let Some(path) = &args.report
-        && let Err(e) = write_html_report(&doc, path)
-    {
-        eprintln!("error: cannot write the report to {}: {e}", path.display());
+    if !write_export_and_report(&doc, args.summary_export.as_deref(), args.report.as_deref()) {
         return exit_code::RUNTIME_ERROR;
     }
     exit_code_for(&merged.summary)

@@ -179,19 +179,33 @@ pub async fn run(args: RunArgs, colors: Colors) -> i32 {
     // The `run` section lets `stampede merge` combine instances of one test.
     let identity = run_identity(&args, &instance, result.start_lag);
     doc["run"] = serde_json::to_value(identity).unwrap_or(serde_json::Value::Null);
-    if let Some(path) = &args.summary_export
-        && let Err(e) = write_export_json(&doc, path)
-    {
-        eprintln!("error: cannot write the summary to {}: {e}", path.display());
-        return exit_code::RUNTIME_ERROR;
-    }
-    if let Some(path) = &args.report
-        && let Err(e) = write_html_report(&doc, path)
-    {
-        eprintln!("error: cannot write the report to {}: {e}", path.display());
+    if !write_export_and_report(&doc, args.summary_export.as_deref(), args.report.as_deref()) {
         return exit_code::RUNTIME_ERROR;
     }
     code
+}
+
+/// Writes `doc` as the summary export and as the HTML report, where asked;
+/// false (the reason on stderr) when either cannot be written. `run` and
+/// `merge` end the same way.
+pub(super) fn write_export_and_report(
+    doc: &serde_json::Value,
+    export: Option<&std::path::Path>,
+    report: Option<&std::path::Path>,
+) -> bool {
+    if let Some(path) = export
+        && let Err(e) = write_export_json(doc, path)
+    {
+        eprintln!("error: cannot write the summary to {}: {e}", path.display());
+        return false;
+    }
+    if let Some(path) = report
+        && let Err(e) = write_html_report(doc, path)
+    {
+        eprintln!("error: cannot write the report to {}: {e}", path.display());
+        return false;
+    }
+    true
 }
 
 /// This process's command line, secrets redacted, for the report.

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod examples;
 
 use std::collections::HashMap;
 use std::path::Path;
