@@ -164,13 +164,13 @@ pub fn breaking_points(page: &mut String, run: &RunFile) {
     page.push_str("</table>\n");
 }
 
-pub fn over_time(page: &mut String, timeline: &Timeline) {
+pub fn over_time(page: &mut String, timeline: &Timeline, data: &super::charts::ChartData) {
     let _ = write!(
         page,
         "<h2>Over time</h2>\n<p class=\"note\">One point per {} (dashed lines: planned stages).</p>\n<div class=\"charts\">\n",
         ms(timeline.bucket_ms as f64)
     );
-    for chart in super::charts::chart_data(timeline, &[]).charts {
+    for chart in &data.charts {
         let _ = writeln!(
             page,
             "<div class=\"chart\"><h3>{} ({})</h3><div id=\"chart-{}\" class=\"plot\"></div></div>",
