@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::serve::ListenerExt;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -110,12 +110,33 @@ async fn bind(
     config: DemoConfig,
 ) -> std::io::Result<(TcpListener, Arc<AppState>)> {
     config.validate()?;
-    let listener = TcpListener::bind(addr).await?;
+    let listener = listen(addr)?;
     // Generating the ~1 MiB catalogue is CPU work; keep it off the async workers.
     let state = tokio::task::spawn_blocking(move || AppState::new(config))
         .await
         .map_err(std::io::Error::other)?;
     Ok((listener, Arc::new(state)))
+}
+
+/// Connections the kernel may hold for the server before it accepts them.
+/// Every VU of a constant-vus scenario connects at its start, thousands at
+/// once, and tokio's default of 1,024 overflowed: connects then waited for
+/// SYN retransmits, and some timed out (seen with 50,000 WebSocket sessions
+/// in bench/connections.sh). The kernel caps it at `net.core.somaxconn`.
+const ACCEPT_BACKLOG: u32 = 65_535;
+
+/// Binds as `TcpListener::bind` does (SO_REUSEADDR on Unix), with a larger
+/// accept backlog.
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)
 }
 
 /// Counts the connection (tests tell HTTP/2 multiplexing from one
