@@ -21,6 +21,27 @@ pub struct TrendValue {
     pub max: f64,
 }
 
+#[cfg(test)]
+impl TrendValue {
+    /// The trend a series holds after recording these samples (display
+    /// units: ms for a time trend): what tests build their fixtures from.
+    pub fn of(values: &[f64]) -> Self {
+        let mut histogram = super::new_histogram();
+        for v in values {
+            histogram
+                .record(super::display_to_micros(*v))
+                .expect("test samples are within the histogram's range");
+        }
+        TrendValue {
+            histogram: Arc::new(histogram),
+            count: values.len() as u64,
+            sum: values.iter().sum(),
+            min: values.iter().copied().fold(f64::INFINITY, f64::min),
+            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        }
+    }
+}
+
 /// The state of one series over an interval or since the start.
 #[derive(Clone, Debug)]
 pub enum SeriesValue {

@@ -108,18 +108,8 @@ mod tests {
 
     use hdrhistogram::Histogram;
 
-    fn trend(values_ms: &[f64]) -> TrendValue {
-        let mut h = Histogram::<u64>::new_with_bounds(1, 3_600_000_000, 3).unwrap();
-        for v in values_ms {
-            h.record((v * 1000.0) as u64).unwrap();
-        }
-        TrendValue {
-            histogram: Arc::new(h),
-            count: values_ms.len() as u64,
-            sum: values_ms.iter().sum(),
-            min: values_ms.iter().copied().fold(f64::INFINITY, f64::min),
-            max: values_ms.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        }
+    fn trend(values: &[f64]) -> TrendValue {
+        TrendValue::of(values)
     }
 
     #[test]

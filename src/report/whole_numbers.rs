@@ -57,23 +57,10 @@ fn wholes_in_bucket(h: &Histogram<u64>, micros: u64) -> RangeInclusive<u64> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::metrics::new_histogram;
 
     fn trend(values: &[f64]) -> TrendValue {
-        let mut h = new_histogram();
-        for v in values {
-            h.record(display_to_micros(*v)).unwrap();
-        }
-        TrendValue {
-            histogram: Arc::new(h),
-            count: values.len() as u64,
-            sum: values.iter().sum(),
-            min: values.iter().copied().fold(f64::INFINITY, f64::min),
-            max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-        }
+        TrendValue::of(values)
     }
 
     #[test]

@@ -343,20 +343,9 @@ pub fn per_second(count: f64, duration_ms: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{display_to_micros, new_histogram};
 
     fn trend(values_ms: &[f64]) -> TrendInterval {
-        let mut h = new_histogram();
-        for v in values_ms {
-            h.record(display_to_micros(*v)).unwrap();
-        }
-        TrendInterval::from_value(&TrendValue {
-            histogram: Arc::new(h),
-            count: values_ms.len() as u64,
-            sum: values_ms.iter().sum(),
-            min: values_ms.iter().copied().fold(f64::INFINITY, f64::min),
-            max: values_ms.iter().copied().fold(0.0, f64::max),
-        })
+        TrendInterval::from_value(&TrendValue::of(values_ms))
     }
 
     fn bucket(start_ms: u64, reqs: f64, failed: u64, durations: &[f64]) -> Bucket {

@@ -130,24 +130,12 @@ fn contiguous(mut slots: BTreeMap<u64, Bucket>, width: u64) -> Vec<Bucket> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
-    use crate::metrics::{TrendValue, display_to_micros, new_histogram};
+    use crate::metrics::TrendValue;
     use crate::timeline::{EndpointInterval, ErrorInterval, IntervalValue, TrendInterval};
 
     fn trend(values_ms: &[f64]) -> TrendInterval {
-        let mut h = new_histogram();
-        for v in values_ms {
-            h.record(display_to_micros(*v)).unwrap();
-        }
-        TrendInterval::from_value(&TrendValue {
-            histogram: Arc::new(h),
-            count: values_ms.len() as u64,
-            sum: values_ms.iter().sum(),
-            min: values_ms.iter().copied().fold(f64::INFINITY, f64::min),
-            max: values_ms.iter().copied().fold(0.0, f64::max),
-        })
+        TrendInterval::from_value(&TrendValue::of(values_ms))
     }
 
     /// One instance's interval: a request per duration, the first one
