@@ -178,6 +178,21 @@ async fn no_proxy_and_the_file_setting_decide_who_goes_through_it() {
     assert_eq!(ok(&s, "tls", "200", "HTTP/2.0"), 3.0);
     let through = proxy.requests();
     assert_eq!(through.len(), 1 + 3 + 2 + 3, "{through:?}");
+
+    // The file's `no_proxy`, as a list, exempts the hosts from its `url`:
+    // nothing more reaches the proxy.
+    let listed = yaml.replacen(
+        "http:\n",
+        &format!(
+            "http:\n  proxy:\n    url: \"{}\"\n    from_env: false\n    no_proxy: [localhost, 127.0.0.1]\n",
+            proxy.url()
+        ),
+        1,
+    );
+    let s = run_with_env(&listed, &base, &env).await;
+    assert_eq!(ok(&s, "plain", "200", "HTTP/1.1"), 3.0);
+    assert_eq!(ok(&s, "tls", "200", "HTTP/2.0"), 3.0);
+    assert_eq!(proxy.requests(), through);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -199,3 +199,19 @@ fn mixing_shorthand_with_scenarios_is_an_error() {
         "bad.yaml:1:1: vus: top-level `vus` cannot be combined with `scenarios:` (hint: move it into a scenario, or remove `scenarios:` to use the shorthand form)"
     );
 }
+
+#[test]
+fn no_proxy_is_a_string_or_a_list_of_strings() {
+    assert_eq!(
+        errors(&format!(
+            "http:\n  proxy:\n    no_proxy: {{ host: internal }}\n{OK_FLOW}"
+        )),
+        "bad.yaml:3:15: http.proxy.no_proxy: invalid type: map, expected a string or a list of strings"
+    );
+    assert_eq!(
+        errors(&format!(
+            "http:\n  proxy:\n    no_proxy: [internal, \"{{{{ NOPE }}}}\"]\n{OK_FLOW}"
+        )),
+        "bad.yaml:3:26: http.proxy.no_proxy[1]: unknown variable \"NOPE\" (hint: not an extracted variable or environment value; set it under `env:` or with --env, extract it, or write {{ NOPE | default(...) }})"
+    );
+}

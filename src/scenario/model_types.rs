@@ -23,6 +23,7 @@ pub mod shape {
     pub const TEXT_OR: &str = "$stampede::TextOr";
     pub const ORDERED_MAP: &str = "$stampede::OrderedMap";
     pub const STATUS_SPEC: &str = "$stampede::StatusSpec";
+    pub const TEXT_LIST: &str = "$stampede::TextList";
     /// `Templated<T>`: a `{{ ... }}` string, or a value of `T`.
     pub const TEMPLATED_U64: &str = "$stampede::Templated<u64>";
     pub const TEMPLATED_U32: &str = "$stampede::Templated<u32>";
@@ -275,6 +276,40 @@ impl<'de> Deserialize<'de> for StatusSpec {
     }
 }
 
+/// One string or a list of strings (`no_proxy: ".internal, 10.0.0.7"` or
+/// `no_proxy: [.internal, 10.0.0.7]`), the items as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextList(pub Vec<String>);
+
+impl<'de> Deserialize<'de> for TextList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = TextList;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<TextList, E> {
+                Ok(TextList(vec![v.to_string()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<TextList, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<Text>()? {
+                    out.push(item.0);
+                }
+                Ok(TextList(out))
+            }
+            fn visit_newtype_struct<D: Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<TextList, D::Error> {
+                d.deserialize_any(self)
+            }
+        }
+        d.deserialize_newtype_struct(shape::TEXT_LIST, V)
+    }
+}
+
 /// JSON Schemas of the types above, for `schemas/scenario.schema.json`
 /// (`scenario::schema`): each says which YAML shapes its visitor accepts.
 mod json_schema {
@@ -282,7 +317,7 @@ mod json_schema {
 
     use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 
-    use super::{OrderedMap, Scalar, StatusSpec, Templated, Text, TextOr};
+    use super::{OrderedMap, Scalar, StatusSpec, Templated, Text, TextList, TextOr};
 
     /// The plain type's schema: `scenario::schema` lets every integer,
     /// number and boolean also be a `{{ ... }}` string, which is exactly
@@ -340,6 +375,21 @@ mod json_schema {
         fn json_schema(generator: &mut SchemaGenerator) -> Schema {
             let value = generator.subschema_for::<V>();
             json_schema!({ "type": ["object", "null"], "additionalProperties": value })
+        }
+    }
+
+    impl JsonSchema for TextList {
+        fn schema_name() -> Cow<'static, str> {
+            "TextList".into()
+        }
+        fn json_schema(_: &mut SchemaGenerator) -> Schema {
+            json_schema!({
+                "description": "A string, or a list of strings.",
+                "anyOf": [
+                    { "type": "string" },
+                    { "type": "array", "items": { "type": ["string", "number"] } }
+                ]
+            })
         }
     }
 

@@ -5,7 +5,7 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::model_types::{Templated, Text};
+use super::model_types::{Templated, Text, TextList};
 
 /// `http.tls`: which servers are trusted, which client certificate is shown.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
@@ -49,8 +49,9 @@ pub struct ProxyDef {
     /// `http://host:port` for every request, instead of the environment's
     /// proxies. Credentials only from the environment (`{{ PROXY_URL }}`).
     pub url: Option<String>,
-    /// Hosts reached directly (curl's `NO_PROXY` syntax); replaces `NO_PROXY`.
-    pub no_proxy: Option<String>,
+    /// Hosts reached directly, in curl's `NO_PROXY` syntax: a list, or one
+    /// comma-separated string; replaces `NO_PROXY`.
+    pub no_proxy: Option<TextList>,
     /// Read `HTTP_PROXY`, `HTTPS_PROXY`, `NO_PROXY`. Default true.
     pub from_env: Option<Templated<bool>>,
 }

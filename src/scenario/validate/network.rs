@@ -239,10 +239,18 @@ impl Validator<'_> {
             .url
             .as_ref()
             .and_then(|url| self.proxy_server(url, &path.key("url")));
-        let no_proxy = def
-            .no_proxy
-            .as_ref()
-            .and_then(|list| self.render_load_time(list, &path.key("no_proxy")));
+        let no_proxy = def.no_proxy.as_ref().and_then(|list| {
+            // A list is the comma-separated string written another way.
+            let mut hosts = Vec::with_capacity(list.0.len());
+            for (i, item) in list.0.iter().enumerate() {
+                let at = match list.0.len() {
+                    1 => path.key("no_proxy"),
+                    _ => path.key("no_proxy").index(i),
+                };
+                hosts.push(self.render_load_time(item, &at)?);
+            }
+            Some(hosts.join(","))
+        });
         config.overridden(server, no_proxy.as_deref())
     }
 

@@ -368,6 +368,10 @@ impl<'a> NodeDe<'a> {
                 matches!(self.node.value, NodeValue::Seq(_))
                     || matches!(resolved, Some(Resolved::Str(_) | Resolved::Int(_)))
             }
+            shape::TEXT_LIST => {
+                matches!(self.node.value, NodeValue::Seq(_))
+                    || matches!(resolved, Some(Resolved::Str(_)))
+            }
             shape::TEMPLATED_U64
             | shape::TEMPLATED_U32
             | shape::TEMPLATED_F64
