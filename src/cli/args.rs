@@ -247,7 +247,7 @@ pub struct RunArgs {
     /// Stream metrics to an output while the test runs; repeatable. KIND is prometheus-rw, otlp, influxdb, json or csv; options follow as ;key=value (see docs/outputs). Credentials come from environment variables, e.g. STAMPEDE_PROMETHEUS_RW_PASSWORD.
     #[arg(short = 'o', long = "out", value_name = "KIND=TARGET[;KEY=VALUE...]")]
     pub outs: Vec<String>,
-    /// Connect to ADDR for HOST:PORT, like curl's --resolve (the URL, Host header and TLS name stay HOST); repeatable, wins over the file's http.hosts. ADDR may be [v6].
+    /// Connect to ADDR for HOST:PORT, like curl's --resolve (the URL, Host header and TLS name stay HOST); repeatable, wins over the file's http.hosts. ADDR may be a bracketed IPv6 address.
     #[arg(long = "resolve", value_name = "HOST:PORT:ADDR", value_parser = parse_resolve)]
     pub resolve: Vec<HostOverride>,
     /// The `testid` label on every series sent to outputs (default: UTC start time plus a random suffix, e.g. 20261123-141502-a3f9).

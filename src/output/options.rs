@@ -277,7 +277,7 @@ impl SpecBuilder {
 
     /// Stores an option given as a list (a file's YAML list), joined with
     /// `,`: a kind option, or a common one that is a list in its one-line
-    /// form ([`LIST_KEYS`]).
+    /// form (`LIST_KEYS`).
     pub fn set_list(&mut self, key: &str, items: &[String]) -> Result<(), OutputConfigError> {
         if COMMON_KEYS.contains(&key) && !LIST_KEYS.contains(&key) {
             return Err(self.bad(key, "expected a single value, not a list"));
