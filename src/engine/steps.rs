@@ -120,8 +120,8 @@ impl Vu {
         .collect()
         .await;
         in_flight.into_iter().for_each(InFlight::done);
-        for (step, outcome) in batch.requests.iter().zip(outcomes) {
-            self.after_response(step, outcome);
+        for (step, mut outcome) in batch.requests.iter().zip(outcomes) {
+            self.after_response(step, &mut outcome);
         }
         Ok(())
     }

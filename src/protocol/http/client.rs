@@ -92,25 +92,33 @@ impl HttpClient {
     /// [`HttpClient::send`] keeping at most `max_body_size` bytes of body
     /// (see [`ClientConfig::max_body_size`](super::ClientConfig)).
     pub async fn send_limited(&self, request: HttpRequest, max_body_size: u64) -> HttpOutcome {
-        self.send_from(request, max_body_size, Instant::now()).await
+        let mut outcome = HttpOutcome::default();
+        self.send_into(request, max_body_size, Instant::now(), &mut outcome)
+            .await;
+        outcome
     }
 
     /// [`HttpClient::send_limited`] for a request whose start the caller has
     /// just read from the clock (the engine stamps its in-flight guard with
-    /// the same instant: one clock read, not two).
-    pub async fn send_from(
+    /// the same instant: one clock read, not two), measured into `outcome`,
+    /// which must be empty ([`HttpOutcome::default`]).
+    ///
+    /// Filled in place rather than returned: an outcome is ~400 bytes, and
+    /// returning it through each `async fn` layer copied it four times per
+    /// request; the engine keeps it in the boxed future that reads it.
+    pub async fn send_into(
         &self,
         request: HttpRequest,
         max_body_size: u64,
         started: Instant,
-    ) -> HttpOutcome {
+        outcome: &mut HttpOutcome,
+    ) {
+        debug_assert!(outcome.redirects.is_empty() && outcome.response.status == 0);
         let deadline = deadline_after(started, request.timeout);
         let mut timer = self.take_timer(deadline);
-        let outcome = self
-            .send_hops(request, max_body_size, started, timer.as_mut())
+        self.send_hops(request, max_body_size, started, timer.as_mut(), outcome)
             .await;
         self.return_timer(timer);
-        outcome
     }
 
     async fn send_hops(
@@ -119,7 +127,8 @@ impl HttpClient {
         max_body: u64,
         started: Instant,
         mut timer: Pin<&mut Sleep>,
-    ) -> HttpOutcome {
+        outcome: &mut HttpOutcome,
+    ) {
         let HttpRequest {
             method,
             url,
@@ -154,7 +163,6 @@ impl HttpClient {
         };
         // Each hop is measured into `outcome.response` itself (responses are
         // large; no copy for the usual single hop); a redirect moves it on.
-        let mut outcome = HttpOutcome::default();
         outcome.response.url = url;
         let mut hop_start = started;
         loop {
@@ -162,14 +170,14 @@ impl HttpClient {
             self.run_hop(&mut state, keep, hop_start, timer.as_mut(), timeout, hop)
                 .await;
             let Some(location) = redirect_location(hop, max_redirects) else {
-                return outcome;
+                return;
             };
             if outcome.redirects.len() >= max_redirects as usize {
                 hop.error = Some(http_error(
                     ErrorCode::TooManyRedirects,
                     format!("stopped after {max_redirects} redirects"),
                 ));
-                return outcome;
+                return;
             }
             match follow(&mut state, &hop.url, &location, hop.status) {
                 Ok(next) => {
@@ -179,7 +187,7 @@ impl HttpClient {
                 }
                 Err(error) => {
                     hop.error = Some(error);
-                    return outcome;
+                    return;
                 }
             }
             hop_start = Instant::now();
