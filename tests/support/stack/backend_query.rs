@@ -55,9 +55,9 @@ impl Backends<'_> {
     }
 }
 
-/// The last push of each run: the timestamp of the last sample of its start
-/// marker, which every push carries (the end marks may come a millisecond
-/// later, after the staleness markers).
+/// The last push of each run (one per test id): the timestamp of the last
+/// sample of its start marker, which every push carries (the end marks may
+/// come a millisecond later, after the staleness markers).
 pub fn run_ends_ms(prometheus: &Prometheus, range_s: i64) -> Vec<i64> {
     let data = prometheus
         .api(
@@ -68,15 +68,28 @@ pub fn run_ends_ms(prometheus: &Prometheus, range_s: i64) -> Vec<i64> {
             )]),
         )
         .expect("end markers");
-    let mut out: Vec<i64> = data["result"]
-        .as_array()
-        .unwrap_or(&Vec::new())
-        .iter()
-        .filter_map(|s| s["values"].as_array()?.last()?[0].as_f64())
-        .map(|t| (t * 1000.0).round() as i64)
-        .collect();
+    // One end per run, told apart by its test id: two runs started together
+    // can push their last samples at the same millisecond, and collapsing
+    // equal times made two runs look like one.
+    let mut ends: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    for series in data["result"].as_array().unwrap_or(&Vec::new()) {
+        let testid = series["metric"]["testid"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        let Some(t) = series["values"]
+            .as_array()
+            .and_then(|v| v.last())
+            .and_then(|v| v[0].as_f64())
+        else {
+            continue;
+        };
+        let t = (t * 1000.0).round() as i64;
+        let end = ends.entry(testid).or_insert(t);
+        *end = (*end).max(t);
+    }
+    let mut out: Vec<i64> = ends.into_values().collect();
     out.sort_unstable();
-    out.dedup();
     out
 }
 
