@@ -11,8 +11,10 @@
 #   bench/profile.sh perf-user [DURATION] [VUS] [MODE]   (defaults: 10s 50 adhoc; user-space
 #       samples only, 5 kHz, no call graphs: the run is barely slowed, so shares are those of a
 #       real run; with the load average, to compare two binaries in alternating runs)
-# MODE is `adhoc` (--url) or `scenario` (bench/scenarios/nginx-check.yaml: one
-# check per request, what compare.sh's stampede-scenario runs).
+# MODE is `adhoc` (--url), `scenario` (bench/scenarios/nginx-check.yaml: one
+# check per request, what compare.sh's stampede-scenario runs) or `close`
+# (bench/scenarios/h1-loop.yaml with `Connection: close`: a new connection per
+# request, what protocols.sh's http-close runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -28,7 +30,8 @@ what_to_run() {
   case $mode in
     adhoc) echo "--url $url --vus $1 --duration $2" ;;
     scenario) echo "bench/scenarios/nginx-check.yaml --env BASE_URL=http://127.0.0.1:$NGINX_PORT --vus $1 --duration $2" ;;
-    *) echo "unknown mode: $mode (adhoc or scenario)" >&2; exit 2 ;;
+    close) echo "bench/scenarios/h1-loop.yaml --env BASE_URL=http://127.0.0.1:$NGINX_PORT --env CONNECTION=close --vus $1 --duration $2" ;;
+    *) echo "unknown mode: $mode (adhoc, scenario or close)" >&2; exit 2 ;;
   esac
 }
 requests() { # SUMMARY.json NOTE
@@ -90,6 +93,6 @@ case $tool in
       sed -n '/PROGRAM TOTALS/,$p' "$work/self.txt" >"$work/self.top"; head -45 "$work/self.top"
     } >"$out"
     ;;
-  *) echo "usage: bench/profile.sh perf|perf-user|callgrind [DURATION] [VUS] [adhoc|scenario]" >&2; exit 2 ;;
+  *) echo "usage: bench/profile.sh perf|perf-user|callgrind [DURATION] [VUS] [adhoc|scenario|close]" >&2; exit 2 ;;
 esac
 echo "written: $out" >&2

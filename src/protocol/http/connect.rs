@@ -26,6 +26,11 @@ use super::types::{ErrorCode, HttpError};
 /// only `http/1.1` for [`Want::Http1`] and fails the connection unless the
 /// server picks `h2` for [`Want::Http2`]; over plain TCP, [`Want::Http2`] is
 /// h2c with prior knowledge.
+///
+/// The tunnel, the TLS handshake and the HTTP/2 handshake are boxed: their
+/// futures are several KB, and inline they would make every plain HTTP/1
+/// connection's opening future (which the caller boxes) that large, moved
+/// and allocated above malloc's per-thread cache on every connect.
 pub(super) async fn open(
     shared: &ClientShared,
     vu_dns: Option<&DnsCache>,
@@ -50,7 +55,7 @@ pub(super) async fn open(
     let forward = match proxy {
         Some(proxy) if !origin.https && want == Want::Http1 => Some(proxy.clone()),
         Some(proxy) => {
-            open_tunnel(&mut tcp, proxy, origin.host, origin.port).await?;
+            Box::pin(open_tunnel(&mut tcp, proxy, origin.host, origin.port)).await?;
             None
         }
         None => None,
@@ -69,8 +74,7 @@ pub(super) async fn open(
             Want::Http1 => &connectors.http1,
             Want::Any | Want::Http2 => &connectors.any,
         };
-        let tls = connector
-            .connect(server_name, tcp)
+        let tls = Box::pin(connector.connect(server_name, tcp))
             .await
             .map_err(|err| error::tls(&err))?;
         clock.tls_done();
@@ -88,7 +92,7 @@ pub(super) async fn open(
         }
         let io = MeteredIo::new(tls, stats.clone(), Meter::Instants);
         if h2 {
-            handshake_http2(io, stats).await
+            Box::pin(handshake_http2(io, stats)).await
         } else {
             let io = Io::Tls(Box::new(io));
             Ok(Pooled::Http1(H1Conn::new(
@@ -101,7 +105,7 @@ pub(super) async fn open(
     } else {
         let io = MeteredIo::new(tcp, stats.clone(), Meter::Both);
         if want == Want::Http2 {
-            handshake_http2(io, stats).await
+            Box::pin(handshake_http2(io, stats)).await
         } else {
             let io = Io::Plain(io);
             Ok(Pooled::Http1(H1Conn::new(

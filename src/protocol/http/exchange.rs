@@ -129,9 +129,9 @@ pub(super) async fn acquire(
             }
         }
     };
-    // Boxed: opening (DNS, TCP, TLS handshake) needs an ~8 KB future but
-    // happens once per connection; inline it would make every request's
-    // future that large, and each request moves its future into a box.
+    // Boxed: opening (DNS, TCP; TLS and HTTP/2 boxed again inside) happens
+    // once per connection; inline it would make every request's future
+    // larger, and each request moves its future into a box.
     let vu_dns = (shared.config.network.dns.scope == DnsScope::PerVu).then(|| pool.vu_dns());
     let conn = Box::pin(connect::open(shared, vu_dns, origin, want, clock)).await?;
     if let Pooled::Http2(conn) = &conn {

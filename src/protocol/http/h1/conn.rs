@@ -210,6 +210,18 @@ impl H1Conn {
                 proxy_authorization: proxy.authorization.as_ref(),
             }),
         };
+        if self.write_buf.capacity() == 0 {
+            // A new connection (or one whose buffer was let go): one
+            // allocation of about the head's size, plus an inlined body.
+            let hint = codec::head_len_hint(req.method, &req.target.path, req.headers, &defaults);
+            // A chunked body's size line and last chunk: at most 32 bytes.
+            let inline = if body.len() <= INLINE_BODY {
+                body.len() + 32
+            } else {
+                0
+            };
+            self.write_buf.reserve_exact(hint + inline);
+        }
         let head = codec::encode_head(
             &mut self.write_buf,
             req.method,
