@@ -1,111 +1,23 @@
-//! Request body (one `Bytes`, optionally stamping when HTTP/2 takes it) and
-//! response body assembly and decoding.
+//! Response body assembly and decoding.
 
-use std::convert::Infallible;
 use std::io::Read;
-use std::pin::Pin;
-use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll};
-use std::time::Instant;
 
 use bytes::{Bytes, BytesMut};
 use http::HeaderMap;
 use http::header::CONTENT_ENCODING;
-use http_body_util::BodyExt;
-use hyper::body::{Body, Frame, SizeHint};
 
 use super::config::RATIO_FLOOR;
 
-/// A request body held in memory. Over HTTP/2 the connection task pulls the
-/// body after the head, so `taken` records when it did: the end of `sending`.
-#[derive(Debug)]
-pub(super) struct RequestBody {
-    data: Option<Bytes>,
-    taken: Option<Arc<OnceLock<Instant>>>,
-}
-
-impl RequestBody {
-    pub(super) fn new(data: Bytes, taken: Option<Arc<OnceLock<Instant>>>) -> Self {
-        RequestBody {
-            data: (!data.is_empty()).then_some(data),
-            taken,
-        }
-    }
-}
-
-impl Body for RequestBody {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        let frame = self.data.take().map(|data| Ok(Frame::data(data)));
-        if frame.is_some()
-            && let Some(taken) = &self.taken
-        {
-            let _ = taken.set(Instant::now());
-        }
-        Poll::Ready(frame)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.data.is_none()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.data.as_ref().map_or(0, |d| d.len() as u64))
-    }
-}
-
-/// Why a response body was not read to its end.
-pub(super) enum ReadError {
-    Transport(hyper::Error),
-    /// A kept body passed `max` bytes.
-    TooLarge {
-        max: u64,
-    },
-}
-
-/// Reads a response body to the end. Returns the body as received (kept only
-/// when `keep` is set, and then at most `max` bytes: a longer one stops the
-/// read) and its size on the wire before decoding.
-pub(super) async fn read_body(
-    body: &mut hyper::body::Incoming,
-    keep: bool,
-    size_hint: Option<u64>,
-    max: u64,
-) -> Result<(Bytes, u64), ReadError> {
-    if keep && size_hint.is_some_and(|n| n > max) {
-        return Err(ReadError::TooLarge { max });
-    }
-    let mut collected = Collector::Empty;
-    let mut wire_len = 0u64;
-    while let Some(frame) = body.frame().await {
-        // Trailers carry no body bytes; they are skipped like k6 skips them.
-        if let Ok(data) = frame.map_err(ReadError::Transport)?.into_data() {
-            wire_len += data.len() as u64;
-            if keep {
-                if wire_len > max {
-                    return Err(ReadError::TooLarge { max });
-                }
-                collected.push(data, size_hint);
-            }
-        }
-    }
-    Ok((collected.finish(), wire_len))
-}
-
-/// Avoids a copy when the body arrives in one chunk (the common small-JSON case).
-enum Collector {
+/// A response body assembled from its pieces; avoids a copy when the body
+/// arrives in one piece (the common small-JSON case).
+pub(super) enum Collector {
     Empty,
     One(Bytes),
     Many(BytesMut),
 }
 
 impl Collector {
-    fn push(&mut self, data: Bytes, size_hint: Option<u64>) {
+    pub(super) fn push(&mut self, data: Bytes, size_hint: Option<u64>) {
         *self = match std::mem::replace(self, Collector::Empty) {
             Collector::Empty => Collector::One(data),
             Collector::One(first) => {
@@ -123,7 +35,7 @@ impl Collector {
         }
     }
 
-    fn finish(self) -> Bytes {
+    pub(super) fn finish(self) -> Bytes {
         match self {
             Collector::Empty => Bytes::new(),
             Collector::One(data) => data,

@@ -1,8 +1,8 @@
 //! Phase boundaries of one hop, recorded as the exchange progresses so that a
 //! timeout can still report how far it got.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::io::ConnStats;
@@ -34,10 +34,10 @@ enum WireKind {
     /// this exchange's.
     Http1,
     /// Streams share the connection. Instants come from the request side:
-    /// sent when the connection task took the body (or at once for a
-    /// head-only request), first byte when the response head arrived.
+    /// sent when the whole body was handed to h2 (at once for a head-only
+    /// request), first byte when the response head arrived.
     Http2 {
-        body_taken: Option<Arc<OnceLock<Instant>>>,
+        sent_at: Option<Instant>,
         head_at: Option<Instant>,
         /// No other stream was active when this one started...
         alone_at_start: bool,
@@ -102,18 +102,21 @@ impl HopClock {
         self.wire = Some(Wire::new(stats, fresh, WireKind::Http1));
     }
 
+    /// The HTTP/2 stream is about to be opened; a request `with_body` is sent
+    /// once [`HopClock::body_sent`] says so, one without at once.
     pub(super) fn acquired_http2(
         &mut self,
         stats: Arc<ConnStats>,
         fresh: bool,
-        body_taken: Option<Arc<OnceLock<Instant>>>,
+        with_body: bool,
         estimated_sent: u64,
     ) {
         let alone_at_start = stats.active_streams.fetch_add(1, Relaxed) == 0;
         let stream_seq = stats.streams_started.fetch_add(1, Relaxed) + 1;
-        self.acquired = Some(Instant::now());
+        let now = Instant::now();
+        self.acquired = Some(now);
         let kind = WireKind::Http2 {
-            body_taken,
+            sent_at: (!with_body).then_some(now),
             head_at: None,
             alone_at_start,
             stream_seq,
@@ -121,6 +124,17 @@ impl HopClock {
             estimated_received: 0,
         };
         self.wire = Some(Wire::new(stats, fresh, kind));
+    }
+
+    /// HTTP/2: the whole request body was handed to h2.
+    pub(super) fn body_sent(&mut self) {
+        if let Some(Wire {
+            kind: WireKind::Http2 { sent_at, .. },
+            ..
+        }) = &mut self.wire
+        {
+            *sent_at = Some(Instant::now());
+        }
     }
 
     /// HTTP/2: the response head arrived; `estimated` is its approximate size.
@@ -149,7 +163,7 @@ impl HopClock {
             ..
         }) = &mut self.wire
         {
-            *estimated_received += len + super::exchange::h2_frame_overhead(len);
+            *estimated_received += len + super::h2::estimate::frame_overhead(len);
         }
     }
 
@@ -255,16 +269,8 @@ impl Wire {
                 )
             }
             WireKind::Http2 {
-                body_taken,
-                head_at,
-                ..
-            } => {
-                let sent = match body_taken {
-                    Some(taken) => taken.get().copied(),
-                    None => Some(acquired),
-                };
-                (sent, *head_at)
-            }
+                sent_at, head_at, ..
+            } => (*sent_at, *head_at),
         }
     }
 }

@@ -1,15 +1,12 @@
 //! Opening a connection: DNS (or a host override), TCP (to the proxy, and
 //! its CONNECT tunnel, when one is used), TLS with ALPN, and for HTTP/2 the
-//! hyper handshake (HTTP/1 needs none).
+//! h2 handshake (HTTP/1 needs none).
 //! Each phase is stamped on the hop's clock; reaching the proxy and the
 //! tunnel through it count as connecting, as k6 counts them.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use hyper::client::conn::http2;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
 use super::clock::HopClock;
@@ -17,8 +14,9 @@ use super::config::ClientShared;
 use super::dns::{DnsCache, DnsScope, resolve_uncached};
 use super::error::{self, http_error};
 use super::h1::{H1Conn, Io};
+use super::h2;
 use super::io::{ConnStats, Meter, MeteredIo};
-use super::pool::{Http2Conn, Origin, OriginKey, Pooled, Want};
+use super::pool::{Origin, OriginKey, Pooled, Want};
 use super::proxy::open_tunnel;
 use super::types::{ErrorCode, HttpError};
 
@@ -92,7 +90,7 @@ pub(super) async fn open(
         }
         let io = MeteredIo::new(tls, stats.clone(), Meter::Instants);
         if h2 {
-            Box::pin(handshake_http2(io, stats)).await
+            Box::pin(h2::handshake(io, stats)).await.map(Pooled::Http2)
         } else {
             let io = Io::Tls(Box::new(io));
             Ok(Pooled::Http1(H1Conn::new(
@@ -105,7 +103,7 @@ pub(super) async fn open(
     } else {
         let io = MeteredIo::new(tcp, stats.clone(), Meter::Both);
         if want == Want::Http2 {
-            Box::pin(handshake_http2(io, stats)).await
+            Box::pin(h2::handshake(io, stats)).await.map(Pooled::Http2)
         } else {
             let io = Io::Plain(io);
             Ok(Pooled::Http1(H1Conn::new(
@@ -157,30 +155,6 @@ pub(super) async fn connect_any(addrs: &[SocketAddr]) -> Result<TcpStream, HttpE
         || http_error(ErrorCode::Dns, "no address to connect to"),
         |err| error::connect(&err),
     ))
-}
-
-async fn handshake_http2<T>(io: MeteredIo<T>, stats: Arc<ConnStats>) -> Result<Pooled, HttpError>
-where
-    T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let (sender, conn) = http2_builder()
-        .handshake(TokioIo::new(io))
-        .await
-        .map_err(|err| error::exchange(&err))?;
-    tokio::spawn(async move {
-        let _ = conn.await;
-    });
-    Ok(Pooled::Http2(Http2Conn { sender, stats }))
-}
-
-/// Larger flow-control windows than the 64 KiB default so that one stream
-/// can download at line rate; they are credit, not buffers.
-fn http2_builder() -> http2::Builder<TokioExecutor> {
-    let mut builder = http2::Builder::new(TokioExecutor::new());
-    builder
-        .initial_stream_window_size(2 << 20)
-        .initial_connection_window_size(4 << 20);
-    builder
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Turning IO, TLS and hyper errors into an [`ErrorCode`] and a message.
+//! Turning IO, TLS and HTTP/2 errors into an [`ErrorCode`] and a message.
 //! Messages come from the error chain of the transport (never from request or
 //! response headers), so they cannot leak tokens.
 
@@ -87,51 +87,35 @@ pub(super) fn describe_tls(err: &rustls::Error) -> (ErrorCode, String) {
     }
 }
 
-/// An error from hyper while sending the request or awaiting the response head.
-pub(super) fn exchange(err: &hyper::Error) -> HttpError {
-    http_error(hyper_code(err), chain(err))
+/// An HTTP/2 error while opening the connection, sending the request or
+/// awaiting the response head.
+pub(super) fn h2_exchange(err: &h2::Error) -> HttpError {
+    http_error(h2_code(err), format!("http2 error: {}", chain(err)))
 }
 
-/// An error while reading the response body: a dropped connection keeps its
-/// transport code, anything else is a body error.
-pub(super) fn body(err: &hyper::Error) -> HttpError {
-    let code = match hyper_code(err) {
+/// An HTTP/2 error while reading the response body: a dropped connection or
+/// a stream the server reset keeps its code, anything else is a body error.
+pub(super) fn h2_body(err: &h2::Error) -> HttpError {
+    let code = match h2_code(err) {
         code @ (ErrorCode::Reset | ErrorCode::Timeout) => code,
         _ => ErrorCode::Body,
     };
-    http_error(code, format!("reading body: {}", chain(err)))
+    http_error(code, format!("reading body: http2 error: {}", chain(err)))
 }
 
-pub(super) fn hyper_code(err: &hyper::Error) -> ErrorCode {
-    if err.is_parse() || err.is_parse_status() || err.is_parse_too_large() {
-        return ErrorCode::Protocol;
+/// A RST_STREAM or GOAWAY from the server (refused streams included) is a
+/// reset, as a dropped connection is; one this side sent because the server
+/// broke the protocol is a protocol error.
+pub(super) fn h2_code(err: &h2::Error) -> ErrorCode {
+    if let Some(io_err) = err.get_io() {
+        return io_code(io_err);
     }
-    if err.is_timeout() {
-        return ErrorCode::Timeout;
-    }
-    let mut source = err.source();
-    while let Some(cause) = source {
-        if let Some(io_err) = cause.downcast_ref::<io::Error>() {
-            return io_code(io_err);
-        }
-        if let Some(tls) = cause.downcast_ref::<rustls::Error>() {
-            return describe_tls(tls).0;
-        }
-        // h2 is not a direct dependency, so its error type cannot be named:
-        // a peer's RST_STREAM / GOAWAY reads "stream error received: ..." /
-        // "connection error received: ...".
-        let text = cause.to_string();
-        if text.contains("error received") || text.contains("GOAWAY") {
-            return ErrorCode::Reset;
-        }
-        if text.contains("stream error") || text.contains("connection error") {
-            return ErrorCode::Protocol;
-        }
-        source = cause.source();
-    }
-    if err.is_incomplete_message() || err.is_canceled() || err.is_closed() {
-        // "connection closed before message completed" and friends.
-        return ErrorCode::Reset;
+    if err.is_reset() || err.is_go_away() {
+        return if err.is_remote() {
+            ErrorCode::Reset
+        } else {
+            ErrorCode::Protocol
+        };
     }
     ErrorCode::Other
 }

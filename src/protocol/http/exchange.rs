@@ -2,20 +2,21 @@
 //! response to its end, and give the connection back. Redirects, cookies and
 //! the deadline are the caller's business.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::{ACCEPT_ENCODING, CONTENT_LENGTH, USER_AGENT};
-use http::{HeaderMap, HeaderValue, Method, Request, Version};
+use http::header::CONTENT_LENGTH;
+use http::{HeaderMap, HeaderValue, Method};
 
-use super::body::{self, RequestBody};
+use super::body;
 use super::clock::HopClock;
 use super::config::ClientShared;
 use super::connect;
 use super::dns::DnsScope;
 use super::error::{self, http_error};
 use super::h1::H1Conn;
-use super::pool::{Found, Http2Conn, Origin, Pool, Pooled, Want};
+use super::h2::{self, Http2Conn};
+use super::pool::{Found, Origin, Pool, Pooled, Want};
 use super::target::Target;
 use super::tls::TlsProfile;
 use super::types::{ErrorCode, HttpError, HttpResponse, Proto, ProtoChoice};
@@ -119,7 +120,7 @@ pub(super) async fn acquire(
                 // Checked for a close while idle when taken.
                 Found::Conn(Pooled::Http1(conn)) => return Ok((Pooled::Http1(conn), true)),
                 Found::Conn(Pooled::Http2(mut conn)) => {
-                    if conn.sender.ready().await.is_ok() {
+                    if conn.ready().await.is_ok() {
                         return Ok((Pooled::Http2(conn), true));
                     }
                     pool.remove_http2(&conn.stats);
@@ -194,39 +195,44 @@ async fn send_http2(
     hop: &mut HttpResponse,
 ) -> Result<(), Failure> {
     hop.proto = Proto::Http2;
-    let taken = (!req.body.is_empty()).then(|| Arc::new(OnceLock::new()));
-    let request = build_request(req, RequestBody::new(req.body.clone(), taken.clone()));
-    clock.acquired_http2(
-        conn.stats.clone(),
-        !reused,
-        taken,
-        estimate_request(&request),
-    );
-    let response = match conn.sender.send_request(request).await {
-        Ok(response) => response,
-        Err(err) => {
-            if conn.sender.is_closed() {
-                pool.remove_http2(&conn.stats);
-            }
-            let error = error::exchange(&err);
-            let retry = error.code == ErrorCode::Reset && is_idempotent(req.method);
-            return Err(Failure { error, retry });
-        }
-    };
-    let (parts, mut incoming) = response.into_parts();
-    clock.head_received(estimate_response_head(&parts.headers));
-    hop.status = parts.status.as_u16();
-    hop.headers = parts.headers;
-    let hint = content_length(&hop.headers);
-    let (data, wire_len) = body::read_body(&mut incoming, req.keep_body, hint, req.max_body)
+    let (head, mut body) = open_http2(pool, req, &mut conn, reused, clock)
         .await
-        .map_err(|err| match err {
-            body::ReadError::Transport(err) => error::body(&err),
-            body::ReadError::TooLarge { max } => body_too_large(max),
+        .map_err(|error| {
+            let retry = error.code == ErrorCode::Reset && is_idempotent(req.method);
+            Failure { error, retry }
         })?;
+    hop.status = head.status.as_u16();
+    hop.headers = head.headers;
+    let hint = content_length(&hop.headers);
+    let (data, wire_len) = body
+        .read_to_end(clock, req.keep_body, hint, req.max_body)
+        .await?;
     clock.body_received(wire_len);
     clock.finished();
     store_body(hop, data, inflate_limits(shared, req))
+}
+
+/// Sends `req` on `conn` and waits for the response head, which is stamped
+/// on the clock; the body is left to read. A connection that fails here is
+/// dropped from the pool.
+pub(super) async fn open_http2(
+    pool: &Pool,
+    req: &HopRequest<'_>,
+    conn: &mut Http2Conn,
+    reused: bool,
+    clock: &mut HopClock,
+) -> Result<(http::response::Parts, h2::ResponseBody), HttpError> {
+    let head = h2::build_head(req);
+    let estimate = h2::estimate::request(&head, req.body.len() as u64);
+    clock.acquired_http2(conn.stats.clone(), !reused, !req.body.is_empty(), estimate);
+    let (head, body) = h2::send(conn, head, req.body, clock).await.map_err(|err| {
+        if conn.is_closed() || err.is_go_away() || err.is_io() {
+            pool.remove_http2(&conn.stats);
+        }
+        error::h2_exchange(&err)
+    })?;
+    clock.head_received(h2::estimate::response_head(&head.headers));
+    Ok((head, body))
 }
 
 /// A kept body longer than the request's `max_body_size`.
@@ -263,24 +269,6 @@ fn store_body(
     Ok(())
 }
 
-/// An HTTP/2 request (HTTP/1 heads are written by `h1`).
-pub(super) fn build_request(req: &HopRequest<'_>, body: RequestBody) -> Request<RequestBody> {
-    let mut request = Request::new(body);
-    *request.method_mut() = req.method.clone();
-    // The authority travels as `:authority`, taken from the URI.
-    *request.uri_mut() = req.target.uri.clone();
-    *request.version_mut() = Version::HTTP_2;
-    let headers = request.headers_mut();
-    *headers = req.headers.clone();
-    if !headers.contains_key(USER_AGENT) {
-        headers.insert(USER_AGENT, req.user_agent.clone());
-    }
-    if !headers.contains_key(ACCEPT_ENCODING) {
-        headers.insert(ACCEPT_ENCODING, ACCEPT_ENCODING_DEFAULT);
-    }
-    request
-}
-
 fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
@@ -294,57 +282,9 @@ fn is_idempotent(method: &Method) -> bool {
     )
 }
 
-// When HTTP/2 streams share a connection the socket counters cannot be split
-// between them, so each exchange reports an estimate: a 9-byte frame header
-// per HEADERS frame and per 16 KiB DATA frame, header names and values
-// uncompressed (HPACK usually makes the real head smaller) and the payload.
-// An exchange that had the connection to itself reports exact counts instead.
-
-const H2_FRAME_HEADER: u64 = 9;
-const H2_DEFAULT_MAX_FRAME: u64 = 16_384;
-
-pub(super) fn h2_frame_overhead(payload: u64) -> u64 {
-    payload.div_ceil(H2_DEFAULT_MAX_FRAME) * H2_FRAME_HEADER
-}
-
-fn header_bytes(headers: &HeaderMap) -> u64 {
-    headers
-        .iter()
-        .map(|(name, value)| (name.as_str().len() + value.len()) as u64)
-        .sum()
-}
-
-pub(super) fn estimate_request(request: &Request<RequestBody>) -> u64 {
-    use hyper::body::Body;
-    let uri = request.uri();
-    let pseudo = request.method().as_str().len()
-        + uri.scheme_str().map_or(0, str::len)
-        + uri.authority().map_or(0, |a| a.as_str().len())
-        + uri.path_and_query().map_or(1, |p| p.as_str().len());
-    let body = request.body().size_hint().exact().unwrap_or(0);
-    H2_FRAME_HEADER
-        + pseudo as u64
-        + header_bytes(request.headers())
-        + body
-        + h2_frame_overhead(body)
-}
-
-pub(super) fn estimate_response_head(headers: &HeaderMap) -> u64 {
-    // `:status` is three digits.
-    H2_FRAME_HEADER + 3 + header_bytes(headers)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn frame_overhead_counts_one_header_per_16k() {
-        assert_eq!(h2_frame_overhead(0), 0);
-        assert_eq!(h2_frame_overhead(1), 9);
-        assert_eq!(h2_frame_overhead(16_384), 9);
-        assert_eq!(h2_frame_overhead(16_385), 18);
-    }
 
     #[test]
     fn idempotent_methods() {

@@ -1,6 +1,6 @@
 //! A transparent IO adapter that counts wire bytes and timestamps the end of
 //! the last write (the flush after it) and the first read, so phases and byte counts are exact instead of
-//! inferred from when hyper's futures happen to be polled.
+//! inferred from when the HTTP/2 connection task happens to be polled.
 //!
 //! Over TLS two adapters share one [`ConnStats`]: the inner one (on the TCP
 //! stream) counts bytes, so TLS records and handshake bytes are included as
@@ -10,7 +10,7 @@
 
 use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -18,9 +18,10 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 const NOT_YET: u64 = u64::MAX;
 
-/// Counters of one connection. Written by the connection's IO (which hyper
-/// drives on its own task) and read by the request side; the hand-offs through
-/// hyper's channels order these relaxed accesses.
+/// Counters of one connection. Written by the connection's IO (which an
+/// HTTP/2 connection drives on its own task) and read by the request side;
+/// the hand-offs through h2's shared stream state order these relaxed
+/// accesses.
 #[derive(Debug)]
 pub(super) struct ConnStats {
     origin: Instant,
@@ -32,6 +33,9 @@ pub(super) struct ConnStats {
     /// whether one exchange had the connection to itself.
     pub(super) active_streams: AtomicU32,
     pub(super) streams_started: AtomicU64,
+    /// HTTP/2 only: the connection task ended, so the pool drops the
+    /// connection instead of handing it out.
+    closed: AtomicBool,
 }
 
 impl ConnStats {
@@ -44,7 +48,16 @@ impl ConnStats {
             first_read_ns: AtomicU64::new(NOT_YET),
             active_streams: AtomicU32::new(0),
             streams_started: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
         }
+    }
+
+    pub(super) fn mark_closed(&self) {
+        self.closed.store(true, Relaxed);
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        self.closed.load(Relaxed)
     }
 
     pub(super) fn bytes_read(&self) -> u64 {

@@ -1,9 +1,9 @@
 //! HTTP/1.1 and HTTP/2 client with k6 timing phases.
 //!
 //! HTTP/1.1 runs inline in the calling task (`h1`: no connection task, so an
-//! idle keep-alive connection costs a socket and a 4 KiB buffer); HTTP/2 is
-//! built on hyper's connection API rather than a high-level client. Either
-//! way every phase (DNS and pool wait, TCP connect, TLS handshake, sending,
+//! idle keep-alive connection costs a socket and a 4 KiB buffer); HTTP/2
+//! (`h2`) drives the `h2` crate's streams from the calling task, with one
+//! task per connection for its frames. Either way every phase (DNS and pool wait, TCP connect, TLS handshake, sending,
 //! waiting, receiving) and the exact bytes on the wire can be measured.
 //! Layers, from the outside in: [`HttpClient::send`] (defaults, cookies,
 //! redirects, deadline) → `exchange` (one hop over a pooled or new
@@ -20,6 +20,7 @@ mod dns;
 mod error;
 mod exchange;
 mod h1;
+mod h2;
 mod hosts;
 mod io;
 mod pool;

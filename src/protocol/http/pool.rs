@@ -9,12 +9,11 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use hyper::client::conn::http2;
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-use super::body::RequestBody;
 use super::dns::DnsCache;
 use super::h1::H1Conn;
+use super::h2::Http2Conn;
 use super::io::ConnStats;
 use super::tls::{TlsProfile, TlsRoutes};
 use super::types::ProtoChoice;
@@ -108,12 +107,6 @@ impl OriginKey {
     }
 }
 
-#[derive(Clone)]
-pub(super) struct Http2Conn {
-    pub sender: http2::SendRequest<RequestBody>,
-    pub stats: Arc<ConnStats>,
-}
-
 pub(super) enum Pooled {
     Http1(H1Conn),
     Http2(Http2Conn),
@@ -137,7 +130,7 @@ enum Http2Entry {
 
 impl Http2Entry {
     fn is_closed(&self) -> bool {
-        matches!(self, Http2Entry::Ready(conn) if conn.sender.is_closed())
+        matches!(self, Http2Entry::Ready(conn) if conn.is_closed())
     }
 }
 

@@ -7,21 +7,19 @@
 //! asked for uncompressed.
 
 use std::pin::{Pin, pin};
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::HeaderValue;
 use http::header::{ACCEPT_ENCODING, AUTHORIZATION, COOKIE};
-use http_body_util::BodyExt;
 use tokio::time::Sleep;
 
-use super::body::RequestBody;
 use super::client::{HttpClient, deadline_after, until_deadline};
 use super::clock::HopClock;
 use super::error::{self, http_error};
 use super::exchange::{self, HopRequest};
 use super::h1::{H1BodyReader, H1Conn};
+use super::h2::ResponseBody;
 use super::pool::Pooled;
 use super::types::{ErrorCode, HttpError, HttpRequest, HttpResponse, Proto};
 
@@ -49,7 +47,7 @@ enum StreamBody {
         reader: H1BodyReader,
     },
     Http2 {
-        incoming: hyper::body::Incoming,
+        body: ResponseBody,
     },
 }
 
@@ -147,22 +145,10 @@ async fn open(
         }
         Pooled::Http2(mut conn) => {
             response.proto = Proto::Http2;
-            let taken = (!body.is_empty()).then(|| Arc::new(OnceLock::new()));
-            let request =
-                exchange::build_request(&req, RequestBody::new(body.clone(), taken.clone()));
-            let estimate = exchange::estimate_request(&request);
-            clock.acquired_http2(conn.stats.clone(), !reused, taken, estimate);
-            let head = conn.sender.send_request(request).await.map_err(|err| {
-                if conn.sender.is_closed() {
-                    pool.remove_http2(&conn.stats);
-                }
-                error::exchange(&err)
-            })?;
-            let (parts, incoming) = head.into_parts();
-            clock.head_received(exchange::estimate_response_head(&parts.headers));
-            response.status = parts.status.as_u16();
-            response.headers = parts.headers;
-            Ok(StreamBody::Http2 { incoming })
+            let (head, body) = exchange::open_http2(pool, &req, &mut conn, reused, clock).await?;
+            response.status = head.status.as_u16();
+            response.headers = head.headers;
+            Ok(StreamBody::Http2 { body })
         }
     }
 }
@@ -185,17 +171,14 @@ impl HttpStream<'_> {
             match body {
                 StreamBody::Nothing => Ok(None),
                 StreamBody::Http1 { conn, reader } => conn.next_chunk(reader).await,
-                StreamBody::Http2 { incoming } => loop {
-                    match incoming.frame().await {
-                        None => return Ok(None),
-                        Some(Err(err)) => return Err(error::body(&err)),
-                        Some(Ok(frame)) => {
-                            // Trailers carry no body bytes.
-                            if let Ok(data) = frame.into_data() {
-                                clock.body_received(data.len() as u64);
-                                if !data.is_empty() {
-                                    return Ok(Some(data));
-                                }
+                StreamBody::Http2 { body } => loop {
+                    match body.next_chunk(clock).await {
+                        Ok(None) => return Ok(None),
+                        Err(err) => return Err(error::h2_body(&err)),
+                        Ok(Some(data)) => {
+                            clock.body_received(data.len() as u64);
+                            if !data.is_empty() {
+                                return Ok(Some(data));
                             }
                         }
                     }

@@ -1,6 +1,7 @@
 //! HTTP/1.1 without a connection task: the VU's own task writes the request
 //! and reads the response, and an idle connection is plain data in the pool.
-//! (HTTP/2 stays on hyper: multiplexing needs a task of its own.)
+//! (HTTP/2, in `h2`, keeps a task per connection: multiplexed streams need
+//! one reader of the socket.)
 
 mod chunked;
 mod codec;
